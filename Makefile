@@ -1,0 +1,64 @@
+# pvmm - one non-recursive Makefile; each folder adds its part in a .mk file.
+#   make run     build everything (installing missing build packages) and boot hello
+#   make check   build and run every test
+#   make deps    install missing build packages (apt-get)
+
+CC ?= cc
+BUILD := build
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings
+INCLUDES := -Iinclude -Iguest-loader -Immu -Ihypercalls -Ivmm
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(INCLUDES) -DPVMM_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
+HOST_LDFLAGS := $(EXTRA_LDFLAGS)
+HOST_LIBS := -lseccomp -lelf
+
+# Freestanding code (sample guests and the guest-process stub): no libc, no
+# host headers, no SSE, no red zone.
+CC_INCLUDE := $(shell $(CC) -print-file-name=include)
+FREESTANDING := -std=c11 -O2 -g $(WARN) -ffreestanding -nostdinc -isystem $(CC_INCLUDE) \
+	-fno-stack-protector -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-builtin -MMD -MP
+GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack
+STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
+
+BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb
+
+.PHONY: all run check deps clean unit e2e
+all: $(BUILD)/pvmm guests
+
+include guest-loader/loader.mk
+include mmu/mmu.mk
+include hypercalls/hypercalls.mk
+include vmm/vmm.mk
+include sample-guests/guests.mk
+include tests/tests.mk
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/pvmm $(BUILD)/guests/hello.elf
+
+check: deps
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory unit e2e
+
+# Installs what the build needs when a probe compile shows it missing.
+deps:
+	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\nint main(void){return 0;}\n' \
+		| $(CC) -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis 2>/dev/null \
+		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "pvmm: installing build packages: $(BUILD_PACKAGES)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get install -y -q --no-install-recommends $(BUILD_PACKAGES) >/dev/null 2>&1 || \
+		{ $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $(BUILD_PACKAGES); }; \
+	else \
+		echo "pvmm: missing build packages and no apt-get; install: $(BUILD_PACKAGES)" >&2; exit 1; \
+	fi
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

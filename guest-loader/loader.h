@@ -1,0 +1,83 @@
+/*
+ * guest-loader - parse a Xen PV guest ELF image and build its domain.
+ *
+ * Pure code: no ptrace, no mmap, no exit. Everything here works on byte
+ * buffers the caller owns, so it is unit-tested directly. Functions return 0
+ * or a negative errno value and leave a one-line reason, fit for the user, in
+ * the caller's (why) buffer of LOADER_WHY bytes.
+ */
+#ifndef PVMM_LOADER_H
+#define PVMM_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOADER_WHY 256
+#define LOADER_MAX_SEGS 16
+#define LOADER_STR 64
+#define LOADER_MAX_FILE (1ull << 30) /* images above 1 GiB are refused */
+
+struct loader_segment {
+	uint64_t vaddr;  /* guest virtual address it is loaded at */
+	uint64_t memsz;
+	uint64_t filesz;
+	uint64_t offset; /* in the file */
+	uint32_t flags;  /* PF_R / PF_W / PF_X */
+};
+
+struct loader_image {
+	const uint8_t *file; /* the caller's buffer, not owned */
+	size_t file_size;
+	uint64_t virt_base, paddr_offset;
+	uint64_t virt_kstart, virt_kend; /* page-aligned extent of the image */
+	uint64_t entry;
+	uint64_t hypercall_page;          /* virtual address, or 0 when absent */
+	uint32_t features_supported;      /* XENFEAT_* bits named in FEATURES */
+	uint32_t features_required;       /* those named with '!' */
+	char guest_os[LOADER_STR], guest_version[LOADER_STR];
+	char xen_version[LOADER_STR], loader[LOADER_STR];
+	unsigned nseg;
+	struct loader_segment seg[LOADER_MAX_SEGS];
+};
+
+/* Parse (file, size) as an x86-64 Xen PV kernel. Guest virtual addresses
+ * must lie in [min_va, max_va) (the monitor passes the host's mmap_min_addr
+ * and the start of the pvmm hole). Returns 0, or -ENOEXEC with the reason in
+ * (why). The image keeps a pointer to (file). */
+int loader_parse(const void *file, size_t size, uint64_t min_va,
+		 uint64_t max_va, struct loader_image *img, char *why);
+
+/* The bootstrap domain the builder made, in the order Xen's PV builder uses:
+ * image, p2m list, start_info, xenstore page, console page, page tables,
+ * boot stack; all mapped from v_start to v_end with pfn = (va - v_start) /
+ * 4096. Page-table frames are mapped read-only. */
+struct loader_layout {
+	uint64_t nr_pages;        /* guest RAM pages */
+	uint64_t shared_info_pfn; /* the frame after guest RAM (Xen-owned) */
+	uint64_t v_start, v_end;
+	uint64_t p2m_va;
+	uint64_t start_info_va, start_info_pfn;
+	uint64_t store_pfn, console_pfn;
+	uint64_t pt_first_pfn, nr_pt_frames; /* L4 first, then L3s, L2s, L1s */
+	uint64_t pt_base_va;
+	uint64_t stack_top;
+	uint64_t entry;
+	uint64_t first_free_pfn;  /* first frame not used by the bootstrap */
+};
+
+/* Extra frames after guest RAM the memory file must hold (shared_info). */
+#define LOADER_EXTRA_FRAMES 1u
+
+/* Build the domain for (img) into guest memory (mem), which holds nr_pages
+ * frames of RAM plus LOADER_EXTRA_FRAMES, all zero on entry. Returns 0,
+ * -ENOMEM when the bootstrap does not fit in nr_pages, -E2BIG when cmdline
+ * is longer than Xen's 1023 characters, -ENOEXEC for an image that cannot
+ * be placed. */
+int loader_build(const struct loader_image *img, uint8_t *mem,
+		 uint64_t nr_pages, const char *cmdline,
+		 struct loader_layout *lay, char *why);
+
+/* Fill one 4 KiB hypercall page with Xen's 64-bit stubs. */
+void loader_fill_hypercall_page(uint8_t *page);
+
+#endif

@@ -1,0 +1,86 @@
+/* dispatch.c - the bounds-checked hypercall table. */
+#include "hc.h"
+
+#include <errno.h>
+
+static const hc_fn handlers[XEN_HC_COUNT] = {
+	[XEN_HC_sched_op_compat] = hc_sched_op_compat,
+	[XEN_HC_xen_version] = hc_xen_version,
+	[XEN_HC_console_io] = hc_console_io,
+	[XEN_HC_vm_assist] = hc_vm_assist,
+	[XEN_HC_sched_op] = hc_sched_op,
+};
+
+static const char *const names[XEN_HC_COUNT] = {
+	[XEN_HC_set_trap_table] = "set_trap_table",
+	[XEN_HC_mmu_update] = "mmu_update",
+	[XEN_HC_set_gdt] = "set_gdt",
+	[XEN_HC_stack_switch] = "stack_switch",
+	[XEN_HC_set_callbacks] = "set_callbacks",
+	[XEN_HC_fpu_taskswitch] = "fpu_taskswitch",
+	[XEN_HC_sched_op_compat] = "sched_op_compat",
+	[XEN_HC_platform_op] = "platform_op",
+	[XEN_HC_set_debugreg] = "set_debugreg",
+	[XEN_HC_get_debugreg] = "get_debugreg",
+	[XEN_HC_update_descriptor] = "update_descriptor",
+	[XEN_HC_memory_op] = "memory_op",
+	[XEN_HC_multicall] = "multicall",
+	[XEN_HC_update_va_mapping] = "update_va_mapping",
+	[XEN_HC_set_timer_op] = "set_timer_op",
+	[XEN_HC_event_channel_op_compat] = "event_channel_op_compat",
+	[XEN_HC_xen_version] = "xen_version",
+	[XEN_HC_console_io] = "console_io",
+	[XEN_HC_physdev_op_compat] = "physdev_op_compat",
+	[XEN_HC_grant_table_op] = "grant_table_op",
+	[XEN_HC_vm_assist] = "vm_assist",
+	[XEN_HC_update_va_mapping_otherdomain] = "update_va_mapping_otherdomain",
+	[XEN_HC_iret] = "iret",
+	[XEN_HC_vcpu_op] = "vcpu_op",
+	[XEN_HC_set_segment_base] = "set_segment_base",
+	[XEN_HC_mmuext_op] = "mmuext_op",
+	[XEN_HC_xsm_op] = "xsm_op",
+	[XEN_HC_nmi_op] = "nmi_op",
+	[XEN_HC_sched_op] = "sched_op",
+	[XEN_HC_callback_op] = "callback_op",
+	[XEN_HC_xenoprof_op] = "xenoprof_op",
+	[XEN_HC_event_channel_op] = "event_channel_op",
+	[XEN_HC_physdev_op] = "physdev_op",
+	[XEN_HC_hvm_op] = "hvm_op",
+	[XEN_HC_sysctl] = "sysctl",
+	[XEN_HC_domctl] = "domctl",
+	[XEN_HC_kexec_op] = "kexec_op",
+	[XEN_HC_tmem_op] = "tmem_op",
+	[XEN_HC_argo_op] = "argo_op",
+	[XEN_HC_xenpmu_op] = "xenpmu_op",
+	[XEN_HC_dm_op] = "dm_op",
+	[XEN_HC_hypfs_op] = "hypfs_op",
+};
+
+const char *hc_name(unsigned nr)
+{
+	return nr < XEN_HC_COUNT ? names[nr] : NULL;
+}
+
+uint32_t hc_features(unsigned idx)
+{
+	(void)idx;
+	return 0; /* no optional XENFEAT_* is implemented yet */
+}
+
+void hc_dispatch(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	const uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
+	uint64_t nr = r->rax;
+
+	if (nr >= XEN_HC_COUNT || !handlers[nr]) {
+		if (nr < XEN_HC_COUNT)
+			vm->stats.hypercalls[nr]++;
+		else
+			vm->stats.hypercalls_unknown++;
+		r->rax = (uint64_t)-XEN_ENOSYS;
+		return;
+	}
+	vm->stats.hypercalls[nr]++;
+	r->rax = (uint64_t)handlers[nr](vm, args);
+}

@@ -1,0 +1,2 @@
+HC_SRCS := hypercalls/dispatch.c hypercalls/console.c hypercalls/sched.c hypercalls/version.c
+LIB_SRCS += $(HC_SRCS)

@@ -1,0 +1,399 @@
+/*
+ * xen_abi.h - the facts of Xen's public x86-64 PV ABI that pvmm speaks.
+ *
+ * Written from the published interface (numbers, layouts), not copied from
+ * Xen's headers. Self-contained: used by the monitor (hosted C) and by the
+ * sample guests (freestanding C), so it needs only <stdint.h>.
+ * Every layout that crosses the guest boundary has _Static_asserts on its
+ * size and the offsets that matter. Hypercall argument fields are marked
+ * IN (guest to pvmm) and OUT (pvmm to guest).
+ */
+#ifndef PVMM_XEN_ABI_H
+#define PVMM_XEN_ABI_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* ---- Hypercall numbers (Xen's __HYPERVISOR_*) ------------------------- */
+enum xen_hypercall {
+	XEN_HC_set_trap_table = 0,
+	XEN_HC_mmu_update = 1,
+	XEN_HC_set_gdt = 2,
+	XEN_HC_stack_switch = 3,
+	XEN_HC_set_callbacks = 4,
+	XEN_HC_fpu_taskswitch = 5,
+	XEN_HC_sched_op_compat = 6,
+	XEN_HC_platform_op = 7,
+	XEN_HC_set_debugreg = 8,
+	XEN_HC_get_debugreg = 9,
+	XEN_HC_update_descriptor = 10,
+	XEN_HC_memory_op = 12,
+	XEN_HC_multicall = 13,
+	XEN_HC_update_va_mapping = 14,
+	XEN_HC_set_timer_op = 15,
+	XEN_HC_event_channel_op_compat = 16,
+	XEN_HC_xen_version = 17,
+	XEN_HC_console_io = 18,
+	XEN_HC_physdev_op_compat = 19,
+	XEN_HC_grant_table_op = 20,
+	XEN_HC_vm_assist = 21,
+	XEN_HC_update_va_mapping_otherdomain = 22,
+	XEN_HC_iret = 23,
+	XEN_HC_vcpu_op = 24,
+	XEN_HC_set_segment_base = 25,
+	XEN_HC_mmuext_op = 26,
+	XEN_HC_xsm_op = 27,
+	XEN_HC_nmi_op = 28,
+	XEN_HC_sched_op = 29,
+	XEN_HC_callback_op = 30,
+	XEN_HC_xenoprof_op = 31,
+	XEN_HC_event_channel_op = 32,
+	XEN_HC_physdev_op = 33,
+	XEN_HC_hvm_op = 34,
+	XEN_HC_sysctl = 35,
+	XEN_HC_domctl = 36,
+	XEN_HC_kexec_op = 37,
+	XEN_HC_tmem_op = 38,
+	XEN_HC_argo_op = 39,
+	XEN_HC_xenpmu_op = 40,
+	XEN_HC_dm_op = 41,
+	XEN_HC_hypfs_op = 42,
+	XEN_HC_COUNT = 64, /* size of dispatch tables; numbers >= this are -ENOSYS */
+};
+
+/* The hypercall page: one 32-byte entry per hypercall number. In 64-bit PV
+ * guests the arguments are in rdi, rsi, rdx, r10, r8; the result in rax. */
+#define XEN_HYPERCALL_PAGE_ENTRY 32u
+#define XEN_HYPERCALL_PAGE_ENTRIES 128u
+
+/* ---- Error numbers returned to guests (Xen's, negated) ---------------- */
+#define XEN_EPERM 1
+#define XEN_ENOENT 2
+#define XEN_ESRCH 3
+#define XEN_EINTR 4
+#define XEN_EIO 5
+#define XEN_E2BIG 7
+#define XEN_EBADF 9
+#define XEN_EAGAIN 11
+#define XEN_ENOMEM 12
+#define XEN_EACCES 13
+#define XEN_EFAULT 14
+#define XEN_EBUSY 16
+#define XEN_EEXIST 17
+#define XEN_EINVAL 22
+#define XEN_ENOSPC 28
+#define XEN_ERANGE 34
+#define XEN_ENOSYS 38
+#define XEN_EOVERFLOW 75
+#define XEN_EOPNOTSUPP 95
+
+/* ---- Page-table entry bits (x86-64, 4-level) -------------------------- */
+#define XEN_PAGE_SHIFT 12
+#define XEN_PAGE_SIZE 4096ull
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PSE (1ull << 7) /* PAT in an L1 entry */
+#define PTE_G (1ull << 8)
+#define PTE_AVAIL_MASK (7ull << 9)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+#define PT_ENTRIES 512u
+
+/* ---- console_io -------------------------------------------------------- */
+#define CONSOLEIO_write 0
+#define CONSOLEIO_read 1
+
+/* ---- sched_op ---------------------------------------------------------- */
+#define SCHEDOP_yield 0
+#define SCHEDOP_block 1
+#define SCHEDOP_shutdown 2
+#define SCHEDOP_poll 3
+#define SCHEDOP_remote_shutdown 4
+#define SCHEDOP_shutdown_code 5
+#define SCHEDOP_watchdog 6
+
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot 1
+#define SHUTDOWN_suspend 2
+#define SHUTDOWN_crash 3
+#define SHUTDOWN_watchdog 4
+
+struct sched_shutdown {
+	uint32_t reason; /* IN: SHUTDOWN_* */
+};
+_Static_assert(sizeof(struct sched_shutdown) == 4, "sched_shutdown");
+
+/* ---- xen_version ------------------------------------------------------- */
+#define XENVER_version 0
+#define XENVER_extraversion 1
+#define XENVER_compile_info 2
+#define XENVER_capabilities 3
+#define XENVER_changeset 4
+#define XENVER_platform_parameters 5
+#define XENVER_get_features 6
+#define XENVER_pagesize 7
+#define XENVER_guest_handle 8
+#define XENVER_commandline 9
+
+#define XEN_EXTRAVERSION_LEN 16
+#define XEN_CAPABILITIES_LEN 1024
+#define XEN_CHANGESET_LEN 64
+#define XEN_COMMANDLINE_LEN 1024
+#define XEN_GUEST_HANDLE_LEN 16
+
+struct xen_compile_info {
+	char compiler[64];    /* OUT */
+	char compile_by[16];  /* OUT */
+	char compile_domain[32]; /* OUT */
+	char compile_date[32];   /* OUT */
+};
+_Static_assert(sizeof(struct xen_compile_info) == 144, "compile_info");
+
+struct xen_platform_parameters {
+	uint64_t virt_start; /* OUT: start of the hypervisor's reserved area */
+};
+
+struct xen_feature_info {
+	uint32_t submap_idx; /* IN: which 32-bit word of the feature map */
+	uint32_t submap;     /* OUT */
+};
+_Static_assert(sizeof(struct xen_feature_info) == 8, "feature_info");
+
+/* XENFEAT_* bit numbers */
+#define XENFEAT_writable_page_tables 0
+#define XENFEAT_writable_descriptor_tables 1
+#define XENFEAT_auto_translated_physmap 2
+#define XENFEAT_supervisor_mode_kernel 3
+#define XENFEAT_pae_pgdir_above_4gb 4
+#define XENFEAT_mmu_pt_update_preserve_ad 5
+#define XENFEAT_highmem_assist 6
+#define XENFEAT_gnttab_map_avail_bits 7
+
+/* ---- vm_assist --------------------------------------------------------- */
+#define VMASST_CMD_enable 0
+#define VMASST_CMD_disable 1
+#define VMASST_TYPE_4gb_segments 0
+#define VMASST_TYPE_4gb_segments_notify 1
+#define VMASST_TYPE_writable_pagetables 2
+#define VMASST_TYPE_pae_extended_cr3 3
+#define VMASST_TYPE_architectural_iopl 4
+#define VMASST_TYPE_runstate_update_flag 5
+#define VMASST_TYPE_m2p_strict 32
+
+/* ---- mmu_update / mmuext_op / update_va_mapping ------------------------ */
+#define MMU_NORMAL_PT_UPDATE 0
+#define MMU_MACHPHYS_UPDATE 1
+#define MMU_PT_UPDATE_PRESERVE_AD 2
+#define MMU_PT_UPDATE_NO_TRANSLATE 3
+
+struct mmu_update {
+	uint64_t ptr; /* IN: machine address of the entry, low 2 bits = MMU_* */
+	uint64_t val; /* IN: new entry */
+};
+_Static_assert(sizeof(struct mmu_update) == 16, "mmu_update");
+
+#define MMUEXT_PIN_L1_TABLE 0
+#define MMUEXT_PIN_L2_TABLE 1
+#define MMUEXT_PIN_L3_TABLE 2
+#define MMUEXT_PIN_L4_TABLE 3
+#define MMUEXT_UNPIN_TABLE 4
+#define MMUEXT_NEW_BASEPTR 5
+#define MMUEXT_TLB_FLUSH_LOCAL 6
+#define MMUEXT_INVLPG_LOCAL 7
+#define MMUEXT_TLB_FLUSH_MULTI 8
+#define MMUEXT_INVLPG_MULTI 9
+#define MMUEXT_TLB_FLUSH_ALL 10
+#define MMUEXT_INVLPG_ALL 11
+#define MMUEXT_FLUSH_CACHE 12
+#define MMUEXT_SET_LDT 13
+#define MMUEXT_NEW_USER_BASEPTR 15
+#define MMUEXT_CLEAR_PAGE 16
+#define MMUEXT_COPY_PAGE 17
+#define MMUEXT_FLUSH_CACHE_GLOBAL 18
+#define MMUEXT_MARK_SUPER 19
+#define MMUEXT_UNMARK_SUPER 20
+
+struct mmuext_op {
+	uint32_t cmd;      /* IN: MMUEXT_* */
+	uint32_t _pad;
+	uint64_t arg1;     /* IN: mfn or linear address */
+	uint64_t arg2;     /* IN: nr_ents, vcpumask pointer or src_mfn */
+};
+_Static_assert(sizeof(struct mmuext_op) == 24, "mmuext_op");
+_Static_assert(offsetof(struct mmuext_op, arg1) == 8, "mmuext_op.arg1");
+
+#define UVMF_NONE 0ul
+#define UVMF_TLB_FLUSH 1ul
+#define UVMF_INVLPG 2ul
+#define UVMF_FLUSHTYPE_MASK 3ul
+#define UVMF_MULTI 0ul
+#define UVMF_LOCAL 0ul
+#define UVMF_ALL (1ul << 2)
+
+#define DOMID_SELF 0x7ff0u
+
+/* ---- Traps and callbacks ----------------------------------------------- */
+struct trap_info {
+	uint8_t vector;    /* IN: exception vector */
+	uint8_t flags;     /* IN: bits 0-1 DPL, bit 2 clear event mask */
+	uint16_t cs;       /* IN: code selector */
+	uint32_t _pad;
+	uint64_t address;  /* IN: handler address; 0 ends the table */
+};
+_Static_assert(sizeof(struct trap_info) == 16, "trap_info");
+
+#define CALLBACKOP_register 0
+#define CALLBACKOP_unregister 1
+#define CALLBACKTYPE_event 0
+#define CALLBACKTYPE_failsafe 1
+#define CALLBACKTYPE_syscall 2
+#define CALLBACKTYPE_syscall32 7
+#define CALLBACKTYPE_sysenter 8
+#define CALLBACKTYPE_nmi 4
+#define CALLBACKF_mask_events (1u << 0)
+
+struct callback_register {
+	uint16_t type;     /* IN: CALLBACKTYPE_* */
+	uint16_t flags;    /* IN: CALLBACKF_* */
+	uint32_t _pad;
+	uint64_t address;  /* IN */
+};
+_Static_assert(sizeof(struct callback_register) == 16, "callback_register");
+
+/* Flat selectors Xen gives 64-bit PV guests. */
+#define FLAT_KERNEL_CS64 0xe033
+#define FLAT_KERNEL_DS64 0xe02b
+#define FLAT_KERNEL_SS64 0xe02b
+#define FLAT_USER_CS64 0xe033
+#define FLAT_USER_DS64 0xe02b
+#define FLAT_RING3_CS64 0xe033
+#define FLAT_RING3_SS64 0xe02b
+
+/* ---- Shared info and vCPU info ----------------------------------------- */
+struct vcpu_time_info {
+	uint32_t version;
+	uint32_t _pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t _pad1[2];
+};
+_Static_assert(sizeof(struct vcpu_time_info) == 32, "vcpu_time_info");
+
+struct vcpu_info {
+	uint8_t evtchn_upcall_pending;
+	uint8_t evtchn_upcall_mask;
+	uint8_t _pad[6];
+	uint64_t evtchn_pending_sel;
+	uint64_t cr2;       /* arch_vcpu_info */
+	uint64_t _arch_pad;
+	struct vcpu_time_info time;
+};
+_Static_assert(sizeof(struct vcpu_info) == 64, "vcpu_info");
+_Static_assert(offsetof(struct vcpu_info, cr2) == 16, "vcpu_info.cr2");
+_Static_assert(offsetof(struct vcpu_info, time) == 32, "vcpu_info.time");
+
+#define XEN_LEGACY_MAX_VCPUS 32
+
+struct shared_info {
+	struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
+	uint64_t evtchn_pending[64];
+	uint64_t evtchn_mask[64];
+	uint32_t wc_version;
+	uint32_t wc_sec;
+	uint32_t wc_nsec;
+	uint32_t wc_sec_hi;
+	uint64_t max_pfn;                    /* arch_shared_info */
+	uint64_t pfn_to_mfn_frame_list_list;
+	uint64_t nmi_reason;
+	uint64_t p2m_cr3;
+	uint64_t p2m_vaddr;
+	uint64_t p2m_generation;
+};
+_Static_assert(offsetof(struct shared_info, evtchn_pending) == 2048, "si.pending");
+_Static_assert(offsetof(struct shared_info, evtchn_mask) == 2560, "si.mask");
+_Static_assert(offsetof(struct shared_info, wc_version) == 3072, "si.wc");
+_Static_assert(offsetof(struct shared_info, max_pfn) == 3088, "si.arch");
+_Static_assert(sizeof(struct shared_info) <= 4096, "shared_info fits a page");
+
+/* ---- start_info -------------------------------------------------------- */
+#define XEN_START_INFO_MAGIC "xen-3.0-x86_64"
+#define SIF_PRIVILEGED (1u << 0)
+#define SIF_INITDOMAIN (1u << 1)
+#define SIF_MULTIBOOT_MOD (1u << 2)
+#define SIF_MOD_START_PFN (1u << 3)
+#define SIF_VIRT_P2M_4TOOLS (1u << 4)
+#define XEN_CMDLINE_SIZE 1024
+
+struct start_info {
+	char magic[32];          /* "xen-<version>-<platform>" */
+	uint64_t nr_pages;       /* total pages of the domain */
+	uint64_t shared_info;    /* machine address of shared_info */
+	uint32_t flags;          /* SIF_* */
+	uint32_t _pad0;
+	uint64_t store_mfn;      /* machine frame of the xenstore ring */
+	uint32_t store_evtchn;
+	uint32_t _pad1;
+	uint64_t console_mfn;    /* domU console ring frame */
+	uint32_t console_evtchn;
+	uint32_t _pad2;
+	uint64_t pt_base;        /* virtual address of the bootstrap L4 */
+	uint64_t nr_pt_frames;   /* number of bootstrap page-table frames */
+	uint64_t mfn_list;       /* virtual address of the p2m list */
+	uint64_t mod_start;      /* initial ramdisk, or 0 */
+	uint64_t mod_len;
+	char cmd_line[XEN_CMDLINE_SIZE];
+	uint64_t first_p2m_pfn;
+	uint64_t nr_p2m_frames;
+};
+_Static_assert(offsetof(struct start_info, nr_pages) == 32, "si.nr_pages");
+_Static_assert(offsetof(struct start_info, flags) == 48, "si.flags");
+_Static_assert(offsetof(struct start_info, store_mfn) == 56, "si.store_mfn");
+_Static_assert(offsetof(struct start_info, console_mfn) == 72, "si.console");
+_Static_assert(offsetof(struct start_info, pt_base) == 88, "si.pt_base");
+_Static_assert(offsetof(struct start_info, mfn_list) == 104, "si.mfn_list");
+_Static_assert(offsetof(struct start_info, cmd_line) == 128, "si.cmd_line");
+_Static_assert(sizeof(struct start_info) == 1168, "start_info");
+
+/* ---- PV console ring --------------------------------------------------- */
+struct xencons_interface {
+	char in[1024];
+	char out[2048];
+	uint32_t in_cons, in_prod;
+	uint32_t out_cons, out_prod;
+};
+_Static_assert(sizeof(struct xencons_interface) == 3088, "xencons");
+
+/* ---- ELF notes (name "Xen") --------------------------------------------- */
+#define XEN_ELFNOTE_NAME "Xen"
+enum xen_elfnote {
+	XEN_ELFNOTE_INFO = 0,
+	XEN_ELFNOTE_ENTRY = 1,
+	XEN_ELFNOTE_HYPERCALL_PAGE = 2,
+	XEN_ELFNOTE_VIRT_BASE = 3,
+	XEN_ELFNOTE_PADDR_OFFSET = 4,
+	XEN_ELFNOTE_XEN_VERSION = 5,
+	XEN_ELFNOTE_GUEST_OS = 6,
+	XEN_ELFNOTE_GUEST_VERSION = 7,
+	XEN_ELFNOTE_LOADER = 8,
+	XEN_ELFNOTE_PAE_MODE = 9,
+	XEN_ELFNOTE_FEATURES = 10,
+	XEN_ELFNOTE_BSD_SYMTAB = 11,
+	XEN_ELFNOTE_HV_START_LOW = 12,
+	XEN_ELFNOTE_L1_MFN_VALID = 13,
+	XEN_ELFNOTE_SUSPEND_CANCEL = 14,
+	XEN_ELFNOTE_INIT_P2M = 15,
+	XEN_ELFNOTE_MOD_START_PFN = 16,
+	XEN_ELFNOTE_SUPPORTED_FEATURES = 17,
+	XEN_ELFNOTE_PHYS32_ENTRY = 18,
+	XEN_ELFNOTE_MAX = 18,
+};
+
+#endif

@@ -1,0 +1,16 @@
+# One sample guest per property; each is build/guests/NAME.elf.
+GUESTS := hello crash spin fault hcall
+GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o
+
+$(BUILD)/guests/rt/head.o: sample-guests/rt/head.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guests/%.o: sample-guests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_RT_OBJS) sample-guests/rt/guest.ld
+	$(CC) $(GUEST_LDFLAGS) -T sample-guests/rt/guest.ld -o $@ $(GUEST_RT_OBJS) $<
+
+.PHONY: guests
+guests: $(GUESTS:%=$(BUILD)/guests/%.elf)
+.SECONDARY:

@@ -1,0 +1,188 @@
+/* rt.c - printf, string helpers and the start/stop path of sample guests. */
+#include "rt.h"
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+	unsigned char *p = d;
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct out *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void put_num(struct out *o, unsigned long long v, unsigned base, int width, char pad)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (width-- > n)
+		put(o, pad);
+	while (n)
+		put(o, tmp[--n]);
+}
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct out o = { buf, size, 0 };
+
+	for (; *fmt; fmt++) {
+		int width = 0, lng = 0, alt = 0;
+		char pad = ' ';
+		if (*fmt != '%') {
+			put(&o, *fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == '#')
+			alt = 1, fmt++;
+		if (*fmt == '0')
+			pad = '0', fmt++;
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + (*fmt++ - '0');
+		while (*fmt == 'l')
+			lng++, fmt++;
+		switch (*fmt) {
+		case 'd': {
+			long long v = lng ? va_arg(ap, long) : va_arg(ap, int);
+			if (v < 0)
+				put(&o, '-'), v = -v;
+			put_num(&o, (unsigned long long)v, 10, width, pad);
+			break;
+		}
+		case 'u':
+			put_num(&o, lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, width, pad);
+			break;
+		case 'x':
+		case 'p':
+			if (alt || *fmt == 'p')
+				put(&o, '0'), put(&o, 'x');
+			put_num(&o, (lng || *fmt == 'p') ? va_arg(ap, unsigned long) : va_arg(ap, unsigned),
+				16, width, pad);
+			break;
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			while (*s)
+				put(&o, *s++);
+			break;
+		}
+		case 'c':
+			put(&o, (char)va_arg(ap, int));
+			break;
+		default:
+			put(&o, *fmt);
+			break;
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return (int)o.len;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int printf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	HYPERVISOR_console_io(CONSOLEIO_write, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1, buf);
+	return n;
+}
+
+static void shutdown(unsigned reason)
+{
+	struct sched_shutdown s = { reason };
+	HYPERVISOR_sched_op(SCHEDOP_shutdown, &s);
+}
+
+void rt_poweroff(void)
+{
+	for (;;)
+		shutdown(SHUTDOWN_poweroff);
+}
+
+void rt_crash(void)
+{
+	for (;;)
+		shutdown(SHUTDOWN_crash);
+}
+
+void rt_assert_failed(const char *expr, const char *file, int line)
+{
+	printf("ASSERT FAILED at %s:%d: %s\n", file, line, expr);
+	printf("Test result: ERROR\n");
+	rt_crash();
+}
+
+__attribute__((noreturn)) void rt_start(struct start_info *si);
+
+void rt_start(struct start_info *si)
+{
+	int rc = guest_main(si);
+
+	printf("Test result: %s\n", rc ? "FAILURE" : "SUCCESS");
+	if (rc)
+		rt_crash();
+	rt_poweroff();
+}

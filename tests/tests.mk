@@ -1,0 +1,4 @@
+.PHONY: tests
+tests:
+unit:
+e2e:

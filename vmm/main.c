@@ -1,0 +1,281 @@
+/* main.c - the pvmm command: options, loading, running, exit status. */
+#include "vmm.h"
+#include "hc.h"
+#include "loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PVMM_VERSION
+#define PVMM_VERSION "dev"
+#endif
+
+#define MAX_MEMORY (64ull << 30)
+#define MIN_MEMORY (1ull << 20)
+
+struct options {
+	const char *image;
+	uint64_t memory;
+	const char *cmdline;
+	unsigned timeout;
+	const char *stats;      /* NULL: off; "-": stderr */
+	const char *transport;
+};
+
+static const char usage_text[] =
+	"usage: pvmm [OPTIONS] GUEST.elf\n"
+	"Run an x86-64 Xen PV guest kernel in a sandboxed Linux process.\n"
+	"\n"
+	"options:\n"
+	"  -m, --memory=SIZE     guest memory; K, M or G suffix, MiB when none (default 64M)\n"
+	"  -c, --cmdline=TEXT    guest command line, in start_info (at most 1023 bytes)\n"
+	"  -t, --timeout=SECS    stop the guest after SECS seconds (default: none)\n"
+	"      --stats[=FILE]    write counters as JSON at exit, to FILE or stderr\n"
+	"      --transport=NAME  how traps reach pvmm: ptrace (default)\n"
+	"  -h, --help            show this help\n"
+	"  -V, --version         show the version\n"
+	"\n"
+	"exit status:\n"
+	"  0  the guest powered off           4  --timeout expired\n"
+	"  1  the guest crashed or was crashed  5  host error (process, ptrace, seccomp)\n"
+	"  2  bad command line                6  the guest asked to reboot\n"
+	"  3  guest image refused             7  interrupted (SIGINT, SIGTERM, SIGHUP)\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pvmm: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'pvmm --help'.\n");
+	return VMM_EXIT_USAGE;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t unit = 1ull << 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': unit = 1ull << 10; end++; break;
+	case 'm': case 'M': unit = 1ull << 20; end++; break;
+	case 'g': case 'G': unit = 1ull << 30; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v > MAX_MEMORY / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > 1000000)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_STATS = 256, OPT_TRANSPORT };
+	static const struct option longopts[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:c:t:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &o->memory) || o->memory < MIN_MEMORY ||
+			    o->memory % 4096)
+				return usage_error("bad --memory '%s': want a size from 1M to 64G, "
+						   "a multiple of 4K", optarg);
+			break;
+		case 'c': o->cmdline = optarg; break;
+		case 't':
+			if (parse_uint(optarg, &o->timeout))
+				return usage_error("bad --timeout '%s': want whole seconds", optarg);
+			break;
+		case OPT_STATS: o->stats = optarg ? optarg : "-"; break;
+		case OPT_TRANSPORT:
+			if (!vmm_transport_find(optarg))
+				return usage_error("unknown --transport '%s' (known: ptrace)", optarg);
+			o->transport = optarg;
+			break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(optind == argc ? "no guest image given%s"
+						  : "more than one guest image given%s", "");
+	o->image = argv[optind];
+	return 0;
+}
+
+/* Read the whole image; returns a malloc'd buffer or NULL with errno set. */
+static uint8_t *read_file(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LOADER_MAX_FILE) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*size = got;
+out:
+	close(fd);
+	return buf;
+}
+
+static uint64_t host_min_va(void)
+{
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+	unsigned long long v = 65536;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return (v + 4095) & ~4095ull;
+}
+
+/* Parse and build the guest; returns an exit status or -1 to go on. */
+static int load_guest(struct vm *vm, const struct options *o)
+{
+	char why[LOADER_WHY];
+	size_t size = 0;
+	uint8_t *file = read_file(o->image, &size);
+	int rc;
+
+	if (!file) {
+		fprintf(stderr, "pvmm: %s: %s\n", o->image, strerror(errno));
+		return VMM_EXIT_IMAGE;
+	}
+	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
+	if (!rc && (vm->img.features_required & ~hc_features(0))) {
+		snprintf(why, sizeof(why), "the guest requires Xen features %#x that pvmm "
+			 "does not implement", vm->img.features_required & ~hc_features(0));
+		rc = -ENOTSUP;
+	}
+	if (!rc && (rc = vmm_mem_create(vm, o->memory / 4096)) != 0) {
+		free(file);
+		fprintf(stderr, "pvmm: %s\n", vm->end_msg);
+		return VMM_EXIT_HOST;
+	}
+	if (!rc)
+		rc = loader_build(&vm->img, vm->mem, vm->nr_pages, o->cmdline, &vm->lay, why);
+	free(file); /* the image is in guest memory now */
+	vm->img.file = NULL;
+	if (rc) {
+		fprintf(stderr, "pvmm: %s: %s\n", o->image, why);
+		return rc == -ENOMEM || rc == -E2BIG ? VMM_EXIT_USAGE : VMM_EXIT_IMAGE;
+	}
+	return -1;
+}
+
+static int exit_status(const struct vm *vm)
+{
+	switch (vm->end) {
+	case VM_POWEROFF: return VMM_EXIT_POWEROFF;
+	case VM_REBOOT: return VMM_EXIT_REBOOT;
+	case VM_CRASH: return VMM_EXIT_CRASH;
+	case VM_TIMEOUT: return VMM_EXIT_TIMEOUT;
+	case VM_INTERRUPTED: return VMM_EXIT_INTERRUPTED;
+	default: return VMM_EXIT_HOST;
+	}
+}
+
+static void write_stats(const struct vm *vm, const char *where, double seconds)
+{
+	FILE *f = strcmp(where, "-") ? fopen(where, "w") : stderr;
+
+	if (!f) {
+		fprintf(stderr, "pvmm: --stats %s: %s\n", where, strerror(errno));
+		return;
+	}
+	vmm_stats_write(vm, f, seconds);
+	if (f != stderr)
+		fclose(f);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .memory = 64ull << 20, .transport = "ptrace" };
+	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
+	double t0 = now();
+	int status;
+
+	status = parse_options(argc, argv, &o);
+	if (status)
+		return status;
+	vm.console = stdout;
+	vm.console_in = STDIN_FILENO;
+	vm.min_va = host_min_va();
+	if (vmm_signals_install(o.timeout)) {
+		fprintf(stderr, "pvmm: cannot install signal handlers: %s\n", strerror(errno));
+		return VMM_EXIT_HOST;
+	}
+	status = load_guest(&vm, &o);
+	if (status >= 0) {
+		vmm_mem_destroy(&vm);
+		return status;
+	}
+	vmm_run(&vm, vmm_transport_find(o.transport));
+	status = exit_status(&vm);
+	fflush(stdout);
+	if (status != VMM_EXIT_POWEROFF)
+		fprintf(stderr, "pvmm: %s\n", vm.end_msg[0] ? vm.end_msg : vmm_end_name(vm.end));
+	if (o.stats)
+		write_stats(&vm, o.stats, now() - t0);
+	vmm_mem_destroy(&vm);
+	return status;
+}

@@ -1,0 +1,252 @@
+/* proc.c - guest memory file and the sandboxed guest process. */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096ull
+
+extern const unsigned char pvmm_stub_image[], pvmm_stub_image_end[];
+
+static int fail(struct vm *vm, int err, const char *what)
+{
+	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s: %s", what, strerror(err));
+	return -err;
+}
+
+int vmm_mem_create(struct vm *vm, uint64_t nr_pages)
+{
+	uint64_t frames = nr_pages + LOADER_EXTRA_FRAMES;
+	void *p;
+
+	vm->memfd = memfd_create("pvmm-guest-memory", MFD_CLOEXEC);
+	if (vm->memfd < 0)
+		return fail(vm, errno, "memfd_create for guest memory");
+	if (ftruncate(vm->memfd, (off_t)(frames * PAGE)))
+		return fail(vm, errno, "sizing guest memory");
+	p = mmap(NULL, frames * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 vm->memfd, 0);
+	if (p == MAP_FAILED)
+		return fail(vm, errno, "mapping guest memory");
+	vm->mem = p;
+	vm->nr_pages = nr_pages;
+	vm->nr_frames = frames;
+	return 0;
+}
+
+void vmm_mem_destroy(struct vm *vm)
+{
+	if (vm->mem)
+		munmap(vm->mem, vm->nr_frames * PAGE);
+	if (vm->memfd >= 0)
+		close(vm->memfd);
+	if (vm->ctrl)
+		munmap(vm->ctrl, CTRL_SIZE);
+	if (vm->ctrlfd >= 0)
+		close(vm->ctrlfd);
+	vm->mem = NULL, vm->ctrl = NULL, vm->memfd = vm->ctrlfd = -1;
+}
+
+/* Mapping operations the stub may perform: MAP_SHARED|MAP_FIXED of the
+ * guest memory file only, starting in the guest half. One rule per system
+ * call: libseccomp 2.5 merges several range rules on one argument wrongly.
+ * These address checks keep honest operations honest; isolation rests on
+ * the system calls and the descriptor allowed, not on them. */
+static int allow_mapping_ops(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp addr = SCMP_A0(SCMP_CMP_LE, HOLE_BASE - 4096);
+	struct scmp_arg_cmp len = SCMP_A1(SCMP_CMP_LE, HOLE_BASE);
+	struct scmp_arg_cmp prot = SCMP_A2(SCMP_CMP_MASKED_EQ, ~7ull, 0);
+	int rc;
+
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 5, addr, len, prot,
+			      SCMP_A3(SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED),
+			      SCMP_A4(SCMP_CMP_EQ, STUB_GUEST_FD));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 3, addr, len, prot);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(munmap), 2, addr, len);
+	return rc;
+}
+
+/* The stub's whole allowlist. Guest `syscall`s never reach it: syscall user
+ * dispatch turns them into SIGSYS first. Anything else kills the process. */
+static int build_filter(struct vm *vm)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc, fd = -1;
+	ssize_t n;
+
+	if (!ctx)
+		return fail(vm, ENOMEM, "seccomp_init");
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (!rc)
+		rc = allow_mapping_ops(ctx);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
+	if (!rc && (fd = memfd_create("pvmm-filter", MFD_CLOEXEC)) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return fail(vm, -rc, "building the seccomp filter");
+	}
+	n = pread(fd, vm->ctrl->filter, sizeof(vm->ctrl->filter), 0);
+	close(fd);
+	if (n <= 0 || n % sizeof(struct sock_filter_insn) || n == sizeof(vm->ctrl->filter))
+		return fail(vm, E2BIG, "exporting the seccomp filter");
+	vm->ctrl->filter_len = (uint32_t)(n / sizeof(struct sock_filter_insn));
+	return 0;
+}
+
+static int make_ctrl(struct vm *vm)
+{
+	vm->ctrlfd = memfd_create("pvmm-control", MFD_CLOEXEC);
+	if (vm->ctrlfd < 0)
+		return fail(vm, errno, "memfd_create for the control page");
+	if (ftruncate(vm->ctrlfd, CTRL_SIZE))
+		return fail(vm, errno, "sizing the control page");
+	vm->ctrl = mmap(NULL, CTRL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ctrlfd, 0);
+	if (vm->ctrl == MAP_FAILED) {
+		vm->ctrl = NULL;
+		return fail(vm, errno, "mapping the control page");
+	}
+	vm->ctrl->magic = STUB_MAGIC;
+	return build_filter(vm);
+}
+
+static int make_stub_fd(struct vm *vm)
+{
+	size_t len = (size_t)(pvmm_stub_image_end - pvmm_stub_image);
+	int fd = memfd_create("pvmm-stub", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return fail(vm, errno, "memfd_create for the stub");
+	if (write(fd, pvmm_stub_image, len) != (ssize_t)len) {
+		close(fd);
+		return fail(vm, EIO, "writing the stub image");
+	}
+	return fd;
+}
+
+/* In the child: only the guest memory (3), the control page (4) and the
+ * stub image (close-on-exec) survive; then the stub replaces us. */
+__attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t parent, int traced)
+{
+	static char arg0[] = "pvmm-guest";
+	char *const argv[] = { arg0, NULL };
+	static char *const envp[] = { NULL };
+	int mem = fcntl(vm->memfd, F_DUPFD_CLOEXEC, 10);
+	int ctl = fcntl(vm->ctrlfd, F_DUPFD_CLOEXEC, 10);
+	int stub = fcntl(stubfd, F_DUPFD_CLOEXEC, 10);
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	setsid(); /* terminal signals go to pvmm, which stops the guest itself */
+	if (mem < 0 || ctl < 0 || stub < 0 || dup2(mem, STUB_GUEST_FD) < 0 ||
+	    dup2(ctl, STUB_CTRL_FD) < 0 || dup2(stub, STUB_CTRL_FD + 1) < 0)
+		_exit(127);
+	for (int fd = 0; fd < 3; fd++)
+		close(fd);
+	syscall(SYS_close_range, STUB_CTRL_FD + 2, ~0u, 0);
+	if (traced && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+		_exit(127);
+	syscall(SYS_execveat, STUB_CTRL_FD + 1, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+int vmm_proc_spawn(struct vm *vm, int traced)
+{
+	pid_t parent = getpid(), pid;
+	int stubfd, rc = make_ctrl(vm);
+
+	if (rc)
+		return rc;
+	stubfd = make_stub_fd(vm);
+	if (stubfd < 0)
+		return stubfd;
+	pid = fork();
+	if (pid == 0)
+		child(vm, stubfd, parent, traced);
+	close(stubfd);
+	if (pid < 0)
+		return fail(vm, errno, "fork of the guest process");
+	vm->pid = pid;
+	return pid;
+}
+
+int vmm_proc_check_clean(struct vm *vm)
+{
+	char path[64], line[512];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", vm->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return fail(vm, errno, "reading the guest process's maps");
+	while (!rc && fgets(line, sizeof(line), f)) {
+		unsigned long long start = strtoull(line, NULL, 16);
+		if (start < HOLE_BASE) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(vm->end_msg, sizeof(vm->end_msg),
+				 "the host left a mapping in the guest's half: %.400s", line);
+			rc = -EEXIST;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static const char *stub_exit_reason(int code)
+{
+	switch (code) {
+	case STUB_EXIT_CTRL: return "could not map the control page";
+	case STUB_EXIT_NNP: return "PR_SET_NO_NEW_PRIVS refused";
+	case STUB_EXIT_ALTSTACK: return "sigaltstack refused";
+	case STUB_EXIT_SIGACTION: return "rt_sigaction refused";
+	case STUB_EXIT_DISPATCH: return "syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH, "
+					"Linux 5.11+) refused";
+	case STUB_EXIT_SECCOMP: return "the seccomp filter was refused (seccomp disabled "
+				       "by the container runtime?)";
+	case STUB_EXIT_BADREPLY: return "the stub received a malformed reply";
+	case 127: return "the stub could not be started (exec refused?)";
+	default: return NULL;
+	}
+}
+
+void vmm_proc_describe_end(struct vm *vm, int status)
+{
+	if (WIFEXITED(status)) {
+		const char *why = stub_exit_reason(WEXITSTATUS(status));
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process exited with status %d%s%s",
+			 WEXITSTATUS(status), why ? ": " : "", why ? why : "");
+	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg),
+			 "guest process killed by seccomp: it made a host system call "
+			 "outside the stub's allowlist");
+	} else if (WIFSIGNALED(status)) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+}

@@ -1,0 +1,143 @@
+/*
+ * ptrace.c - the ptrace transport.
+ *
+ * The guest process is traced from its exec. A signal from guest code is a
+ * signal-delivery stop: it is passed on to the stub's handler, which copies
+ * the trap into the control page and rings the doorbell, an int3 at a known
+ * address in the stub: that SIGTRAP stop is the hand-off. The monitor then
+ * replies through the control page and continues the process with the
+ * SIGTRAP suppressed. Guest `syscall`s reach the stub as SIGSYS through
+ * syscall user dispatch, so no system call of the guest ever runs on the
+ * host, while the stub's own (mmap, rt_sigreturn) run normally.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+/* Raw wrappers return -errno; the checked ones name the request. */
+static long __ptrace_cont(int pid, int sig)
+{
+	return ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) ? -errno : 0;
+}
+
+static int ptrace_cont(struct vm *vm, int sig)
+{
+	long rc = __ptrace_cont(vm->pid, sig);
+
+	if (rc)
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "PTRACE_CONT of guest process %d: %s",
+			 vm->pid, strerror((int)-rc));
+	return (int)rc;
+}
+
+static int __ptrace_rip(int pid, uint64_t *rip)
+{
+	errno = 0;
+	long v = ptrace(PTRACE_PEEKUSER, pid, (void *)offsetof(struct user_regs_struct, rip), NULL);
+	if (errno)
+		return -errno;
+	*rip = (uint64_t)v;
+	return 0;
+}
+
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Wait until the stub hands off or the process is gone, passing signals of
+ * guest code on to the stub. */
+static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
+{
+	for (;;) {
+		int status, sig, rc;
+		uint64_t rip;
+
+		if (waitpid(vm->pid, &status, __WALL) < 0) {
+			if (errno == EINTR)
+				continue; /* the signal handler already killed the guest */
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "waitpid: %s", strerror(errno));
+			return -errno;
+		}
+		if (!WIFSTOPPED(status)) {
+			stop->kind = STOP_GONE;
+			stop->status = status;
+			vm->pid = 0;
+			return 0;
+		}
+		sig = WSTOPSIG(status);
+		if (sig == SIGTRAP && __ptrace_rip(vm->pid, &rip) == 0 &&
+		    (rip == vm->doorbell || !vm->doorbell)) {
+			stop->kind = STOP_HANDOFF;
+			vm->stats.handoffs++;
+			return 0;
+		}
+		rc = ptrace_cont(vm, is_stop_signal(sig) ? 0 : sig);
+		if (rc)
+			return rc;
+	}
+}
+
+static int pt_start(struct vm *vm, struct vmm_stop *stop)
+{
+	int status, rc = vmm_proc_spawn(vm, 1);
+
+	if (rc < 0)
+		return rc;
+	/* the first stop is the SIGTRAP of the exec */
+	if (waitpid(vm->pid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
+		vmm_proc_describe_end(vm, status);
+		vm->pid = 0;
+		return -ECHILD;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, vm->pid, NULL, (void *)(long)PTRACE_O_EXITKILL)) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "PTRACE_SETOPTIONS: %s", strerror(errno));
+		return -errno;
+	}
+	vm->doorbell = 0; /* learnt from the READY hand-off, before any guest code */
+	rc = ptrace_cont(vm, 0);
+	return rc ? rc : wait_handoff(vm, stop);
+}
+
+static int pt_resume(struct vm *vm, struct vmm_stop *stop)
+{
+	int rc = ptrace_cont(vm, 0);
+
+	return rc ? rc : wait_handoff(vm, stop);
+}
+
+static void pt_kill(struct vm *vm)
+{
+	int status;
+
+	if (vm->pid <= 0)
+		return;
+	kill(vm->pid, SIGKILL);
+	while (waitpid(vm->pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	vm->pid = 0;
+}
+
+const struct vmm_transport vmm_ptrace_transport = {
+	.name = "ptrace",
+	.start = pt_start,
+	.resume = pt_resume,
+	.kill = pt_kill,
+};
+
+const struct vmm_transport *vmm_transport_find(const char *name)
+{
+	static const struct vmm_transport *const all[] = { &vmm_ptrace_transport };
+
+	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}

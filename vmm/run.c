@@ -1,0 +1,232 @@
+/* run.c - the trap loop: boot the domain, then serve the stub's hand-offs. */
+#include "vmm.h"
+#include "hc.h"
+#include "mmu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#define PAGE 4096ull
+#define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
+
+/* Append one host-mapping operation to the reply, running a full batch
+ * first (the stub reports back with OPS_DONE). */
+struct op_sink {
+	struct vm *vm;
+	const struct vmm_transport *t;
+};
+
+static int check_ops(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->ctrl->nops && i < STUB_MAX_OPS; i++) {
+		const struct stub_op *op = &vm->ctrl->ops[i];
+		if (op->result) {
+			snprintf(vm->end_msg, sizeof(vm->end_msg),
+				 "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
+				 (unsigned long long)op->addr, (unsigned long long)op->len,
+				 strerror((int)-op->result),
+				 op->result == -ENOMEM ? " (host mapping limit vm.max_map_count?)" : "");
+			vm->end = VM_HOST_ERROR;
+			return -EIO;
+		}
+	}
+	vm->ctrl->nops = 0;
+	return 0;
+}
+
+static int flush_batch(struct op_sink *s)
+{
+	struct vmm_stop stop;
+	int rc;
+
+	s->vm->ctrl->action = STUB_ACT_MORE;
+	rc = s->t->resume(s->vm, &stop);
+	if (rc)
+		return rc;
+	if (stop.kind != STOP_HANDOFF || s->vm->ctrl->trap.event != STUB_EV_OPS_DONE) {
+		if (stop.kind == STOP_GONE)
+			vmm_proc_describe_end(s->vm, stop.status);
+		return -EIO;
+	}
+	return check_ops(s->vm);
+}
+
+static int emit_op(void *ctx, const struct stub_op *op)
+{
+	struct op_sink *s = ctx;
+	struct stub_ctrl *c = s->vm->ctrl;
+
+	if (c->nops == STUB_MAX_OPS) {
+		int rc = flush_batch(s);
+		if (rc)
+			return rc;
+	}
+	if (getenv("PVMM_DBG")) fprintf(stderr, "op %u %#llx %#llx\n", op->kind, (unsigned long long)op->addr, (unsigned long long)op->len);
+	c->ops[c->nops++] = *op;
+	s->vm->stats.map_ops[op->kind]++;
+	if (op->kind == STUB_OP_MMAP)
+		s->vm->stats.map_pages += op->len / PAGE;
+	return 0;
+}
+
+static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
+	va_end(ap);
+	vm->end = VM_CRASH;
+}
+
+static enum vm_trap_kind trap_kind(const struct stub_trap *t)
+{
+	switch (t->signo) {
+	case SIGSYS: return TRAP_HYPERCALL;
+	case SIGSEGV: return t->trapno == 14 ? TRAP_PAGE_FAULT : TRAP_GP_FAULT;
+	case SIGILL: return TRAP_INVALID_OP;
+	case SIGTRAP: return TRAP_BREAKPOINT;
+	case SIGFPE: return TRAP_MATH;
+	case SIGBUS: return TRAP_BUS;
+	default: return TRAP_OTHER;
+	}
+}
+
+static void page_fault(struct vm *vm, const struct stub_trap *t)
+{
+	crash(vm, "guest page fault at %#llx: %s of a %s page, error code %#llx, rip %#llx "
+	      "(pvmm does not deliver exceptions to guests yet)",
+	      (unsigned long long)t->addr,
+	      t->err & 16 ? "instruction fetch" : t->err & 2 ? "write" : "read",
+	      t->err & 1 ? "protected" : "not-present", (unsigned long long)t->err,
+	      (unsigned long long)vm->vcpu.regs.rip);
+}
+
+/* Serve one trap of guest code. */
+static void handle_trap(struct vm *vm, const struct stub_trap *t)
+{
+	static const char *const names[TRAP_KINDS] = {
+		[TRAP_GP_FAULT] = "general protection fault (#GP)",
+		[TRAP_INVALID_OP] = "invalid opcode (#UD)",
+		[TRAP_BREAKPOINT] = "breakpoint or debug trap",
+		[TRAP_MATH] = "arithmetic exception (#DE/#MF)",
+		[TRAP_BUS] = "bus error",
+		[TRAP_OTHER] = "unexpected signal",
+	};
+	enum vm_trap_kind kind = trap_kind(t);
+
+	vm->stats.traps[kind]++;
+	if (vm->vcpu.regs.rip >= HOLE_BASE) {
+		crash(vm, "signal %d inside the pvmm stub at rip %#llx (the guest jumped into the hole?)",
+		      t->signo, (unsigned long long)vm->vcpu.regs.rip);
+		return;
+	}
+	switch (kind) {
+	case TRAP_HYPERCALL:
+		if (t->code == SYS_USER_DISPATCH_CODE)
+			hc_dispatch(vm);
+		else
+			crash(vm, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
+			      (unsigned long long)vm->vcpu.regs.rip);
+		break;
+	case TRAP_PAGE_FAULT:
+		page_fault(vm, t);
+		break;
+	default:
+		crash(vm, "guest %s at rip %#llx (trap %llu, error code %#llx; pvmm does not "
+		      "deliver exceptions to guests yet)", names[kind],
+		      (unsigned long long)vm->vcpu.regs.rip, (unsigned long long)t->trapno,
+		      (unsigned long long)t->err);
+		break;
+	}
+}
+
+static void set_boot_regs(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rip = vm->lay.entry;
+	r->rsp = vm->lay.stack_top;
+	r->rsi = vm->lay.start_info_va;
+	r->eflags = 0x202;
+	vm->vcpu.kernel_l4 = vm->lay.pt_first_pfn;
+}
+
+/* Map the bootstrap address space and let the guest start. */
+static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
+{
+	struct vmm_stop stop;
+	int rc = t->start(vm, &stop);
+
+	vmm_signals_watch(vm->pid);
+	if (rc)
+		return rc;
+	if (stop.kind != STOP_HANDOFF || vm->ctrl->trap.event != STUB_EV_READY) {
+		if (stop.kind == STOP_GONE)
+			vmm_proc_describe_end(vm, stop.status);
+		return -EIO;
+	}
+	vm->doorbell = vm->ctrl->trap.doorbell;
+	rc = vmm_proc_check_clean(vm);
+	if (rc)
+		return rc;
+	set_boot_regs(vm);
+	vm->ctrl->nops = 0;
+	return mmu_realise(vm, vm->vcpu.kernel_l4, vm->min_va, HOLE_BASE, emit_op, sink);
+}
+
+static int serve(struct vm *vm, const struct vmm_transport *t)
+{
+	struct vmm_stop stop;
+	struct stub_trap trap;
+
+	for (;;) {
+		int rc;
+
+		vm->ctrl->regs = vm->vcpu.regs;
+		vm->ctrl->action = STUB_ACT_RESUME;
+		rc = t->resume(vm, &stop);
+		if (rc)
+			return rc;
+		if (stop.kind == STOP_GONE) {
+			vmm_proc_describe_end(vm, stop.status);
+			return -EIO;
+		}
+		trap = vm->ctrl->trap; /* one copy of what the stub wrote */
+		vm->vcpu.regs = vm->ctrl->regs;
+		if (check_ops(vm))
+			return -EIO;
+		if (trap.event == STUB_EV_SIGNAL)
+			handle_trap(vm, &trap);
+		else
+			crash(vm, "stub sent unexpected event %u", trap.event);
+		if (vm->end)
+			return 0;
+	}
+}
+
+int vmm_run(struct vm *vm, const struct vmm_transport *t)
+{
+	struct op_sink sink = { vm, t };
+	int rc = boot(vm, t, &sink);
+
+	if (!rc)
+		rc = serve(vm, t);
+	t->kill(vm);
+	if (vmm_signals_ended()) {
+		vm->end = vmm_signals_ended();
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "%s",
+			 vm->end == VM_TIMEOUT ? "timeout: the guest was stopped after --timeout seconds"
+					       : "interrupted: the guest was stopped by a signal to pvmm");
+	} else if (rc && !vm->end) {
+		vm->end = VM_HOST_ERROR;
+	}
+	return rc;
+}

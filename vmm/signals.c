@@ -1,0 +1,54 @@
+/*
+ * signals.c - --timeout and SIGINT/SIGTERM/SIGHUP.
+ *
+ * The handlers kill the guest process themselves (kill(2) is
+ * async-signal-safe), so whatever the trap loop is blocked in returns with
+ * the guest's death. This file holds pvmm's only mutable globals: what a
+ * signal handler must reach.
+ */
+#include "vmm.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+static volatile sig_atomic_t watched_pid;
+static volatile sig_atomic_t ended;
+
+static void on_signal(int sig)
+{
+	ended = sig == SIGALRM ? VM_TIMEOUT : VM_INTERRUPTED;
+	if (watched_pid > 0)
+		kill(watched_pid, SIGKILL);
+}
+
+int vmm_signals_install(unsigned timeout_s)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits return EINTR */
+	sigfillset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (timeout_s) {
+		struct itimerval it = { { 0, 0 }, { (time_t)timeout_s, 0 } };
+		return setitimer(ITIMER_REAL, &it, NULL);
+	}
+	return 0;
+}
+
+void vmm_signals_watch(int pid)
+{
+	watched_pid = pid;
+	if (ended && pid > 0)
+		kill(pid, SIGKILL); /* a signal came before the guest existed */
+}
+
+enum vm_end vmm_signals_ended(void)
+{
+	return (enum vm_end)ended;
+}

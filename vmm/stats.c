@@ -1,0 +1,52 @@
+/* stats.c - --stats: counters as JSON at exit. */
+#include "vmm.h"
+#include "hc.h"
+
+static const char *const trap_names[TRAP_KINDS] = {
+	[TRAP_HYPERCALL] = "hypercall", [TRAP_PAGE_FAULT] = "page_fault",
+	[TRAP_GP_FAULT] = "general_protection", [TRAP_INVALID_OP] = "invalid_opcode",
+	[TRAP_BREAKPOINT] = "breakpoint", [TRAP_MATH] = "math", [TRAP_BUS] = "bus",
+	[TRAP_OTHER] = "other",
+};
+
+const char *vmm_end_name(enum vm_end end)
+{
+	static const char *const names[] = {
+		[VM_RUNNING] = "running", [VM_POWEROFF] = "poweroff", [VM_REBOOT] = "reboot",
+		[VM_CRASH] = "crash", [VM_TIMEOUT] = "timeout", [VM_INTERRUPTED] = "interrupted",
+		[VM_HOST_ERROR] = "host_error",
+	};
+	return names[end];
+}
+
+void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
+{
+	const struct vm_stats *s = &vm->stats;
+	const char *sep = "";
+
+	fprintf(f, "{\n  \"end\": \"%s\",\n  \"wall_seconds\": %.6f,\n  \"traps\": {",
+		vmm_end_name(vm->end), seconds);
+	for (int i = 0; i < TRAP_KINDS; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", trap_names[i],
+			(unsigned long long)s->traps[i]);
+	fprintf(f, "},\n  \"hypercalls\": {");
+	for (unsigned i = 0; i < XEN_HC_COUNT; i++) {
+		if (!s->hypercalls[i])
+			continue;
+		if (hc_name(i))
+			fprintf(f, "%s\"%s\": %llu", sep, hc_name(i),
+				(unsigned long long)s->hypercalls[i]);
+		else
+			fprintf(f, "%s\"hypercall_%u\": %llu", sep, i,
+				(unsigned long long)s->hypercalls[i]);
+		sep = ", ";
+	}
+	fprintf(f, "%s\"unknown\": %llu},\n", sep, (unsigned long long)s->hypercalls_unknown);
+	fprintf(f, "  \"host_map_ops\": {\"mmap\": %llu, \"munmap\": %llu, \"mprotect\": %llu, "
+		"\"mapped_pages\": %llu},\n",
+		(unsigned long long)s->map_ops[STUB_OP_MMAP],
+		(unsigned long long)s->map_ops[STUB_OP_MUNMAP],
+		(unsigned long long)s->map_ops[STUB_OP_MPROTECT], (unsigned long long)s->map_pages);
+	fprintf(f, "  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
+		(unsigned long long)s->handoffs, (unsigned long long)s->console_bytes);
+}

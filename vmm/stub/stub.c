@@ -1,0 +1,242 @@
+/*
+ * stub.c - the code of the guest process (besides the guest itself).
+ *
+ * Freestanding, no libc: the process holds nothing but this image in the
+ * hole, the control page and the guest's own mappings. See stub_abi.h for
+ * the protocol.
+ */
+#include <stdint.h>
+#include "stub_abi.h"
+
+/* Everything is local to the image: RIP-relative, no GOT, at any address. */
+#pragma GCC visibility push(hidden)
+
+/* Linux x86-64 facts the stub needs (kernel ABI, not libc's). */
+#define NR_close 3
+#define NR_mmap 9
+#define NR_mprotect 10
+#define NR_munmap 11
+#define NR_rt_sigaction 13
+#define NR_sigaltstack 131
+#define NR_prctl 157
+#define NR_exit_group 231
+#define NR_seccomp 317
+#define PROT_RW 3
+#define MAP_SHARED_FIXED 0x11
+#define SA_SIGINFO 4u
+#define SA_ONSTACK 0x08000000u
+#define SA_RESTORER 0x04000000u
+#define PR_SET_NAME 15
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#define SECCOMP_SET_MODE_FILTER 1
+#define UC_SIGCONTEXT_SS 2
+#define UC_STRICT_RESTORE_SS 4
+#define USER_CS 0x33
+#define USER_SS 0x2b
+#define SIGSYS 31
+
+struct k_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct k_stack {
+	void *sp;
+	int flags;
+	uint64_t size;
+};
+
+/* struct sigcontext (64-bit) */
+struct k_sigcontext {
+	uint64_t gregs[STUB_NREGS]; /* r8 .. rip, eflags: struct stub_regs order */
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved[8];
+};
+
+struct k_ucontext {
+	uint64_t flags;
+	uint64_t link;
+	struct k_stack stack;
+	struct k_sigcontext mc;
+	uint64_t sigmask;
+};
+
+struct k_siginfo {
+	int signo, errno_, code, _pad;
+	uint64_t addr;      /* si_addr; si_call_addr for SIGSYS */
+	int syscall, arch;  /* SIGSYS only */
+	char _rest[96];
+};
+
+struct k_sigframe {
+	uint64_t pretcode;
+	struct k_ucontext uc;
+	struct k_siginfo info;
+};
+
+_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext");
+_Static_assert(__builtin_offsetof(struct k_ucontext, mc) == 40, "uc_mcontext");
+_Static_assert(__builtin_offsetof(struct k_ucontext, sigmask) == 296, "uc_sigmask");
+_Static_assert(sizeof(struct k_siginfo) == 128, "siginfo");
+_Static_assert(__builtin_offsetof(struct k_siginfo, syscall) == 24, "si_syscall");
+
+struct sock_fprog_k {
+	uint16_t len;
+	const struct sock_filter_insn *filter;
+};
+
+long stub_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+void stub_doorbell(void);
+extern char stub_doorbell_end[];
+void stub_restorer(void);
+__attribute__((noreturn)) void stub_sigreturn(struct k_sigframe *frame);
+void stub_main(void);
+
+#define sys(nr, a, b, c, d, e, f) \
+	stub_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+static struct stub_ctrl *const ctrl = (struct stub_ctrl *)CTRL_ADDR;
+static char altstack[1 << 16] __attribute__((aligned(64)));
+static struct k_sigframe entry_frame __attribute__((aligned(64)));
+
+static const int trapped_signals[] = { 4, 5, 7, 8, 11, SIGSYS }; /* ILL TRAP BUS FPE SEGV SYS */
+
+__attribute__((noreturn)) static void die(int code)
+{
+	for (;;)
+		sys(NR_exit_group, code, 0, 0, 0, 0, 0);
+}
+
+static long run_op(const struct stub_op *op)
+{
+	switch (op->kind) {
+	case STUB_OP_MMAP: {
+		long r = sys(NR_mmap, op->addr, op->len, op->prot, MAP_SHARED_FIXED,
+			     STUB_GUEST_FD, op->off);
+		return r == (long)op->addr ? 0 : (r < 0 ? r : -22);
+	}
+	case STUB_OP_MUNMAP:
+		return sys(NR_munmap, op->addr, op->len, 0, 0, 0, 0);
+	case STUB_OP_MPROTECT:
+		return sys(NR_mprotect, op->addr, op->len, op->prot, 0, 0, 0);
+	default:
+		return -22;
+	}
+}
+
+/* Hand off to the monitor and carry out its replies until it says resume. */
+static void serve(void)
+{
+	for (;;) {
+		uint32_t n, failed = 0;
+
+		stub_doorbell();
+		n = ctrl->nops;
+		if (n > STUB_MAX_OPS)
+			die(STUB_EXIT_BADREPLY);
+		for (uint32_t i = 0; i < n; i++) {
+			ctrl->ops[i].result = run_op(&ctrl->ops[i]);
+			failed |= ctrl->ops[i].result != 0;
+		}
+		if (ctrl->action == STUB_ACT_EXIT)
+			die(ctrl->exit_code);
+		if (ctrl->action == STUB_ACT_RESUME && !failed)
+			return;
+		if (ctrl->action != STUB_ACT_MORE && ctrl->action != STUB_ACT_RESUME)
+			die(STUB_EXIT_BADREPLY);
+		ctrl->trap.event = STUB_EV_OPS_DONE;
+	}
+}
+
+static void copy_regs(uint64_t *dst, const uint64_t *src)
+{
+	for (int i = 0; i < STUB_NREGS; i++)
+		dst[i] = src[i];
+}
+
+static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
+{
+	struct stub_trap *t = &ctrl->trap;
+
+	t->event = STUB_EV_SIGNAL;
+	t->signo = sig;
+	t->code = si->code;
+	t->addr = si->addr;
+	t->syscall_nr = sig == SIGSYS ? (uint32_t)si->syscall : 0;
+	t->err = uc->mc.err;
+	t->trapno = uc->mc.trapno;
+	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
+	serve();
+	copy_regs(uc->mc.gregs, (const uint64_t *)&ctrl->regs);
+	uc->mc.cs = USER_CS;
+	uc->mc.ss = USER_SS;
+}
+
+static void setup_signals(void)
+{
+	struct k_stack ss = { altstack, 0, sizeof(altstack) };
+	struct k_sigaction sa = { (void *)handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+				  (void *)stub_restorer, ~0ull };
+
+	if (sys(NR_sigaltstack, &ss, 0, 0, 0, 0, 0))
+		die(STUB_EXIT_ALTSTACK);
+	for (unsigned i = 0; i < sizeof(trapped_signals) / sizeof(*trapped_signals); i++)
+		if (sys(NR_rt_sigaction, trapped_signals[i], &sa, 0, 8, 0, 0))
+			die(STUB_EXIT_SIGACTION);
+}
+
+static void confine(void)
+{
+	struct sock_fprog_k prog = { (uint16_t)ctrl->filter_len, ctrl->filter };
+
+	if (sys(NR_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, STUB_BASE,
+		STUB_REGION, 0, 0))
+		die(STUB_EXIT_DISPATCH);
+	if (sys(NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
+		die(STUB_EXIT_NNP);
+	if (!prog.len || prog.len > STUB_MAX_FILTER ||
+	    sys(NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog, 0, 0, 0))
+		die(STUB_EXIT_SECCOMP);
+}
+
+/* Enter the guest for the first time through a hand-built signal frame. */
+__attribute__((noreturn)) static void enter_guest(void)
+{
+	struct k_sigframe *f = &entry_frame;
+
+	copy_regs(f->uc.mc.gregs, (const uint64_t *)&ctrl->regs);
+	f->uc.flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	f->uc.stack.sp = altstack;
+	f->uc.stack.size = sizeof(altstack);
+	f->uc.mc.cs = USER_CS;
+	f->uc.mc.ss = USER_SS;
+	f->uc.mc.fpstate = 0; /* the guest starts with the FPU in its init state */
+	f->uc.sigmask = 0;
+	stub_sigreturn(f);
+}
+
+void stub_main(void)
+{
+	static const char name[16] = "pvmm-guest";
+
+	if (sys(NR_mmap, CTRL_ADDR, CTRL_SIZE, PROT_RW, MAP_SHARED_FIXED, STUB_CTRL_FD, 0) !=
+		    (long)CTRL_ADDR ||
+	    ctrl->magic != STUB_MAGIC)
+		die(STUB_EXIT_CTRL);
+	sys(NR_close, STUB_CTRL_FD, 0, 0, 0, 0, 0);
+	/* the kernel may have put the vDSO in the guest's half: clear it all */
+	sys(NR_munmap, 0, HOLE_BASE, 0, 0, 0, 0);
+	sys(NR_prctl, PR_SET_NAME, name, 0, 0, 0, 0);
+	setup_signals();
+	confine();
+	ctrl->trap.event = STUB_EV_READY;
+	ctrl->trap.doorbell = (uint64_t)stub_doorbell_end;
+	serve();
+	enter_guest();
+}

@@ -1,0 +1,122 @@
+/*
+ * stub_abi.h - the contract between the monitor and the guest-process stub.
+ *
+ * The stub is a tiny freestanding static image linked into the pvmm hole
+ * (the last L4 slot of the lower half, which guests may not use). It owns the
+ * guest process: it installs the signal handlers, the syscall-user-dispatch
+ * region and the seccomp filter, copies the facts of every trap into the
+ * control page below, hands control to the monitor through the transport's
+ * doorbell, runs the host-mapping operations the monitor asks for and returns
+ * into the guest with rt_sigreturn.
+ *
+ * The control page is shared memory that the guest can also reach: the
+ * monitor copies what it reads from it and trusts none of it.
+ * Included by the stub (freestanding) and by the monitor.
+ */
+#ifndef PVMM_STUB_ABI_H
+#define PVMM_STUB_ABI_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Lower-half layout. Guest addresses are [GUEST_VA_MIN, HOLE_BASE). */
+#define HOLE_BASE 0x00007f8000000000ull /* L4 slot 255 */
+#define HOLE_END 0x0000800000000000ull
+#define HOLE_L4_SLOT 255u
+#define STUB_BASE HOLE_BASE              /* stub text+data, linked here */
+#define STUB_REGION 0x200000ull          /* syscall-user-dispatch region */
+#define CTRL_ADDR (HOLE_BASE + 0x200000ull)
+#define CTRL_SIZE 0x10000ull
+
+/* File descriptors the stub is started with. After start-up only the guest
+ * memory descriptor remains open. */
+#define STUB_GUEST_FD 3
+#define STUB_CTRL_FD 4
+
+#define STUB_MAGIC 0x70766d6d73747562ull /* "pvmmstub" */
+
+enum stub_event {
+	STUB_EV_NONE = 0,
+	STUB_EV_READY = 1,    /* start-up done, nothing mapped yet */
+	STUB_EV_SIGNAL = 2,   /* a signal from guest code: see trap */
+	STUB_EV_OPS_DONE = 3, /* the op batch ran; more requested */
+};
+
+enum stub_action {
+	STUB_ACT_RESUME = 1, /* run ops, load regs, return into the guest */
+	STUB_ACT_MORE = 2,   /* run ops, then hand off again (OPS_DONE) */
+	STUB_ACT_EXIT = 3,   /* exit_group(exit_code) */
+};
+
+enum stub_op_kind {
+	STUB_OP_MMAP = 1,     /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, guest fd, off) */
+	STUB_OP_MUNMAP = 2,   /* munmap(addr, len) */
+	STUB_OP_MPROTECT = 3, /* mprotect(addr, len, prot) */
+};
+
+struct stub_op {
+	uint32_t kind;   /* stub_op_kind */
+	uint32_t prot;   /* PROT_* */
+	uint64_t addr;
+	uint64_t len;
+	uint64_t off;    /* file offset into guest memory */
+	int64_t result;  /* OUT from the stub: 0 or -errno */
+};
+
+/* The general registers, in the order of the kernel's sigcontext (r8 first,
+ * rip and eflags last) so the stub copies them as one block. */
+struct stub_regs {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp;
+	uint64_t rip, eflags;
+};
+#define STUB_NREGS 18
+
+struct stub_trap {
+	uint32_t event;      /* stub_event */
+	int32_t signo;
+	int32_t code;        /* si_code */
+	uint32_t syscall_nr; /* SIGSYS: si_syscall */
+	uint64_t addr;       /* si_addr */
+	uint64_t err;        /* hardware error code from the sigcontext */
+	uint64_t trapno;     /* hardware trap number from the sigcontext */
+	uint64_t doorbell;   /* READY: address after the doorbell instruction */
+};
+
+#define STUB_MAX_OPS 256
+#define STUB_MAX_FILTER 1024
+
+struct sock_filter_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+struct stub_ctrl {
+	uint64_t magic;
+	uint32_t seq;           /* reserved for the shared-memory transport */
+	uint32_t action;        /* IN to the stub: stub_action */
+	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
+	uint32_t nops;          /* IN: valid entries in ops */
+	struct stub_trap trap;  /* OUT from the stub */
+	struct stub_regs regs;  /* OUT at a trap, IN at resume */
+	struct stub_op ops[STUB_MAX_OPS];
+	uint32_t filter_len;    /* IN at start-up: seccomp program */
+	uint32_t _pad;
+	struct sock_filter_insn filter[STUB_MAX_FILTER];
+};
+_Static_assert(sizeof(struct stub_regs) == STUB_NREGS * 8, "stub_regs");
+_Static_assert(sizeof(struct stub_ctrl) <= CTRL_SIZE, "stub_ctrl fits");
+
+/* Exit codes of the stub when its own start-up fails (before the guest). */
+enum stub_exit {
+	STUB_EXIT_CTRL = 120,
+	STUB_EXIT_NNP = 121,
+	STUB_EXIT_ALTSTACK = 122,
+	STUB_EXIT_SIGACTION = 123,
+	STUB_EXIT_DISPATCH = 124,
+	STUB_EXIT_SECCOMP = 125,
+	STUB_EXIT_BADREPLY = 126,
+};
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * vmm.h - the front end's internal interfaces: guest memory and process,
+ * transports, the trap loop and reporting. Only vmm/ decides to exit.
+ * Functions return 0 or -errno and, on error, leave a one-line reason in
+ * vm->end_msg.
+ */
+#ifndef PVMM_VMM_H
+#define PVMM_VMM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vm.h"
+
+/* Exit statuses of the pvmm command (documented in README and --help). */
+enum vmm_status {
+	VMM_EXIT_POWEROFF = 0,
+	VMM_EXIT_CRASH = 1,
+	VMM_EXIT_USAGE = 2,
+	VMM_EXIT_IMAGE = 3,
+	VMM_EXIT_TIMEOUT = 4,
+	VMM_EXIT_HOST = 5,
+	VMM_EXIT_REBOOT = 6,
+	VMM_EXIT_INTERRUPTED = 7,
+};
+
+/* proc.c: guest memory and the confined guest process. */
+int vmm_mem_create(struct vm *vm, uint64_t nr_pages);
+void vmm_mem_destroy(struct vm *vm);
+/* Start the stub in a new process: fds, seccomp program, exec. With
+ * (traced) the child asks to be traced first. Returns the pid or -errno. */
+int vmm_proc_spawn(struct vm *vm, int traced);
+/* Check that nothing but the hole is mapped in the lower half. */
+int vmm_proc_check_clean(struct vm *vm);
+/* Describe how the guest process ended, from a wait status. */
+void vmm_proc_describe_end(struct vm *vm, int status);
+
+/* A stop of the guest process as the trap loop sees it. */
+struct vmm_stop {
+	enum { STOP_HANDOFF, STOP_GONE } kind;
+	int status; /* STOP_GONE: the wait status */
+};
+
+/* transport.h in one place: how control passes to and from the stub. */
+struct vmm_transport {
+	const char *name;
+	/* Start the guest process and run the stub to its READY hand-off. */
+	int (*start)(struct vm *vm, struct vmm_stop *stop);
+	/* Let the stub act on the control page, wait for the next hand-off. */
+	int (*resume)(struct vm *vm, struct vmm_stop *stop);
+	/* Kill the guest process and reap it. Idempotent. */
+	void (*kill)(struct vm *vm);
+};
+
+extern const struct vmm_transport vmm_ptrace_transport;
+const struct vmm_transport *vmm_transport_find(const char *name);
+
+/* run.c: boot the built domain and run it until it ends. */
+int vmm_run(struct vm *vm, const struct vmm_transport *t);
+
+/* signals.c: SIGINT/SIGTERM/SIGHUP and --timeout kill the guest process
+ * (pid) from the signal handler; vmm_signals_ended() says which fired. */
+int vmm_signals_install(unsigned timeout_s);
+void vmm_signals_watch(int pid);
+enum vm_end vmm_signals_ended(void);
+
+/* stats.c */
+void vmm_stats_write(const struct vm *vm, FILE *f, double seconds);
+const char *vmm_end_name(enum vm_end end);
+
+#endif
