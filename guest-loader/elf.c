@@ -172,6 +172,17 @@ static int check_header(Elf *elf, GElf_Ehdr *eh, char *why)
 	return 0;
 }
 
+/* The section table is not needed to load, but a file that promises one it
+ * does not hold is truncated or corrupt, and the symbols live there. */
+static int check_sections(const GElf_Ehdr *eh, size_t size, char *why)
+{
+	uint64_t table = (uint64_t)eh->e_shnum * eh->e_shentsize;
+
+	if (eh->e_shoff && (eh->e_shoff > size || table > size - eh->e_shoff))
+		return refuse(why, "section header table lies beyond the end of the file (truncated?)");
+	return 0;
+}
+
 static int take_load(const GElf_Phdr *ph, size_t fsize, struct loader_image *img, char *why)
 {
 	struct loader_segment *s;
@@ -312,11 +323,15 @@ int loader_parse(const void *file, size_t size, uint64_t min_va, uint64_t max_va
 		return refuse(why, "image is larger than 1 GiB");
 	if (size < EI_NIDENT || memcmp(file, ELFMAG, SELFMAG))
 		return refuse(why, "not an ELF file (bad magic)");
+	if (size < sizeof(Elf64_Ehdr))
+		return refuse(why, "truncated ELF header (%zu bytes)", size);
 	elf_version(EV_CURRENT);
 	elf = elf_memory((char *)file, size);
 	if (!elf)
 		return refuse(why, "libelf cannot read the image: %s", elf_errmsg(-1));
 	rc = check_header(elf, &eh, why);
+	if (!rc)
+		rc = check_sections(&eh, size, why);
 	if (!rc)
 		rc = read_phdrs(elf, size, img, &rn, why);
 	if (!rc && !rn.seen)

@@ -1,4 +1,25 @@
+# Unit tests (Check) and end-to-end tests of real guests.
+TEST_LIB_SRCS := tests/lib/bad_elf.c tests/lib/fixture.c
+UNIT_SRCS := tests/unit/main.c tests/unit/check_loader.c tests/unit/check_mmu.c tests/unit/check_hc.c
+TEST_CFLAGS := $(HOST_CFLAGS) -Itests/lib $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+$(BUILD)/tests/%.o: tests/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.o) \
+		$(TEST_LIB_SRCS:tests/%.c=$(BUILD)/tests/%.o) $(BUILD)/libpvmm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/mkbad: $(BUILD)/tests/lib/mkbad.o $(BUILD)/tests/lib/bad_elf.o $(BUILD)/tests/lib/fixture.o $(BUILD)/libpvmm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
 .PHONY: tests
-tests:
-unit:
-e2e:
+tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad
+
+unit: $(BUILD)/tests/unit-tests guests
+	$(BUILD)/tests/unit-tests
+
+e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
+	tests/e2e/run.sh

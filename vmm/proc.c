@@ -164,7 +164,7 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 		_exit(127);
 	setsid(); /* terminal signals go to pvmm, which stops the guest itself */
 	if (mem < 0 || ctl < 0 || stub < 0 || dup2(mem, STUB_GUEST_FD) < 0 ||
-	    dup2(ctl, STUB_CTRL_FD) < 0 || dup2(stub, STUB_CTRL_FD + 1) < 0)
+	    dup2(ctl, STUB_CTRL_FD) < 0 || dup3(stub, STUB_CTRL_FD + 1, O_CLOEXEC) < 0)
 		_exit(127);
 	for (int fd = 0; fd < 3; fd++)
 		close(fd);

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 
 #define PAGE 4096ull
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
@@ -65,7 +64,6 @@ static int emit_op(void *ctx, const struct stub_op *op)
 		if (rc)
 			return rc;
 	}
-	if (getenv("PVMM_DBG")) fprintf(stderr, "op %u %#llx %#llx\n", op->kind, (unsigned long long)op->addr, (unsigned long long)op->len);
 	c->ops[c->nops++] = *op;
 	s->vm->stats.map_ops[op->kind]++;
 	if (op->kind == STUB_OP_MMAP)

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# End-to-end tests: real guests under build/pvmm, checked by exit status,
+# console output, error lines and --stats. Run from the top of the tree.
+# When run as root it runs itself once more as an unprivileged user.
+set -u
+PVMM=${PVMM:-build/pvmm}
+G=build/guests
+WORK=$(mktemp -d /tmp/pvmm-e2e.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# run NAME ARGS...: runs pvmm, leaving $status, $WORK/out, $WORK/err
+run() {
+	"$PVMM" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	status=$?
+}
+
+expect() { # expect DESC STATUS [stdout-regex] [stderr-regex]
+	local desc=$1 want=$2 out=${3:-} err=${4:-}
+	if [ "$status" != "$want" ]; then
+		not_ok "$desc" "exit status $status, want $want" "stderr: $(head -c 400 "$WORK/err")"
+	elif [ -n "$out" ] && ! grep -Eq -- "$out" "$WORK/out"; then
+		not_ok "$desc" "stdout lacks /$out/" "stdout: $(head -c 400 "$WORK/out")"
+	elif [ -n "$err" ] && ! grep -Eq -- "$err" "$WORK/err"; then
+		not_ok "$desc" "stderr lacks /$err/" "stderr: $(head -c 400 "$WORK/err")"
+	else
+		ok "$desc"
+	fi
+}
+
+alive() { # a process that exists and is not a zombie (init may reap orphans late)
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+no_guest_left() { # the guest processes of pvmm runs are gone
+	local left="" p
+	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do
+		alive "$p" && left="$left $p"
+	done
+	if [ -z "$left" ]; then ok "$1: no guest process left"; else not_ok "$1: guest processes left: $left"; fi
+}
+
+# --- guests that finish --------------------------------------------------
+run --stats="$WORK/hello.json" $G/hello.elf
+expect "hello powers off with status 0" 0 '^Hello from a PV guest on Xen 4\.19\.0-pvmm!$'
+expect "hello reports success" 0 '^Test result: SUCCESS$'
+if grep -q '"console_io": 3' "$WORK/hello.json" && grep -q '"sched_op": 1' "$WORK/hello.json" &&
+   grep -q '"hypercall": 6' "$WORK/hello.json" && grep -Eq '"mapped_pages": [1-9]' "$WORK/hello.json"; then
+	ok "--stats counts hello's hypercalls and host mappings"
+else
+	not_ok "--stats counts hello's hypercalls and host mappings" "$(tr -d '\n' <"$WORK/hello.json")"
+fi
+
+run --cmdline="root=/dev/xvda console=hvc0" -m 32M $G/hello.elf
+expect "--cmdline and --memory reach start_info" 0 "8192 pages, cmdline 'root=/dev/xvda console=hvc0'"
+
+run $G/hcall.elf
+expect "hypercall edge cases get Xen's errors" 0 '^Test result: SUCCESS$'
+
+# --- guests that fail ----------------------------------------------------
+run $G/crash.elf
+expect "a failed guest assertion crashes the domain (status 1)" 1 \
+	'ASSERT FAILED at sample-guests/crash.c:7' '^pvmm: guest shut down with reason crash$'
+
+run $G/fault.elf
+expect "an unhandled page fault crashes the domain with the hardware facts" 1 '' \
+	'^pvmm: guest page fault at 0x40000000: write of a not-present page, error code 0x6, rip 0x'
+
+start=$(date +%s%N)
+run --timeout=1 $G/spin.elf
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+expect "--timeout stops a guest that never stops (status 4)" 4 '^spin: looping forever$' '^pvmm: timeout'
+if [ "$elapsed" -lt 4000 ]; then ok "--timeout=1 took ${elapsed} ms"; else not_ok "--timeout=1 took ${elapsed} ms"; fi
+no_guest_left "timeout"
+
+# --- signals and lifecycle ----------------------------------------------
+"$PVMM" $G/spin.elf >/dev/null 2>"$WORK/err" </dev/null &
+pid=$!
+sleep 0.3
+kill -TERM $pid
+wait $pid
+status=$?
+expect "SIGTERM stops the guest (status 7)" 7 '' '^pvmm: interrupted'
+no_guest_left "SIGTERM"
+
+"$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
+pid=$!
+sleep 0.3
+guest=$(pgrep -P $pid -x pvmm-guest || true)
+kill -KILL $pid
+wait $pid 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -n "$guest" ] && alive "$guest" || break
+	sleep 0.1
+done
+if [ -n "$guest" ] && ! alive "$guest"; then
+	ok "kill -9 of pvmm takes its guest process (pid $guest) with it"
+else
+	not_ok "kill -9 of pvmm takes its guest process with it" "guest pid '${guest}'"
+fi
+
+# --- the guest process is confined --------------------------------------
+"$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
+pid=$!
+sleep 0.3
+guest=$(pgrep -P $pid -x pvmm-guest || true)
+if [ -n "$guest" ]; then
+	fds=$(ls /proc/"$guest"/fd 2>/dev/null | tr '\n' ' ')
+	seccomp=$(awk '/^Seccomp:/ {print $2}' /proc/"$guest"/status)
+	lower=$(awk '{ split($1, a, "-"); if (length(a[1]) < 12 || a[1] < "7f8000000000") print }' /proc/"$guest"/maps | grep -v "pvmm-guest-memory" | head -3)
+	if [ "$fds" = "3 " ]; then ok "the guest process holds only the guest memory fd"; else not_ok "guest fds: $fds"; fi
+	if [ "$seccomp" = 2 ]; then ok "the guest process runs under a seccomp filter"; else not_ok "seccomp mode '$seccomp'"; fi
+	if [ -z "$lower" ]; then ok "only guest memory is mapped below the hole"; else not_ok "foreign mappings below the hole" "$lower"; fi
+else
+	not_ok "guest process of pvmm $pid not found"
+fi
+kill -TERM $pid; wait $pid 2>/dev/null
+
+# --- bad command lines ---------------------------------------------------
+run; expect "no image is a usage error (status 2)" 2 '' 'no guest image given'
+run --memory=lots $G/hello.elf; expect "a bad --memory is refused (status 2)" 2 '' "bad --memory 'lots'"
+run --memory=128G $G/hello.elf; expect "--memory above 64G is refused" 2 '' 'bad --memory'
+run --memory=1M $G/hello.elf; expect "too little memory for the bootstrap is refused" 2 '' 'needs at least'
+run --timeout=-1 $G/hello.elf; expect "a bad --timeout is refused" 2 '' "bad --timeout"
+run --frobnicate $G/hello.elf; expect "an unknown option is refused" 2 '' "unknown option '--frobnicate'"
+run --transport=carrier-pigeon $G/hello.elf; expect "an unknown transport is refused" 2 '' "unknown --transport"
+run $G/hello.elf $G/hello.elf; expect "two images are refused" 2 '' 'more than one guest image'
+run --help; expect "--help documents the exit statuses" 0 'exit status:'
+run --version; expect "--version prints a version" 0 '^pvmm '
+run $WORK/does-not-exist.elf; expect "a missing image is refused (status 3)" 3 '' 'No such file'
+run /; expect "a directory is refused (status 3)" 3 '' '^pvmm: /: '
+
+# --- malformed images: one clear line each, quickly, no process left ------
+mkdir -p "$WORK/bad"
+build/tests/mkbad $G/hello.elf "$WORK/bad"
+chmod -R a+rX "$WORK/bad"
+for f in "$WORK"/bad/*.elf; do
+	name=$(basename "$f" .elf)
+	want=$(cat "$WORK/bad/$name.expect")
+	start=$(date +%s%N)
+	run "$f"
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	lines=$(wc -l <"$WORK/err")
+	if [ "$status" = 3 ] && [ "$lines" = 1 ] && grep -qF -- "$want" "$WORK/err" && [ "$ms" -lt 2000 ]; then
+		ok "malformed image '$name' refused: $(cut -c1-100 "$WORK/err")"
+	else
+		not_ok "malformed image '$name'" "status $status, $lines lines, $ms ms" "$(cat "$WORK/err")"
+	fi
+done
+no_guest_left "malformed images"
+
+echo "e2e ($(id -un)): $pass passed, $fail failed"
+if [ "$(id -u)" = 0 ] && [ -z "${PVMM_E2E_NESTED:-}" ]; then
+	# once more, unprivileged: pvmm needs no root
+	user=nobody
+	if setpriv --reuid="$user" --regid=nogroup --clear-groups true 2>/dev/null; then
+		setpriv --reuid="$user" --regid=nogroup --clear-groups \
+			env PVMM_E2E_NESTED=1 HOME=/tmp "$0"
+		[ $? = 0 ] || fail=$((fail + 1))
+	else
+		echo "not ok - cannot switch to user $user for the unprivileged run"
+		fail=$((fail + 1))
+	fi
+fi
+[ "$fail" = 0 ]

@@ -1,0 +1,26 @@
+/*
+ * fixture.h - a guest domain built in plain memory for unit tests: the real
+ * loader and builder run on build/guests/hello.elf, no process is started.
+ */
+#ifndef PVMM_TEST_FIXTURE_H
+#define PVMM_TEST_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm.h"
+
+#define FIXTURE_GUEST "build/guests/hello.elf"
+#define FIXTURE_PAGES 4096u /* 16 MiB */
+#define FIXTURE_MIN_VA 0x10000ull
+
+/* Read a whole file into a buffer with 4 KiB of spare room; aborts on error. */
+uint8_t *fixture_read(const char *path, size_t *len);
+
+/* Build a vm from the sample guest; console output goes to a memory stream
+ * readable through fixture_console(). */
+struct vm *fixture_vm(void);
+const char *fixture_console(struct vm *vm);
+void fixture_free(struct vm *vm);
+
+#endif

@@ -1,0 +1,121 @@
+/* check_hc.c - the hypercall table and handlers, on a fixture domain. */
+#include <check.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "hc.h"
+
+static int64_t call(struct vm *vm, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rax = nr, r->rdi = a1, r->rsi = a2, r->rdx = a3;
+	hc_dispatch(vm);
+	return (int64_t)r->rax;
+}
+
+static const uint64_t unknown_numbers[] = { 11, 23, 42, 63, 64, 1000, UINT64_MAX };
+
+START_TEST(unknown_is_enosys)
+{
+	struct vm *vm = fixture_vm();
+
+	ck_assert_int_eq(call(vm, unknown_numbers[_i], 1, 2, 3), -XEN_ENOSYS);
+	ck_assert_int_eq(vm->end, VM_RUNNING);
+	fixture_free(vm);
+}
+END_TEST
+
+START_TEST(names_cover_the_abi)
+{
+	ck_assert_str_eq(hc_name(XEN_HC_mmu_update), "mmu_update");
+	ck_assert_str_eq(hc_name(XEN_HC_console_io), "console_io");
+	ck_assert_ptr_null(hc_name(11));
+	ck_assert_ptr_null(hc_name(XEN_HC_COUNT));
+}
+END_TEST
+
+START_TEST(console_write_reads_guest_memory)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t magic = vm->lay.start_info_va;
+
+	ck_assert_int_eq(call(vm, XEN_HC_console_io, CONSOLEIO_write, 14, magic), 0);
+	ck_assert_str_eq(fixture_console(vm), "xen-3.0-x86_64");
+	ck_assert_int_eq(call(vm, XEN_HC_console_io, CONSOLEIO_write, 8, vm->lay.v_end - 4),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(call(vm, XEN_HC_console_io, CONSOLEIO_write, 1ull << 40, magic),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(vm->stats.hypercalls[XEN_HC_console_io], 3);
+	fixture_free(vm);
+}
+END_TEST
+
+START_TEST(shutdown_reasons)
+{
+	static const struct { uint32_t reason; enum vm_end end; } cases[] = {
+		{ SHUTDOWN_poweroff, VM_POWEROFF }, { SHUTDOWN_reboot, VM_REBOOT },
+		{ SHUTDOWN_crash, VM_CRASH }, { SHUTDOWN_watchdog, VM_CRASH },
+		{ SHUTDOWN_suspend, VM_CRASH },
+	};
+	struct vm *vm = fixture_vm();
+	uint64_t arg = vm->lay.start_info_va + 2048; /* scratch in start_info's page */
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		vm->end = VM_RUNNING;
+		memcpy(vm->mem + (arg - vm->lay.v_start), &cases[i].reason, 4);
+		ck_assert_int_eq(call(vm, XEN_HC_sched_op, SCHEDOP_shutdown, arg, 0), 0);
+		ck_assert_int_eq(vm->end, cases[i].end);
+	}
+	vm->end = VM_RUNNING;
+	memcpy(vm->mem + (arg - vm->lay.v_start), &(uint32_t){ 99 }, 4);
+	ck_assert_int_eq(call(vm, XEN_HC_sched_op, SCHEDOP_shutdown, arg, 0), -XEN_EINVAL);
+	ck_assert_int_eq(call(vm, XEN_HC_sched_op, SCHEDOP_shutdown, 0x10, 0), -XEN_EFAULT);
+	ck_assert_int_eq(vm->end, VM_RUNNING);
+	ck_assert_int_eq(call(vm, XEN_HC_sched_op_compat, SCHEDOP_shutdown, SHUTDOWN_poweroff, 0), 0);
+	ck_assert_int_eq(vm->end, VM_POWEROFF);
+	fixture_free(vm);
+}
+END_TEST
+
+START_TEST(version_and_assist)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t buf = vm->lay.start_info_va + 2048;
+
+	ck_assert_int_eq(call(vm, XEN_HC_xen_version, XENVER_version, 0, 0),
+			 (PVMM_XEN_MAJOR << 16) | PVMM_XEN_MINOR);
+	ck_assert_int_eq(call(vm, XEN_HC_xen_version, XENVER_capabilities, buf, 0), 0);
+	ck_assert_str_eq((char *)vm->mem + (buf - vm->lay.v_start), "xen-3.0-x86_64");
+	ck_assert_int_eq(call(vm, XEN_HC_xen_version, XENVER_capabilities, vm->lay.pt_base_va, 0),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(call(vm, XEN_HC_xen_version, 99, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(call(vm, XEN_HC_vm_assist, VMASST_CMD_enable,
+			      VMASST_TYPE_writable_pagetables, 0), 0);
+	ck_assert(vm->vm_assist & (1u << VMASST_TYPE_writable_pagetables));
+	ck_assert_int_eq(call(vm, XEN_HC_vm_assist, VMASST_CMD_enable, 31, 0), -XEN_EINVAL);
+	ck_assert_int_eq(call(vm, XEN_HC_vm_assist, VMASST_CMD_enable, 1000, 0), -XEN_EINVAL);
+	ck_assert_int_eq(call(vm, XEN_HC_vm_assist, VMASST_CMD_disable,
+			      VMASST_TYPE_writable_pagetables, 0), 0);
+	ck_assert(!(vm->vm_assist & (1u << VMASST_TYPE_writable_pagetables)));
+	fixture_free(vm);
+}
+END_TEST
+
+Suite *hc_suite(void);
+
+Suite *hc_suite(void)
+{
+	Suite *s = suite_create("hypercalls");
+	TCase *tc = tcase_create("dispatch");
+
+	tcase_add_loop_test(tc, unknown_is_enosys, 0,
+			    (int)(sizeof(unknown_numbers) / sizeof(*unknown_numbers)));
+	tcase_add_test(tc, names_cover_the_abi);
+	tcase_add_test(tc, console_write_reads_guest_memory);
+	tcase_add_test(tc, shutdown_reasons);
+	tcase_add_test(tc, version_and_assist);
+	suite_add_tcase(s, tc);
+	return s;
+}

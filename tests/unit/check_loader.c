@@ -1,0 +1,193 @@
+/* check_loader.c - the ELF/notes parser and the domain builder. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bad_elf.h"
+#include "fixture.h"
+#include "loader.h"
+
+static struct loader_image img;
+static char why[LOADER_WHY];
+
+static int parse_buf(const uint8_t *buf, size_t len)
+{
+	return loader_parse(buf, len, FIXTURE_MIN_VA, HOLE_BASE, &img, why);
+}
+
+START_TEST(good_image_parses)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	ck_assert_int_eq(parse_buf(buf, len), 0);
+	ck_assert_uint_eq(img.virt_base, 0x400000);
+	ck_assert_uint_eq(img.virt_kstart, 0x400000);
+	ck_assert_uint_eq(img.entry, 0x400000);
+	ck_assert_uint_ne(img.hypercall_page, 0);
+	ck_assert_uint_eq(img.hypercall_page % 4096, 0);
+	ck_assert_uint_eq(img.nseg, 2);
+	ck_assert_str_eq(img.guest_os, "pvmm-sample");
+	ck_assert_str_eq(img.xen_version, "xen-3.0");
+	ck_assert_str_eq(img.loader, "generic");
+	free(buf);
+}
+END_TEST
+
+/* Every malformed variant is refused with its own reason. */
+START_TEST(malformed_image_refused)
+{
+	const struct bad_elf *b = &bad_elves[_i];
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	b->mutate(buf, &len);
+	ck_assert_msg(parse_buf(buf, len) == -ENOEXEC, "%s was accepted", b->name);
+	ck_assert_msg(strstr(why, b->expect), "%s: reason '%s' lacks '%s'", b->name, why, b->expect);
+	ck_assert_msg(!strchr(why, '\n'), "%s: reason is not one line", b->name);
+	free(buf);
+}
+END_TEST
+
+START_TEST(features_note_parsed)
+{
+	/* FEATURES is parsed into supported and required ('!') sets */
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	ck_assert_int_eq(parse_buf(buf, len), 0);
+	ck_assert_uint_eq(img.features_supported, 0);
+	ck_assert_uint_eq(img.features_required, 0);
+	free(buf);
+}
+END_TEST
+
+static uint64_t *frame(struct vm *vm, uint64_t pfn) { return (uint64_t *)(vm->mem + pfn * 4096); }
+
+START_TEST(builder_start_info)
+{
+	struct vm *vm = fixture_vm();
+	const struct loader_layout *l = &vm->lay;
+	struct start_info *si = (struct start_info *)frame(vm, l->start_info_pfn);
+
+	ck_assert_str_eq(si->magic, "xen-3.0-x86_64");
+	ck_assert_uint_eq(si->nr_pages, FIXTURE_PAGES);
+	ck_assert_uint_eq(si->shared_info, (uint64_t)FIXTURE_PAGES << 12);
+	ck_assert_uint_eq(si->pt_base, l->pt_base_va);
+	ck_assert_uint_eq(si->nr_pt_frames, l->nr_pt_frames);
+	ck_assert_uint_eq(si->mfn_list, l->p2m_va);
+	ck_assert_uint_eq(si->store_mfn, l->store_pfn);
+	ck_assert_uint_eq(si->console_mfn, l->console_pfn);
+	ck_assert_str_eq((char *)si->cmd_line, "fixture");
+	/* order: image, p2m, start_info, store, console, tables, stack */
+	ck_assert_uint_ge(l->p2m_va, vm->img.virt_kend);
+	ck_assert_uint_gt(l->start_info_va, l->p2m_va);
+	ck_assert_uint_gt(l->store_pfn, l->start_info_pfn);
+	ck_assert_uint_gt(l->console_pfn, l->store_pfn);
+	ck_assert_uint_gt(l->pt_first_pfn, l->console_pfn);
+	ck_assert_uint_eq(l->stack_top, l->pt_base_va + (l->nr_pt_frames + 1) * 4096);
+	ck_assert_uint_eq(l->v_end % (4 << 20), 0);
+	ck_assert_uint_ge(l->v_end - l->stack_top, 512 << 10);
+	for (uint64_t i = 0; i < FIXTURE_PAGES; i++)
+		ck_assert_uint_eq(((uint64_t *)(vm->mem + (l->p2m_va - l->v_start)))[i], i);
+	fixture_free(vm);
+}
+END_TEST
+
+/* Walk the bootstrap tables by hand: every page of [v_start, v_end) maps its
+ * frame, page-table frames read-only, nothing else writable-protected. */
+START_TEST(builder_page_tables)
+{
+	struct vm *vm = fixture_vm();
+	const struct loader_layout *l = &vm->lay;
+	uint64_t tables = 0;
+
+	for (uint64_t va = l->v_start; va < l->v_end; va += 4096) {
+		uint64_t pfn = (va - l->v_start) >> 12, mfn = l->pt_first_pfn, e = 0;
+		for (int level = 3; level >= 0; level--) {
+			e = frame(vm, mfn)[(va >> (12 + 9 * level)) & 511];
+			ck_assert(e & PTE_P);
+			mfn = (e & PTE_ADDR_MASK) >> 12;
+			ck_assert_uint_ge(mfn, l->pt_first_pfn * (level > 0));
+		}
+		ck_assert_uint_eq(mfn, pfn);
+		int is_pt = pfn >= l->pt_first_pfn && pfn < l->pt_first_pfn + l->nr_pt_frames;
+		ck_assert_int_eq(!!(e & PTE_RW), !is_pt);
+		tables += is_pt;
+	}
+	ck_assert_uint_eq(tables, l->nr_pt_frames);
+	ck_assert_uint_eq(l->nr_pt_frames, 5); /* L4, L3, L2, two L1s for 4 MiB */
+	fixture_free(vm);
+}
+END_TEST
+
+START_TEST(builder_hypercall_page)
+{
+	struct vm *vm = fixture_vm();
+	const uint8_t *hp = vm->mem + (vm->img.hypercall_page - vm->lay.v_start);
+	/* entry 18: push %rcx; push %r11; mov $18,%eax; syscall; pop %r11; pop %rcx; ret */
+	static const uint8_t console_io[] = { 0x51, 0x41, 0x53, 0xb8, 18, 0, 0, 0,
+					      0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
+
+	ck_assert_mem_eq(hp + 18 * 32, console_io, sizeof(console_io));
+	ck_assert_uint_eq(hp[23 * 32 + 3], 0x50); /* iret pushes %rax as well */
+	ck_assert_uint_eq(hp[23 * 32 + 5], 23);
+	fixture_free(vm);
+}
+END_TEST
+
+START_TEST(builder_refuses_small_memory)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+	uint8_t *mem = calloc(256 + 1, 4096);
+	struct loader_layout lay;
+
+	ck_assert_int_eq(parse_buf(buf, len), 0);
+	ck_assert_int_eq(loader_build(&img, mem, 256, "", &lay, why), -ENOMEM);
+	ck_assert_ptr_nonnull(strstr(why, "needs at least"));
+	free(mem);
+	free(buf);
+}
+END_TEST
+
+START_TEST(builder_refuses_long_cmdline)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+	uint8_t *mem = calloc(FIXTURE_PAGES + 1, 4096);
+	char cmdline[1025];
+	struct loader_layout lay;
+
+	memset(cmdline, 'x', 1024);
+	cmdline[1024] = '\0';
+	ck_assert_int_eq(parse_buf(buf, len), 0);
+	ck_assert_int_eq(loader_build(&img, mem, FIXTURE_PAGES, cmdline, &lay, why), -E2BIG);
+	cmdline[1023] = '\0';
+	ck_assert_int_eq(loader_build(&img, mem, FIXTURE_PAGES, cmdline, &lay, why), 0);
+	free(mem);
+	free(buf);
+}
+END_TEST
+
+Suite *loader_suite(void);
+
+Suite *loader_suite(void)
+{
+	Suite *s = suite_create("loader");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, good_image_parses);
+	tcase_add_loop_test(tc, malformed_image_refused, 0, (int)bad_elves_count);
+	tcase_add_test(tc, features_note_parsed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("build");
+	tcase_add_test(tc, builder_start_info);
+	tcase_add_test(tc, builder_page_tables);
+	tcase_add_test(tc, builder_hypercall_page);
+	tcase_add_test(tc, builder_refuses_small_memory);
+	tcase_add_test(tc, builder_refuses_long_cmdline);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,20 @@
+/* main.c - runs every unit suite; exit status 0 only when all pass. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *loader_suite(void);
+Suite *mmu_suite(void);
+Suite *hc_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(loader_suite());
+	int failed;
+
+	srunner_add_suite(sr, mmu_suite());
+	srunner_add_suite(sr, hc_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
