@@ -20,7 +20,7 @@ FREESTANDING := -std=c11 -O2 -g $(WARN) -ffreestanding -nostdinc -isystem $(CC_I
 	-fno-stack-protector -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx \
 	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-builtin -MMD -MP
 GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
-GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack
+GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
 STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb

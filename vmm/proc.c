@@ -63,16 +63,22 @@ void vmm_mem_destroy(struct vm *vm)
  * call: libseccomp 2.5 merges several range rules on one argument wrongly.
  * These address checks keep honest operations honest; isolation rests on
  * the system calls and the descriptor allowed, not on them. */
+static struct scmp_arg_cmp arg(unsigned n, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+	struct scmp_arg_cmp c = { .arg = n, .op = op, .datum_a = a, .datum_b = b };
+	return c;
+}
+
 static int allow_mapping_ops(scmp_filter_ctx ctx)
 {
-	struct scmp_arg_cmp addr = SCMP_A0(SCMP_CMP_LE, HOLE_BASE - 4096);
-	struct scmp_arg_cmp len = SCMP_A1(SCMP_CMP_LE, HOLE_BASE);
-	struct scmp_arg_cmp prot = SCMP_A2(SCMP_CMP_MASKED_EQ, ~7ull, 0);
+	struct scmp_arg_cmp addr = arg(0, SCMP_CMP_LE, HOLE_BASE - 4096, 0);
+	struct scmp_arg_cmp len = arg(1, SCMP_CMP_LE, HOLE_BASE, 0);
+	struct scmp_arg_cmp prot = arg(2, SCMP_CMP_MASKED_EQ, ~7ull, 0);
 	int rc;
 
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 5, addr, len, prot,
-			      SCMP_A3(SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED),
-			      SCMP_A4(SCMP_CMP_EQ, STUB_GUEST_FD));
+			      arg(3, SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED, 0),
+			      arg(4, SCMP_CMP_EQ, STUB_GUEST_FD, 0));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 3, addr, len, prot);
 	if (!rc)

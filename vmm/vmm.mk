@@ -22,7 +22,7 @@ $(BUILD)/stub/entry.o: vmm/stub/stub.S
 	@mkdir -p $(@D)
 	$(CC) $(STUB_CFLAGS) -c $< -o $@
 $(BUILD)/stub/pvmm-stub.elf: $(STUB_OBJS) vmm/stub/stub.ld
-	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
+	$(CC) -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack \
 		-T vmm/stub/stub.ld -o $@ $(STUB_OBJS)
 $(BUILD)/vmm/stub_image.o: vmm/stub_image.S $(BUILD)/stub/pvmm-stub.elf
 	@mkdir -p $(@D)
