@@ -2,9 +2,16 @@
 #include "hc.h"
 
 #include <errno.h>
+#include <stdio.h>
+
+#include "mmu.h"
 
 static const hc_fn handlers[XEN_HC_COUNT] = {
+	[XEN_HC_mmu_update] = hc_mmu_update,
 	[XEN_HC_sched_op_compat] = hc_sched_op_compat,
+	[XEN_HC_update_va_mapping] = hc_update_va_mapping,
+	[XEN_HC_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
+	[XEN_HC_mmuext_op] = hc_mmuext_op,
 	[XEN_HC_xen_version] = hc_xen_version,
 	[XEN_HC_console_io] = hc_console_io,
 	[XEN_HC_vm_assist] = hc_vm_assist,
@@ -67,6 +74,20 @@ uint32_t hc_features(unsigned idx)
 	return 0; /* no optional XENFEAT_* is implemented yet */
 }
 
+/* Bring the host mappings in line with what the hypercall changed. */
+static void sync_host(struct vm *vm)
+{
+	int rc = mmu_sync(vm);
+
+	if (rc && !vm->end) {
+		vm->end = VM_HOST_ERROR;
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "%s",
+			 rc == -XEN_ENOSPC ? "the guest's address space needs more host mappings "
+					     "than a process may have (vm.max_map_count)"
+					   : "host mapping operations could not be queued");
+	}
+}
+
 void hc_dispatch(struct vm *vm)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
@@ -83,4 +104,5 @@ void hc_dispatch(struct vm *vm)
 	}
 	vm->stats.hypercalls[nr]++;
 	r->rax = (uint64_t)handlers[nr](vm, args);
+	sync_host(vm);
 }

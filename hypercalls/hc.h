@@ -4,8 +4,11 @@
  * hc_dispatch() takes the hypercall in the vCPU's registers (number in rax,
  * arguments in rdi, rsi, rdx, r10, r8), runs it and writes the result, a
  * value or a negative Xen errno, to rax. Unknown numbers are -ENOSYS. Guest
- * pointers are only ever read or written through mmu_copy_*_guest. A
- * hypercall that ends the domain sets vm->end; nothing here exits.
+ * pointers are only ever read or written through mmu_copy_*_guest. After a
+ * hypercall that changed page tables, the host-mapping operations that
+ * bring the guest process in line are emitted through vm->mmu.emit before
+ * hc_dispatch returns. A hypercall that ends the domain sets vm->end (a
+ * failed host sync sets VM_HOST_ERROR); nothing here exits.
  */
 #ifndef PVMM_HC_H
 #define PVMM_HC_H
@@ -28,11 +31,15 @@ const char *hc_name(unsigned nr);
 /* One handler: five arguments in, result out. */
 typedef int64_t (*hc_fn)(struct vm *vm, const uint64_t a[5]);
 
-/* Handlers, one file each (console.c, sched.c, version.c). */
+/* Handlers, by file: console.c, sched.c, version.c, mm.c. */
 int64_t hc_console_io(struct vm *vm, const uint64_t a[5]);
 int64_t hc_sched_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_sched_op_compat(struct vm *vm, const uint64_t a[5]);
 int64_t hc_xen_version(struct vm *vm, const uint64_t a[5]);
 int64_t hc_vm_assist(struct vm *vm, const uint64_t a[5]);
+int64_t hc_mmu_update(struct vm *vm, const uint64_t a[5]);
+int64_t hc_mmuext_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_update_va_mapping(struct vm *vm, const uint64_t a[5]);
+int64_t hc_update_va_mapping_otherdomain(struct vm *vm, const uint64_t a[5]);
 
 #endif

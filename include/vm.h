@@ -36,6 +36,57 @@ struct vm_stats {
 	uint64_t map_pages;        /* pages covered by mmap ops */
 	uint64_t handoffs;         /* stub <-> monitor round trips */
 	uint64_t console_bytes;
+	uint64_t invariant_checks; /* --check-invariants comparisons made */
+};
+
+/* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */
+enum mmu_type {
+	PGT_NONE = 0,
+	PGT_WRITABLE,
+	PGT_L1,
+	PGT_L2,
+	PGT_L3,
+	PGT_L4,
+	PGT_SEG_DESC, /* GDT/LDT pages */
+	PGT_TYPES
+};
+
+struct mmu_frame {
+	uint8_t type;            /* enum mmu_type */
+	uint8_t pinned;
+	uint16_t linear_entries; /* linear entries this table holds */
+	uint32_t linear_uses;    /* linear entries elsewhere pointing at it */
+	uint32_t type_count;     /* references that need the type */
+	uint32_t refs;           /* general references: entries, pins, bases */
+};
+
+/* Page-table entries changed since the host mappings were last synced. */
+#define MMU_DIRTY_MAX 64
+struct mmu_dirty {
+	uint64_t mfn;
+	uint64_t bits[8];        /* one per entry index */
+};
+
+struct mmu_counters {
+	uint64_t updates, updates_refused;
+	uint64_t pins, unpins, base_switches, flushes, invlpgs;
+	uint64_t validations;    /* tables promoted (all entries validated) */
+	uint64_t devalidations;  /* tables demoted (all references dropped) */
+	uint64_t syncs, sync_ranges;
+};
+
+/* Receives the host operations the MMU wants; 0 or -errno. */
+typedef int (*mmu_emit_fn)(void *ctx, const struct stub_op *op);
+
+struct mmu_state {
+	struct mmu_frame *frames;   /* nr_frames entries */
+	uint64_t *m2p;              /* machine-to-phys view (MACHPHYS_UPDATE) */
+	struct mmu_dirty dirty[MMU_DIRTY_MAX];
+	unsigned ndirty;
+	int dirty_all;              /* resync the whole address space */
+	mmu_emit_fn emit;           /* where host operations go */
+	void *emit_ctx;
+	struct mmu_counters count;
 };
 
 struct vcpu {
@@ -67,6 +118,8 @@ struct vm {
 	struct loader_layout lay;
 	struct vcpu vcpu;
 	struct vm_stats stats;
+	struct mmu_state mmu;
+	int check_invariants; /* --check-invariants */
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	FILE *console;       /* where CONSOLEIO_write goes */

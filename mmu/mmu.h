@@ -1,10 +1,30 @@
 /*
- * mmu - walking guest page tables, the one checked guest-memory accessor,
- * and realising guest address spaces as host mappings.
+ * mmu - the PV MMU: the frame table and Xen's page-table validation rules,
+ * explicit page-table updates, walks, the one checked guest-memory
+ * accessor, and realising guest address spaces as host mappings.
  *
- * Pure code over struct vm's memory: no ptrace, no mmap, no exit. Host
- * mapping changes are produced as struct stub_op values through a callback
- * and carried out by the caller (the stub, in the guest process).
+ * Pure code over struct vm's memory and frame table: no ptrace, no mmap, no
+ * exit. Host mapping changes are produced as struct stub_op values through
+ * vm->mmu.emit and carried out by the caller (the stub, in the guest
+ * process). Errors are negative Xen errno values.
+ *
+ * The rules (Xen's, written down in docs/mmu.md):
+ *  - A frame has one type at a time (enum mmu_type) and changes it only when
+ *    its type count is zero. Promoting a frame to a page-table type validates
+ *    every entry, taking the references they need; when the type count drops
+ *    to zero the table is demoted and those references are dropped.
+ *  - A present L1 entry with RW takes a writable-type reference on its
+ *    frame, so it fails while the frame is a page table (and a frame mapped
+ *    writable cannot become one). Without RW it takes a general reference.
+ *  - L2/L3/L4 entries take a type reference on a table of the next level
+ *    down, validating it if needed; or they are linear: read-only, pointing
+ *    at a table of their own level, one level deep (a table that holds
+ *    linear entries cannot be the target of one, and the reverse), or at
+ *    their own table.
+ *  - Forbidden bits: PWT, PCD, PAT/PSE and bits 52-62 in every entry; G in
+ *    L2-L4 (no superpages, no global tables). Frames beyond the memory file
+ *    are refused. L4 slots 255 (the pvmm hole) and up cannot be present.
+ *  - An update validates the new entry, writes it, then drops the old one.
  */
 #ifndef PVMM_MMU_H
 #define PVMM_MMU_H
@@ -14,12 +34,48 @@
 
 #include "vm.h"
 
-/* Effective permissions of a walk. */
+/* ---- frame table (frame.c) ---------------------------------------------- */
+
+/* Allocate the frame table and M2P for vm->nr_frames; 0 or -ENOMEM. */
+int mmu_init(struct vm *vm);
+void mmu_free(struct vm *vm);
+
+/* Pin the domain builder's L4 and make it the base: the same code as
+ * MMUEXT_PIN_L4_TABLE and MMUEXT_NEW_BASEPTR. 0 or -errno. */
+int mmu_adopt_bootstrap(struct vm *vm, uint64_t l4);
+
+/* Take / drop a type reference (and a general one) on (mfn). */
+int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type);
+void mmu_put_page_and_type(struct vm *vm, uint64_t mfn);
+
+/* True when (mfn) is currently a page table (L1-L4, type count > 0). */
+int mmu_is_pagetable(const struct vm *vm, uint64_t mfn);
+const char *mmu_type_name(enum mmu_type type);
+
+/* ---- explicit updates (update.c) ----------------------------------------- */
+
+/* Validate (val) as entry (idx) of table (mfn), write it, drop the old entry.
+ * With (preserve_ad) the old entry's A and D bits are kept. */
+int mmu_mod_entry(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val, int preserve_ad);
+
+/* One mmu_update request: (ptr) with its MMU_* command in the low bits. */
+int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val);
+
+int mmu_pin(struct vm *vm, uint64_t mfn, unsigned level);
+int mmu_unpin(struct vm *vm, uint64_t mfn);
+/* Switch the kernel (user == 0) or user base pointer; user mfn 0 clears. */
+int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user);
+/* The entry of the current tables that maps (va): update_va_mapping. */
+int mmu_update_va(struct vm *vm, uint64_t va, uint64_t val);
+
+/* ---- walks and the checked accessor (walk.c) ------------------------------ */
+
 struct mmu_walk {
 	uint64_t mfn;        /* frame the address maps to */
 	int writable;        /* RW at every level */
 	int user;            /* US at every level */
 	int exec;            /* no NX at any level */
+	uint64_t table[4];   /* L4, L3, L2, L1 frames walked */
 	uint64_t entry[4];   /* L4, L3, L2, L1 entries seen (0 after a miss) */
 	int level_missing;   /* 4..1: level whose entry was absent; 0 when mapped */
 };
@@ -44,20 +100,54 @@ int mmu_copy_to_guest_at(struct vm *vm, uint64_t gva, const void *src, size_t le
 #define mmu_copy_to_guest(vm, gva, src, len) \
 	mmu_copy_to_guest_at(vm, gva, src, len, __FILE__, __LINE__)
 
+/* ---- realisation (realise.c, sync.c) -------------------------------------- */
+
 /* Host protection (PROT_*) for a leaf reached with walk flags. */
 int mmu_host_prot(int writable, int exec);
-
-/* Receives the host operations that realise a range. Returns 0 or -errno. */
-typedef int (*mmu_emit_fn)(void *ctx, const struct stub_op *op);
-
-/* Emit the operations that make the host mappings of [start, end) equal what
- * the tables rooted at (l4) say: coalesced mmaps of present runs, munmaps of
- * the gaps. start and end are page-aligned guest addresses. */
-int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
-		mmu_emit_fn emit, void *ctx);
 
 /* 0 when (op) is page-aligned and lies wholly in the guest half, else
  * -EINVAL. Every operation mmu_realise() emits passes it. */
 int mmu_check_op(const struct stub_op *op);
+
+/* Emit the operations that make the host mappings of [start, end) equal what
+ * the tables rooted at (l4) say: coalesced mmaps of present runs (never
+ * writable for a page-table frame), munmaps of the gaps. start and end are
+ * page-aligned guest addresses. Returns the emitter's error, or -ENOSPC when
+ * the range needs more than MMU_MAX_HOST_MAPPINGS operations (an address
+ * space no host could map: Linux's vm.max_map_count is 65530 by default). */
+#define MMU_MAX_HOST_MAPPINGS 65536u
+int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
+		mmu_emit_fn emit, void *ctx);
+
+/* Note that entry (idx) of table (mfn) changed / that everything did. */
+void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
+void mmu_mark_all(struct vm *vm);
+int mmu_sync_pending(const struct vm *vm);
+
+/* Bring the host mappings of every address the changed entries control in
+ * the current address space into line, through vm->mmu.emit. 0 or -errno
+ * (the emitter's failure). */
+int mmu_sync(struct vm *vm);
+
+/* ---- the model checker (check.c) ----------------------------------------- */
+
+/* One host mapping as the host reports it (/proc/PID/maps). */
+struct mmu_host_map {
+	uint64_t start, end;
+	uint64_t off;        /* file offset */
+	int prot;            /* PROT_* */
+	int guest_mem;       /* a mapping of the guest memory file */
+};
+
+/* Check that (maps), the guest process's real mappings below the hole, are
+ * exactly what the current tables say, and that no page-table frame is
+ * writable there. Returns 0, or -EINVAL with the first difference in (why). */
+int mmu_check_host(const struct vm *vm, const struct mmu_host_map *maps, size_t n,
+		   char *why, size_t whylen);
+
+/* Check the frame table's own consistency: every type count and reference
+ * recomputed from the tables, pins and base pointers equals the recorded
+ * one. 0, or -EINVAL with the first mismatch in (why). */
+int mmu_check_counts(const struct vm *vm, char *why, size_t whylen);
 
 #endif

@@ -23,6 +23,7 @@ int mmu_check_op(const struct stub_op *op)
 /* A run of pages being coalesced into one operation. */
 struct run {
 	struct stub_op op;
+	uint64_t emitted;
 	mmu_emit_fn emit;
 	void *ctx;
 };
@@ -31,6 +32,8 @@ static int run_flush(struct run *r)
 {
 	int rc = 0;
 
+	if (r->op.len && ++r->emitted > MMU_MAX_HOST_MAPPINGS)
+		return -XEN_ENOSPC; /* more mappings than any host allows one process */
 	if (r->op.len)
 		rc = mmu_check_op(&r->op) ? -EINVAL : r->emit(r->ctx, &r->op);
 	r->op.len = 0;
@@ -76,7 +79,8 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 
 		if (mmu_walk(vm, l4, va, &w) == 0) {
 			rc = run_add(&r, STUB_OP_MMAP, va, w.mfn * PAGE,
-				     (uint32_t)mmu_host_prot(w.writable, w.exec), len);
+				     (uint32_t)mmu_host_prot(w.writable && !mmu_is_pagetable(vm, w.mfn),
+							     w.exec), len);
 		} else {
 			len = hole_span(va, w.level_missing);
 			if (len > end - va)

@@ -26,6 +26,7 @@ int mmu_walk(const struct vm *vm, uint64_t l4, uint64_t va, struct mmu_walk *w)
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		uint64_t e = table(vm, mfn)[idx];
 
+		w->table[4 - level] = mfn;
 		w->entry[4 - level] = e;
 		mfn = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
 		if (!(e & PTE_P) || mfn >= vm->nr_frames) {

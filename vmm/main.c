@@ -2,6 +2,7 @@
 #include "vmm.h"
 #include "hc.h"
 #include "loader.h"
+#include "mmu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@ struct options {
 	const char *stats;      /* NULL: off; "-": stderr */
 	const char *transport;
 	int cpu;                /* -1: auto (the CPU pvmm starts on), -2: all */
+	int check_invariants;
 };
 
 static const char usage_text[] =
@@ -44,6 +46,9 @@ static const char usage_text[] =
 	"      --cpu=auto|all|N  CPU for pvmm and its guest process: auto (default) keeps\n"
 	"                        both on the CPU pvmm starts on, which makes every trap's\n"
 	"                        hand-off several times cheaper; all lets them float\n"
+	"      --check-invariants  after every page-table change, compare the guest\n"
+	"                        process's real mappings with the tables (slow; a\n"
+	"                        difference stops the guest with status 5)\n"
 	"  -h, --help            show this help\n"
 	"  -V, --version         show the version\n"
 	"\n"
@@ -130,7 +135,7 @@ static int pin_cpu(int cpu)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU };
+	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -138,6 +143,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "check-invariants", no_argument, NULL, OPT_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -169,6 +175,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("bad --cpu '%s': want auto, all or a CPU number",
 						   optarg);
 			break;
+		case OPT_CHECK: o->check_invariants = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -253,6 +260,12 @@ static int load_guest(struct vm *vm, const struct options *o)
 		fprintf(stderr, "pvmm: %s: %s\n", o->image, why);
 		return rc == -ENOMEM || rc == -E2BIG ? VMM_EXIT_USAGE : VMM_EXIT_IMAGE;
 	}
+	/* the bootstrap tables go through the same rules as the guest's own */
+	rc = mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn);
+	if (rc) {
+		fprintf(stderr, "pvmm: the bootstrap page tables failed validation (%d): a pvmm bug\n", rc);
+		return VMM_EXIT_HOST;
+	}
 	return -1;
 }
 
@@ -303,6 +316,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvmm: --cpu=%d: %s\n", o.cpu, strerror(errno));
 		return VMM_EXIT_USAGE;
 	}
+	vm.check_invariants = o.check_invariants;
 	vm.console = stdout;
 	vm.console_in = STDIN_FILENO;
 	vm.min_va = host_min_va();

@@ -1,5 +1,6 @@
 /* proc.c - guest memory file and the sandboxed guest process. */
 #include "vmm.h"
+#include "mmu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,11 +43,12 @@ int vmm_mem_create(struct vm *vm, uint64_t nr_pages)
 	vm->mem = p;
 	vm->nr_pages = nr_pages;
 	vm->nr_frames = frames;
-	return 0;
+	return mmu_init(vm) ? fail(vm, ENOMEM, "allocating the frame table") : 0;
 }
 
 void vmm_mem_destroy(struct vm *vm)
 {
+	mmu_free(vm);
 	if (vm->mem)
 		munmap(vm->mem, vm->nr_frames * PAGE);
 	if (vm->memfd >= 0)

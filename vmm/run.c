@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define PAGE 4096ull
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
@@ -98,6 +100,16 @@ static enum vm_trap_kind trap_kind(const struct stub_trap *t)
 
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
+	struct mmu_walk w;
+
+	if ((t->err & 3) == 3 && mmu_walk(vm, vm->vcpu.kernel_l4, t->addr, &w) == 0 &&
+	    mmu_is_pagetable(vm, w.mfn)) {
+		crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
+		      "page-table pages are read-only (writable page tables are not implemented yet)",
+		      mmu_type_name(vm->mmu.frames[w.mfn].type), (unsigned long long)w.mfn,
+		      (unsigned long long)t->addr, (unsigned long long)vm->vcpu.regs.rip);
+		return;
+	}
 	crash(vm, "guest page fault at %#llx: %s of a %s page, error code %#llx, rip %#llx "
 	      "(pvmm does not deliver exceptions to guests yet)",
 	      (unsigned long long)t->addr,
@@ -154,7 +166,70 @@ static void set_boot_regs(struct vm *vm)
 	r->rsp = vm->lay.stack_top;
 	r->rsi = vm->lay.start_info_va;
 	r->eflags = 0x202;
-	vm->vcpu.kernel_l4 = vm->lay.pt_first_pfn;
+}
+
+static int read_host_maps(struct vm *vm, struct mmu_host_map **out, size_t *n)
+{
+	char path[64], line[512];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", vm->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	*out = NULL, *n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct mmu_host_map *p = realloc(*out, cap * sizeof(*p));
+			if (!p) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			*out = p;
+		}
+		(*out)[(*n)++] = (struct mmu_host_map){
+			start, end, off,
+			(perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+				(perms[2] == 'x' ? PROT_EXEC : 0),
+			strstr(line, "pvmm-guest-memory") != NULL,
+		};
+	}
+	fclose(f);
+	return 0;
+}
+
+/* --check-invariants: run the pending operations, then compare the guest
+ * process's real mappings and the frame table's counts with the tables. */
+static int check_invariants(struct vm *vm, struct op_sink *sink)
+{
+	struct mmu_host_map *maps = NULL;
+	size_t n = 0;
+	char why[400];
+	int rc;
+
+	if (!vm->check_invariants)
+		return 0;
+	rc = flush_batch(sink);
+	if (!rc)
+		rc = read_host_maps(vm, &maps, &n);
+	if (rc)
+		return rc;
+	vm->stats.invariant_checks++;
+	rc = mmu_check_host(vm, maps, n, why, sizeof(why));
+	if (!rc)
+		rc = mmu_check_counts(vm, why, sizeof(why));
+	free(maps);
+	if (rc) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "invariant violated: %s", why);
+		vm->end = VM_HOST_ERROR;
+	}
+	return rc;
 }
 
 /* Map the bootstrap address space and let the guest start. */
@@ -177,15 +252,19 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 		return rc;
 	set_boot_regs(vm);
 	vm->ctrl->nops = 0;
-	return mmu_realise(vm, vm->vcpu.kernel_l4, vm->min_va, HOLE_BASE, emit_op, sink);
+	vm->mmu.emit = emit_op;
+	vm->mmu.emit_ctx = sink;
+	rc = mmu_sync(vm); /* the bootstrap address space */
+	return rc ? rc : check_invariants(vm, sink);
 }
 
-static int serve(struct vm *vm, const struct vmm_transport *t)
+static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
 	struct vmm_stop stop;
 	struct stub_trap trap;
 
 	for (;;) {
+		struct mmu_counters before = vm->mmu.count;
 		int rc;
 
 		vm->ctrl->regs = vm->vcpu.regs;
@@ -207,6 +286,9 @@ static int serve(struct vm *vm, const struct vmm_transport *t)
 			crash(vm, "stub sent unexpected event %u", trap.event);
 		if (vm->end)
 			return 0;
+		if ((vm->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&
+		    check_invariants(vm, sink))
+			return -EIO;
 	}
 }
 
@@ -216,7 +298,7 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 	int rc = boot(vm, t, &sink);
 
 	if (!rc)
-		rc = serve(vm, t);
+		rc = serve(vm, t, &sink);
 	t->kill(vm);
 	if (vmm_signals_ended()) {
 		vm->end = vmm_signals_ended();

@@ -19,6 +19,20 @@ const char *vmm_end_name(enum vm_end end)
 	return names[end];
 }
 
+static void write_mmu(const struct mmu_counters *c, FILE *f)
+{
+	fprintf(f, "  \"mmu\": {\"updates\": %llu, \"updates_refused\": %llu, \"pins\": %llu, "
+		"\"unpins\": %llu, \"base_switches\": %llu, \"flushes\": %llu, \"invlpgs\": %llu, "
+		"\"validations\": %llu, \"devalidations\": %llu, \"syncs\": %llu, "
+		"\"sync_ranges\": %llu},\n",
+		(unsigned long long)c->updates, (unsigned long long)c->updates_refused,
+		(unsigned long long)c->pins, (unsigned long long)c->unpins,
+		(unsigned long long)c->base_switches, (unsigned long long)c->flushes,
+		(unsigned long long)c->invlpgs, (unsigned long long)c->validations,
+		(unsigned long long)c->devalidations, (unsigned long long)c->syncs,
+		(unsigned long long)c->sync_ranges);
+}
+
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 {
 	const struct vm_stats *s = &vm->stats;
@@ -47,6 +61,8 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		(unsigned long long)s->map_ops[STUB_OP_MMAP],
 		(unsigned long long)s->map_ops[STUB_OP_MUNMAP],
 		(unsigned long long)s->map_ops[STUB_OP_MPROTECT], (unsigned long long)s->map_pages);
-	fprintf(f, "  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
-		(unsigned long long)s->handoffs, (unsigned long long)s->console_bytes);
+	write_mmu(&vm->mmu.count, f);
+	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
+		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
+		(unsigned long long)s->console_bytes);
 }

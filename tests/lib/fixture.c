@@ -1,6 +1,7 @@
 /* fixture.c - see fixture.h */
 #include "fixture.h"
 #include "loader.h"
+#include "mmu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,11 @@ struct vm *fixture_vm(void)
 		fprintf(stderr, "fixture: %s\n", why);
 		abort();
 	}
-	vm->vcpu.kernel_l4 = vm->lay.pt_first_pfn;
+	if (mmu_init(vm) || mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn)) {
+		fprintf(stderr, "fixture: bootstrap tables refused\n");
+		abort();
+	}
+	vm->mmu.dirty_all = 0; /* the fixture has no host to sync */
 	return vm;
 }
 
@@ -67,6 +72,7 @@ void fixture_free(struct vm *vm)
 	struct fixture *fx = (struct fixture *)vm;
 
 	fclose(vm->console);
+	mmu_free(vm);
 	free(fx->console_buf);
 	free(vm->mem);
 	free(fx->file);

@@ -1,0 +1,126 @@
+/* sync.c - keep the host mappings in line with changed page-table entries.
+ *
+ * Changes are recorded as (table frame, entry index) pairs. At sync time one
+ * walk of the current tables finds every place each changed table is used
+ * (a table may be hooked at several places, and linear entries make tables
+ * appear at other levels) and realises the addresses its changed entries
+ * control there. */
+#include "mmu.h"
+
+#include <string.h>
+
+#define PAGE 4096ull
+
+static struct mmu_dirty *find_dirty(struct mmu_state *m, uint64_t mfn)
+{
+	for (unsigned i = 0; i < m->ndirty; i++)
+		if (m->dirty[i].mfn == mfn)
+			return &m->dirty[i];
+	return NULL;
+}
+
+void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx)
+{
+	struct mmu_state *m = &vm->mmu;
+	struct mmu_dirty *d;
+
+	if (m->dirty_all)
+		return;
+	d = find_dirty(m, mfn);
+	if (!d) {
+		if (m->ndirty == MMU_DIRTY_MAX) {
+			mmu_mark_all(vm);
+			return;
+		}
+		d = &m->dirty[m->ndirty++];
+		memset(d, 0, sizeof(*d));
+		d->mfn = mfn;
+	}
+	d->bits[idx / 64] |= 1ull << (idx % 64);
+}
+
+void mmu_mark_all(struct vm *vm)
+{
+	vm->mmu.dirty_all = 1;
+	vm->mmu.ndirty = 0;
+}
+
+int mmu_sync_pending(const struct vm *vm)
+{
+	return vm->mmu.dirty_all || vm->mmu.ndirty;
+}
+
+static int dirty_bit(const struct mmu_dirty *d, unsigned i)
+{
+	return (int)((d->bits[i / 64] >> (i % 64)) & 1);
+}
+
+static uint64_t span(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }
+
+struct sync {
+	struct vm *vm;
+	int rc;
+};
+
+static int realise(struct sync *s, uint64_t start, uint64_t end)
+{
+	struct vm *vm = s->vm;
+
+	if (start < vm->min_va)
+		start = vm->min_va;
+	if (end > HOLE_BASE)
+		end = HOLE_BASE;
+	if (start >= end)
+		return 0;
+	vm->mmu.count.sync_ranges++;
+	return mmu_realise(vm, vm->vcpu.kernel_l4, start, end, vm->mmu.emit, vm->mmu.emit_ctx);
+}
+
+/* Realise the runs of changed entries of (d) used as a level-(level) table
+ * that starts at (base). */
+static void realise_dirty(struct sync *s, const struct mmu_dirty *d, unsigned level, uint64_t base)
+{
+	for (unsigned i = 0; i < PT_ENTRIES && !s->rc; i++) {
+		unsigned j = i;
+		if (!dirty_bit(d, i))
+			continue;
+		while (j + 1 < PT_ENTRIES && dirty_bit(d, j + 1))
+			j++;
+		s->rc = realise(s, base + i * span(level), base + (j + 1) * span(level));
+		i = j;
+	}
+}
+
+static void visit(struct sync *s, uint64_t mfn, unsigned level, uint64_t base)
+{
+	const struct vm *vm = s->vm;
+	const struct mmu_dirty *d = find_dirty(&s->vm->mmu, mfn);
+	const uint64_t *tab = (const uint64_t *)(vm->mem + mfn * PAGE);
+	unsigned top = level == 4 ? HOLE_L4_SLOT : PT_ENTRIES;
+
+	if (d)
+		realise_dirty(s, d, level, base);
+	if (level == 1)
+		return;
+	for (unsigned i = 0; i < top && !s->rc; i++) {
+		uint64_t e = tab[i], child = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+		if ((e & PTE_P) && child < vm->nr_frames)
+			visit(s, child, level - 1, base + i * span(level));
+	}
+}
+
+int mmu_sync(struct vm *vm)
+{
+	struct sync s = { vm, 0 };
+
+	if (!mmu_sync_pending(vm))
+		return 0;
+	vm->mmu.count.syncs++;
+	if (vm->mmu.dirty_all)
+		s.rc = realise(&s, vm->min_va, HOLE_BASE);
+	else
+		visit(&s, vm->vcpu.kernel_l4, 4, 0);
+	vm->mmu.dirty_all = 0;
+	vm->mmu.ndirty = 0;
+	return s.rc;
+}
