@@ -13,6 +13,9 @@
 
 #define PAGE 4096ull
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
+#define PFEC_PRESENT 1ull
+#define PFEC_WRITE 2ull
+#define PFEC_FETCH 16ull
 
 /* Append one host-mapping operation to the reply, running a full batch
  * first (the stub reports back with OPS_DONE). */
@@ -98,11 +101,26 @@ static enum vm_trap_kind trap_kind(const struct stub_trap *t)
 	}
 }
 
+/* The hardware error code describes the host's page tables, whose entries
+ * Linux fills lazily: a write to a read-only page never touched reads as
+ * "not present". The guest's view comes from its own tables: present when
+ * its walk succeeds; write and instruction-fetch from the hardware. */
+static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
+				 struct mmu_walk *w)
+{
+	uint64_t err = t->err & (PFEC_WRITE | PFEC_FETCH);
+
+	if (mmu_walk(vm, vm->vcpu.kernel_l4, t->addr, w) == 0)
+		err |= PFEC_PRESENT;
+	return err;
+}
+
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
 	struct mmu_walk w;
+	uint64_t err = guest_error_code(vm, t, &w);
 
-	if ((t->err & 3) == 3 && mmu_walk(vm, vm->vcpu.kernel_l4, t->addr, &w) == 0 &&
+	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
 	    mmu_is_pagetable(vm, w.mfn)) {
 		crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
 		      "page-table pages are read-only (writable page tables are not implemented yet)",
@@ -113,8 +131,8 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 	crash(vm, "guest page fault at %#llx: %s of a %s page, error code %#llx, rip %#llx "
 	      "(pvmm does not deliver exceptions to guests yet)",
 	      (unsigned long long)t->addr,
-	      t->err & 16 ? "instruction fetch" : t->err & 2 ? "write" : "read",
-	      t->err & 1 ? "protected" : "not-present", (unsigned long long)t->err,
+	      err & PFEC_FETCH ? "instruction fetch" : err & PFEC_WRITE ? "write" : "read",
+	      err & PFEC_PRESENT ? "protected" : "not-present", (unsigned long long)err,
 	      (unsigned long long)vm->vcpu.regs.rip);
 }
 

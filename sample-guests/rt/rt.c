@@ -175,10 +175,67 @@ void rt_assert_failed(const char *expr, const char *file, int line)
 	rt_crash();
 }
 
+struct start_info *rt_si;
+
+void *rt_alloc_page(void)
+{
+	static unsigned used;
+	/* after the tables: one page of boot stack, then at least 512 KiB of slack */
+	uint64_t slack = rt_si->pt_base + (rt_si->nr_pt_frames + 1) * XEN_PAGE_SIZE;
+	void *p;
+
+	guest_assert(used < 128);
+	p = (void *)(slack + used++ * XEN_PAGE_SIZE);
+	memset(p, 0, XEN_PAGE_SIZE);
+	return p;
+}
+
+uint64_t rt_l4_mfn(void)
+{
+	return virt_to_mfn((void *)rt_si->pt_base);
+}
+
+uint64_t rt_l4_entry(unsigned i)
+{
+	return (((const uint64_t *)rt_si->pt_base)[i] & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+}
+
+long rt_set_readonly(const volatile void *va)
+{
+	return HYPERVISOR_update_va_mapping((uint64_t)va, pte(virt_to_mfn(va), PTE_RO), UVMF_INVLPG);
+}
+
+long rt_set_writable(const volatile void *va)
+{
+	return HYPERVISOR_update_va_mapping((uint64_t)va, pte(virt_to_mfn(va), PTE_DATA), UVMF_INVLPG);
+}
+
+static long ext1(unsigned cmd, uint64_t arg1)
+{
+	struct mmuext_op op = { .cmd = cmd, .arg1 = arg1 };
+	return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+
+long rt_pin(unsigned level, uint64_t mfn) { return ext1(MMUEXT_PIN_L1_TABLE + level - 1, mfn); }
+long rt_unpin(uint64_t mfn) { return ext1(MMUEXT_UNPIN_TABLE, mfn); }
+long rt_new_baseptr(uint64_t mfn) { return ext1(MMUEXT_NEW_BASEPTR, mfn); }
+
+long rt_mmu_update1(uint64_t ptr, uint64_t val)
+{
+	struct mmu_update req = { ptr, val };
+	return HYPERVISOR_mmu_update(&req, 1, NULL, DOMID_SELF);
+}
+
+long rt_probe_read(uint64_t va)
+{
+	return HYPERVISOR_sched_op(SCHEDOP_shutdown_code, (void *)va);
+}
+
 __attribute__((noreturn)) void rt_start(struct start_info *si);
 
 void rt_start(struct start_info *si)
 {
+	rt_si = si;
 	int rc = guest_main(si);
 
 	printf("Test result: %s\n", rc ? "FAILURE" : "SUCCESS");

@@ -53,7 +53,60 @@ static inline long HYPERVISOR_vm_assist(unsigned cmd, unsigned type)
 	return hypercall(XEN_HC_vm_assist, cmd, type, 0);
 }
 
-size_t strlen(const char *s);
+static inline long HYPERVISOR_mmu_update(struct mmu_update *req, unsigned count,
+					 unsigned *done, unsigned domid)
+{
+	return hypercall5(XEN_HC_mmu_update, (uint64_t)req, count, (uint64_t)done, domid, 0);
+}
+
+static inline long HYPERVISOR_mmuext_op(struct mmuext_op *op, unsigned count,
+					unsigned *done, unsigned domid)
+{
+	return hypercall5(XEN_HC_mmuext_op, (uint64_t)op, count, (uint64_t)done, domid, 0);
+}
+
+static inline long HYPERVISOR_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
+{
+	return hypercall(XEN_HC_update_va_mapping, va, val, flags);
+}
+
+/* ---- page tables (rt.c) ----------------------------------------------------
+ * The bootstrap maps frame N at VIRT_BASE + N * 4096 (identity P2M), so
+ * these translations hold for everything the builder mapped. */
+#define VIRT_BASE 0x400000ul
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)     /* entry of L2-L4 */
+#define PTE_DATA (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+#define PTE_RO (PTE_P | PTE_US | PTE_A)
+
+extern struct start_info *rt_si;
+
+static inline uint64_t virt_to_mfn(const volatile void *va)
+{
+	return ((uint64_t)va - VIRT_BASE) >> XEN_PAGE_SHIFT;
+}
+
+static inline uint64_t pte(uint64_t mfn, uint64_t flags)
+{
+	return (mfn << XEN_PAGE_SHIFT) | flags;
+}
+
+/* A zeroed, writable page from the bootstrap's slack (up to 128). */
+void *rt_alloc_page(void);
+/* The bootstrap L4's frame, and the frame its slot (i) points at. */
+uint64_t rt_l4_mfn(void);
+uint64_t rt_l4_entry(unsigned i);
+/* Map (va) read-only / writable again; 0 or the hypercall's error. */
+long rt_set_readonly(const volatile void *va);
+long rt_set_writable(const volatile void *va);
+long rt_pin(unsigned level, uint64_t mfn);
+long rt_unpin(uint64_t mfn);
+long rt_new_baseptr(uint64_t mfn);
+/* One mmu_update request; 0 or its error. */
+long rt_mmu_update1(uint64_t ptr, uint64_t val);
+/* Whether pvmm can read (va) in the current address space: a hypercall
+ * with a pointer argument tells without faulting (-EFAULT when not). */
+long rt_probe_read(uint64_t va);
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

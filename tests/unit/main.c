@@ -5,6 +5,8 @@
 Suite *loader_suite(void);
 Suite *mmu_suite(void);
 Suite *hc_suite(void);
+Suite *rules_suite(void);
+Suite *types_suite(void);
 
 int main(void)
 {
@@ -13,6 +15,8 @@ int main(void)
 
 	srunner_add_suite(sr, mmu_suite());
 	srunner_add_suite(sr, hc_suite());
+	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, types_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,326 @@
+/* check_types.c - types and references through promote/demote, pins,
+ * base pointers, explicit updates, host sync and the model checker. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fixture.h"
+#include "mmu.h"
+
+#define T (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define R (PTE_P | PTE_US | PTE_A)
+
+static struct vm *vm;
+static uint64_t free0; /* first of the frames nothing maps */
+
+static uint64_t *tab(uint64_t mfn) { return (uint64_t *)(vm->mem + mfn * 4096); }
+static const struct mmu_frame *fr(uint64_t mfn) { return &vm->mmu.frames[mfn]; }
+static uint64_t l4(void) { return vm->lay.pt_first_pfn; }
+static uint64_t l3(void) { return vm->lay.pt_first_pfn + 1; }
+static uint64_t l2(void) { return vm->lay.pt_first_pfn + 2; }
+static uint64_t l1(void) { return vm->lay.pt_first_pfn + 3; }
+
+static void counts_ok(void)
+{
+	char why[400];
+	ck_assert_msg(mmu_check_counts(vm, why, sizeof(why)) == 0, "%s", why);
+}
+
+static void setup(void)
+{
+	vm = fixture_vm();
+	free0 = vm->lay.first_free_pfn;
+}
+
+static void teardown(void)
+{
+	counts_ok();
+	fixture_free(vm);
+}
+
+START_TEST(bootstrap_is_pinned_and_validated)
+{
+	ck_assert_uint_eq(fr(l4())->type, PGT_L4);
+	ck_assert(fr(l4())->pinned);
+	ck_assert_uint_eq(fr(l4())->type_count, 2); /* the pin and the base pointer */
+	ck_assert_uint_eq(fr(l3())->type, PGT_L3);
+	ck_assert_uint_eq(fr(l2())->type, PGT_L2);
+	ck_assert_uint_eq(fr(l1())->type, PGT_L1);
+	ck_assert_uint_eq(fr(0)->type, PGT_WRITABLE); /* image text is mapped rw by the builder */
+	ck_assert_uint_eq(vm->mmu.count.validations, 5);
+}
+END_TEST
+
+START_TEST(pin_and_unpin)
+{
+	ck_assert_int_eq(mmu_pin(vm, free0, 1), 0);
+	ck_assert_uint_eq(fr(free0)->type, PGT_L1);
+	ck_assert_int_eq(mmu_pin(vm, free0, 1), -XEN_EINVAL);   /* already pinned */
+	ck_assert_int_eq(mmu_unpin(vm, free0), 0);
+	ck_assert_uint_eq(fr(free0)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(free0)->type_count, 0);
+	ck_assert_int_eq(mmu_unpin(vm, free0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, free0, 5), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, vm->nr_frames, 1), -XEN_EINVAL);
+}
+END_TEST
+
+START_TEST(writable_mappings_block_promotion)
+{
+	uint64_t f = free0 + 1;
+
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, (f << 12) | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 401, (f << 12) | T, 0), 0);
+	ck_assert_uint_eq(fr(f)->type, PGT_WRITABLE);
+	ck_assert_uint_eq(fr(f)->type_count, 2);
+	ck_assert_int_eq(mmu_pin(vm, f, 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, 0, 0), 0);
+	ck_assert_int_eq(mmu_pin(vm, f, 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 401, (f << 12) | R, 0), 0); /* now read-only */
+	ck_assert_int_eq(mmu_pin(vm, f, 1), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 402, (f << 12) | T, 0), -XEN_EINVAL);
+	counts_ok();
+	ck_assert_int_eq(mmu_unpin(vm, f), 0);
+}
+END_TEST
+
+/* A table whose promotion fails part-way leaves nothing behind. */
+START_TEST(failed_promotion_rolls_back)
+{
+	uint64_t new_l2 = free0, good_l1 = free0 + 1, bad_l1 = free0 + 2;
+
+	tab(bad_l1)[7] = (free0 + 3) << 12 | R | PTE_PCD; /* forbidden bit */
+	tab(new_l2)[0] = good_l1 << 12 | T;
+	tab(new_l2)[1] = bad_l1 << 12 | T;
+	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(fr(new_l2)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(good_l1)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(good_l1)->type_count, 0);
+	ck_assert_uint_eq(fr(bad_l1)->type, PGT_NONE);
+	ck_assert_uint_eq(tab(l3())[9], 0);
+	counts_ok();
+	tab(bad_l1)[7] = 0;
+	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), 0);
+	ck_assert_uint_eq(fr(good_l1)->type, PGT_L1);
+	ck_assert_uint_eq(fr(bad_l1)->type, PGT_L1);
+}
+END_TEST
+
+/* Unhooking the last reference demotes the whole subtree. */
+START_TEST(demotion_releases_subtree)
+{
+	uint64_t new_l2 = free0, new_l1 = free0 + 1, page = free0 + 2;
+
+	tab(new_l1)[0] = page << 12 | T;
+	tab(new_l2)[0] = new_l1 << 12 | T;
+	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), 0);
+	ck_assert_uint_eq(fr(page)->type, PGT_WRITABLE);
+	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, 0, 0), 0);
+	ck_assert_uint_eq(fr(new_l2)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(new_l1)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(page)->type, PGT_NONE);
+	ck_assert_uint_eq(fr(page)->refs, 0);
+	ck_assert_uint_ge(vm->mmu.count.devalidations, 2);
+}
+END_TEST
+
+START_TEST(linear_entries_one_level_deep)
+{
+	uint64_t other_l2 = free0;
+
+	/* an L2 linear entry in the bootstrap L2 to another L2 */
+	ck_assert_int_eq(mmu_pin(vm, other_l2, 2), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 50, other_l2 << 12 | R, 0), 0);
+	ck_assert_uint_eq(fr(l2())->linear_entries, 1);
+	ck_assert_uint_eq(fr(other_l2)->linear_uses, 1);
+	/* the target may not hold linear entries itself, nor the holder be a target */
+	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, l2() << 12 | R, 0), -XEN_EINVAL);
+	counts_ok();
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 50, 0, 0), 0);
+	ck_assert_uint_eq(fr(other_l2)->linear_uses, 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, l2() << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, 0, 0), 0);
+	ck_assert_int_eq(mmu_unpin(vm, other_l2), 0);
+}
+END_TEST
+
+START_TEST(base_pointer_switch)
+{
+	uint64_t new_l4 = free0;
+
+	tab(new_l4)[0] = tab(l4())[0];
+	ck_assert_int_eq(mmu_new_baseptr(vm, l2(), 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_new_baseptr(vm, new_l4, 0), 0);
+	ck_assert_uint_eq(vm->vcpu.kernel_l4, new_l4);
+	ck_assert_uint_eq(fr(new_l4)->type, PGT_L4);
+	ck_assert(vm->mmu.dirty_all);
+	ck_assert_uint_eq(fr(l4())->type_count, 1); /* only the pin now */
+	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
+	ck_assert_uint_eq(fr(new_l4)->type, PGT_NONE); /* nothing holds it any more */
+	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 1), 0);
+	ck_assert_uint_eq(vm->vcpu.user_l4, l4());
+	ck_assert_int_eq(mmu_new_baseptr(vm, 0, 1), 0);
+	ck_assert_uint_eq(vm->vcpu.user_l4, 0);
+}
+END_TEST
+
+START_TEST(update_requests)
+{
+	uint64_t page = free0;
+
+	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, page << 12 | T | PTE_D, 0), 0);
+	/* PRESERVE_AD keeps A and D of the old entry */
+	ck_assert_int_eq(mmu_update_one(vm, (l1() << 12) + 400 * 8 + MMU_PT_UPDATE_PRESERVE_AD,
+					page << 12 | PTE_P | PTE_RW), 0);
+	ck_assert_uint_eq(tab(l1())[400], page << 12 | PTE_P | PTE_RW | PTE_A | PTE_D);
+	/* a plain write to a frame that is no table */
+	ck_assert_int_eq(mmu_update_one(vm, ((free0 + 5) << 12) + 16, 0x1122), 0);
+	ck_assert_uint_eq(tab(free0 + 5)[2], 0x1122);
+	/* which a table's content cannot be reached by */
+	ck_assert_int_eq(mmu_update_one(vm, (l1() << 12) + 8 * 401 + 3, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(mmu_update_one(vm, (free0 << 12) | MMU_MACHPHYS_UPDATE, 77), 0);
+	ck_assert_uint_eq(vm->mmu.m2p[free0], 77);
+	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_frames << 12), 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_pages << 12) | MMU_MACHPHYS_UPDATE, 0), -XEN_EINVAL);
+	/* update_va_mapping finds the L1 of the current tables */
+	ck_assert_int_eq(mmu_update_va(vm, vm->lay.v_start + 5 * 4096, 0), 0);
+	ck_assert_uint_eq(tab(l1())[5], 0);
+	ck_assert_int_eq(mmu_update_va(vm, 1ull << 30, 0), -XEN_EINVAL); /* no L1 there */
+}
+END_TEST
+
+#define MAX_OPS 64
+struct ops {
+	struct stub_op op[MAX_OPS];
+	unsigned n;
+};
+
+static int collect(void *ctx, const struct stub_op *op)
+{
+	struct ops *o = ctx;
+	ck_assert_uint_lt(o->n, MAX_OPS);
+	o->op[o->n++] = *op;
+	return 0;
+}
+
+/* A change is realised exactly where the changed table is used. */
+START_TEST(sync_realises_changed_ranges)
+{
+	struct ops o = { .n = 0 };
+	uint64_t page = free0, new_l1 = free0 + 1, at100 = 100ull << 21, at101 = 101ull << 21;
+
+	vm->mmu.emit = collect, vm->mmu.emit_ctx = &o;
+	tab(new_l1)[0] = page << 12 | T;
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 100, new_l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	ck_assert_uint_eq(o.n, 2); /* the mapped page, then the rest of the 2 MiB unmapped */
+	ck_assert_uint_eq(o.op[0].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(o.op[0].addr, at100);
+	ck_assert_uint_eq(o.op[0].len, 4096);
+	ck_assert_uint_eq(o.op[0].off, page * 4096);
+	ck_assert_uint_eq(o.op[0].prot, PROT_READ | PROT_WRITE | PROT_EXEC);
+	ck_assert_uint_eq(o.op[1].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(o.op[1].addr + o.op[1].len, at100 + (2ull << 20));
+	/* hooked a second time; then one entry changes: both places follow */
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 101, new_l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	o.n = 0;
+	ck_assert_int_eq(mmu_mod_entry(vm, new_l1, 0, page << 12 | R | PTE_NX, 0), 0);
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	ck_assert_uint_eq(o.n, 2);
+	ck_assert_uint_eq(o.op[0].addr, at100);
+	ck_assert_uint_eq(o.op[1].addr, at101);
+	ck_assert_uint_eq(o.op[0].prot, PROT_READ);
+	ck_assert_uint_eq(o.op[1].len, 4096);
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 100, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 101, 0, 0), 0);
+	ck_assert_uint_eq(fr(new_l1)->type, PGT_NONE);
+}
+END_TEST
+
+START_TEST(sync_realises_linear_maps_read_only)
+{
+	struct ops o = { .n = 0 };
+	uint64_t slot = 10, va = slot << 39 | slot << 30 | slot << 21 | slot << 12;
+
+	vm->mmu.emit = collect, vm->mmu.emit_ctx = &o;
+	ck_assert_int_eq(mmu_mod_entry(vm, l4(), (unsigned)slot, l4() << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	for (unsigned i = 0; i < o.n; i++) {
+		const struct stub_op *op = &o.op[i];
+		ck_assert(!(op->kind == STUB_OP_MMAP && (op->prot & PROT_WRITE)));
+		if (op->kind == STUB_OP_MMAP && va >= op->addr && va < op->addr + op->len)
+			ck_assert_uint_eq(op->off + (va - op->addr), l4() * 4096);
+	}
+	ck_assert_uint_gt(o.n, 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l4(), (unsigned)slot, 0, 0), 0);
+}
+END_TEST
+
+/* The model checker accepts the truth and names each kind of lie. */
+START_TEST(checker_compares_host_maps)
+{
+	const struct loader_layout *l = &vm->lay;
+	uint64_t pt = l->pt_base_va, pt_end = pt + l->nr_pt_frames * 4096;
+	int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+	struct mmu_host_map good[] = {
+		{ l->v_start, pt, 0, rwx, 1 },
+		{ pt, pt_end, (pt - l->v_start), PROT_READ | PROT_EXEC, 1 },
+		{ pt_end, l->v_end, pt_end - l->v_start, rwx, 1 },
+		{ HOLE_BASE, HOLE_BASE + 4096, 0, PROT_READ | PROT_EXEC, 0 }, /* the stub: ignored */
+	};
+	struct mmu_host_map bad[4];
+	char why[400];
+
+	ck_assert_int_eq(mmu_check_host(vm, good, 4, why, sizeof(why)), 0);
+	ck_assert_int_eq(mmu_check_host(vm, good, 2, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "missing on the host"));
+	memcpy(bad, good, sizeof(bad));
+	bad[1].prot |= PROT_WRITE;
+	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "tables say"));
+	memcpy(bad, good, sizeof(bad));
+	bad[3] = (struct mmu_host_map){ 0x100000, 0x101000, 0, PROT_READ, 0 };
+	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "not guest memory"));
+	bad[3] = (struct mmu_host_map){ 1ull << 32, (1ull << 32) + 4096, 0, PROT_READ, 1 };
+	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "not in the tables"));
+}
+END_TEST
+
+START_TEST(checker_counts_catch_drift)
+{
+	char why[400];
+
+	vm->mmu.frames[l1()].type_count++;
+	ck_assert_int_eq(mmu_check_counts(vm, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "type count"));
+	vm->mmu.frames[l1()].type_count--;
+}
+END_TEST
+
+Suite *types_suite(void);
+
+Suite *types_suite(void)
+{
+	Suite *s = suite_create("frame-types");
+	TCase *tc = tcase_create("types");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bootstrap_is_pinned_and_validated);
+	tcase_add_test(tc, pin_and_unpin);
+	tcase_add_test(tc, writable_mappings_block_promotion);
+	tcase_add_test(tc, failed_promotion_rolls_back);
+	tcase_add_test(tc, demotion_releases_subtree);
+	tcase_add_test(tc, linear_entries_one_level_deep);
+	tcase_add_test(tc, base_pointer_switch);
+	tcase_add_test(tc, update_requests);
+	tcase_add_test(tc, sync_realises_changed_ranges);
+	tcase_add_test(tc, sync_realises_linear_maps_read_only);
+	tcase_add_test(tc, checker_compares_host_maps);
+	tcase_add_test(tc, checker_counts_catch_drift);
+	suite_add_tcase(s, tc);
+	return s;
+}
