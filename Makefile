@@ -11,7 +11,7 @@ WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings
 INCLUDES := -Iinclude -Iguest-loader -Immu -Ihypercalls -Ivmm
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(INCLUDES) -DPVMM_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
-HOST_LIBS := -lseccomp -lelf
+HOST_LIBS := -lseccomp -lelf -lZydis
 
 # Freestanding code (sample guests and the guest-process stub): no libc, no
 # host headers, no SSE, no red zone.

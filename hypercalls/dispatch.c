@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "mmu.h"
+#include "ptwr.h"
 
 static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_mmu_update] = hc_mmu_update,
@@ -103,6 +104,12 @@ void hc_dispatch(struct vm *vm)
 		return;
 	}
 	vm->stats.hypercalls[nr]++;
+	/* out-of-sync page tables are made exact before any hypercall looks */
+	if (mmu_ptwr_pending(vm) &&
+	    mmu_ptwr_resync_all(vm, (nr == XEN_HC_sched_op || nr == XEN_HC_sched_op_compat) &&
+					    args[0] == SCHEDOP_shutdown ? PTWR_RESYNC_SHUTDOWN
+									: PTWR_RESYNC_HYPERCALL))
+		return;
 	r->rax = (uint64_t)handlers[nr](vm, args);
 	sync_host(vm);
 }

@@ -78,6 +78,82 @@ struct mmu_counters {
 /* Receives the host operations the MMU wants; 0 or -errno. */
 typedef int (*mmu_emit_fn)(void *ctx, const struct stub_op *op);
 
+/* Writable page tables (--ptwr). */
+enum ptwr_mode { PTWR_AUTO = 0, PTWR_EMULATE, PTWR_UNHOOK };
+
+enum ptwr_trigger {          /* why an out-of-sync L1 was resynced */
+	PTWR_RESYNC_FAULT,       /* an access to the range it maps */
+	PTWR_RESYNC_HYPERCALL,   /* a hypercall (MMU state must be exact) */
+	PTWR_RESYNC_SLOT,        /* another L1 needed its slot */
+	PTWR_RESYNC_SHUTDOWN,
+	PTWR_TRIGGERS
+};
+
+enum ptwr_fallback {         /* why a write was emulated in unhook mode */
+	PTWR_FB_CODE,            /* the L1 maps the faulting instruction */
+	PTWR_FB_STACK,           /* ... or the stack in use */
+	PTWR_FB_SELF,            /* ... or the page being written */
+	PTWR_FB_MULTI,           /* hooked in more than one place */
+	PTWR_FB_IDLE,            /* the last batch changed (almost) nothing */
+	PTWR_FB_POLICY,          /* auto mode chose emulation */
+	PTWR_FALLBACKS
+};
+
+#define PTWR_SLOT_ACTIVE 0   /* hooked into the current tables */
+#define PTWR_SLOT_INACTIVE 1 /* not reachable from them */
+#define PTWR_MAX_ALIASES 8
+#define PTWR_HISTORY 16
+
+struct ptwr_slot {
+	int used;
+	uint64_t l1;              /* the out-of-sync L1 frame */
+	uint64_t base;            /* active: first address of the 2 MiB it maps */
+	unsigned naliases;
+	uint64_t alias[PTWR_MAX_ALIASES]; /* guest pages mapping l1 writable on the host */
+	uint64_t snapshot[PT_ENTRIES];
+};
+
+struct ptwr_counters {
+	uint64_t emulated, unhooks, rehooks, resyncs[PTWR_TRIGGERS];
+	uint64_t fallbacks[PTWR_FALLBACKS];
+	uint64_t resync_entries;  /* entries validated at resync */
+	uint64_t refused;         /* stores / resynced entries refused */
+	uint64_t aliases;         /* further writable aliases of an unhooked L1 */
+};
+
+struct ptwr_hist {            /* per-L1 history for the policy */
+	uint64_t l1;
+	unsigned streak;          /* consecutive emulated writes */
+	unsigned last_changed;    /* entries the last resync found changed */
+	int unhook;               /* auto: unhook this L1 next time */
+};
+
+struct ptwr_state {
+	enum ptwr_mode mode;
+	struct ptwr_slot slot[2];
+	struct ptwr_hist hist[PTWR_HISTORY]; /* direct mapped by frame */
+	struct ptwr_counters count;
+};
+
+/* Trace events (--trace) that libraries report; formatting is vmm's. */
+enum vm_trace_kind { TRACE_PT = 1u << 0, TRACE_HYPERCALL = 1u << 1, TRACE_FAULT = 1u << 2,
+		     TRACE_EVENT = 1u << 3 };
+
+struct vm_event {
+	unsigned kind;           /* one vm_trace_kind */
+	const char *what;        /* "emulate", "unhook", "resync", "refuse", ... */
+	uint64_t addr;           /* guest address involved */
+	uint64_t mfn;            /* the table frame */
+	int idx;                 /* entry index, or -1 */
+	uint64_t old, val;       /* entry before and after */
+	const char *why;         /* reason: trigger, fallback, broken rule */
+	const char *insn;        /* disassembly of the instruction, or NULL */
+	uint64_t count;          /* e.g. entries changed */
+};
+
+struct vm;
+typedef void (*vm_trace_fn)(struct vm *vm, const struct vm_event *ev);
+
 struct mmu_state {
 	struct mmu_frame *frames;   /* nr_frames entries */
 	uint64_t *m2p;              /* machine-to-phys view (MACHPHYS_UPDATE) */
@@ -87,6 +163,8 @@ struct mmu_state {
 	mmu_emit_fn emit;           /* where host operations go */
 	void *emit_ctx;
 	struct mmu_counters count;
+	const char *why;            /* the rule the last refused entry broke */
+	struct ptwr_state ptwr;
 };
 
 struct vcpu {
@@ -120,6 +198,9 @@ struct vm {
 	struct vm_stats stats;
 	struct mmu_state mmu;
 	int check_invariants; /* --check-invariants */
+	uint32_t trace_mask;  /* vm_trace_kind bits on */
+	vm_trace_fn trace;
+	FILE *trace_out;
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	FILE *console;       /* where CONSOLEIO_write goes */

@@ -1,6 +1,7 @@
 /* check.c - the model checker: the host's real mappings against the tables,
  * and the frame table's counts against the entries that make them. */
 #include "mmu.h"
+#include "ptwr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +84,8 @@ static int writable_table(const struct vm *vm, const struct maplist *have, char 
 		if (!(m->prot & PROT_WRITE))
 			continue;
 		for (uint64_t off = m->off; off < m->off + (m->end - m->start); off += PAGE) {
-			if (mmu_is_pagetable(vm, off / PAGE)) {
+			uint64_t va = m->start + off - m->off;
+			if (mmu_is_pagetable(vm, off / PAGE) && !mmu_ptwr_alias(vm, va, off / PAGE)) {
 				snprintf(why, len, "page-table frame %#llx (%s) is writable on the host at %#llx",
 					 (unsigned long long)(off / PAGE),
 					 mmu_type_name(vm->mmu.frames[off / PAGE].type),
@@ -162,9 +164,9 @@ int mmu_check_counts(const struct vm *vm, char *why, size_t whylen)
 			x[t].refs++, x[t].type_count++;
 		if (!mmu_is_pagetable(vm, t))
 			continue;
+		const uint64_t *tab = mmu_ptwr_entries(vm, t); /* as validated */
 		for (unsigned i = 0; i < PT_ENTRIES; i++)
-			count_entry(vm, x, t, (unsigned)(f->type - PGT_L1 + 1),
-				    ((const uint64_t *)(vm->mem + t * PAGE))[i]);
+			count_entry(vm, x, t, (unsigned)(f->type - PGT_L1 + 1), tab[i]);
 	}
 	x[vm->vcpu.kernel_l4].refs++, x[vm->vcpu.kernel_l4].type_count++;
 	if (vm->vcpu.user_l4)

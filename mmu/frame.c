@@ -64,14 +64,31 @@ static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level);
 
 /* Xen's get_page_type: a new type only at count 0; tables are validated
  * when they become tables. */
+static int refuse(struct vm *vm, const char *why)
+{
+	vm->mmu.why = why;
+	return -XEN_EINVAL;
+}
+
+static const char *conflict(enum mmu_type want, enum mmu_type have)
+{
+	if (want == PGT_WRITABLE)
+		return "a writable mapping of a page-table frame";
+	if (have == PGT_WRITABLE)
+		return "the frame is mapped writable: it cannot become a page table";
+	return "the frame is a page table of another level";
+}
+
 static int get_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
 {
 	struct mmu_frame *f = &vm->mmu.frames[mfn];
 	int rc;
 
 	if (f->type_count) {
-		if (f->type != type || f->type_count == UINT32_MAX)
-			return -XEN_EINVAL;
+		if (f->type != type)
+			return refuse(vm, conflict(type, (enum mmu_type)f->type));
+		if (f->type_count == UINT32_MAX)
+			return refuse(vm, "type count overflow");
 		f->type_count++;
 		return 0;
 	}
@@ -122,13 +139,18 @@ static int get_linear(struct vm *vm, uint64_t t, unsigned level, uint64_t e)
 	uint64_t u = entry_mfn(e);
 	struct mmu_frame *ft = &vm->mmu.frames[t], *fu = &vm->mmu.frames[u];
 
+	if (fu->type != level_type(level) || !fu->type_count)
+		return refuse(vm, level == 2 ? "an L2 entry must point to an L1 (or be linear)"
+			      : level == 3 ? "an L3 entry must point to an L2 (or be linear)"
+					   : "an L4 entry must point to an L3 (or be linear)");
 	if (e & PTE_RW)
-		return -XEN_EINVAL; /* a writable linear entry would let the guest write its tables */
+		return refuse(vm, "a linear page-table entry must be read-only");
 	if (u == t)
 		return 0;           /* a self map takes no reference */
-	if (ft->linear_uses || fu->linear_entries || fu->type != level_type(level) ||
-	    !fu->type_count || fu->type_count == UINT32_MAX)
-		return -XEN_EINVAL; /* only one level deep, only to a validated table */
+	if (ft->linear_uses || fu->linear_entries)
+		return refuse(vm, "linear page tables go one level deep only");
+	if (fu->type_count == UINT32_MAX)
+		return refuse(vm, "type count overflow");
 	fu->type_count++;
 	fu->refs++;
 	ft->linear_entries++;
@@ -138,9 +160,8 @@ static int get_linear(struct vm *vm, uint64_t t, unsigned level, uint64_t e)
 
 static int flags_ok(unsigned level, unsigned idx, uint64_t e)
 {
-	if (e & (level == 1 ? L1_FORBIDDEN : LN_FORBIDDEN))
-		return 0;
-	return !(level == 4 && idx >= HOLE_L4_SLOT);
+	(void)idx;
+	return !(e & (level == 1 ? L1_FORBIDDEN : LN_FORBIDDEN));
 }
 
 /* Take what entry (e), at (idx) of table (t) of (level), needs. */
@@ -151,8 +172,13 @@ static int get_entry(struct vm *vm, uint64_t t, unsigned level, unsigned idx, ui
 
 	if (!(e & PTE_P))
 		return 0;
-	if (!flags_ok(level, idx, e) || mfn >= vm->nr_frames)
-		return -XEN_EINVAL;
+	if (level == 4 && idx >= HOLE_L4_SLOT)
+		return refuse(vm, "L4 slots 255-511 are the pvmm hole and the upper half");
+	if (!flags_ok(level, idx, e))
+		return refuse(vm, level == 1 ? "forbidden bits (PWT, PCD, PAT or 52-62)"
+			      : "forbidden bits (PWT, PCD, PSE, G or 52-62)");
+	if (mfn >= vm->nr_frames)
+		return refuse(vm, "the frame is beyond guest memory");
 	if (level == 1) {
 		if (e & PTE_RW)
 			return mmu_get_page_and_type(vm, mfn, PGT_WRITABLE);

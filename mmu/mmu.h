@@ -123,6 +123,16 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
 void mmu_mark_all(struct vm *vm);
 int mmu_sync_pending(const struct vm *vm);
+/* Forget the changes recorded for table (mfn) (their range was realised). */
+void mmu_unmark_dirty(struct vm *vm, uint64_t mfn);
+
+/* Call (fn) for every place a table is used in the current address space:
+ * the table's frame, the level it is used at (4..1) and the first address
+ * it covers there. A table hooked twice is reported twice; linear entries
+ * report tables at the levels they make them appear at. Stops at the first
+ * non-zero return and returns it. */
+typedef int (*mmu_use_fn)(void *ctx, uint64_t mfn, unsigned level, uint64_t base);
+int mmu_for_each_use(const struct vm *vm, mmu_use_fn fn, void *ctx);
 
 /* Bring the host mappings of every address the changed entries control in
  * the current address space into line, through vm->mmu.emit. 0 or -errno

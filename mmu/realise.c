@@ -1,5 +1,6 @@
 /* realise.c - turn validated guest tables into host mapping operations. */
 #include "mmu.h"
+#include "ptwr.h"
 
 #include <errno.h>
 #include <string.h>
@@ -10,6 +11,15 @@
 int mmu_host_prot(int writable, int exec)
 {
 	return PROT_READ | (writable ? PROT_WRITE : 0) | (exec ? PROT_EXEC : 0);
+}
+
+/* Writable on the host: writable in the tables and no page table, or a
+ * page of an out-of-sync L1 being written natively. */
+static int host_writable(const struct vm *vm, uint64_t va, const struct mmu_walk *w)
+{
+	if (!mmu_is_pagetable(vm, w->mfn))
+		return w->writable;
+	return mmu_ptwr_alias(vm, va, w->mfn);
 }
 
 int mmu_check_op(const struct stub_op *op)
@@ -77,10 +87,11 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 		uint64_t len = PAGE;
 		int rc;
 
-		if (mmu_walk(vm, l4, va, &w) == 0) {
+		if (mmu_ptwr_hidden(vm, va)) {
+			rc = run_add(&r, STUB_OP_MUNMAP, va, 0, 0, len); /* an unhooked L1's range */
+		} else if (mmu_walk(vm, l4, va, &w) == 0) {
 			rc = run_add(&r, STUB_OP_MMAP, va, w.mfn * PAGE,
-				     (uint32_t)mmu_host_prot(w.writable && !mmu_is_pagetable(vm, w.mfn),
-							     w.exec), len);
+				     (uint32_t)mmu_host_prot(host_writable(vm, va, &w), w.exec), len);
 		} else {
 			len = hole_span(va, w.level_missing);
 			if (len > end - va)

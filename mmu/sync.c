@@ -91,22 +91,45 @@ static void realise_dirty(struct sync *s, const struct mmu_dirty *d, unsigned le
 	}
 }
 
-static void visit(struct sync *s, uint64_t mfn, unsigned level, uint64_t base)
+static int visit(const struct vm *vm, uint64_t mfn, unsigned level, uint64_t base,
+		 mmu_use_fn fn, void *ctx)
 {
-	const struct vm *vm = s->vm;
-	const struct mmu_dirty *d = find_dirty(&s->vm->mmu, mfn);
 	const uint64_t *tab = (const uint64_t *)(vm->mem + mfn * PAGE);
 	unsigned top = level == 4 ? HOLE_L4_SLOT : PT_ENTRIES;
+	int rc = fn(ctx, mfn, level, base);
+
+	if (level == 1)
+		return rc;
+	for (unsigned i = 0; i < top && !rc; i++) {
+		uint64_t e = tab[i], child = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+		if ((e & PTE_P) && child < vm->nr_frames)
+			rc = visit(vm, child, level - 1, base + i * span(level), fn, ctx);
+	}
+	return rc;
+}
+
+int mmu_for_each_use(const struct vm *vm, mmu_use_fn fn, void *ctx)
+{
+	return visit(vm, vm->vcpu.kernel_l4, 4, 0, fn, ctx);
+}
+
+static int sync_use(void *ctx, uint64_t mfn, unsigned level, uint64_t base)
+{
+	struct sync *s = ctx;
+	const struct mmu_dirty *d = find_dirty(&s->vm->mmu, mfn);
 
 	if (d)
 		realise_dirty(s, d, level, base);
-	if (level == 1)
-		return;
-	for (unsigned i = 0; i < top && !s->rc; i++) {
-		uint64_t e = tab[i], child = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
-		if ((e & PTE_P) && child < vm->nr_frames)
-			visit(s, child, level - 1, base + i * span(level));
-	}
+	return s->rc;
+}
+
+void mmu_unmark_dirty(struct vm *vm, uint64_t mfn)
+{
+	struct mmu_state *m = &vm->mmu;
+	struct mmu_dirty *d = find_dirty(m, mfn);
+
+	if (d)
+		*d = m->dirty[--m->ndirty];
 }
 
 int mmu_sync(struct vm *vm)
@@ -119,7 +142,7 @@ int mmu_sync(struct vm *vm)
 	if (vm->mmu.dirty_all)
 		s.rc = realise(&s, vm->min_va, HOLE_BASE);
 	else
-		visit(&s, vm->vcpu.kernel_l4, 4, 0);
+		mmu_for_each_use(vm, sync_use, &s);
 	vm->mmu.dirty_all = 0;
 	vm->mmu.ndirty = 0;
 	return s.rc;

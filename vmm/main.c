@@ -3,6 +3,7 @@
 #include "hc.h"
 #include "loader.h"
 #include "mmu.h"
+#include "ptwr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,9 @@ struct options {
 	const char *transport;
 	int cpu;                /* -1: auto (the CPU pvmm starts on), -2: all */
 	int check_invariants;
+	enum ptwr_mode ptwr;
+	uint32_t trace;
+	const char *trace_file;
 };
 
 static const char usage_text[] =
@@ -46,6 +50,11 @@ static const char usage_text[] =
 	"      --cpu=auto|all|N  CPU for pvmm and its guest process: auto (default) keeps\n"
 	"                        both on the CPU pvmm starts on, which makes every trap's\n"
 	"                        hand-off several times cheaper; all lets them float\n"
+	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
+	"                        unhook (out-of-sync L1s, stores run natively) or\n"
+	"                        auto (default: emulate, unhook L1s written repeatedly)\n"
+	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event, all\n"
+	"      --trace-file=FILE write the trace to FILE instead\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -135,7 +144,8 @@ static int pin_cpu(int cpu)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK };
+	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
+	       OPT_TRACE_FILE };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -144,6 +154,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "check-invariants", no_argument, NULL, OPT_CHECK },
+		{ "ptwr", required_argument, NULL, OPT_PTWR },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +189,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 						   optarg);
 			break;
 		case OPT_CHECK: o->check_invariants = 1; break;
+		case OPT_PTWR:
+			if (mmu_ptwr_mode_parse(optarg, &o->ptwr))
+				return usage_error("bad --ptwr '%s': want emulate, unhook or auto", optarg);
+			break;
+		case OPT_TRACE:
+			if (vmm_trace_parse(optarg, &o->trace))
+				return usage_error("bad --trace '%s': want a list of pt, hypercall, "
+						   "fault, event, all", optarg);
+			break;
+		case OPT_TRACE_FILE: o->trace_file = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -317,6 +340,14 @@ int main(int argc, char **argv)
 		return VMM_EXIT_USAGE;
 	}
 	vm.check_invariants = o.check_invariants;
+	vm.mmu.ptwr.mode = o.ptwr;
+	vm.trace_mask = o.trace;
+	vm.trace = vmm_trace_event;
+	vm.trace_out = stderr;
+	if (o.trace_file && !(vm.trace_out = fopen(o.trace_file, "w"))) {
+		fprintf(stderr, "pvmm: --trace-file %s: %s\n", o.trace_file, strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
 	vm.console = stdout;
 	vm.console_in = STDIN_FILENO;
 	vm.min_va = host_min_va();
@@ -336,6 +367,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvmm: %s\n", vm.end_msg[0] ? vm.end_msg : vmm_end_name(vm.end));
 	if (o.stats)
 		write_stats(&vm, o.stats, now() - t0);
+	if (vm.trace_out != stderr)
+		fclose(vm.trace_out);
 	vmm_mem_destroy(&vm);
 	return status;
 }

@@ -2,6 +2,7 @@
 #include "vmm.h"
 #include "hc.h"
 #include "mmu.h"
+#include "ptwr.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -115,19 +116,46 @@ static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
 	return err;
 }
 
+static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *what)
+{
+	if (vm->trace_mask & TRACE_FAULT)
+		vmm_trace_fault(vm, t, err, what);
+}
+
+static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t err,
+			     const struct mmu_walk *w)
+{
+	int assist = !!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables));
+	int rc = mmu_ptwr_write(vm, t->addr, w->mfn);
+
+	fault_trace(vm, t, err, rc > 0 ? "page-table write handled" : "page-table write refused");
+	if (rc)
+		return;
+	crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
+	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[w->mfn].type),
+	      (unsigned long long)w->mfn, (unsigned long long)t->addr,
+	      (unsigned long long)vm->vcpu.regs.rip,
+	      assist ? " (writable page tables cover L1 tables only)"
+		     : " (enable VMASST_TYPE_writable_pagetables to write them directly)");
+}
+
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
 	struct mmu_walk w;
-	uint64_t err = guest_error_code(vm, t, &w);
+	uint64_t err;
+	int rc = mmu_ptwr_access(vm, t->addr);
 
-	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
-	    mmu_is_pagetable(vm, w.mfn)) {
-		crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
-		      "page-table pages are read-only (writable page tables are not implemented yet)",
-		      mmu_type_name(vm->mmu.frames[w.mfn].type), (unsigned long long)w.mfn,
-		      (unsigned long long)t->addr, (unsigned long long)vm->vcpu.regs.rip);
+	if (rc) { /* the range of an unhooked L1: resynced, the access restarts */
+		fault_trace(vm, t, t->err, rc > 0 ? "resync of an unhooked L1" : "resync refused");
 		return;
 	}
+	err = guest_error_code(vm, t, &w);
+	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
+	    mmu_is_pagetable(vm, w.mfn)) {
+		page_table_write(vm, t, err, &w);
+		return;
+	}
+	fault_trace(vm, t, err, "unhandled");
 	crash(vm, "guest page fault at %#llx: %s of a %s page, error code %#llx, rip %#llx "
 	      "(pvmm does not deliver exceptions to guests yet)",
 	      (unsigned long long)t->addr,
@@ -157,9 +185,12 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 	}
 	switch (kind) {
 	case TRAP_HYPERCALL:
-		if (t->code == SYS_USER_DISPATCH_CODE)
+		if (t->code == SYS_USER_DISPATCH_CODE) {
+			struct stub_regs in = vm->vcpu.regs;
 			hc_dispatch(vm);
-		else
+			if (vm->trace_mask & TRACE_HYPERCALL)
+				vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
+		} else
 			crash(vm, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
 			      (unsigned long long)vm->vcpu.regs.rip);
 		break;
@@ -302,6 +333,10 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			handle_trap(vm, &trap);
 		else
 			crash(vm, "stub sent unexpected event %u", trap.event);
+		if (!vm->end && mmu_sync(vm)) {
+			vm->end = VM_HOST_ERROR;
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations failed");
+		}
 		if (vm->end)
 			return 0;
 		if ((vm->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&

@@ -1,6 +1,7 @@
 /* stats.c - --stats: counters as JSON at exit. */
 #include "vmm.h"
 #include "hc.h"
+#include "ptwr.h"
 
 static const char *const trap_names[TRAP_KINDS] = {
 	[TRAP_HYPERCALL] = "hypercall", [TRAP_PAGE_FAULT] = "page_fault",
@@ -33,6 +34,34 @@ static void write_mmu(const struct mmu_counters *c, FILE *f)
 		(unsigned long long)c->sync_ranges);
 }
 
+static void write_ptwr(const struct ptwr_state *p, FILE *f)
+{
+	static const char *const triggers[PTWR_TRIGGERS] = {
+		[PTWR_RESYNC_FAULT] = "fault", [PTWR_RESYNC_HYPERCALL] = "hypercall",
+		[PTWR_RESYNC_SLOT] = "slot", [PTWR_RESYNC_SHUTDOWN] = "shutdown",
+	};
+	static const char *const fallbacks[PTWR_FALLBACKS] = {
+		[PTWR_FB_CODE] = "code", [PTWR_FB_STACK] = "stack", [PTWR_FB_SELF] = "self",
+		[PTWR_FB_MULTI] = "multi_hooked", [PTWR_FB_IDLE] = "idle", [PTWR_FB_POLICY] = "policy",
+	};
+	const struct ptwr_counters *c = &p->count;
+
+	fprintf(f, "  \"ptwr\": {\"mode\": \"%s\", \"emulated\": %llu, \"unhooks\": %llu, "
+		"\"rehooks\": %llu, \"resync_entries\": %llu, \"refused\": %llu, \"aliases\": %llu, "
+		"\"resyncs\": {", mmu_ptwr_mode_name(p->mode), (unsigned long long)c->emulated,
+		(unsigned long long)c->unhooks, (unsigned long long)c->rehooks,
+		(unsigned long long)c->resync_entries, (unsigned long long)c->refused,
+		(unsigned long long)c->aliases);
+	for (int i = 0; i < PTWR_TRIGGERS; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", triggers[i],
+			(unsigned long long)c->resyncs[i]);
+	fprintf(f, "}, \"fallbacks\": {");
+	for (int i = 0; i < PTWR_FALLBACKS; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", fallbacks[i],
+			(unsigned long long)c->fallbacks[i]);
+	fprintf(f, "}},\n");
+}
+
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 {
 	const struct vm_stats *s = &vm->stats;
@@ -62,6 +91,7 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		(unsigned long long)s->map_ops[STUB_OP_MUNMAP],
 		(unsigned long long)s->map_ops[STUB_OP_MPROTECT], (unsigned long long)s->map_pages);
 	write_mmu(&vm->mmu.count, f);
+	write_ptwr(&vm->mmu.ptwr, f);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

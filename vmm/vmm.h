@@ -64,6 +64,13 @@ int vmm_signals_install(unsigned timeout_s);
 void vmm_signals_watch(int pid);
 enum vm_end vmm_signals_ended(void);
 
+/* trace.c: --trace=pt,hypercall,fault,event,all (text lines) */
+int vmm_trace_parse(const char *spec, uint32_t *mask);
+void vmm_trace_event(struct vm *vm, const struct vm_event *ev);
+void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t result);
+void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *outcome);
+void vmm_format_pte(uint64_t e, char *buf, size_t len);
+
 /* stats.c */
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds);
 const char *vmm_end_name(enum vm_end end);

@@ -1,0 +1,361 @@
+/* ptwr.c - writable page tables: emulation and out-of-sync L1s. */
+#include "ptwr.h"
+#include "emulate.h"
+#include "mmu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PAGE 4096ull
+#define L1_SPAN (2ull << 20)
+#define AUTO_STREAK 4   /* auto: consecutive emulated writes to one L1 before unhooking */
+#define AUTO_KEEP 4     /* auto: a batch must change this many entries to stay unhooked */
+
+static const char *const trigger_names[PTWR_TRIGGERS] = {
+	[PTWR_RESYNC_FAULT] = "access to the unhooked range",
+	[PTWR_RESYNC_HYPERCALL] = "hypercall",
+	[PTWR_RESYNC_SLOT] = "another L1 needed the slot",
+	[PTWR_RESYNC_SHUTDOWN] = "shutdown",
+};
+
+static const char *const fallback_names[PTWR_FALLBACKS] = {
+	[PTWR_FB_CODE] = "the L1 maps the faulting instruction",
+	[PTWR_FB_STACK] = "the L1 maps the stack in use",
+	[PTWR_FB_SELF] = "the L1 maps the page being written",
+	[PTWR_FB_MULTI] = "the L1 is hooked in more than one place",
+	[PTWR_FB_IDLE] = "the last batch changed too little",
+	[PTWR_FB_POLICY] = "auto mode emulates until an L1 is written repeatedly",
+};
+
+const char *mmu_ptwr_mode_name(enum ptwr_mode mode)
+{
+	return mode == PTWR_EMULATE ? "emulate" : mode == PTWR_UNHOOK ? "unhook" : "auto";
+}
+
+int mmu_ptwr_mode_parse(const char *name, enum ptwr_mode *mode)
+{
+	for (int m = PTWR_AUTO; m <= PTWR_UNHOOK; m++)
+		if (!strcmp(name, mmu_ptwr_mode_name((enum ptwr_mode)m))) {
+			*mode = (enum ptwr_mode)m;
+			return 0;
+		}
+	return -1;
+}
+
+static uint64_t *l1_of(const struct vm *vm, uint64_t mfn)
+{
+	return (uint64_t *)(vm->mem + mfn * PAGE);
+}
+
+static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, int idx,
+		  uint64_t old, uint64_t val, const char *why, const char *insn, uint64_t count)
+{
+	struct vm_event ev = { TRACE_PT, what, addr, mfn, idx, old, val, why, insn, count };
+
+	if ((vm->trace_mask & TRACE_PT) && vm->trace)
+		vm->trace(vm, &ev);
+}
+
+static struct ptwr_slot *slot_of(struct vm *vm, uint64_t mfn)
+{
+	for (int i = 0; i < 2; i++)
+		if (vm->mmu.ptwr.slot[i].used && vm->mmu.ptwr.slot[i].l1 == mfn)
+			return &vm->mmu.ptwr.slot[i];
+	return NULL;
+}
+
+const uint64_t *mmu_ptwr_entries(const struct vm *vm, uint64_t mfn)
+{
+	for (int i = 0; i < 2; i++)
+		if (vm->mmu.ptwr.slot[i].used && vm->mmu.ptwr.slot[i].l1 == mfn)
+			return vm->mmu.ptwr.slot[i].snapshot;
+	return l1_of(vm, mfn);
+}
+
+int mmu_ptwr_pending(const struct vm *vm)
+{
+	return vm->mmu.ptwr.slot[0].used || vm->mmu.ptwr.slot[1].used;
+}
+
+int mmu_ptwr_hidden(const struct vm *vm, uint64_t va)
+{
+	const struct ptwr_slot *s = &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
+
+	return s->used && va - s->base < L1_SPAN;
+}
+
+int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct ptwr_slot *s = &vm->mmu.ptwr.slot[i];
+		for (unsigned j = 0; s->used && s->l1 == mfn && j < s->naliases; j++)
+			if (s->alias[j] == (va & ~(PAGE - 1)))
+				return 1;
+	}
+	return 0;
+}
+
+static int realise(struct vm *vm, uint64_t start, uint64_t len)
+{
+	return mmu_realise(vm, vm->vcpu.kernel_l4, start, start + len, vm->mmu.emit,
+			   vm->mmu.emit_ctx);
+}
+
+static int host_error(struct vm *vm)
+{
+	vm->end = VM_HOST_ERROR;
+	snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations for writable "
+		 "page tables failed");
+	return -1;
+}
+
+static int crash_entry(struct vm *vm, const char *when, uint64_t mfn, unsigned idx, uint64_t val)
+{
+	vm->mmu.ptwr.count.refused++;
+	vm->end = VM_CRASH;
+	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s: L1 frame %#llx entry %u = %#llx refused: %s",
+		 when, (unsigned long long)mfn, idx, (unsigned long long)val,
+		 vm->mmu.why ? vm->mmu.why : "invalid entry");
+	return -1;
+}
+
+/* Per-L1 history for the auto policy. */
+static struct ptwr_hist *hist_of(struct vm *vm, uint64_t mfn)
+{
+	struct ptwr_hist *h = &vm->mmu.ptwr.hist[mfn % PTWR_HISTORY];
+
+	if (h->l1 != mfn) {
+		memset(h, 0, sizeof(*h));
+		h->l1 = mfn;
+		h->last_changed = PT_ENTRIES; /* no batch yet: nothing says unhooking is idle */
+	}
+	return h;
+}
+
+/* ---- resync ---------------------------------------------------------------- */
+
+static int resync(struct vm *vm, struct ptwr_slot *s, enum ptwr_trigger why)
+{
+	uint64_t *cur = l1_of(vm, s->l1), mfn = s->l1, base = s->base;
+	int active = s == &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
+	unsigned changed = 0, nalias = s->naliases;
+	uint64_t alias[PTWR_MAX_ALIASES];
+	int bad = -1;
+	uint64_t badval = 0;
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t v = cur[i];
+		if (v == s->snapshot[i])
+			continue;
+		cur[i] = s->snapshot[i]; /* the entry the references stand for */
+		if (bad >= 0)
+			continue;            /* after a bad entry the rest is restored */
+		if (mmu_mod_entry(vm, mfn, i, v, 0)) {
+			bad = (int)i, badval = v;
+			trace(vm, "refuse", base + i * PAGE, mfn, (int)i, s->snapshot[i], v,
+			      vm->mmu.why, NULL, 0);
+			continue;
+		}
+		changed++;
+	}
+	memcpy(alias, s->alias, sizeof(alias));
+	s->used = 0; /* from here on realisation sees the L1 hooked and read-only */
+	vm->mmu.ptwr.count.resyncs[why]++;
+	vm->mmu.ptwr.count.resync_entries += changed;
+	hist_of(vm, mfn)->last_changed = changed;
+	trace(vm, "resync", active ? base : 0, mfn, -1, 0, 0, trigger_names[why], NULL, changed);
+	if (active) {
+		mmu_unmark_dirty(vm, mfn); /* the whole range is realised below */
+		vm->mmu.ptwr.count.rehooks++;
+		if (realise(vm, base, L1_SPAN))
+			return host_error(vm);
+		trace(vm, "rehook", base, mfn, -1, 0, 0, NULL, NULL, 0);
+	}
+	for (unsigned i = 0; i < nalias; i++)
+		if (realise(vm, alias[i], PAGE))
+			return host_error(vm);
+	if (bad >= 0)
+		return crash_entry(vm, "resync of an out-of-sync page table", mfn, (unsigned)bad, badval);
+	return 0;
+}
+
+int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ptwr_slot *s = &vm->mmu.ptwr.slot[i];
+		if (s->used && resync(vm, s, why))
+			return -1;
+	}
+	return 0;
+}
+
+int mmu_ptwr_access(struct vm *vm, uint64_t addr)
+{
+	if (!mmu_ptwr_hidden(vm, addr))
+		return 0;
+	return resync(vm, &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE], PTWR_RESYNC_FAULT) ? -1 : 1;
+}
+
+/* ---- emulation --------------------------------------------------------------- */
+
+/* The instruction at rip: as many of its 15 bytes as are mapped. */
+static size_t fetch(struct vm *vm, uint64_t rip, uint8_t *buf)
+{
+	for (size_t n = 15; n; n--)
+		if (!mmu_copy_from_guest(vm, buf, rip, n))
+			return n;
+	return 0;
+}
+
+static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
+{
+	struct stub_regs *regs = &vm->vcpu.regs, after = *regs;
+	unsigned idx = (unsigned)((addr & (PAGE - 1)) >> 3);
+	uint64_t *tab = l1_of(vm, mfn), old = tab[idx], val;
+	struct mmu_store st;
+	uint8_t insn[15];
+	size_t n = fetch(vm, regs->rip, insn);
+	int write;
+
+	if (!n || mmu_emul_decode(insn, n, regs->rip, &st) ||
+	    (write = mmu_emul_apply(&st, addr, old, &after, &val)) < 0) {
+		vm->end = VM_CRASH;
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "cannot emulate the page-table store at "
+			 "rip %#llx (%s) to %#llx: only aligned 4- and 8-byte mov, xchg, cmpxchg, "
+			 "or, and, bts, btr are", (unsigned long long)regs->rip,
+			 n ? st.text : "unreadable", (unsigned long long)addr);
+		return -1;
+	}
+	if (write && mmu_mod_entry(vm, mfn, idx, val, 0)) {
+		trace(vm, "refuse", addr, mfn, (int)idx, old, val, vm->mmu.why, st.text, 0);
+		return crash_entry(vm, "store to a page table", mfn, idx, val);
+	}
+	after.rip += st.len;
+	*regs = after;
+	vm->mmu.ptwr.count.emulated++;
+	trace(vm, "emulate", addr, mfn, (int)idx, old, write ? val : old, NULL, st.text, 0);
+	return 1;
+}
+
+/* ---- unhooking ------------------------------------------------------------- */
+
+struct hooks {
+	uint64_t l1;
+	unsigned n;
+	uint64_t base;
+};
+
+static int count_hooks(void *ctx, uint64_t mfn, unsigned level, uint64_t base)
+{
+	struct hooks *h = ctx;
+
+	if (level == 1 && mfn == h->l1) {
+		h->n++;
+		h->base = base;
+	}
+	return h->n > 1; /* two are enough to know */
+}
+
+/* Why unhooking (mfn), hooked as (h), cannot work for this store, or -1. */
+static int fallback(const struct vm *vm, const struct hooks *h, uint64_t addr)
+{
+	const struct stub_regs *r = &vm->vcpu.regs;
+
+	if (h->n > 1)
+		return PTWR_FB_MULTI;
+	if (h->n == 0)
+		return -1;
+	if (r->rip - h->base < L1_SPAN)
+		return PTWR_FB_CODE;
+	if (r->rsp - h->base < L1_SPAN)
+		return PTWR_FB_STACK;
+	if (addr - h->base < L1_SPAN)
+		return PTWR_FB_SELF;
+	return -1;
+}
+
+/* The mode's choice for a store to (mfn): emulate (with a reason) or unhook. */
+static int choose(struct vm *vm, uint64_t mfn, int *reason)
+{
+	struct ptwr_hist *h = hist_of(vm, mfn);
+
+	switch (vm->mmu.ptwr.mode) {
+	case PTWR_EMULATE:
+		return 0;
+	case PTWR_UNHOOK:
+		if (h->last_changed == 0) {
+			*reason = PTWR_FB_IDLE;
+			h->last_changed = PT_ENTRIES; /* try again next time */
+			return 0;
+		}
+		return 1;
+	default:
+		if (h->last_changed < AUTO_KEEP) {
+			h->last_changed = PT_ENTRIES;
+			h->unhook = 0, h->streak = 0;
+		}
+		if (h->unhook)
+			return 1;
+		if (++h->streak >= AUTO_STREAK)
+			h->unhook = 1;
+		*reason = PTWR_FB_POLICY;
+		return 0;
+	}
+}
+
+static int add_alias(struct vm *vm, struct ptwr_slot *s, uint64_t addr)
+{
+	if (s->naliases == PTWR_MAX_ALIASES)
+		return resync(vm, s, PTWR_RESYNC_SLOT) ? -1 : 1; /* too many: start over */
+	s->alias[s->naliases++] = addr & ~(PAGE - 1);
+	vm->mmu.ptwr.count.aliases++;
+	return realise(vm, addr & ~(PAGE - 1), PAGE) ? host_error(vm) : 1;
+}
+
+static int unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct hooks *h)
+{
+	int which = h->n ? PTWR_SLOT_ACTIVE : PTWR_SLOT_INACTIVE;
+	struct ptwr_slot *s = &vm->mmu.ptwr.slot[which];
+
+	if (s->used && resync(vm, s, PTWR_RESYNC_SLOT))
+		return -1;
+	s->used = 1;
+	s->l1 = mfn;
+	s->base = h->base;
+	s->naliases = 1;
+	s->alias[0] = addr & ~(PAGE - 1);
+	memcpy(s->snapshot, l1_of(vm, mfn), PAGE);
+	vm->mmu.ptwr.count.unhooks++;
+	trace(vm, "unhook", addr, mfn, -1, 0, 0,
+	      h->n ? "active" : "inactive", NULL, 0);
+	if ((h->n && realise(vm, h->base, L1_SPAN)) || realise(vm, s->alias[0], PAGE))
+		return host_error(vm);
+	return 1; /* the store restarts natively */
+}
+
+int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
+{
+	struct ptwr_slot *s;
+	struct hooks h = { mfn, 0, 0 };
+	int reason = -1;
+
+	if (!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables)) ||
+	    vm->mmu.frames[mfn].type != PGT_L1)
+		return 0;
+	s = slot_of(vm, mfn);
+	if (s)
+		return add_alias(vm, s, addr); /* another read-only alias of the same L1 */
+	if (choose(vm, mfn, &reason)) {
+		mmu_for_each_use(vm, count_hooks, &h);
+		reason = fallback(vm, &h, addr);
+		if (reason < 0)
+			return unhook(vm, addr, mfn, &h);
+	}
+	if (reason >= 0) {
+		vm->mmu.ptwr.count.fallbacks[reason]++;
+		if (reason != PTWR_FB_POLICY)
+			trace(vm, "fallback", addr, mfn, -1, 0, 0, fallback_names[reason], NULL, 0);
+	}
+	return emulate(vm, addr, mfn);
+}
