@@ -7,6 +7,8 @@ Suite *mmu_suite(void);
 Suite *hc_suite(void);
 Suite *rules_suite(void);
 Suite *types_suite(void);
+Suite *emulate_suite(void);
+Suite *ptwr_suite(void);
 
 int main(void)
 {
@@ -17,6 +19,8 @@ int main(void)
 	srunner_add_suite(sr, hc_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, types_suite());
+	srunner_add_suite(sr, emulate_suite());
+	srunner_add_suite(sr, ptwr_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,240 @@
+/* check_ptwr.c - writable page tables without a process: the decisions,
+ * the host operations they produce, and resync's validation. */
+#include <check.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fixture.h"
+#include "mmu.h"
+#include "ptwr.h"
+
+#define T (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define R (PTE_P | PTE_US | PTE_A)
+#define BASE (100ull << 21) /* where the test L1 is hooked */
+
+static struct vm *vm;
+static uint64_t l1, page, alias, code;
+static struct stub_op ops[64];
+static unsigned nops;
+
+static int collect(void *ctx, const struct stub_op *op)
+{
+	(void)ctx;
+	ck_assert_uint_lt(nops, 64);
+	ops[nops++] = *op;
+	return 0;
+}
+
+static uint64_t *tab(uint64_t mfn) { return (uint64_t *)(vm->mem + mfn * 4096); }
+static uint64_t va_of(uint64_t pfn) { return vm->lay.v_start + pfn * 4096; }
+
+static void counts_ok(void)
+{
+	char why[400];
+	ck_assert_msg(mmu_check_counts(vm, why, sizeof(why)) == 0, "%s", why);
+}
+
+/* Map frame (pfn) of the bootstrap range with (flags) at its usual place. */
+static void remap(uint64_t pfn, uint64_t flags)
+{
+	ck_assert_int_eq(mmu_update_va(vm, va_of(pfn), pfn << 12 | flags), 0);
+}
+
+/* A slack frame made read-only and hooked as an L1 at BASE, mapping one
+ * page; a code page holding `mov %rax,(%rdi)`. */
+static void setup(void)
+{
+	static const uint8_t mov[] = { 0x48, 0x89, 0x07 };
+
+	vm = fixture_vm();
+	l1 = vm->lay.first_free_pfn - 2;
+	page = vm->lay.first_free_pfn + 5;
+	code = vm->lay.first_free_pfn - 3;
+	alias = va_of(l1);
+	remap(l1, R);
+	tab(l1)[0] = page << 12 | T;
+	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 100, l1 << 12 | T, 0), 0);
+	memcpy(tab(code), mov, sizeof(mov));
+	vm->vcpu.regs.rip = va_of(code);
+	vm->vcpu.regs.rsp = vm->lay.stack_top - 64;
+	vm->vm_assist = 1ull << VMASST_TYPE_writable_pagetables;
+	vm->mmu.emit = collect;
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	nops = 0;
+}
+
+static void teardown(void)
+{
+	counts_ok();
+	fixture_free(vm);
+}
+
+START_TEST(assist_off_is_not_ours)
+{
+	vm->vm_assist = 0;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias, l1), 0);
+	vm->vm_assist = 1ull << VMASST_TYPE_writable_pagetables;
+	ck_assert_int_eq(mmu_ptwr_write(vm, va_of(vm->lay.pt_first_pfn), vm->lay.pt_first_pfn), 0);
+}
+END_TEST
+
+START_TEST(emulate_steps_over_the_store)
+{
+	uint64_t rip = vm->vcpu.regs.rip;
+
+	vm->mmu.ptwr.mode = PTWR_EMULATE;
+	vm->vcpu.regs.rax = (page + 1) << 12 | T;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 5 * 8, l1), 1);
+	ck_assert_uint_eq(tab(l1)[5], (page + 1) << 12 | T);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, rip + 3);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 1);
+	ck_assert(!mmu_ptwr_pending(vm));
+	ck_assert(mmu_sync_pending(vm)); /* the entry's page is realised next */
+	/* a refused store crashes the domain and writes nothing */
+	vm->vcpu.regs.rip = rip;
+	vm->vcpu.regs.rax = l1 << 12 | T;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 6 * 8, l1), -1);
+	ck_assert_int_eq(vm->end, VM_CRASH);
+	ck_assert_uint_eq(tab(l1)[6], 0);
+	ck_assert_ptr_nonnull(strstr(vm->end_msg, "entry 6"));
+	ck_assert_ptr_nonnull(strstr(vm->end_msg, "writable mapping of a page-table frame"));
+}
+END_TEST
+
+START_TEST(unhook_then_resync_on_access)
+{
+	vm->mmu.ptwr.mode = PTWR_UNHOOK;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 8, l1), 1);
+	ck_assert(mmu_ptwr_pending(vm));
+	ck_assert(mmu_ptwr_hidden(vm, BASE + 4096));
+	ck_assert(mmu_ptwr_alias(vm, alias + 100, l1));
+	/* the range goes, the L1 page becomes writable */
+	ck_assert_uint_eq(nops, 2);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(ops[0].addr, BASE);
+	ck_assert_uint_eq(ops[0].len, 2ull << 20);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(ops[1].addr, alias);
+	ck_assert_uint_eq(ops[1].off, l1 * 4096);
+	ck_assert(ops[1].prot & PROT_WRITE);
+	counts_ok();
+	/* native stores */
+	for (unsigned i = 1; i < 300; i++)
+		tab(l1)[i] = (page + i) << 12 | R;
+	counts_ok(); /* the references still stand for the snapshot */
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_access(vm, 0x1000000), 0); /* elsewhere: not ours */
+	ck_assert_int_eq(mmu_ptwr_access(vm, BASE + 4096), 1);
+	ck_assert(!mmu_ptwr_pending(vm));
+	ck_assert_uint_eq(vm->mmu.ptwr.count.resync_entries, 299);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.resyncs[PTWR_RESYNC_FAULT], 1);
+	ck_assert_uint_eq(vm->mmu.frames[page + 299].refs, 1);
+	/* rehooked: the range realised (page 0 rw, 1-299 ro, the rest unmapped), the
+	 * alias read-only again */
+	ck_assert_uint_eq(nops, 4);
+	ck_assert_uint_eq(ops[0].addr, BASE);
+	ck_assert(ops[0].prot & PROT_WRITE);
+	ck_assert_uint_eq(ops[1].addr, BASE + 4096);
+	ck_assert_uint_eq(ops[1].len, 299 * 4096); /* consecutive frames: one run */
+	ck_assert(!(ops[1].prot & PROT_WRITE));
+	ck_assert_uint_eq(ops[2].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(ops[3].addr, alias);
+	ck_assert(!(ops[3].prot & PROT_WRITE));
+}
+END_TEST
+
+START_TEST(resync_refuses_and_restores)
+{
+	vm->mmu.ptwr.mode = PTWR_UNHOOK;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias, l1), 1);
+	tab(l1)[3] = page << 12 | T;
+	tab(l1)[7] = vm->lay.pt_first_pfn << 12 | T; /* a writable mapping of the L4 */
+	tab(l1)[9] = page << 12 | T;
+	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), -1);
+	ck_assert_int_eq(vm->end, VM_CRASH);
+	ck_assert_ptr_nonnull(strstr(vm->end_msg, "entry 7"));
+	ck_assert_uint_eq(tab(l1)[3], page << 12 | T); /* before the bad one: committed */
+	ck_assert_uint_eq(tab(l1)[7], 0);              /* the bad one and the rest: restored */
+	ck_assert_uint_eq(tab(l1)[9], 0);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.refused, 1);
+	ck_assert(!mmu_ptwr_pending(vm));
+}
+END_TEST
+
+START_TEST(fallbacks_to_emulation)
+{
+	vm->mmu.ptwr.mode = PTWR_UNHOOK;
+	/* code in the range the L1 maps */
+	ck_assert_int_eq(mmu_mod_entry(vm, l1, 1, code << 12 | R, 0), 0);
+	vm->vcpu.regs.rip = BASE + 4096;
+	vm->vcpu.regs.rax = 0;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 2 * 8, l1), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_CODE], 1);
+	ck_assert(!mmu_ptwr_pending(vm));
+	/* hooked twice */
+	vm->vcpu.regs.rip = va_of(code);
+	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 101, l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 2 * 8, l1), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_MULTI], 1);
+	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 101, 0, 0), 0);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 0);
+}
+END_TEST
+
+START_TEST(auto_unhooks_after_a_streak)
+{
+	vm->mmu.ptwr.mode = PTWR_AUTO;
+	for (unsigned i = 0; i < 4; i++) {
+		vm->vcpu.regs.rip = va_of(code);
+		vm->vcpu.regs.rax = page << 12 | R;
+		ck_assert_int_eq(mmu_ptwr_write(vm, alias + (10 + i) * 8, l1), 1);
+	}
+	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 4);
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 20 * 8, l1), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
+	/* a batch that changes too little sends it back to emulation */
+	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
+	vm->vcpu.regs.rip = va_of(code);
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 21 * 8, l1), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 5);
+}
+END_TEST
+
+START_TEST(inactive_l1_needs_no_unhook)
+{
+	uint64_t l1b = vm->lay.first_free_pfn - 4;
+
+	vm->mmu.ptwr.mode = PTWR_UNHOOK;
+	remap(l1b, R);
+	ck_assert_int_eq(mmu_pin(vm, l1b, 1), 0);
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_write(vm, va_of(l1b), l1b), 1);
+	ck_assert(vm->mmu.ptwr.slot[PTWR_SLOT_INACTIVE].used);
+	ck_assert(!mmu_ptwr_hidden(vm, BASE));
+	ck_assert_uint_eq(nops, 1); /* only the writable alias */
+	tab(l1b)[0] = page << 12 | T;
+	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
+	ck_assert_uint_eq(vm->mmu.frames[page].type, PGT_WRITABLE);
+	ck_assert_int_eq(mmu_unpin(vm, l1b), 0);
+}
+END_TEST
+
+Suite *ptwr_suite(void);
+
+Suite *ptwr_suite(void)
+{
+	Suite *s = suite_create("ptwr");
+	TCase *tc = tcase_create("ptwr");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, assist_off_is_not_ours);
+	tcase_add_test(tc, emulate_steps_over_the_store);
+	tcase_add_test(tc, unhook_then_resync_on_access);
+	tcase_add_test(tc, resync_refuses_and_restores);
+	tcase_add_test(tc, fallbacks_to_emulation);
+	tcase_add_test(tc, auto_unhooks_after_a_streak);
+	tcase_add_test(tc, inactive_l1_needs_no_unhook);
+	suite_add_tcase(s, tc);
+	return s;
+}
