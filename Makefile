@@ -25,7 +25,7 @@ STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb
 
-.PHONY: all run check deps clean unit e2e
+.PHONY: all run check deps clean unit e2e bench
 all: $(BUILD)/pvmm guests
 
 include guest-loader/loader.mk

@@ -124,6 +124,7 @@ struct ptwr_counters {
 struct ptwr_hist {            /* per-L1 history for the policy */
 	uint64_t l1;
 	unsigned streak;          /* consecutive emulated writes */
+	unsigned needed;          /* auto: streak that earns an unhook (backs off) */
 	unsigned last_changed;    /* entries the last resync found changed */
 	int unhook;               /* auto: unhook this L1 next time */
 };

@@ -11,6 +11,7 @@
 #define L1_SPAN (2ull << 20)
 #define AUTO_STREAK 4   /* auto: consecutive emulated writes to one L1 before unhooking */
 #define AUTO_KEEP 4     /* auto: a batch must change this many entries to stay unhooked */
+#define AUTO_BACKOFF 256 /* auto: the longest streak an idle L1 must show again */
 
 static const char *const trigger_names[PTWR_TRIGGERS] = {
 	[PTWR_RESYNC_FAULT] = "access to the unhooked range",
@@ -129,6 +130,7 @@ static struct ptwr_hist *hist_of(struct vm *vm, uint64_t mfn)
 		memset(h, 0, sizeof(*h));
 		h->l1 = mfn;
 		h->last_changed = PT_ENTRIES; /* no batch yet: nothing says unhooking is idle */
+		h->needed = AUTO_STREAK;
 	}
 	return h;
 }
@@ -291,13 +293,19 @@ static int choose(struct vm *vm, uint64_t mfn, int *reason)
 		}
 		return 1;
 	default:
+		/* An unhook that paid off keeps the L1 unhooked; one that did
+		 * not sends it back to emulation, and it must then show a
+		 * streak twice as long as before to be unhooked again. */
 		if (h->last_changed < AUTO_KEEP) {
 			h->last_changed = PT_ENTRIES;
 			h->unhook = 0, h->streak = 0;
+			h->needed = h->needed * 2 > AUTO_BACKOFF ? AUTO_BACKOFF : h->needed * 2;
+		} else if (h->unhook) {
+			h->needed = AUTO_STREAK;
 		}
 		if (h->unhook)
 			return 1;
-		if (++h->streak >= AUTO_STREAK)
+		if (++h->streak >= h->needed)
 			h->unhook = 1;
 		*reason = PTWR_FB_POLICY;
 		return 0;

@@ -16,8 +16,16 @@ $(BUILD)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.o) \
 $(BUILD)/tests/mkbad: $(BUILD)/tests/lib/mkbad.o $(BUILD)/tests/lib/bad_elf.o $(BUILD)/tests/lib/fixture.o $(BUILD)/libpvmm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
-.PHONY: tests
-tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad
+$(BUILD)/tests/primitives: tests/bench/primitives.c | deps
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lseccomp
+
+.PHONY: tests bench
+tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives
+	G_BENCH=$(BUILD)/guests/bench.elf tests/bench/run.sh
 
 unit: $(BUILD)/tests/unit-tests guests
 	$(BUILD)/tests/unit-tests

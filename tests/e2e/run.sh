@@ -123,6 +123,11 @@ run --ptwr=unhook $G/ptwr-bad.elf
 expect "unhook refuses the bad entry at resync" 1 '' '^pvmm: resync of an out-of-sync page table: '
 run --ptwr=sometimes $G/ptwr.elf; expect "a bad --ptwr is refused" 2 '' "bad --ptwr 'sometimes'"
 
+run --ptwr=auto $G/bench.elf
+lines=$(grep -c '^bench ' "$WORK/out")
+expect "the benchmark guest runs (smoke test, no timing asserted)" 0 '^bench l1_rewrite 512 [0-9]+$'
+[ "$lines" = 13 ] && ok "the benchmark guest reports all 13 figures" || not_ok "bench printed $lines figures"
+
 # --- guests that fail ----------------------------------------------------
 run $G/crash.elf
 expect "a failed guest assertion crashes the domain (status 1)" 1 \

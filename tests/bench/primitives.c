@@ -1,0 +1,121 @@
+/* primitives - the host operations pvmm's costs are measured against, in
+ * this process, on this machine, in the same run:
+ *   write_fault: a store to a read-only page, the SIGSEGV handler making it
+ *                writable, sigreturn (plus the mprotect that re-arms it)
+ *   mprotect:    mprotect of one page
+ *   sigsys:      a system call turned into SIGSYS by seccomp, handled, returned
+ *   getpid:      a plain system call
+ * Prints "NAME NANOSECONDS" lines and the TSC frequency ("tsc_hz HZ"). */
+#define _GNU_SOURCE
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *page;
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+}
+
+static void on_sys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+}
+
+static double best_of(int reps, double (*fn)(int), int n)
+{
+	double best = 1e30;
+	for (int r = 0; r < reps; r++) {
+		double t = fn(n);
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+static double write_fault(int n)
+{
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		mprotect(page, 4096, PROT_READ);
+		*(volatile char *)page = (char)i;
+	}
+	return (now() - t0) / n;
+}
+
+static double mprotect_one(int n)
+{
+	double t0 = now();
+	for (int i = 0; i < n; i++)
+		mprotect(page, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE);
+	return (now() - t0) / n;
+}
+
+static double plain_syscall(int n)
+{
+	double t0 = now();
+	for (int i = 0; i < n; i++)
+		syscall(SYS_getpid);
+	return (now() - t0) / n;
+}
+
+static double sigsys(int n)
+{
+	double t0 = now();
+	for (int i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	return (now() - t0) / n;
+}
+
+int main(void)
+{
+	struct sigaction sa;
+	scmp_filter_ctx ctx;
+	double t0, mp;
+	uint64_t c0;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO;
+	sa.sa_sigaction = on_segv;
+	sigaction(SIGSEGV, &sa, NULL);
+	sa.sa_sigaction = on_sys;
+	sigaction(SIGSYS, &sa, NULL);
+
+	t0 = now(), c0 = rdtsc();
+	usleep(200000);
+	printf("tsc_hz %.0f\n", (double)(rdtsc() - c0) / ((now() - t0) / 1e9));
+	mp = best_of(5, mprotect_one, 20000);
+	printf("write_fault %.1f\n", best_of(5, write_fault, 20000) - mp);
+	printf("mprotect %.1f\n", mp);
+	printf("getpid %.1f\n", best_of(5, plain_syscall, 100000));
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(getppid), 0) || seccomp_load(ctx)) {
+		fprintf(stderr, "primitives: seccomp unavailable\n");
+		return 1;
+	}
+	printf("sigsys %.1f\n", best_of(5, sigsys, 20000));
+	return 0;
+}
