@@ -15,24 +15,40 @@ static int64_t report_done(struct vm *vm, uint64_t pdone, uint32_t done, int64_t
 	return rc;
 }
 
-int64_t hc_mmu_update(struct vm *vm, const uint64_t a[5])
+/* The loop both batched hypercalls share: (a[0]) an array of (a[1])
+ * requests of (size) bytes, (a[2]) where to report how many succeeded,
+ * (a[3]) the domain. Stops at the first failure. */
+static int64_t batch(struct vm *vm, const uint64_t a[5], size_t size,
+		     int64_t (*one)(struct vm *vm, const void *req))
 {
 	uint32_t count = (uint32_t)a[1] & ~PREEMPTED, done = 0;
+	uint64_t req[sizeof(struct mmuext_op) / 8]; /* the larger request, aligned */
 	int64_t rc = 0;
 
 	if ((uint16_t)a[3] != DOMID_SELF)
 		return -XEN_ESRCH;
 	for (; done < count; done++) {
-		struct mmu_update req;
-		if (mmu_copy_from_guest(vm, &req, a[0] + (uint64_t)done * sizeof(req), sizeof(req))) {
+		if (mmu_copy_from_guest(vm, req, a[0] + (uint64_t)done * size, size)) {
 			rc = -XEN_EFAULT;
 			break;
 		}
-		rc = mmu_update_one(vm, req.ptr, req.val);
+		rc = one(vm, req);
 		if (rc)
 			break;
 	}
 	return report_done(vm, a[2], done, rc);
+}
+
+static int64_t update_one(struct vm *vm, const void *req)
+{
+	const struct mmu_update *u = req;
+
+	return mmu_update_one(vm, u->ptr, u->val);
+}
+
+int64_t hc_mmu_update(struct vm *vm, const uint64_t a[5])
+{
+	return batch(vm, a, sizeof(struct mmu_update), update_one);
 }
 
 /* A vCPU mask argument is read (and must be readable) though there is one vCPU. */
@@ -68,8 +84,10 @@ static int64_t copy_page(struct vm *vm, uint64_t dst, uint64_t src)
 	return 0;
 }
 
-static int64_t ext_op(struct vm *vm, const struct mmuext_op *op)
+static int64_t ext_op(struct vm *vm, const void *req)
 {
+	const struct mmuext_op *op = req;
+
 	switch (op->cmd) {
 	case MMUEXT_PIN_L1_TABLE:
 	case MMUEXT_PIN_L2_TABLE:
@@ -117,22 +135,7 @@ static int64_t ext_op(struct vm *vm, const struct mmuext_op *op)
 
 int64_t hc_mmuext_op(struct vm *vm, const uint64_t a[5])
 {
-	uint32_t count = (uint32_t)a[1] & ~PREEMPTED, done = 0;
-	int64_t rc = 0;
-
-	if ((uint16_t)a[3] != DOMID_SELF)
-		return -XEN_ESRCH;
-	for (; done < count; done++) {
-		struct mmuext_op op;
-		if (mmu_copy_from_guest(vm, &op, a[0] + (uint64_t)done * sizeof(op), sizeof(op))) {
-			rc = -XEN_EFAULT;
-			break;
-		}
-		rc = ext_op(vm, &op);
-		if (rc)
-			break;
-	}
-	return report_done(vm, a[2], done, rc);
+	return batch(vm, a, sizeof(struct mmuext_op), ext_op);
 }
 
 static int64_t va_flush(struct vm *vm, uint64_t flags)

@@ -59,6 +59,18 @@ struct vm *fixture_vm(void)
 	return vm;
 }
 
+int fixture_collect(void *ctx, const struct stub_op *op)
+{
+	struct fixture_ops *o = ctx;
+
+	if (o->n == FIXTURE_MAX_OPS) {
+		fprintf(stderr, "fixture: more than %d host operations\n", FIXTURE_MAX_OPS);
+		abort();
+	}
+	o->op[o->n++] = *op;
+	return 0;
+}
+
 const char *fixture_console(struct vm *vm)
 {
 	struct fixture *fx = (struct fixture *)vm;

@@ -23,4 +23,12 @@ struct vm *fixture_vm(void);
 const char *fixture_console(struct vm *vm);
 void fixture_free(struct vm *vm);
 
+/* Collects the host operations an MMU function emits (an mmu_emit_fn). */
+#define FIXTURE_MAX_OPS 64
+struct fixture_ops {
+	struct stub_op op[FIXTURE_MAX_OPS];
+	unsigned n;
+};
+int fixture_collect(void *ctx, const struct stub_op *op);
+
 #endif

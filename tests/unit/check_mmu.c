@@ -61,20 +61,6 @@ START_TEST(copy_checks_every_byte)
 }
 END_TEST
 
-#define MAX_OPS 64
-struct ops {
-	struct stub_op op[MAX_OPS];
-	unsigned n;
-};
-
-static int collect(void *ctx, const struct stub_op *op)
-{
-	struct ops *o = ctx;
-	ck_assert_uint_lt(o->n, MAX_OPS);
-	ck_assert_int_eq(mmu_check_op(op), 0);
-	o->op[o->n++] = *op;
-	return 0;
-}
 
 /* The bootstrap space is three coalesced mmaps: data before the tables,
  * the tables read-only, the rest; the gaps are munmapped. */
@@ -82,12 +68,14 @@ START_TEST(realise_coalesces_runs)
 {
 	struct vm *vm = fixture_vm();
 	const struct loader_layout *l = &vm->lay;
-	struct ops o = { .n = 0 };
+	struct fixture_ops o = { .n = 0 };
 	unsigned maps = 0;
 
-	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, FIXTURE_MIN_VA, HOLE_BASE, collect, &o), 0);
-	for (unsigned i = 0; i < o.n; i++)
+	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, FIXTURE_MIN_VA, HOLE_BASE, fixture_collect, &o), 0);
+	for (unsigned i = 0; i < o.n; i++) {
+		ck_assert_int_eq(mmu_check_op(&o.op[i]), 0);
 		maps += o.op[i].kind == STUB_OP_MMAP;
+	}
 	ck_assert_uint_eq(maps, 3);
 	ck_assert_uint_eq(o.n, 5);
 	ck_assert_uint_eq(o.op[0].kind, STUB_OP_MUNMAP);

@@ -190,27 +190,14 @@ START_TEST(update_requests)
 }
 END_TEST
 
-#define MAX_OPS 64
-struct ops {
-	struct stub_op op[MAX_OPS];
-	unsigned n;
-};
-
-static int collect(void *ctx, const struct stub_op *op)
-{
-	struct ops *o = ctx;
-	ck_assert_uint_lt(o->n, MAX_OPS);
-	o->op[o->n++] = *op;
-	return 0;
-}
 
 /* A change is realised exactly where the changed table is used. */
 START_TEST(sync_realises_changed_ranges)
 {
-	struct ops o = { .n = 0 };
+	struct fixture_ops o = { .n = 0 };
 	uint64_t page = free0, new_l1 = free0 + 1, at100 = 100ull << 21, at101 = 101ull << 21;
 
-	vm->mmu.emit = collect, vm->mmu.emit_ctx = &o;
+	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
 	tab(new_l1)[0] = page << 12 | T;
 	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 100, new_l1 << 12 | T, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
@@ -241,10 +228,10 @@ END_TEST
 
 START_TEST(sync_realises_linear_maps_read_only)
 {
-	struct ops o = { .n = 0 };
+	struct fixture_ops o = { .n = 0 };
 	uint64_t slot = 10, va = slot << 39 | slot << 30 | slot << 21 | slot << 12;
 
-	vm->mmu.emit = collect, vm->mmu.emit_ctx = &o;
+	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
 	ck_assert_int_eq(mmu_mod_entry(vm, l4(), (unsigned)slot, l4() << 12 | R, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	for (unsigned i = 0; i < o.n; i++) {
