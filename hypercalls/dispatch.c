@@ -8,7 +8,14 @@
 #include "ptwr.h"
 
 static const hc_fn handlers[XEN_HC_COUNT] = {
+	[XEN_HC_set_trap_table] = hc_set_trap_table,
 	[XEN_HC_mmu_update] = hc_mmu_update,
+	[XEN_HC_stack_switch] = hc_stack_switch,
+	[XEN_HC_set_callbacks] = hc_set_callbacks,
+	[XEN_HC_fpu_taskswitch] = hc_fpu_taskswitch,
+	[XEN_HC_multicall] = hc_multicall,
+	[XEN_HC_iret] = hc_iret,
+	[XEN_HC_callback_op] = hc_callback_op,
 	[XEN_HC_sched_op_compat] = hc_sched_op_compat,
 	[XEN_HC_update_va_mapping] = hc_update_va_mapping,
 	[XEN_HC_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
@@ -89,27 +96,50 @@ static void sync_host(struct vm *vm)
 	}
 }
 
+static int64_t call_one(struct vm *vm, uint64_t nr, const uint64_t args[5])
+{
+	if (nr >= XEN_HC_COUNT || !handlers[nr]) {
+		if (nr < XEN_HC_COUNT)
+			vm->stats.hypercalls[nr]++;
+		else
+			vm->stats.hypercalls_unknown++;
+		return -XEN_ENOSYS;
+	}
+	vm->stats.hypercalls[nr]++;
+	return handlers[nr](vm, args);
+}
+
+/* HYPERVISOR_multicall: each entry as its own hypercall, results written
+ * back; multicall and iret cannot be nested. */
+int64_t hc_multicall(struct vm *vm, const uint64_t a[5])
+{
+	for (uint64_t i = 0; i < (uint32_t)a[1] && !vm->end; i++) {
+		uint64_t at = a[0] + i * sizeof(struct multicall_entry);
+		struct multicall_entry e;
+		if (mmu_copy_from_guest(vm, &e, at, sizeof(e)))
+			return -XEN_EFAULT;
+		e.result = e.op == XEN_HC_multicall || e.op == XEN_HC_iret ? -XEN_EINVAL
+									  : call_one(vm, e.op, e.args);
+		sync_host(vm);
+		if (mmu_copy_to_guest(vm, at + offsetof(struct multicall_entry, result), &e.result,
+				      sizeof(e.result)))
+			return -XEN_EFAULT;
+	}
+	return 0;
+}
+
 void hc_dispatch(struct vm *vm)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
 	const uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
 	uint64_t nr = r->rax;
 
-	if (nr >= XEN_HC_COUNT || !handlers[nr]) {
-		if (nr < XEN_HC_COUNT)
-			vm->stats.hypercalls[nr]++;
-		else
-			vm->stats.hypercalls_unknown++;
-		r->rax = (uint64_t)-XEN_ENOSYS;
-		return;
-	}
-	vm->stats.hypercalls[nr]++;
 	/* out-of-sync page tables are made exact before any hypercall looks */
-	if (mmu_ptwr_pending(vm) &&
+	if (nr < XEN_HC_COUNT && handlers[nr] && mmu_ptwr_pending(vm) &&
 	    mmu_ptwr_resync_all(vm, (nr == XEN_HC_sched_op || nr == XEN_HC_sched_op_compat) &&
 					    args[0] == SCHEDOP_shutdown ? PTWR_RESYNC_SHUTDOWN
 									: PTWR_RESYNC_HYPERCALL))
 		return;
-	r->rax = (uint64_t)handlers[nr](vm, args);
+	r->rax = (uint64_t)call_one(vm, nr, args);
 	sync_host(vm);
 }

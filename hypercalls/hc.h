@@ -41,5 +41,29 @@ int64_t hc_mmu_update(struct vm *vm, const uint64_t a[5]);
 int64_t hc_mmuext_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_update_va_mapping(struct vm *vm, const uint64_t a[5]);
 int64_t hc_update_va_mapping_otherdomain(struct vm *vm, const uint64_t a[5]);
+int64_t hc_set_trap_table(struct vm *vm, const uint64_t a[5]);
+int64_t hc_stack_switch(struct vm *vm, const uint64_t a[5]);
+int64_t hc_set_callbacks(struct vm *vm, const uint64_t a[5]);
+int64_t hc_callback_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_fpu_taskswitch(struct vm *vm, const uint64_t a[5]);
+int64_t hc_iret(struct vm *vm, const uint64_t a[5]);
+int64_t hc_multicall(struct vm *vm, const uint64_t a[5]);
+
+/* ---- exceptions and modes (traps.c) ----------------------------------------
+ * Each returns 1 when the guest was sent to a handler, 0 when it has none
+ * for the vector (the caller decides), -1 when the domain was crashed (a
+ * frame that cannot be written, no callback). */
+
+/* Deliver exception (vector) through the trap table, with an error code
+ * when (has_err); (cr2) goes to vcpu_info for #PF. From user mode the guest
+ * is switched to kernel mode and its stack_switch stack. */
+int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_t cr2);
+/* `int $vector` (an instruction of insn_len bytes): through the gate when its
+ * DPL allows, else #GP with the gate's selector error code. */
+int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len);
+/* A `syscall` in guest user mode: to the syscall callback in kernel mode. */
+int hc_bounce_syscall(struct vm *vm);
+/* Switch between guest kernel mode (0) and user mode (1): the L4 changes. */
+int hc_set_mode(struct vm *vm, int user);
 
 #endif

@@ -37,6 +37,8 @@ struct vm_stats {
 	uint64_t handoffs;         /* stub <-> monitor round trips */
 	uint64_t console_bytes;
 	uint64_t invariant_checks; /* --check-invariants comparisons made */
+	uint64_t exceptions;       /* delivered to the guest's handlers */
+	uint64_t guest_syscalls;   /* user-mode system calls bounced to the kernel */
 };
 
 /* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */
@@ -168,11 +170,29 @@ struct mmu_state {
 	struct ptwr_state ptwr;
 };
 
+/* A trap-table entry (set_trap_table). */
+struct vcpu_trap {
+	uint64_t address;          /* handler, 0 when none */
+	uint16_t cs;
+	uint8_t flags;             /* bits 0-1 DPL, bit 2: mask events on entry */
+};
+
+enum vcpu_callback { CB_EVENT, CB_FAILSAFE, CB_SYSCALL, CB_SYSCALL32, CB_SYSENTER, CB_NMI,
+		     CB_COUNT };
+
 struct vcpu {
 	struct stub_regs regs;     /* guest registers at the current trap */
-	uint64_t kernel_l4;        /* frame of the active (kernel) L4 */
+	uint64_t kernel_l4;        /* NEW_BASEPTR: the kernel's L4 frame */
 	uint64_t user_l4;          /* NEW_USER_BASEPTR, 0 when unset */
+	int user_mode;             /* the guest runs in its user mode (user_l4) */
+	uint64_t kernel_ss, kernel_sp; /* stack_switch: the stack for user->kernel */
+	struct vcpu_trap traps[256];
+	uint64_t callbacks[CB_COUNT];
+	uint8_t callback_flags[CB_COUNT];
 };
+
+/* The L4 the guest runs on now: the kernel's, or the user's in user mode. */
+#define vcpu_cr3(v) ((v)->user_mode ? (v)->user_l4 : (v)->kernel_l4)
 
 /* Why the guest stopped. */
 enum vm_end {

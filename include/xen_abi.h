@@ -265,6 +265,36 @@ struct callback_register {
 };
 _Static_assert(sizeof(struct callback_register) == 16, "callback_register");
 
+/* HYPERVISOR_iret: what the guest leaves on its stack (rax, r11, rcx pushed
+ * by the hypercall page, the rest by the guest). */
+struct iret_context {
+	uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct iret_context) == 72, "iret_context");
+#define VGCF_in_syscall (1u << 8)
+
+/* set_trap_table flags */
+#define TI_DPL_MASK 3u
+#define TI_MASK_EVENTS 4u
+
+/* Exception vectors */
+enum x86_vector {
+	X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OF = 4, X86_BR = 5, X86_UD = 6,
+	X86_NM = 7, X86_DF = 8, X86_TS = 10, X86_NP = 11, X86_SS = 12, X86_GP = 13,
+	X86_PF = 14, X86_MF = 16, X86_AC = 17, X86_MC = 18, X86_XM = 19,
+};
+#define X86_PFEC_PRESENT 1u
+#define X86_PFEC_WRITE 2u
+#define X86_PFEC_USER 4u
+#define X86_PFEC_FETCH 16u
+
+struct multicall_entry {
+	uint64_t op;       /* IN: hypercall number */
+	int64_t result;    /* OUT */
+	uint64_t args[6];  /* IN */
+};
+_Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
+
 /* Flat selectors Xen gives 64-bit PV guests. */
 #define FLAT_KERNEL_CS64 0xe033
 #define FLAT_KERNEL_DS64 0xe02b

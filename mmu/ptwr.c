@@ -99,7 +99,7 @@ int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn)
 
 static int realise(struct vm *vm, uint64_t start, uint64_t len)
 {
-	return mmu_realise(vm, vm->vcpu.kernel_l4, start, start + len, vm->mmu.emit,
+	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), start, start + len, vm->mmu.emit,
 			   vm->mmu.emit_ctx);
 }
 

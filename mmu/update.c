@@ -84,8 +84,8 @@ int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user)
 	}
 	if (had)
 		mmu_put_page_and_type(vm, old);
-	if (!user && old != mfn)
-		mmu_mark_all(vm);
+	if (user == vm->vcpu.user_mode && old != mfn)
+		mmu_mark_all(vm); /* the tables the guest runs on changed */
 	vm->mmu.count.base_switches++;
 	return 0;
 }
@@ -111,7 +111,7 @@ int mmu_update_va(struct vm *vm, uint64_t va, uint64_t val)
 	if (va >= HOLE_BASE)
 		return -XEN_EINVAL;
 	/* the walk stops at the L1 when only the leaf is missing */
-	if (mmu_walk(vm, vm->vcpu.kernel_l4, va, &w) && w.level_missing != 1)
+	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w) && w.level_missing != 1)
 		return -XEN_EINVAL;
 	return mmu_mod_entry(vm, w.table[3], (unsigned)((va >> 12) & 511), val, 0);
 }

@@ -63,7 +63,7 @@ static int copy_guest(struct vm *vm, uint64_t gva, void *buf, size_t len, int to
 		size_t n = len < in_page ? len : in_page;
 		uint8_t *host;
 
-		if (mmu_walk(vm, vm->vcpu.kernel_l4, gva, &w) || (to_guest && !w.writable))
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), gva, &w) || (to_guest && !w.writable))
 			return refuse(vm, gva, file, line);
 		host = vm->mem + w.mfn * PAGE + (gva & (PAGE - 1));
 		if (to_guest)

@@ -1,15 +1,18 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench
-GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps
+GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
-$(BUILD)/guests/rt/head.o: sample-guests/rt/head.S
+$(BUILD)/guests/%.o: sample-guests/%.S
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 $(BUILD)/guests/%.o: sample-guests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_RT_OBJS) sample-guests/rt/guest.ld
-	$(CC) $(GUEST_LDFLAGS) -T sample-guests/rt/guest.ld -o $@ $(GUEST_RT_OBJS) $<
+	$(CC) $(GUEST_LDFLAGS) -T sample-guests/rt/guest.ld -o $@ $(filter %.o,$^)
+
+# guests made of more than one file
+$(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o
 
 .PHONY: guests
 guests: $(GUESTS:%=$(BUILD)/guests/%.elf)

@@ -17,6 +17,8 @@
 #define PFEC_PRESENT 1ull
 #define PFEC_WRITE 2ull
 #define PFEC_FETCH 16ull
+#define PFEC_USER 4ull
+#define AUDIT_ARCH_I386_VALUE 0x40000003u
 
 /* Append one host-mapping operation to the reply, running a full batch
  * first (the stub reports back with OPS_DONE). */
@@ -111,7 +113,7 @@ static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
 {
 	uint64_t err = t->err & (PFEC_WRITE | PFEC_FETCH);
 
-	if (mmu_walk(vm, vm->vcpu.kernel_l4, t->addr, w) == 0)
+	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), t->addr, w) == 0)
 		err |= PFEC_PRESENT;
 	return err;
 }
@@ -139,29 +141,92 @@ static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t 
 		     : " (enable VMASST_TYPE_writable_pagetables to write them directly)");
 }
 
+/* Deliver (vector) to the guest's handler; without one the domain is
+ * crashed with (what) described. */
+static void deliver(struct vm *vm, const struct stub_trap *t, unsigned vector, int has_err,
+		    uint64_t err, const char *what)
+{
+	uint64_t rip = vm->vcpu.regs.rip;
+	int user = vm->vcpu.user_mode;
+
+	fault_trace(vm, t, err, vm->vcpu.traps[vector].address ? "delivered to the guest"
+							       : "no handler");
+	if (hc_inject(vm, vector, has_err, err, t->addr))
+		return;
+	crash(vm, "guest %s at rip %#llx in %s mode (vector %u, error code %#llx) and no handler "
+	      "in its trap table", what, (unsigned long long)rip, user ? "user" : "kernel", vector,
+	      (unsigned long long)err);
+}
+
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
 	struct mmu_walk w;
 	uint64_t err;
 	int rc = mmu_ptwr_access(vm, t->addr);
+	char what[160];
 
 	if (rc) { /* the range of an unhooked L1: resynced, the access restarts */
 		fault_trace(vm, t, t->err, rc > 0 ? "resync of an unhooked L1" : "resync refused");
 		return;
 	}
-	err = guest_error_code(vm, t, &w);
+	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
 	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
-	    mmu_is_pagetable(vm, w.mfn)) {
+	    mmu_is_pagetable(vm, w.mfn) && mmu_ptwr_write(vm, t->addr, w.mfn)) {
+		fault_trace(vm, t, err, "page-table write handled");
+		return;
+	}
+	if (vm->end)
+		return;
+	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
+	    mmu_is_pagetable(vm, w.mfn) && !vm->vcpu.traps[X86_PF].address) {
 		page_table_write(vm, t, err, &w);
 		return;
 	}
-	fault_trace(vm, t, err, "unhandled");
-	crash(vm, "guest page fault at %#llx: %s of a %s page, error code %#llx, rip %#llx "
-	      "(pvmm does not deliver exceptions to guests yet)",
-	      (unsigned long long)t->addr,
-	      err & PFEC_FETCH ? "instruction fetch" : err & PFEC_WRITE ? "write" : "read",
-	      err & PFEC_PRESENT ? "protected" : "not-present", (unsigned long long)err,
-	      (unsigned long long)vm->vcpu.regs.rip);
+	snprintf(what, sizeof(what), "page fault at %#llx: %s of a %s page",
+		 (unsigned long long)t->addr,
+		 err & PFEC_FETCH ? "instruction fetch" : err & PFEC_WRITE ? "write" : "read",
+		 err & PFEC_PRESENT ? "protected" : "not-present");
+	deliver(vm, t, X86_PF, 1, err, what);
+}
+
+/* SIGSEGV other than #PF: #GP (or `int $n` through a gate the guest may not
+ * use, which the host reports as #GP with the vector in the error code),
+ * #SS, #NP. */
+static void protection_fault(struct vm *vm, const struct stub_trap *t)
+{
+	if (t->trapno == X86_GP && (t->err & 3) == 2) {
+		int rc = hc_software_interrupt(vm, (unsigned)(t->err >> 3), 2);
+		fault_trace(vm, t, t->err, rc > 0 ? "software interrupt delivered" : "no handler");
+		if (!rc)
+			crash(vm, "guest int $%#llx at rip %#llx with no usable gate",
+			      (unsigned long long)(t->err >> 3), (unsigned long long)vm->vcpu.regs.rip);
+		return;
+	}
+	deliver(vm, t, t->trapno == X86_SS || t->trapno == X86_NP ? (unsigned)t->trapno : X86_GP,
+		1, t->err, "general protection fault (#GP)");
+}
+
+static void guest_syscall(struct vm *vm, const struct stub_trap *t)
+{
+	struct stub_regs in = vm->vcpu.regs;
+
+	if (t->code != SYS_USER_DISPATCH_CODE) {
+		crash(vm, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
+		      (unsigned long long)vm->vcpu.regs.rip);
+		return;
+	}
+	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE) { /* int $0x80: already stepped over */
+		if (!hc_software_interrupt(vm, 0x80, 0))
+			crash(vm, "guest int $0x80 at rip %#llx with no gate", (unsigned long long)in.rip);
+		return;
+	}
+	if (vm->vcpu.user_mode) { /* a system call of the guest's own user space */
+		hc_bounce_syscall(vm);
+		return;
+	}
+	hc_dispatch(vm);
+	if (vm->trace_mask & TRACE_HYPERCALL)
+		vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
 }
 
 /* Serve one trap of guest code. */
@@ -185,23 +250,34 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 	}
 	switch (kind) {
 	case TRAP_HYPERCALL:
-		if (t->code == SYS_USER_DISPATCH_CODE) {
-			struct stub_regs in = vm->vcpu.regs;
-			hc_dispatch(vm);
-			if (vm->trace_mask & TRACE_HYPERCALL)
-				vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
-		} else
-			crash(vm, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
-			      (unsigned long long)vm->vcpu.regs.rip);
+		guest_syscall(vm, t);
 		break;
 	case TRAP_PAGE_FAULT:
 		page_fault(vm, t);
 		break;
+	case TRAP_GP_FAULT:
+		protection_fault(vm, t);
+		break;
+	case TRAP_INVALID_OP:
+		deliver(vm, t, X86_UD, 0, 0, names[kind]);
+		break;
+	case TRAP_BREAKPOINT:
+		deliver(vm, t, t->trapno == X86_DB ? X86_DB : X86_BP, 0, 0, names[kind]);
+		break;
+	case TRAP_MATH:
+		deliver(vm, t, t->trapno == X86_MF || t->trapno == X86_XM ? (unsigned)t->trapno : X86_DE,
+			0, 0, names[kind]);
+		break;
+	case TRAP_BUS:
+		if (t->trapno == X86_AC)
+			deliver(vm, t, X86_AC, 1, 0, names[kind]);
+		else
+			crash(vm, "bus error at %#llx (rip %#llx)", (unsigned long long)t->addr,
+			      (unsigned long long)vm->vcpu.regs.rip);
+		break;
 	default:
-		crash(vm, "guest %s at rip %#llx (trap %llu, error code %#llx; pvmm does not "
-		      "deliver exceptions to guests yet)", names[kind],
-		      (unsigned long long)vm->vcpu.regs.rip, (unsigned long long)t->trapno,
-		      (unsigned long long)t->err);
+		crash(vm, "guest %s %d at rip %#llx", names[kind], t->signo,
+		      (unsigned long long)vm->vcpu.regs.rip);
 		break;
 	}
 }

@@ -81,6 +81,8 @@ struct stub_trap {
 	uint64_t err;        /* hardware error code from the sigcontext */
 	uint64_t trapno;     /* hardware trap number from the sigcontext */
 	uint64_t doorbell;   /* READY: address after the doorbell instruction */
+	uint32_t syscall_arch; /* SIGSYS: AUDIT_ARCH_* (i386 for int $0x80) */
+	uint32_t _pad;
 };
 
 #define STUB_MAX_OPS 256

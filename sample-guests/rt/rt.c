@@ -231,15 +231,61 @@ long rt_probe_read(uint64_t va)
 	return HYPERVISOR_sched_op(SCHEDOP_shutdown_code, (void *)va);
 }
 
+void (*rt_trap_hook)(struct rt_frame *f);
+
+void rt_trap(struct rt_frame *f);
+
+void rt_trap(struct rt_frame *f)
+{
+	if (!rt_trap_hook) {
+		printf("unexpected trap %lu, error %#lx at rip %#lx\n", (unsigned long)f->vector,
+		       (unsigned long)f->error, (unsigned long)f->rip);
+		rt_assert_failed("a trap with no hook", __FILE__, __LINE__);
+	}
+	rt_trap_hook(f);
+}
+
+#define ENTRY(v) extern char rt_trap_##v[];
+ENTRY(0) ENTRY(1) ENTRY(3) ENTRY(4) ENTRY(5) ENTRY(6) ENTRY(7) ENTRY(8) ENTRY(10) ENTRY(11)
+ENTRY(12) ENTRY(13) ENTRY(14) ENTRY(16) ENTRY(17) ENTRY(19) ENTRY(0x40) ENTRY(0x80)
+extern char rt_syscall_entry[];
+
+long rt_install_traps(void)
+{
+#define GATE(v, dpl) { v, dpl, FLAT_KERNEL_CS64, 0, (uint64_t)rt_trap_##v }
+	static const struct trap_info table[] = {
+		GATE(0, 0), GATE(1, 0), GATE(3, 3), GATE(4, 3), GATE(5, 0), GATE(6, 0), GATE(7, 0),
+		GATE(8, 0), GATE(10, 0), GATE(11, 0), GATE(12, 0), GATE(13, 0), GATE(14, 0),
+		GATE(16, 0), GATE(17, 0), GATE(19, 0), GATE(0x40, 0), GATE(0x80, 3),
+		{ 0, 0, 0, 0, 0 },
+	};
+	struct callback_register cb = { CALLBACKTYPE_syscall, 0, 0, (uint64_t)rt_syscall_entry };
+	long rc = HYPERVISOR_set_trap_table(table);
+
+	return rc ? rc : HYPERVISOR_callback_op(CALLBACKOP_register, &cb);
+}
+
+struct shared_info *rt_map_shared_info(void)
+{
+	void *va = rt_alloc_page();
+
+	expect_eq(HYPERVISOR_update_va_mapping((uint64_t)va, pte(rt_si->shared_info >> 12, PTE_DATA),
+					       UVMF_INVLPG), 0);
+	return va;
+}
+
+void rt_finish(int rc)
+{
+	printf("Test result: %s\n", rc ? "FAILURE" : "SUCCESS");
+	if (rc)
+		rt_crash();
+	rt_poweroff();
+}
+
 __attribute__((noreturn)) void rt_start(struct start_info *si);
 
 void rt_start(struct start_info *si)
 {
 	rt_si = si;
-	int rc = guest_main(si);
-
-	printf("Test result: %s\n", rc ? "FAILURE" : "SUCCESS");
-	if (rc)
-		rt_crash();
-	rt_poweroff();
+	rt_finish(guest_main(si));
 }

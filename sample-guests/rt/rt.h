@@ -135,4 +135,44 @@ __attribute__((noreturn)) void rt_assert_failed(const char *expr, const char *fi
 
 int guest_main(struct start_info *si);
 
+/* Print the result line and power off (or crash when rc != 0). */
+__attribute__((noreturn)) void rt_finish(int rc);
+
+/* ---- exceptions (traps.S, rt.c) ----------------------------------------- */
+struct rt_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;   /* vector 0x100: the syscall callback */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+#define RT_SYSCALL_VECTOR 0x100
+
+/* The guest's handler for every trap rt_install_traps() routes; changes to
+ * the frame take effect on return. */
+extern void (*rt_trap_hook)(struct rt_frame *f);
+/* Install a trap table for vectors 0-19, 0x40 (DPL 0) and 0x80 (DPL 3; #BP and
+ * #OF DPL 3 too) and the syscall callback. 0 or the hypercall's error. */
+long rt_install_traps(void);
+/* Map shared_info read-write; returns its address. */
+struct shared_info *rt_map_shared_info(void);
+
+static inline long HYPERVISOR_set_trap_table(const struct trap_info *t)
+{
+	return hypercall(XEN_HC_set_trap_table, t, 0, 0);
+}
+
+static inline long HYPERVISOR_stack_switch(uint64_t ss, uint64_t sp)
+{
+	return hypercall(XEN_HC_stack_switch, ss, sp, 0);
+}
+
+static inline long HYPERVISOR_callback_op(int cmd, const struct callback_register *cb)
+{
+	return hypercall(XEN_HC_callback_op, cmd, cb, 0);
+}
+
+static inline long HYPERVISOR_multicall(struct multicall_entry *calls, unsigned n)
+{
+	return hypercall(XEN_HC_multicall, calls, n, 0);
+}
+
 #endif

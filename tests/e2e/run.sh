@@ -128,6 +128,15 @@ lines=$(grep -c '^bench ' "$WORK/out")
 expect "the benchmark guest runs (smoke test, no timing asserted)" 0 '^bench l1_rewrite 512 [0-9]+$'
 [ "$lines" = 13 ] && ok "the benchmark guest reports all 13 figures" || not_ok "bench printed $lines figures"
 
+# --- exceptions, modes and system calls -----------------------------------
+run --check-invariants --stats="$WORK/traps.json" $G/traps.elf
+expect "traps: every exception delivered in kernel mode" 0 '^traps: #PF not-present, write-protect and no-execute, with cr2$'
+expect "traps: user mode with its own tables, system calls bounced, iret both ways" 0 \
+	'^traps: user mode: system calls bounced, #PF with the user bit, #BP, #GP for a DPL 0 gate, int \$0x80$'
+exc=$(json_num "$WORK/traps.json" exceptions); sc=$(json_num "$WORK/traps.json" guest_syscalls)
+if [ "${exc:-0}" -ge 14 ] && [ "${sc:-0}" = 3 ]; then ok "traps: $exc exceptions delivered, $sc user system calls bounced"
+else not_ok "traps counters" "exceptions=$exc guest_syscalls=$sc"; fi
+
 # --- guests that fail ----------------------------------------------------
 run $G/crash.elf
 expect "a failed guest assertion crashes the domain (status 1)" 1 \
@@ -135,7 +144,7 @@ expect "a failed guest assertion crashes the domain (status 1)" 1 \
 
 run $G/fault.elf
 expect "an unhandled page fault crashes the domain with the hardware facts" 1 '' \
-	'^pvmm: guest page fault at 0x40000000: write of a not-present page, error code 0x2, rip 0x'
+	'^pvmm: guest page fault at 0x40000000: write of a not-present page at rip 0x[0-9a-f]+ in kernel mode \(vector 14, error code 0x2\) and no handler in its trap table$'
 
 start=$(date +%s%N)
 run --timeout=1 $G/spin.elf

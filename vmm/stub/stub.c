@@ -26,6 +26,7 @@
 #define SA_SIGINFO 4u
 #define SA_ONSTACK 0x08000000u
 #define SA_RESTORER 0x04000000u
+#define SA_NODEFER 0x40000000u
 #define PR_SET_NAME 15
 #define PR_SET_NO_NEW_PRIVS 38
 #define PR_SET_SYSCALL_USER_DISPATCH 59
@@ -169,6 +170,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	t->code = si->code;
 	t->addr = si->addr;
 	t->syscall_nr = sig == SIGSYS ? (uint32_t)si->syscall : 0;
+	t->syscall_arch = sig == SIGSYS ? (uint32_t)si->arch : 0;
 	t->err = uc->mc.err;
 	t->trapno = uc->mc.trapno;
 	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
@@ -181,8 +183,11 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 static void setup_signals(void)
 {
 	struct k_stack ss = { altstack, 0, sizeof(altstack) };
-	struct k_sigaction sa = { (void *)handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
-				  (void *)stub_restorer, ~0ull };
+	/* Everything is blocked in a handler but SIGTRAP, the ptrace doorbell:
+	 * a blocked trap signal would make the kernel reset its handler. */
+	struct k_sigaction sa = { (void *)handler,
+				  SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_NODEFER,
+				  (void *)stub_restorer, ~(1ull << (5 - 1)) };
 
 	if (sys(NR_sigaltstack, &ss, 0, 0, 0, 0, 0))
 		die(STUB_EXIT_ALTSTACK);

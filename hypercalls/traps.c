@@ -1,0 +1,199 @@
+/* traps.c - the guest's exceptions and modes: trap table, bounce frames,
+ * iret, stack_switch, callbacks, kernel/user switches. */
+#include "hc.h"
+#include "mmu.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define EFLAGS_TF (1ull << 8)
+#define EFLAGS_IF (1ull << 9)
+#define EFLAGS_NT (1ull << 14)
+#define EFLAGS_RF (1ull << 16)
+#define EFLAGS_VM (1ull << 17)
+#define EFLAGS_IOPL (3ull << 12)
+#define KERNEL_CS (FLAT_KERNEL_CS64 & ~3u) /* kernel mode is ring 0 to the guest */
+
+static struct vcpu_info *vcpu_info0(struct vm *vm)
+{
+	return &((struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096))->vcpu_info[0];
+}
+
+static int crash(struct vm *vm, const char *msg)
+{
+	vm->end = VM_CRASH;
+	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
+	return -1;
+}
+
+int hc_set_mode(struct vm *vm, int user)
+{
+	if (user == vm->vcpu.user_mode)
+		return 0;
+	if (user && !vm->vcpu.user_l4)
+		return crash(vm, "the guest returned to user mode without a user page table "
+			     "(MMUEXT_NEW_USER_BASEPTR)");
+	vm->vcpu.user_mode = user;
+	mmu_mark_all(vm); /* another address space: realise it */
+	return 0;
+}
+
+/* Push Xen's x86-64 bounce frame and enter (handler) in kernel mode:
+ * rcx, r11, [error code], rip, cs (upcall mask in bits 32-39), rflags, rsp, ss. */
+static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	struct vcpu_info *vi = vcpu_info0(vm);
+	int was_user = vm->vcpu.user_mode;
+	uint64_t frame[8], sp, n = 0;
+	char msg[160];
+
+	frame[n++] = r->rcx;
+	frame[n++] = r->r11;
+	if (has_err)
+		frame[n++] = err;
+	frame[n++] = r->rip;
+	frame[n++] = (was_user ? FLAT_USER_CS64 : KERNEL_CS) | (uint64_t)vi->evtchn_upcall_mask << 32;
+	frame[n++] = (r->eflags & ~EFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : EFLAGS_IF);
+	frame[n++] = r->rsp;
+	frame[n++] = FLAT_KERNEL_SS64;
+	if (hc_set_mode(vm, 0))
+		return -1;
+	sp = ((was_user ? vm->vcpu.kernel_sp : r->rsp) & ~0xfull) - n * 8;
+	if (mmu_copy_to_guest(vm, sp, frame, n * 8)) {
+		snprintf(msg, sizeof(msg), "cannot write the exception frame at %#llx (%s stack): "
+			 "the domain is crashed, as Xen's failsafe does", (unsigned long long)sp,
+			 was_user ? "kernel" : "current");
+		return crash(vm, msg);
+	}
+	r->rsp = sp;
+	r->rip = handler;
+	r->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
+	if (mask)
+		vi->evtchn_upcall_mask = 1;
+	return 0;
+}
+
+int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_t cr2)
+{
+	const struct vcpu_trap *t = &vm->vcpu.traps[vector & 255];
+
+	if (!t->address)
+		return 0;
+	if (vector == X86_PF)
+		vcpu_info0(vm)->cr2 = cr2;
+	vm->stats.exceptions++;
+	return bounce(vm, t->address, has_err, err, !!(t->flags & TI_MASK_EVENTS)) ? -1 : 1;
+}
+
+int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len)
+{
+	const struct vcpu_trap *t = &vm->vcpu.traps[vector & 255];
+	unsigned dpl = t->flags & TI_DPL_MASK;
+
+	/* a gate the current mode may not use is #GP with the gate's selector code */
+	if (!t->address || (vm->vcpu.user_mode && dpl < 3))
+		return hc_inject(vm, X86_GP, 1, (uint64_t)(vector << 3) | 2, 0);
+	vm->vcpu.regs.rip += insn_len;
+	vm->stats.exceptions++;
+	return bounce(vm, t->address, 0, 0, !!(t->flags & TI_MASK_EVENTS)) ? -1 : 1;
+}
+
+int hc_bounce_syscall(struct vm *vm)
+{
+	uint64_t cb = vm->vcpu.callbacks[CB_SYSCALL];
+
+	if (!cb)
+		return crash(vm, "the guest made a system call from user mode with no syscall "
+			     "callback registered");
+	vm->stats.guest_syscalls++;
+	return bounce(vm, cb, 0, 0, vm->vcpu.callback_flags[CB_SYSCALL] & CALLBACKF_mask_events);
+}
+
+/* ---- hypercalls --------------------------------------------------------- */
+
+int64_t hc_set_trap_table(struct vm *vm, const uint64_t a[5])
+{
+	struct trap_info ti;
+
+	if (!a[0]) { /* NULL clears the table */
+		memset(vm->vcpu.traps, 0, sizeof(vm->vcpu.traps));
+		return 0;
+	}
+	for (unsigned i = 0; i < 256; i++) {
+		if (mmu_copy_from_guest(vm, &ti, a[0] + i * sizeof(ti), sizeof(ti)))
+			return -XEN_EFAULT;
+		if (!ti.address)
+			break;
+		vm->vcpu.traps[ti.vector] = (struct vcpu_trap){ ti.address, ti.cs, ti.flags };
+	}
+	return 0;
+}
+
+int64_t hc_stack_switch(struct vm *vm, const uint64_t a[5])
+{
+	vm->vcpu.kernel_ss = a[0];
+	vm->vcpu.kernel_sp = a[1];
+	return 0;
+}
+
+int64_t hc_set_callbacks(struct vm *vm, const uint64_t a[5])
+{
+	vm->vcpu.callbacks[CB_EVENT] = a[0];
+	vm->vcpu.callbacks[CB_FAILSAFE] = a[1];
+	vm->vcpu.callbacks[CB_SYSCALL] = a[2];
+	return 0;
+}
+
+int64_t hc_callback_op(struct vm *vm, const uint64_t a[5])
+{
+	static const int types[] = {
+		[CALLBACKTYPE_event] = CB_EVENT, [CALLBACKTYPE_failsafe] = CB_FAILSAFE,
+		[CALLBACKTYPE_syscall] = CB_SYSCALL, [3] = -1, [CALLBACKTYPE_nmi] = CB_NMI,
+		[5] = -1, [6] = -1, [CALLBACKTYPE_syscall32] = CB_SYSCALL32,
+		[CALLBACKTYPE_sysenter] = CB_SYSENTER,
+	};
+	struct callback_register cb;
+	int which;
+
+	if (a[0] != CALLBACKOP_register && a[0] != CALLBACKOP_unregister)
+		return -XEN_ENOSYS;
+	if (mmu_copy_from_guest(vm, &cb, a[1], a[0] == CALLBACKOP_register ? sizeof(cb) : 2))
+		return -XEN_EFAULT;
+	if (cb.type >= sizeof(types) / sizeof(*types) || (which = types[cb.type]) < 0)
+		return -XEN_EINVAL;
+	vm->vcpu.callbacks[which] = a[0] == CALLBACKOP_register ? cb.address : 0;
+	vm->vcpu.callback_flags[which] = a[0] == CALLBACKOP_register ? (uint8_t)cb.flags : 0;
+	return 0;
+}
+
+int64_t hc_fpu_taskswitch(struct vm *vm, const uint64_t a[5])
+{
+	(void)vm, (void)a;
+	return 0; /* the FPU state always travels with the guest process */
+}
+
+/* HYPERVISOR_iret: the frame is on the guest stack; nothing returns to the
+ * caller, so the result is the restored rax. */
+int64_t hc_iret(struct vm *vm, const uint64_t a[5])
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	struct iret_context c;
+
+	(void)a;
+	if (mmu_copy_from_guest(vm, &c, r->rsp, sizeof(c))) {
+		crash(vm, "HYPERVISOR_iret with an unreadable frame on the stack");
+		return (int64_t)r->rax;
+	}
+	if (!(c.flags & VGCF_in_syscall)) {
+		r->rcx = c.rcx;
+		r->r11 = c.r11;
+	}
+	r->rip = c.rip;
+	r->rsp = c.rsp;
+	r->eflags = (c.rflags & ~(EFLAGS_IOPL | EFLAGS_VM)) | EFLAGS_IF;
+	vcpu_info0(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
+	if (hc_set_mode(vm, (c.cs & 3) == 3))
+		return (int64_t)c.rax;
+	return (int64_t)c.rax;
+}
