@@ -16,6 +16,7 @@ static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_multicall] = hc_multicall,
 	[XEN_HC_iret] = hc_iret,
 	[XEN_HC_callback_op] = hc_callback_op,
+	[XEN_HC_set_segment_base] = hc_set_segment_base,
 	[XEN_HC_sched_op_compat] = hc_sched_op_compat,
 	[XEN_HC_update_va_mapping] = hc_update_va_mapping,
 	[XEN_HC_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,

@@ -48,6 +48,16 @@ int64_t hc_callback_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_fpu_taskswitch(struct vm *vm, const uint64_t a[5]);
 int64_t hc_iret(struct vm *vm, const uint64_t a[5]);
 int64_t hc_multicall(struct vm *vm, const uint64_t a[5]);
+int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5]);
+
+/* A #GP (or, with undefined_opcode, a #UD) in guest kernel mode: emulate the
+ * privileged instruction at rip as Xen does (control registers, flat
+ * segment loads, hlt, a small MSR set, cpuid behind Xen's forced-emulation
+ * prefix) and step over it: 1. 0 when it is not one to emulate (the fault
+ * is delivered), -1 when the domain was crashed. */
+int hc_privop(struct vm *vm, int undefined_opcode);
+/* Load the host GS base of the guest's current mode (after a switch). */
+int hc_apply_gs(struct vm *vm);
 
 /* ---- exceptions and modes (traps.c) ----------------------------------------
  * Each returns 1 when the guest was sent to a handler, 0 when it has none

@@ -35,6 +35,8 @@ int hc_set_mode(struct vm *vm, int user)
 			     "(MMUEXT_NEW_USER_BASEPTR)");
 	vm->vcpu.user_mode = user;
 	mmu_mark_all(vm); /* another address space: realise it */
+	if (hc_apply_gs(vm))
+		return crash(vm, "could not switch the GS base");
 	return 0;
 }
 

@@ -32,13 +32,15 @@ struct vm_stats {
 	uint64_t traps[TRAP_KINDS];
 	uint64_t hypercalls[XEN_HC_COUNT];
 	uint64_t hypercalls_unknown;
-	uint64_t map_ops[4];       /* indexed by stub_op_kind */
+	uint64_t map_ops[8];       /* indexed by stub_op_kind */
 	uint64_t map_pages;        /* pages covered by mmap ops */
 	uint64_t handoffs;         /* stub <-> monitor round trips */
 	uint64_t console_bytes;
 	uint64_t invariant_checks; /* --check-invariants comparisons made */
 	uint64_t exceptions;       /* delivered to the guest's handlers */
 	uint64_t guest_syscalls;   /* user-mode system calls bounced to the kernel */
+	uint64_t privops;          /* privileged instructions emulated */
+	uint64_t halts;
 };
 
 /* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */
@@ -189,6 +191,8 @@ struct vcpu {
 	struct vcpu_trap traps[256];
 	uint64_t callbacks[CB_COUNT];
 	uint8_t callback_flags[CB_COUNT];
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+	int cr0_ts;                /* CR0.TS as the guest set it */
 };
 
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */

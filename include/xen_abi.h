@@ -295,6 +295,12 @@ struct multicall_entry {
 };
 _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 
+/* set_segment_base */
+#define SEGBASE_FS 0
+#define SEGBASE_GS_USER 1
+#define SEGBASE_GS_KERNEL 2
+#define SEGBASE_GS_USER_SEL 3
+
 /* Flat selectors Xen gives 64-bit PV guests. */
 #define FLAT_KERNEL_CS64 0xe033
 #define FLAT_KERNEL_DS64 0xe02b

@@ -14,9 +14,10 @@
 #define FLAG_OF (1ull << 11)
 #define ARITH_FLAGS (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
 
-/* struct stub_regs index of a 64-bit general register, or -1. */
-static int reg_index(ZydisRegister r)
+/* struct stub_regs index of a general register, or -1. */
+int mmu_emul_reg_index(int zydis_register)
 {
+	ZydisRegister r = (ZydisRegister)zydis_register;
 	static const struct { ZydisRegister reg; int idx; } map[] = {
 		{ ZYDIS_REGISTER_R8, 0 }, { ZYDIS_REGISTER_R9, 1 }, { ZYDIS_REGISTER_R10, 2 },
 		{ ZYDIS_REGISTER_R11, 3 }, { ZYDIS_REGISTER_R12, 4 }, { ZYDIS_REGISTER_R13, 5 },
@@ -93,7 +94,7 @@ int mmu_emul_decode(const uint8_t *bytes, size_t n, uint64_t rip, struct mmu_sto
 	st->locked = !!(insn.attributes & ZYDIS_ATTRIB_HAS_LOCK);
 	st->src = -1;
 	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		st->src = reg_index(src->reg.value);
+		st->src = mmu_emul_reg_index(src->reg.value);
 		if (st->src < 0)
 			return -EOPNOTSUPP;
 	} else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {

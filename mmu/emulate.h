@@ -37,6 +37,10 @@ int mmu_emul_decode(const uint8_t *bytes, size_t n, uint64_t rip, struct mmu_sto
  * bytes are no instruction. */
 unsigned mmu_disassemble(const uint8_t *bytes, size_t n, uint64_t rip, char *buf, size_t len);
 
+/* The struct stub_regs index (as uint64_t[]) of the 64-bit register that
+ * encloses Zydis register (zydis_register), or -1 for other registers. */
+int mmu_emul_reg_index(int zydis_register);
+
 /* Apply (st) to the 8-byte entry (old) that contains (addr): computes the
  * new entry, updates the source/accumulator register and the flags in
  * (regs) as the instruction would. Returns 1 when the entry is written, 0

@@ -100,6 +100,10 @@ int mmu_copy_to_guest_at(struct vm *vm, uint64_t gva, const void *src, size_t le
 #define mmu_copy_to_guest(vm, gva, src, len) \
 	mmu_copy_to_guest_at(vm, gva, src, len, __FILE__, __LINE__)
 
+/* The instruction at (rip): as many of its at most 15 bytes as the guest can
+ * read there; returns how many (0: none). */
+size_t mmu_fetch_insn(struct vm *vm, uint64_t rip, uint8_t buf[15]);
+
 /* ---- realisation (realise.c, sync.c) -------------------------------------- */
 
 /* Host protection (PROT_*) for a leaf reached with walk flags. */

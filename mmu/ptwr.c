@@ -201,14 +201,6 @@ int mmu_ptwr_access(struct vm *vm, uint64_t addr)
 
 /* ---- emulation --------------------------------------------------------------- */
 
-/* The instruction at rip: as many of its 15 bytes as are mapped. */
-static size_t fetch(struct vm *vm, uint64_t rip, uint8_t *buf)
-{
-	for (size_t n = 15; n; n--)
-		if (!mmu_copy_from_guest(vm, buf, rip, n))
-			return n;
-	return 0;
-}
 
 static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 {
@@ -217,7 +209,7 @@ static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 	uint64_t *tab = l1_of(vm, mfn), old = tab[idx], val;
 	struct mmu_store st;
 	uint8_t insn[15];
-	size_t n = fetch(vm, regs->rip, insn);
+	size_t n = mmu_fetch_insn(vm, regs->rip, insn);
 	int write;
 
 	if (!n || mmu_emul_decode(insn, n, regs->rip, &st) ||

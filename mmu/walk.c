@@ -81,6 +81,14 @@ int mmu_copy_from_guest_at(struct vm *vm, void *dst, uint64_t gva, size_t len,
 	return copy_guest(vm, gva, dst, len, 0, file, line);
 }
 
+size_t mmu_fetch_insn(struct vm *vm, uint64_t rip, uint8_t buf[15])
+{
+	for (size_t n = 15; n; n--)
+		if (!mmu_copy_from_guest(vm, buf, rip, n))
+			return n;
+	return 0;
+}
+
 int mmu_copy_to_guest_at(struct vm *vm, uint64_t gva, const void *src, size_t len,
 			 const char *file, int line)
 {

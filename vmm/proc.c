@@ -105,6 +105,9 @@ static int build_filter(struct vm *vm)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0);
+	if (!rc) /* ARCH_SET_GS 0x1001, ARCH_SET_FS 0x1002 (and ARCH_GET_FS 0x1003) */
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
+				      arg(0, SCMP_CMP_MASKED_EQ, ~3ull, 0x1000));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
 	if (!rc)

@@ -194,8 +194,14 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
  * #SS, #NP. */
 static void protection_fault(struct vm *vm, const struct stub_trap *t)
 {
+	int rc;
+
+	if (t->trapno == X86_GP && (t->err & 3) != 2 && (rc = hc_privop(vm, 0)) != 0) {
+		fault_trace(vm, t, t->err, rc > 0 ? "privileged instruction emulated" : "crashed");
+		return;
+	}
 	if (t->trapno == X86_GP && (t->err & 3) == 2) {
-		int rc = hc_software_interrupt(vm, (unsigned)(t->err >> 3), 2);
+		rc = hc_software_interrupt(vm, (unsigned)(t->err >> 3), 2);
 		fault_trace(vm, t, t->err, rc > 0 ? "software interrupt delivered" : "no handler");
 		if (!rc)
 			crash(vm, "guest int $%#llx at rip %#llx with no usable gate",
@@ -259,7 +265,10 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		protection_fault(vm, t);
 		break;
 	case TRAP_INVALID_OP:
-		deliver(vm, t, X86_UD, 0, 0, names[kind]);
+		if (hc_privop(vm, 1) > 0)
+			fault_trace(vm, t, 0, "forced emulation (cpuid)");
+		else if (!vm->end)
+			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;
 	case TRAP_BREAKPOINT:
 		deliver(vm, t, t->trapno == X86_DB ? X86_DB : X86_BP, 0, 0, names[kind]);

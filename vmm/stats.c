@@ -92,8 +92,10 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		(unsigned long long)s->map_ops[STUB_OP_MPROTECT], (unsigned long long)s->map_pages);
 	write_mmu(&vm->mmu.count, f);
 	write_ptwr(&vm->mmu.ptwr, f);
-	fprintf(f, "  \"exceptions\": %llu,\n  \"guest_syscalls\": %llu,\n",
-		(unsigned long long)s->exceptions, (unsigned long long)s->guest_syscalls);
+	fprintf(f, "  \"exceptions\": %llu,\n  \"guest_syscalls\": %llu,\n  \"privops\": %llu,\n"
+		"  \"halts\": %llu,\n", (unsigned long long)s->exceptions,
+		(unsigned long long)s->guest_syscalls, (unsigned long long)s->privops,
+		(unsigned long long)s->halts);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

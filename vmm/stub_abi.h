@@ -52,7 +52,10 @@ enum stub_op_kind {
 	STUB_OP_MMAP = 1,     /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, guest fd, off) */
 	STUB_OP_MUNMAP = 2,   /* munmap(addr, len) */
 	STUB_OP_MPROTECT = 3, /* mprotect(addr, len, prot) */
+	STUB_OP_SET_BASE = 4, /* arch_prctl: prot = STUB_BASE_FS or _GS, addr = base */
 };
+
+enum stub_base { STUB_BASE_FS = 0, STUB_BASE_GS = 1 };
 
 struct stub_op {
 	uint32_t kind;   /* stub_op_kind */

@@ -137,6 +137,13 @@ exc=$(json_num "$WORK/traps.json" exceptions); sc=$(json_num "$WORK/traps.json" 
 if [ "${exc:-0}" -ge 14 ] && [ "${sc:-0}" = 3 ]; then ok "traps: $exc exceptions delivered, $sc user system calls bounced"
 else not_ok "traps counters" "exceptions=$exc guest_syscalls=$sc"; fi
 
+run --check-invariants --stats="$WORK/privops.json" $G/privops.elf
+expect "privops: control registers, forced cpuid, MSRs and segment bases emulated as Xen does" 0 \
+	'^privops: flat segment loads, EFER, FS and GS bases, hlt$'
+expect "privops: cli, sti, in, out, lgdt, lidt, invlpg get #GP" 0 '^Test result: SUCCESS$'
+pv=$(json_num "$WORK/privops.json" privops)
+[ "${pv:-0}" -ge 15 ] && ok "privops: $pv privileged instructions emulated" || not_ok "privops counter: $pv"
+
 # --- guests that fail ----------------------------------------------------
 run $G/crash.elf
 expect "a failed guest assertion crashes the domain (status 1)" 1 \

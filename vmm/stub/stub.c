@@ -21,6 +21,9 @@
 #define NR_prctl 157
 #define NR_exit_group 231
 #define NR_seccomp 317
+#define NR_arch_prctl 158
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
 #define PROT_RW 3
 #define MAP_SHARED_FIXED 0x11
 #define SA_SIGINFO 4u
@@ -126,6 +129,9 @@ static long run_op(const struct stub_op *op)
 		return sys(NR_munmap, op->addr, op->len, 0, 0, 0, 0);
 	case STUB_OP_MPROTECT:
 		return sys(NR_mprotect, op->addr, op->len, op->prot, 0, 0, 0);
+	case STUB_OP_SET_BASE:
+		return sys(NR_arch_prctl, op->prot == STUB_BASE_FS ? ARCH_SET_FS : ARCH_SET_GS,
+			   op->addr, 0, 0, 0, 0);
 	default:
 		return -22;
 	}

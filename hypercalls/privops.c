@@ -1,0 +1,230 @@
+/* privops.c - the privileged instructions a PV kernel still executes, and
+ * segment bases. In the guest process they fault (#GP, or #UD for Xen's
+ * forced-emulation prefix); in guest kernel mode pvmm emulates what Xen
+ * emulates and leaves the rest to be delivered as the fault it was. */
+#include "hc.h"
+#include "emulate.h"
+#include "mmu.h"
+
+#include <cpuid.h>
+#include <string.h>
+#include <Zydis/Zydis.h>
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_PG (1ull << 31)
+#define CR0_TS (1ull << 3)
+#define GUEST_CR0 (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG)
+#define GUEST_CR4 ((1ull << 5) | (1ull << 9) | (1ull << 10)) /* PAE, OSFXSR, OSXMMEXCPT */
+#define EFER_VALUE ((1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11)) /* SCE LME LMA NXE */
+#define MSR_EFER 0xc0000080u
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define MSR_SHADOW_GS_BASE 0xc0000102u
+#define MSR_TSC 0x10u
+#define XEN_CPUID_BASE 0x40000000u
+
+static const uint8_t forced_prefix[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+
+static int set_base(struct vm *vm, unsigned which, uint64_t base)
+{
+	struct stub_op op = { .kind = STUB_OP_SET_BASE, .prot = which, .addr = base };
+
+	return vm->mmu.emit(vm->mmu.emit_ctx, &op);
+}
+
+/* Put the host's GS base where the guest's current mode wants it. */
+int hc_apply_gs(struct vm *vm)
+{
+	return set_base(vm, STUB_BASE_GS, vm->vcpu.user_mode ? vm->vcpu.gs_base_user
+							     : vm->vcpu.gs_base_kernel);
+}
+
+int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5])
+{
+	switch (a[0]) {
+	case SEGBASE_FS:
+		vm->vcpu.fs_base = a[1];
+		return set_base(vm, STUB_BASE_FS, a[1]) ? -XEN_EIO : 0;
+	case SEGBASE_GS_USER:
+		vm->vcpu.gs_base_user = a[1];
+		return 0; /* loaded on the way to user mode */
+	case SEGBASE_GS_KERNEL:
+		vm->vcpu.gs_base_kernel = a[1];
+		return hc_apply_gs(vm) ? -XEN_EIO : 0;
+	case SEGBASE_GS_USER_SEL:
+		return 0; /* flat selectors only: nothing to load */
+	default:
+		return -XEN_EINVAL;
+	}
+}
+
+static void cpuid(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx, a = 0, b = 0, c = 0, d = 0;
+
+	if (leaf == XEN_CPUID_BASE) {
+		a = XEN_CPUID_BASE + 2;
+		memcpy(&b, "XenV", 4), memcpy(&c, "MMXe", 4), memcpy(&d, "nVMM", 4);
+	} else if (leaf == XEN_CPUID_BASE + 1) {
+		a = (PVMM_XEN_MAJOR << 16) | PVMM_XEN_MINOR;
+	} else if (leaf == XEN_CPUID_BASE + 2) {
+		a = 1; /* hypercall pages */
+		b = XEN_CPUID_BASE; /* the MSR that would place one */
+	} else if (leaf < XEN_CPUID_BASE || leaf >= XEN_CPUID_BASE + 0x100) {
+		__cpuid_count(leaf, sub, a, b, c, d);
+		if (leaf == 1)
+			c |= 1u << 31; /* running on a hypervisor */
+	}
+	r->rax = a, r->rbx = b, r->rcx = c, r->rdx = d;
+}
+
+static int rdmsr(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t v;
+
+	switch ((uint32_t)r->rcx) {
+	case MSR_EFER: v = EFER_VALUE; break;
+	case MSR_FS_BASE: v = vm->vcpu.fs_base; break;
+	case MSR_GS_BASE: v = vm->vcpu.gs_base_kernel; break;
+	case MSR_SHADOW_GS_BASE: v = vm->vcpu.gs_base_user; break;
+	case MSR_TSC: v = __builtin_ia32_rdtsc(); break;
+	default: return 0;
+	}
+	r->rax = (uint32_t)v, r->rdx = v >> 32;
+	return 1;
+}
+
+static int wrmsr(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t v = (uint32_t)r->rax | r->rdx << 32;
+
+	switch ((uint32_t)r->rcx) {
+	case MSR_EFER:
+		return v == EFER_VALUE;
+	case MSR_FS_BASE:
+		vm->vcpu.fs_base = v;
+		return set_base(vm, STUB_BASE_FS, v) ? -1 : 1;
+	case MSR_GS_BASE:
+		vm->vcpu.gs_base_kernel = v;
+		return hc_apply_gs(vm) ? -1 : 1;
+	case MSR_SHADOW_GS_BASE:
+		vm->vcpu.gs_base_user = v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static uint64_t read_cr(struct vm *vm, ZydisRegister cr)
+{
+	switch (cr) {
+	case ZYDIS_REGISTER_CR0: return GUEST_CR0 | (vm->vcpu.cr0_ts ? CR0_TS : 0);
+	case ZYDIS_REGISTER_CR2:
+		return ((struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096))->vcpu_info[0].cr2;
+	case ZYDIS_REGISTER_CR3: return vm->vcpu.kernel_l4 << 12;
+	case ZYDIS_REGISTER_CR4: return GUEST_CR4;
+	default: return 0;
+	}
+}
+
+/* 1 done, 0 not allowed (#GP), -1 crashed. */
+static int write_cr(struct vm *vm, ZydisRegister cr, uint64_t v)
+{
+	switch (cr) {
+	case ZYDIS_REGISTER_CR0:
+		if ((v & ~CR0_TS) != GUEST_CR0)
+			return 0; /* only TS may change */
+		vm->vcpu.cr0_ts = !!(v & CR0_TS);
+		return 1;
+	case ZYDIS_REGISTER_CR3:
+		return mmu_new_baseptr(vm, v >> 12, 0) ? 0 : 1;
+	case ZYDIS_REGISTER_CR4:
+		return v == GUEST_CR4;
+	default:
+		return 0;
+	}
+}
+
+static int is_flat_selector(uint64_t sel)
+{
+	sel &= 0xffff;
+	return sel == 0 || sel == FLAT_KERNEL_DS64 || sel == FLAT_KERNEL_CS64 || sel == 0xe023 ||
+	       sel == (FLAT_KERNEL_DS64 & ~3u) || sel == (FLAT_KERNEL_CS64 & ~3u);
+}
+
+static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)
+{
+	uint64_t *r = (uint64_t *)&vm->vcpu.regs;
+	int ri;
+
+	if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return 0;
+	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL) {
+		if (src->type != ZYDIS_OPERAND_TYPE_REGISTER || (ri = mmu_emul_reg_index(src->reg.value)) < 0)
+			return 0;
+		return write_cr(vm, dst->reg.value, r[ri]);
+	}
+	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_CONTROL) {
+		if ((ri = mmu_emul_reg_index(dst->reg.value)) < 0)
+			return 0;
+		r[ri] = read_cr(vm, src->reg.value);
+		return 1;
+	}
+	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
+	    src->type == ZYDIS_OPERAND_TYPE_REGISTER && (ri = mmu_emul_reg_index(src->reg.value)) >= 0)
+		return is_flat_selector(r[ri]); /* Xen's flat segments: nothing to load */
+	return 0;
+}
+
+static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *len)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)))
+		return 0;
+	*len = insn.length;
+	switch (insn.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV: return mov(vm, &ops[0], &ops[1]);
+	case ZYDIS_MNEMONIC_HLT: vm->stats.halts++; return 1; /* as SCHEDOP_block */
+	case ZYDIS_MNEMONIC_RDMSR: return rdmsr(vm);
+	case ZYDIS_MNEMONIC_WRMSR: return wrmsr(vm);
+	default: return 0;
+	}
+}
+
+int hc_privop(struct vm *vm, int undefined_opcode)
+{
+	uint8_t bytes[15];
+	size_t n;
+	unsigned len = 0;
+	int rc;
+
+	if (vm->vcpu.user_mode || !(n = mmu_fetch_insn(vm, vm->vcpu.regs.rip, bytes)))
+		return 0;
+	if (undefined_opcode) {
+		if (n < sizeof(forced_prefix) || memcmp(bytes, forced_prefix, sizeof(forced_prefix)))
+			return 0;
+		cpuid(vm);
+		len = sizeof(forced_prefix);
+		rc = 1;
+	} else {
+		rc = privileged(vm, bytes, n, &len);
+	}
+	if (rc > 0) {
+		vm->vcpu.regs.rip += len;
+		vm->stats.privops++;
+	}
+	return rc;
+}

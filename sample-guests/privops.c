@@ -1,0 +1,114 @@
+/* privops: the privileged instructions a PV kernel executes, each emulated
+ * or faulted as Xen does: control registers, Xen's forced-emulation cpuid
+ * with its hypervisor leaves, flat segment loads, hlt, a small MSR set with
+ * real FS/GS bases, and #GP for cli, sti, in, out, lgdt, lidt, invlpg and
+ * unknown MSRs. */
+#include "rt.h"
+
+static volatile unsigned gp_count, skip;
+
+static void hook(struct rt_frame *f)
+{
+	expect_eq(f->vector, X86_GP);
+	gp_count++;
+	f->rip += skip;
+}
+
+#define EXPECT_GP(len, insn...)                                          \
+	do {                                                             \
+		unsigned _before = gp_count;                             \
+		skip = len;                                              \
+		__asm__ volatile(insn);                                  \
+		expect_eq(gp_count, _before + 1);                        \
+	} while (0)
+
+static void control_registers(void)
+{
+	uint64_t cr0, cr3, cr4, cr2;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	guest_assert((cr0 & 0x80000001) == 0x80000001); /* PG, PE */
+	expect_eq(cr3 >> 12, rt_l4_mfn());
+	guest_assert(cr4 & (1 << 5)); /* PAE */
+	__asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory"); /* a base switch to itself */
+	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0 | 8)); /* TS may change */
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	guest_assert(cr0 & 8);
+	EXPECT_GP(3, "mov %0, %%cr4" :: "r"(cr4 ^ (1ul << 7)));        /* PGE: refused */
+	EXPECT_GP(3, "mov %0, %%cr0" :: "r"(cr0 & ~0x80000000ul));      /* paging off: refused */
+	printf("privops: cr0 %#lx cr3 %#lx cr4 %#lx, writes as Xen allows\n",
+	       (unsigned long)(cr0 & ~8ul), (unsigned long)cr3, (unsigned long)cr4);
+}
+
+static void forced_cpuid(void)
+{
+	uint32_t a, b, c, d;
+	char sig[13];
+
+	__asm__ volatile("ud2; .ascii \"xen\"; cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000));
+	memcpy(sig, &b, 4), memcpy(sig + 4, &c, 4), memcpy(sig + 8, &d, 4);
+	sig[12] = 0;
+	guest_assert(!strcmp(sig, "XenVMMXenVMM"));
+	guest_assert(a >= 0x40000002);
+	__asm__ volatile("ud2; .ascii \"xen\"; cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000001));
+	expect_eq(a, (4 << 16) | 19);
+	__asm__ volatile("ud2; .ascii \"xen\"; cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	guest_assert(c & (1u << 31)); /* hypervisor present */
+	printf("privops: forced cpuid says %s, Xen 4.19\n", sig);
+}
+
+static void segments_and_msrs(void)
+{
+	static uint64_t fs_area[2] = { 0x1111, 0xf5f5 }, gs_area[2] = { 0x2222, 0x6565 };
+	uint32_t lo, hi;
+	uint64_t v;
+
+	__asm__ volatile("mov %0, %%ds; mov %0, %%es" :: "r"(0xe02bul));
+	__asm__ volatile("mov %0, %%ds" :: "r"(0ul));
+	EXPECT_GP(2, "mov %0, %%ds" :: "r"(0x1234ul));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));
+	guest_assert(lo & (1 << 11)); /* NXE */
+	/* wrmsr FS_BASE: the real FS base moves */
+	__asm__ volatile("wrmsr" :: "c"(0xc0000100), "a"((uint32_t)(uint64_t)fs_area),
+			 "d"((uint32_t)((uint64_t)fs_area >> 32)));
+	__asm__ volatile("mov %%fs:8, %0" : "=r"(v));
+	expect_eq(v, 0xf5f5);
+	expect_eq(hypercall(XEN_HC_set_segment_base, SEGBASE_GS_KERNEL, gs_area, 0), 0);
+	__asm__ volatile("mov %%gs:8, %0" : "=r"(v));
+	expect_eq(v, 0x6565);
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000101));
+	expect_eq((uint64_t)hi << 32 | lo, (uint64_t)gs_area);
+	EXPECT_GP(2, "rdmsr" :: "c"(0x1b) : "rax", "rdx");      /* APIC base: not for PV */
+	EXPECT_GP(2, "wrmsr" :: "c"(0x10), "a"(0), "d"(0));    /* the TSC */
+	__asm__ volatile("hlt");
+	printf("privops: flat segment loads, EFER, FS and GS bases, hlt\n");
+}
+
+static void faulting(void)
+{
+	static const uint64_t desc[2];
+
+	EXPECT_GP(1, "cli");
+	EXPECT_GP(1, "sti");
+	EXPECT_GP(2, "inb $0x70, %%al" ::: "rax");
+	EXPECT_GP(2, "outb %%al, $0x80" :: "a"(0));
+	EXPECT_GP(7, "lgdt %0" :: "m"(desc));
+	EXPECT_GP(7, "lidt %0" :: "m"(desc));
+	EXPECT_GP(3, "invlpg (%0)" :: "r"(0x400000ul) : "memory");
+	printf("privops: cli, sti, in, out, lgdt, lidt, invlpg fault with #GP\n");
+}
+
+int guest_main(struct start_info *si)
+{
+	(void)si;
+	rt_trap_hook = hook;
+	expect_eq(rt_install_traps(), 0);
+	control_registers();
+	forced_cpuid();
+	segments_and_msrs();
+	faulting();
+	return 0;
+}
