@@ -49,6 +49,27 @@ int64_t hc_fpu_taskswitch(struct vm *vm, const uint64_t a[5]);
 int64_t hc_iret(struct vm *vm, const uint64_t a[5]);
 int64_t hc_multicall(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5]);
+int64_t hc_event_channel_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5]);
+
+/* ---- events and time (events.c) --------------------------------------------
+ * Xen system time is nanoseconds since boot; vcpu_info's time fields and the
+ * wall clock in shared_info are kept for the guest's pvclock. */
+void hc_time_init(struct vm *vm);          /* at boot: measure the TSC, fill the time */
+uint64_t hc_now(const struct vm *vm);      /* system time now */
+void hc_raise(struct vm *vm, uint32_t port);
+/* Fire due timers; returns the next deadline (system time) or 0 for none. */
+uint64_t hc_events_tick(struct vm *vm);
+int hc_event_pending(struct vm *vm);       /* evtchn_upcall_pending */
+int hc_upcall_due(struct vm *vm);          /* pending, unmasked, with a callback */
+/* Send the pending upcall to the event callback: 1 sent, -1 crashed. */
+int hc_upcall(struct vm *vm);
+/* Bytes from the host's standard input for the guest's console. */
+int hc_console_input(struct vm *vm, const char *buf, size_t n);
+/* SCHEDOP_block / SCHEDOP_poll: set vm->ev.blocked for the front end to wait. */
+int64_t hc_block(struct vm *vm);
+int64_t hc_poll(struct vm *vm, uint64_t arg);
 
 /* A #GP (or, with undefined_opcode, a #UD) in guest kernel mode: emulate the
  * privileged instruction at rip as Xen does (control registers, flat

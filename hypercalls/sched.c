@@ -42,8 +42,9 @@ static int64_t sched(struct vm *vm, uint64_t cmd, uint64_t arg, int compat)
 	case SCHEDOP_yield:
 		return 0;
 	case SCHEDOP_block:
-		/* no event sources yet: nothing can become pending */
-		return 0;
+		return hc_block(vm);
+	case SCHEDOP_poll:
+		return hc_poll(vm, arg);
 	case SCHEDOP_shutdown:
 		if (compat)
 			return shutdown(vm, (uint32_t)arg);

@@ -88,6 +88,12 @@ int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_
 	return bounce(vm, t->address, has_err, err, !!(t->flags & TI_MASK_EVENTS)) ? -1 : 1;
 }
 
+int hc_upcall(struct vm *vm)
+{
+	vm->ev.upcalls++;
+	return bounce(vm, vm->vcpu.callbacks[CB_EVENT], 0, 0, 1) ? -1 : 1;
+}
+
 int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len)
 {
 	const struct vcpu_trap *t = &vm->vcpu.traps[vector & 255];

@@ -24,6 +24,7 @@ enum vm_trap_kind {
 	TRAP_BREAKPOINT,
 	TRAP_MATH,
 	TRAP_BUS,
+	TRAP_INTERRUPT, /* pvmm interrupted the guest (timer) */
 	TRAP_OTHER,
 	TRAP_KINDS
 };
@@ -198,6 +199,25 @@ struct vcpu {
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */
 #define vcpu_cr3(v) ((v)->user_mode ? (v)->user_l4 : (v)->kernel_l4)
 
+/* Event channels, timers and time (hypercalls/events.c). */
+#define VM_EVTCHNS 1024
+enum vm_evtchn_state { EVT_FREE = 0, EVT_UNBOUND, EVT_VIRQ, EVT_IPI, EVT_CONSOLE, EVT_STORE };
+
+struct vm_events {
+	uint8_t state[VM_EVTCHNS];     /* enum vm_evtchn_state */
+	uint8_t virq[VM_EVTCHNS];
+	uint32_t virq_port[NR_VIRQS];  /* 0: unbound */
+	uint64_t tsc_hz;
+	uint64_t boot_ns;              /* host CLOCK_MONOTONIC at boot */
+	uint64_t timer;                /* next single-shot deadline, system time; 0 none */
+	uint64_t period, next_period;  /* periodic timer */
+	int blocked;                   /* SCHEDOP_block/poll: wait for an event */
+	int console_used;              /* the guest uses the PV console ring */
+	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
+	uint64_t armed;                /* deadline the host timer is set for */
+	uint64_t sent, delivered, upcalls, timer_fires, blocks;
+};
+
 /* Why the guest stopped. */
 enum vm_end {
 	VM_RUNNING = 0,
@@ -221,6 +241,7 @@ struct vm {
 	struct loader_layout lay;
 	struct vcpu vcpu;
 	struct vm_stats stats;
+	struct vm_events ev;
 	struct mmu_state mmu;
 	int check_invariants; /* --check-invariants */
 	uint32_t trace_mask;  /* vm_trace_kind bits on */

@@ -84,6 +84,7 @@ enum xen_hypercall {
 #define XEN_ENOSPC 28
 #define XEN_ERANGE 34
 #define XEN_ENOSYS 38
+#define XEN_ETIME 62
 #define XEN_EOVERFLOW 75
 #define XEN_EOPNOTSUPP 95
 
@@ -301,12 +302,107 @@ _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 #define SEGBASE_GS_KERNEL 2
 #define SEGBASE_GS_USER_SEL 3
 
+/* ---- event channels ---------------------------------------------------- */
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_bind_virq 1
+#define EVTCHNOP_bind_pirq 2
+#define EVTCHNOP_close 3
+#define EVTCHNOP_send 4
+#define EVTCHNOP_status 5
+#define EVTCHNOP_alloc_unbound 6
+#define EVTCHNOP_bind_ipi 7
+#define EVTCHNOP_bind_vcpu 8
+#define EVTCHNOP_unmask 9
+
+#define EVTCHNSTAT_closed 0
+#define EVTCHNSTAT_unbound 1
+#define EVTCHNSTAT_interdomain 2
+#define EVTCHNSTAT_pirq 3
+#define EVTCHNSTAT_virq 4
+#define EVTCHNSTAT_ipi 5
+
+#define VIRQ_TIMER 0
+#define VIRQ_DEBUG 1
+#define VIRQ_CONSOLE 2
+#define NR_VIRQS 24
+
+struct evtchn_alloc_unbound {
+	uint16_t dom, remote_dom; /* IN */
+	uint32_t port;            /* OUT */
+};
+_Static_assert(sizeof(struct evtchn_alloc_unbound) == 8, "alloc_unbound");
+
+struct evtchn_bind_virq {
+	uint32_t virq;  /* IN */
+	uint32_t vcpu;  /* IN */
+	uint32_t port;  /* OUT */
+};
+_Static_assert(sizeof(struct evtchn_bind_virq) == 12, "bind_virq");
+
+struct evtchn_bind_ipi {
+	uint32_t vcpu;  /* IN */
+	uint32_t port;  /* OUT */
+};
+
+struct evtchn_status {
+	uint16_t dom;     /* IN */
+	uint16_t _pad;
+	uint32_t port;    /* IN */
+	uint32_t status;  /* OUT: EVTCHNSTAT_* */
+	uint32_t vcpu;    /* OUT */
+	union {
+		struct { uint16_t dom; } unbound;
+		struct { uint16_t dom; uint16_t _pad; uint32_t port; } interdomain;
+		uint32_t pirq;
+		uint32_t virq;
+	} u;              /* OUT */
+};
+_Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
+
+/* ---- timers and vCPU operations ----------------------------------------- */
+#define VCPUOP_is_up 3
+#define VCPUOP_get_runstate_info 4
+#define VCPUOP_set_periodic_timer 6
+#define VCPUOP_stop_periodic_timer 7
+#define VCPUOP_set_singleshot_timer 8
+#define VCPUOP_stop_singleshot_timer 9
+#define VCPU_SSHOTTMR_future (1u << 0)
+
+struct vcpu_set_periodic_timer {
+	uint64_t period_ns; /* IN */
+};
+
+struct vcpu_set_singleshot_timer {
+	uint64_t timeout_abs_ns; /* IN: Xen system time */
+	uint32_t flags;          /* IN: VCPU_SSHOTTMR_* */
+	uint32_t _pad;
+};
+_Static_assert(sizeof(struct vcpu_set_singleshot_timer) == 16, "singleshot");
+
+struct vcpu_runstate_info {
+	int32_t state;           /* OUT: RUNSTATE_* */
+	uint32_t _pad;
+	uint64_t state_entry_time;
+	uint64_t time[4];        /* running, runnable, blocked, offline */
+};
+_Static_assert(sizeof(struct vcpu_runstate_info) == 48, "runstate_info");
+#define RUNSTATE_running 0
+
+struct sched_poll {
+	uint64_t ports;   /* IN: guest pointer to uint32_t ports */
+	uint32_t nr_ports;
+	uint32_t _pad;
+	uint64_t timeout; /* IN: absolute system time, 0 = none */
+};
+_Static_assert(sizeof(struct sched_poll) == 24, "sched_poll");
+
 /* Flat selectors Xen gives 64-bit PV guests. */
 #define FLAT_KERNEL_CS64 0xe033
 #define FLAT_KERNEL_DS64 0xe02b
 #define FLAT_KERNEL_SS64 0xe02b
 #define FLAT_USER_CS64 0xe033
 #define FLAT_USER_DS64 0xe02b
+#define FLAT_USER_SS64 0xe02b
 #define FLAT_RING3_CS64 0xe033
 #define FLAT_RING3_SS64 0xe02b
 

@@ -1,5 +1,5 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel
 GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
 $(BUILD)/guests/%.o: sample-guests/%.S
@@ -13,6 +13,7 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_RT_OBJS) sample-guests/rt/gue
 
 # guests made of more than one file
 $(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o
+$(BUILD)/guests/minikernel.elf: $(BUILD)/guests/minikernel-user.o
 
 .PHONY: guests
 guests: $(GUESTS:%=$(BUILD)/guests/%.elf)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define PAGE 4096ull
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
@@ -100,6 +102,7 @@ static enum vm_trap_kind trap_kind(const struct stub_trap *t)
 	case SIGTRAP: return TRAP_BREAKPOINT;
 	case SIGFPE: return TRAP_MATH;
 	case SIGBUS: return TRAP_BUS;
+	case SIGUSR1: return TRAP_INTERRUPT;
 	default: return TRAP_OTHER;
 	}
 }
@@ -244,6 +247,7 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		[TRAP_BREAKPOINT] = "breakpoint or debug trap",
 		[TRAP_MATH] = "arithmetic exception (#DE/#MF)",
 		[TRAP_BUS] = "bus error",
+		[TRAP_INTERRUPT] = "interrupt",
 		[TRAP_OTHER] = "unexpected signal",
 	};
 	enum vm_trap_kind kind = trap_kind(t);
@@ -277,6 +281,8 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		deliver(vm, t, t->trapno == X86_MF || t->trapno == X86_XM ? (unsigned)t->trapno : X86_DE,
 			0, 0, names[kind]);
 		break;
+	case TRAP_INTERRUPT:
+		break; /* the events are looked at after every trap */
 	case TRAP_BUS:
 		if (t->trapno == X86_AC)
 			deliver(vm, t, X86_AC, 1, 0, names[kind]);
@@ -385,11 +391,61 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	if (rc)
 		return rc;
 	set_boot_regs(vm);
+	hc_time_init(vm);
 	vm->ctrl->nops = 0;
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
 	rc = mmu_sync(vm); /* the bootstrap address space */
 	return rc ? rc : check_invariants(vm, sink);
+}
+
+/* Wait while the guest is blocked: until its next deadline, or console
+ * input. A guest blocked with nothing that could ever wake it is crashed. */
+static void wait_blocked(struct vm *vm, uint64_t next)
+{
+	struct pollfd p = { vm->console_in, POLLIN, 0 };
+	char buf[512];
+	int input = vm->console_in >= 0 && (vm->ev.console_used || vm->ev.virq_port[VIRQ_CONSOLE]);
+
+	if (!next && !input) {
+		crash(vm, "the guest blocked with no timer armed and no console to wait for: "
+		      "nothing could ever wake it");
+		return;
+	}
+	uint64_t now = hc_now(vm);
+	int ms = !next ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+	if (poll(&p, input ? 1 : 0, ms) > 0 && (p.revents & (POLLIN | POLLHUP))) {
+		ssize_t n = read(vm->console_in, buf, sizeof(buf));
+		if (n > 0)
+			hc_console_input(vm, buf, (size_t)n);
+		else
+			vm->console_in = -1; /* end of input: stop waiting for it */
+	}
+}
+
+/* After every trap: fire due timers, wait while blocked, send the pending
+ * upcall, and arm the host timer for the next deadline. */
+static void events(struct vm *vm)
+{
+	uint64_t next = hc_events_tick(vm);
+
+	while (vm->ev.blocked && !vm->end && !vmm_signals_ended()) {
+		if (hc_event_pending(vm) || (vm->ev.block_until && hc_now(vm) >= vm->ev.block_until)) {
+			vm->ev.blocked = 0;
+			break;
+		}
+		wait_blocked(vm, next);
+		next = hc_events_tick(vm);
+	}
+	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_mask & TRACE_EVENT))
+		fprintf(vm->trace_out, "event upcall rip=%#llx\n", (unsigned long long)vm->vcpu.regs.rip);
+	if (next != vm->ev.armed) {
+		vm->ev.armed = next;
+		if (vmm_timer_arm(next ? vm->ev.boot_ns + next : 0)) {
+			vm->end = VM_HOST_ERROR;
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "cannot arm the guest's timer");
+		}
+	}
 }
 
 static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
@@ -418,6 +474,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			handle_trap(vm, &trap);
 		else
 			crash(vm, "stub sent unexpected event %u", trap.event);
+		if (!vm->end)
+			events(vm);
 		if (!vm->end && mmu_sync(vm)) {
 			vm->end = VM_HOST_ERROR;
 			snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations failed");

@@ -11,9 +11,37 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 static volatile sig_atomic_t watched_pid;
 static volatile sig_atomic_t ended;
+static timer_t guest_timer;
+static int have_timer;
+
+/* The guest's timer expired: interrupt the guest process (the stub hands
+ * the SIGUSR1 to pvmm, which fires the timer's event). */
+static void on_timer(int sig)
+{
+	(void)sig;
+	if (watched_pid > 0)
+		kill(watched_pid, SIGUSR1);
+}
+
+int vmm_timer_arm(uint64_t mono_ns)
+{
+	struct itimerspec its = { { 0, 0 }, { (time_t)(mono_ns / 1000000000ull),
+					      (long)(mono_ns % 1000000000ull) } };
+
+	if (!have_timer) {
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+		struct sigaction sa = { .sa_handler = on_timer };
+		sigfillset(&sa.sa_mask);
+		if (sigaction(SIGUSR2, &sa, NULL) || timer_create(CLOCK_MONOTONIC, &sev, &guest_timer))
+			return -1;
+		have_timer = 1;
+	}
+	return timer_settime(guest_timer, TIMER_ABSTIME, &its, NULL);
+}
 
 static void on_signal(int sig)
 {

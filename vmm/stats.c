@@ -7,6 +7,7 @@ static const char *const trap_names[TRAP_KINDS] = {
 	[TRAP_HYPERCALL] = "hypercall", [TRAP_PAGE_FAULT] = "page_fault",
 	[TRAP_GP_FAULT] = "general_protection", [TRAP_INVALID_OP] = "invalid_opcode",
 	[TRAP_BREAKPOINT] = "breakpoint", [TRAP_MATH] = "math", [TRAP_BUS] = "bus",
+	[TRAP_INTERRUPT] = "interrupt",
 	[TRAP_OTHER] = "other",
 };
 

@@ -62,6 +62,8 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t);
  * (pid) from the signal handler; vmm_signals_ended() says which fired. */
 int vmm_signals_install(unsigned timeout_s);
 void vmm_signals_watch(int pid);
+/* Interrupt the guest process at host CLOCK_MONOTONIC (mono_ns); 0 disarms. */
+int vmm_timer_arm(uint64_t mono_ns);
 enum vm_end vmm_signals_ended(void);
 
 /* trace.c: --trace=pt,hypercall,fault,event,all (text lines) */

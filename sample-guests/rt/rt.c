@@ -250,19 +250,52 @@ ENTRY(0) ENTRY(1) ENTRY(3) ENTRY(4) ENTRY(5) ENTRY(6) ENTRY(7) ENTRY(8) ENTRY(10
 ENTRY(12) ENTRY(13) ENTRY(14) ENTRY(16) ENTRY(17) ENTRY(19) ENTRY(0x40) ENTRY(0x80)
 extern char rt_syscall_entry[];
 
-long rt_install_traps(void)
+extern char rt_event_entry[];
+
+static long install(uint8_t mask)
 {
 #define GATE(v, dpl) { v, dpl, FLAT_KERNEL_CS64, 0, (uint64_t)rt_trap_##v }
-	static const struct trap_info table[] = {
+	struct trap_info table[] = {
 		GATE(0, 0), GATE(1, 0), GATE(3, 3), GATE(4, 3), GATE(5, 0), GATE(6, 0), GATE(7, 0),
 		GATE(8, 0), GATE(10, 0), GATE(11, 0), GATE(12, 0), GATE(13, 0), GATE(14, 0),
 		GATE(16, 0), GATE(17, 0), GATE(19, 0), GATE(0x40, 0), GATE(0x80, 3),
 		{ 0, 0, 0, 0, 0 },
 	};
-	struct callback_register cb = { CALLBACKTYPE_syscall, 0, 0, (uint64_t)rt_syscall_entry };
-	long rc = HYPERVISOR_set_trap_table(table);
+	struct callback_register cb = { CALLBACKTYPE_syscall, mask ? CALLBACKF_mask_events : 0, 0,
+					(uint64_t)rt_syscall_entry };
+	struct callback_register ev = { CALLBACKTYPE_event, 0, 0, (uint64_t)rt_event_entry };
+	long rc;
 
-	return rc ? rc : HYPERVISOR_callback_op(CALLBACKOP_register, &cb);
+	for (unsigned i = 0; table[i].address; i++)
+		table[i].flags |= mask ? TI_MASK_EVENTS : 0;
+	rc = HYPERVISOR_set_trap_table(table);
+	if (!rc)
+		rc = HYPERVISOR_callback_op(CALLBACKOP_register, &cb);
+	if (!rc)
+		rc = HYPERVISOR_callback_op(CALLBACKOP_register, &ev);
+	return rc;
+}
+
+long rt_install_traps(void) { return install(0); }
+long rt_install_traps_masked(void) { return install(1); }
+
+long rt_next_event(struct shared_info *s)
+{
+	struct vcpu_info *v = &s->vcpu_info[0];
+
+	v->evtchn_upcall_pending = 0;
+	while (v->evtchn_pending_sel) {
+		unsigned w = (unsigned)__builtin_ctzl(v->evtchn_pending_sel);
+		uint64_t live = s->evtchn_pending[w] & ~s->evtchn_mask[w];
+		if (!live) {
+			v->evtchn_pending_sel &= ~(1ul << w);
+			continue;
+		}
+		unsigned b = (unsigned)__builtin_ctzl(live);
+		s->evtchn_pending[w] &= ~(1ul << b);
+		return (long)(w * 64 + b);
+	}
+	return -1;
 }
 
 struct shared_info *rt_map_shared_info(void)

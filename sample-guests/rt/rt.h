@@ -145,6 +145,7 @@ struct rt_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 #define RT_SYSCALL_VECTOR 0x100
+#define RT_EVENT_VECTOR 0x101
 
 /* The guest's handler for every trap rt_install_traps() routes; changes to
  * the frame take effect on return. */
@@ -152,6 +153,23 @@ extern void (*rt_trap_hook)(struct rt_frame *f);
 /* Install a trap table for vectors 0-19, 0x40 (DPL 0) and 0x80 (DPL 3; #BP and
  * #OF DPL 3 too) and the syscall callback. 0 or the hypercall's error. */
 long rt_install_traps(void);
+/* The same, with events masked on entry to every handler (the kernel then
+ * runs with events off; iret to a context with IF set enables them), and
+ * the event callback registered. */
+long rt_install_traps_masked(void);
+/* Ports whose events are pending and unmasked: cleared and returned one by
+ * one by rt_next_event() (-1 when none is left). */
+long rt_next_event(struct shared_info *s);
+
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{
+	return hypercall(XEN_HC_event_channel_op, cmd, arg, 0);
+}
+
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned vcpu, void *arg)
+{
+	return hypercall(XEN_HC_vcpu_op, cmd, vcpu, arg);
+}
 /* Map shared_info read-write; returns its address. */
 struct shared_info *rt_map_shared_info(void);
 

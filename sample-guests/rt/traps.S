@@ -53,6 +53,15 @@ rt_syscall_entry:
 	push $0x100
 	jmp rt_trap_common
 
+/* The event callback (upcall): the same frame, vector 0x101. */
+	.globl rt_event_entry
+rt_event_entry:
+	pop %rcx
+	pop %r11
+	push $0
+	push $0x101
+	jmp rt_trap_common
+
 rt_trap_common:
 	push %rax
 	push %rbx

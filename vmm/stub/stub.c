@@ -109,7 +109,8 @@ static struct stub_ctrl *const ctrl = (struct stub_ctrl *)CTRL_ADDR;
 static char altstack[1 << 16] __attribute__((aligned(64)));
 static struct k_sigframe entry_frame __attribute__((aligned(64)));
 
-static const int trapped_signals[] = { 4, 5, 7, 8, 11, SIGSYS }; /* ILL TRAP BUS FPE SEGV SYS */
+/* ILL TRAP BUS FPE USR1 (pvmm's interrupt) SEGV SYS */
+static const int trapped_signals[] = { 4, 5, 7, 8, 10, 11, SIGSYS };
 
 __attribute__((noreturn)) static void die(int code)
 {

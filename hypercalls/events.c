@@ -1,0 +1,413 @@
+/* events.c - event channels, virtual IRQs, timers, time, blocking and the
+ * PV console ring: the parts of Xen a kernel needs to keep time, sleep and
+ * be preempted. One vCPU; pvmm itself is the backend of the console. */
+#include "hc.h"
+#include "mmu.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#define PORT_STORE 1
+#define PORT_CONSOLE 2
+
+static struct shared_info *shinfo(struct vm *vm)
+{
+	return (struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t hc_now(const struct vm *vm)
+{
+	return mono_ns() - vm->ev.boot_ns;
+}
+
+/* pvclock scaling: ns = ((tsc_delta << shift) * mul) >> 32. */
+static void scale(uint64_t hz, uint32_t *mul, int8_t *shift)
+{
+	double r = 1e9 / (double)hz;
+	int s = 0;
+
+	while (r >= 1.0)
+		r /= 2, s++;
+	while (r < 0.5)
+		r *= 2, s--;
+	*mul = (uint32_t)(r * 4294967296.0);
+	*shift = (int8_t)s;
+}
+
+static void update_time(struct vm *vm)
+{
+	struct vcpu_time_info *t = &shinfo(vm)->vcpu_info[0].time;
+
+	t->version++; /* odd: being updated */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->tsc_timestamp = __rdtsc();
+	t->system_time = hc_now(vm);
+	scale(vm->ev.tsc_hz, &t->tsc_to_system_mul, &t->tsc_shift);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->version++;
+}
+
+void hc_time_init(struct vm *vm)
+{
+	struct shared_info *s = shinfo(vm);
+	struct timespec wall;
+	uint64_t t0 = mono_ns(), c0 = __rdtsc(), t1;
+
+	while ((t1 = mono_ns()) - t0 < 2000000) /* 2 ms to measure the TSC */
+		;
+	vm->ev.tsc_hz = (__rdtsc() - c0) * 1000000000ull / (t1 - t0);
+	vm->ev.boot_ns = t0;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	s->wc_version = 2;
+	s->wc_sec = (uint32_t)wall.tv_sec;
+	s->wc_sec_hi = (uint32_t)((uint64_t)wall.tv_sec >> 32);
+	s->wc_nsec = (uint32_t)wall.tv_nsec;
+	s->vcpu_info[0].evtchn_upcall_mask = 1; /* events start masked, as on Xen */
+	vm->ev.state[PORT_STORE] = EVT_STORE;
+	vm->ev.state[PORT_CONSOLE] = EVT_CONSOLE;
+	update_time(vm);
+}
+
+static int bit(const uint64_t *words, uint32_t port)
+{
+	return (int)((words[port / 64] >> (port % 64)) & 1);
+}
+
+void hc_raise(struct vm *vm, uint32_t port)
+{
+	struct shared_info *s = shinfo(vm);
+
+	s->evtchn_pending[port / 64] |= 1ull << (port % 64);
+	vm->ev.sent++;
+	if (bit(s->evtchn_mask, port))
+		return;
+	s->vcpu_info[0].evtchn_pending_sel |= 1ull << (port / 64);
+	s->vcpu_info[0].evtchn_upcall_pending = 1;
+}
+
+/* ---- the console ring ---------------------------------------------------- */
+
+static struct xencons_interface *ring(struct vm *vm)
+{
+	return (struct xencons_interface *)(vm->mem + vm->lay.console_pfn * 4096);
+}
+
+static void console_out(struct vm *vm)
+{
+	struct xencons_interface *r = ring(vm);
+	uint32_t cons = r->out_cons, prod = r->out_prod;
+
+	if (prod - cons > sizeof(r->out))
+		cons = prod - sizeof(r->out); /* a guest that overran its ring */
+	for (; cons != prod; cons++)
+		fputc(r->out[cons % sizeof(r->out)], vm->console);
+	fflush(vm->console);
+	vm->stats.console_bytes += prod - r->out_cons;
+	r->out_cons = prod;
+	vm->ev.console_used = 1;
+	hc_raise(vm, PORT_CONSOLE); /* the backend says: space again */
+}
+
+int hc_console_input(struct vm *vm, const char *buf, size_t n)
+{
+	struct xencons_interface *r = ring(vm);
+	size_t done = 0;
+
+	if (!vm->ev.console_used) {
+		if (vm->ev.virq_port[VIRQ_CONSOLE])
+			hc_raise(vm, vm->ev.virq_port[VIRQ_CONSOLE]); /* console_io readers */
+		return 0;
+	}
+	for (; done < n && r->in_prod - r->in_cons < sizeof(r->in); done++, r->in_prod++)
+		r->in[r->in_prod % sizeof(r->in)] = buf[done];
+	hc_raise(vm, PORT_CONSOLE);
+	return (int)done;
+}
+
+/* ---- event_channel_op ---------------------------------------------------- */
+
+static int64_t alloc_port(struct vm *vm, enum vm_evtchn_state st)
+{
+	for (uint32_t p = 1; p < VM_EVTCHNS; p++)
+		if (vm->ev.state[p] == EVT_FREE) {
+			vm->ev.state[p] = (uint8_t)st;
+			return p;
+		}
+	return -XEN_ENOSPC;
+}
+
+static int64_t bind_virq(struct vm *vm, uint64_t arg)
+{
+	struct evtchn_bind_virq b;
+	int64_t port;
+
+	if (mmu_copy_from_guest(vm, &b, arg, sizeof(b)))
+		return -XEN_EFAULT;
+	if (b.virq >= NR_VIRQS || b.vcpu != 0)
+		return -XEN_EINVAL;
+	if (vm->ev.virq_port[b.virq])
+		return -XEN_EEXIST;
+	if ((port = alloc_port(vm, EVT_VIRQ)) < 0)
+		return port;
+	vm->ev.virq[port] = (uint8_t)b.virq;
+	vm->ev.virq_port[b.virq] = (uint32_t)port;
+	b.port = (uint32_t)port;
+	return mmu_copy_to_guest(vm, arg, &b, sizeof(b)) ? -XEN_EFAULT : 0;
+}
+
+static int64_t alloc_unbound(struct vm *vm, uint64_t arg)
+{
+	struct evtchn_alloc_unbound a;
+	int64_t port;
+
+	if (mmu_copy_from_guest(vm, &a, arg, sizeof(a)))
+		return -XEN_EFAULT;
+	if (a.dom != DOMID_SELF && a.dom != 0)
+		return -XEN_EPERM;
+	if ((port = alloc_port(vm, EVT_UNBOUND)) < 0)
+		return port;
+	a.port = (uint32_t)port;
+	return mmu_copy_to_guest(vm, arg, &a, sizeof(a)) ? -XEN_EFAULT : 0;
+}
+
+static int64_t bind_ipi(struct vm *vm, uint64_t arg)
+{
+	struct evtchn_bind_ipi b;
+	int64_t port;
+
+	if (mmu_copy_from_guest(vm, &b, arg, sizeof(b)))
+		return -XEN_EFAULT;
+	if (b.vcpu != 0)
+		return -XEN_ENOENT;
+	if ((port = alloc_port(vm, EVT_IPI)) < 0)
+		return port;
+	b.port = (uint32_t)port;
+	return mmu_copy_to_guest(vm, arg, &b, sizeof(b)) ? -XEN_EFAULT : 0;
+}
+
+/* Ports the guest passes by value: read the 4-byte port at (arg). */
+static int64_t read_port(struct vm *vm, uint64_t arg, uint32_t *port)
+{
+	if (mmu_copy_from_guest(vm, port, arg, sizeof(*port)))
+		return -XEN_EFAULT;
+	return *port && *port < VM_EVTCHNS && vm->ev.state[*port] != EVT_FREE ? 0 : -XEN_EINVAL;
+}
+
+static int64_t evtchn_close(struct vm *vm, uint32_t port)
+{
+	if (vm->ev.state[port] == EVT_VIRQ)
+		vm->ev.virq_port[vm->ev.virq[port]] = 0;
+	vm->ev.state[port] = EVT_FREE;
+	return 0;
+}
+
+static int64_t evtchn_send(struct vm *vm, uint32_t port)
+{
+	switch (vm->ev.state[port]) {
+	case EVT_IPI:
+		hc_raise(vm, port);
+		return 0;
+	case EVT_CONSOLE:
+		console_out(vm);
+		return 0;
+	case EVT_STORE:
+	case EVT_UNBOUND:
+		return 0; /* nobody listens: no xenstore, no other domains */
+	default:
+		return -XEN_EINVAL;
+	}
+}
+
+static int64_t evtchn_unmask(struct vm *vm, uint32_t port)
+{
+	struct shared_info *s = shinfo(vm);
+
+	s->evtchn_mask[port / 64] &= ~(1ull << (port % 64));
+	if (bit(s->evtchn_pending, port)) {
+		s->vcpu_info[0].evtchn_pending_sel |= 1ull << (port / 64);
+		s->vcpu_info[0].evtchn_upcall_pending = 1;
+	}
+	return 0;
+}
+
+static int64_t evtchn_status(struct vm *vm, uint64_t arg)
+{
+	static const uint32_t stat[] = {
+		[EVT_FREE] = EVTCHNSTAT_closed, [EVT_UNBOUND] = EVTCHNSTAT_unbound,
+		[EVT_VIRQ] = EVTCHNSTAT_virq, [EVT_IPI] = EVTCHNSTAT_ipi,
+		[EVT_CONSOLE] = EVTCHNSTAT_interdomain, [EVT_STORE] = EVTCHNSTAT_interdomain,
+	};
+	struct evtchn_status st;
+
+	if (mmu_copy_from_guest(vm, &st, arg, sizeof(st)))
+		return -XEN_EFAULT;
+	if (st.dom != DOMID_SELF)
+		return -XEN_ESRCH;
+	if (st.port >= VM_EVTCHNS)
+		return -XEN_EINVAL;
+	st.status = stat[vm->ev.state[st.port]];
+	st.vcpu = 0;
+	memset(&st.u, 0, sizeof(st.u));
+	if (vm->ev.state[st.port] == EVT_VIRQ)
+		st.u.virq = vm->ev.virq[st.port];
+	return mmu_copy_to_guest(vm, arg, &st, sizeof(st)) ? -XEN_EFAULT : 0;
+}
+
+int64_t hc_event_channel_op(struct vm *vm, const uint64_t a[5])
+{
+	uint32_t port = 0;
+	int64_t rc;
+
+	switch (a[0]) {
+	case EVTCHNOP_bind_virq: return bind_virq(vm, a[1]);
+	case EVTCHNOP_alloc_unbound: return alloc_unbound(vm, a[1]);
+	case EVTCHNOP_bind_ipi: return bind_ipi(vm, a[1]);
+	case EVTCHNOP_status: return evtchn_status(vm, a[1]);
+	case EVTCHNOP_close:
+	case EVTCHNOP_send:
+	case EVTCHNOP_unmask:
+		if ((rc = read_port(vm, a[1], &port)))
+			return rc;
+		return a[0] == EVTCHNOP_close ? evtchn_close(vm, port)
+		       : a[0] == EVTCHNOP_send ? evtchn_send(vm, port) : evtchn_unmask(vm, port);
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+/* ---- timers ---------------------------------------------------------------- */
+
+int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5])
+{
+	vm->ev.timer = a[0]; /* absolute system time; 0 cancels; the past fires at once */
+	return 0;
+}
+
+int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5])
+{
+	struct vcpu_set_singleshot_timer ss;
+	struct vcpu_set_periodic_timer pt;
+	struct vcpu_runstate_info ri;
+
+	if (a[1] != 0)
+		return -XEN_ENOENT; /* one vCPU */
+	switch (a[0]) {
+	case VCPUOP_is_up:
+		return 1;
+	case VCPUOP_set_periodic_timer:
+		if (mmu_copy_from_guest(vm, &pt, a[2], sizeof(pt)))
+			return -XEN_EFAULT;
+		if (pt.period_ns < 1000000)
+			return -XEN_EINVAL; /* Xen's minimum: 1 ms */
+		vm->ev.period = pt.period_ns;
+		vm->ev.next_period = hc_now(vm) + pt.period_ns;
+		return 0;
+	case VCPUOP_stop_periodic_timer:
+		vm->ev.period = 0;
+		return 0;
+	case VCPUOP_set_singleshot_timer:
+		if (mmu_copy_from_guest(vm, &ss, a[2], sizeof(ss)))
+			return -XEN_EFAULT;
+		if ((ss.flags & VCPU_SSHOTTMR_future) && ss.timeout_abs_ns < hc_now(vm))
+			return -XEN_ETIME;
+		vm->ev.timer = ss.timeout_abs_ns;
+		return 0;
+	case VCPUOP_stop_singleshot_timer:
+		vm->ev.timer = 0;
+		return 0;
+	case VCPUOP_get_runstate_info:
+		memset(&ri, 0, sizeof(ri));
+		ri.state = RUNSTATE_running;
+		ri.time[0] = hc_now(vm);
+		return mmu_copy_to_guest(vm, a[2], &ri, sizeof(ri)) ? -XEN_EFAULT : 0;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+uint64_t hc_events_tick(struct vm *vm)
+{
+	uint64_t now = hc_now(vm), next = 0;
+	int fire = 0;
+
+	if (vm->ev.timer && now >= vm->ev.timer) {
+		vm->ev.timer = 0;
+		fire = 1;
+	}
+	if (vm->ev.period && now >= vm->ev.next_period) {
+		while (vm->ev.next_period <= now)
+			vm->ev.next_period += vm->ev.period;
+		fire = 1;
+	}
+	if (fire) {
+		vm->ev.timer_fires++;
+		update_time(vm);
+		if (vm->ev.virq_port[VIRQ_TIMER])
+			hc_raise(vm, vm->ev.virq_port[VIRQ_TIMER]);
+	}
+	if (vm->ev.timer)
+		next = vm->ev.timer;
+	if (vm->ev.period && (!next || vm->ev.next_period < next))
+		next = vm->ev.next_period;
+	if (vm->ev.blocked && vm->ev.block_until && (!next || vm->ev.block_until < next))
+		next = vm->ev.block_until;
+	return next;
+}
+
+/* ---- blocking ---------------------------------------------------------------- */
+
+int hc_event_pending(struct vm *vm)
+{
+	return shinfo(vm)->vcpu_info[0].evtchn_upcall_pending;
+}
+
+int64_t hc_block(struct vm *vm)
+{
+	shinfo(vm)->vcpu_info[0].evtchn_upcall_mask = 0; /* blocking enables events */
+	vm->ev.blocks++;
+	if (!hc_event_pending(vm)) {
+		vm->ev.blocked = 1;
+		vm->ev.block_until = 0;
+	}
+	return 0;
+}
+
+int64_t hc_poll(struct vm *vm, uint64_t arg)
+{
+	struct sched_poll p;
+	uint32_t port;
+
+	if (mmu_copy_from_guest(vm, &p, arg, sizeof(p)))
+		return -XEN_EFAULT;
+	if (p.nr_ports > 128)
+		return -XEN_EINVAL;
+	for (uint32_t i = 0; i < p.nr_ports; i++) {
+		if (mmu_copy_from_guest(vm, &port, p.ports + i * 4ull, 4))
+			return -XEN_EFAULT;
+		if (port >= VM_EVTCHNS)
+			return -XEN_EINVAL;
+		if (bit(shinfo(vm)->evtchn_pending, port))
+			return 0;
+	}
+	vm->ev.blocks++;
+	vm->ev.blocked = 1;
+	vm->ev.block_until = p.timeout;
+	return 0;
+}
+
+int hc_upcall_due(struct vm *vm)
+{
+	struct vcpu_info *vi = &shinfo(vm)->vcpu_info[0];
+
+	return vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask && vm->vcpu.callbacks[CB_EVENT];
+}
