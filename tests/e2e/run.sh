@@ -155,6 +155,14 @@ done
 irq=$(grep -o '"interrupt": [0-9]*' "$WORK/mk.json" | grep -o '[0-9]*$')
 [ "${irq:-0}" -ge 3 ] && ok "minikernel: $irq timer interrupts reached the guest" || not_ok "minikernel interrupts: $irq"
 
+echo "ping pong" | "$PVMM" --check-invariants --timeout=30 $G/events.elf >"$WORK/out" 2>"$WORK/err"
+status=$?
+expect "events: timers wake block and poll, channels, multicall" 0 '^events: block woke on VIRQ_TIMER after [0-9]+ ms of system time$'
+expect "events: the console ring carries output and input" 0 '^events: console input was "PING PONG"$'
+expect "events: output through the console ring reaches stdout" 0 '^events: hello through the console ring$'
+run --timeout=30 $G/events.elf
+expect "a guest blocked with nothing to wake it is crashed, not hung" 1 '' 'nothing could ever wake it'
+
 # --- guests that fail ----------------------------------------------------
 run $G/crash.elf
 expect "a failed guest assertion crashes the domain (status 1)" 1 \
