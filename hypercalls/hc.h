@@ -77,6 +77,11 @@ int64_t hc_poll(struct vm *vm, uint64_t arg);
  * prefix) and step over it: 1. 0 when it is not one to emulate (the fault
  * is delivered), -1 when the domain was crashed. */
 int hc_privop(struct vm *vm, int undefined_opcode);
+/* A fault at (addr) that no Linux process could avoid: a load from Xen's
+ * read-only M2P table (upper half) or from a page the guest mapped below
+ * the host's mmap_min_addr. Emulate `mov mem, reg` (4 or 8 bytes) and step
+ * over it: 1, or 0 when it is not such a load. */
+int hc_emulate_load(struct vm *vm, uint64_t addr);
 /* Load the host GS base of the guest's current mode (after a switch). */
 int hc_apply_gs(struct vm *vm);
 

@@ -204,6 +204,46 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 	}
 }
 
+/* The value a load of (size) bytes at (addr) reads, from the M2P or
+ * through the guest's tables; 0 when it cannot be had. */
+static int load_value(struct vm *vm, uint64_t addr, unsigned size, uint64_t *v)
+{
+	*v = 0;
+	if (addr >= XEN_RO_MPT_BASE) {
+		uint64_t idx = (addr - XEN_RO_MPT_BASE) / 8;
+		if (idx >= vm->nr_frames || (addr & (size - 1)))
+			return 0;
+		*v = vm->mmu.m2p[idx] >> ((addr & 7) * 8);
+		if (size == 4)
+			*v &= 0xffffffffull;
+		return 1;
+	}
+	return mmu_copy_from_guest(vm, v, addr, size) == 0;
+}
+
+int hc_emulate_load(struct vm *vm, uint64_t addr)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uint8_t bytes[15];
+	size_t n = mmu_fetch_insn(vm, vm->vcpu.regs.rip, bytes);
+	uint64_t v;
+	int ri;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (!n || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)) ||
+	    insn.mnemonic != ZYDIS_MNEMONIC_MOV || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || (ops[1].size != 32 && ops[1].size != 64) ||
+	    (ri = mmu_emul_reg_index(ops[0].reg.value)) < 0 ||
+	    !load_value(vm, addr, ops[1].size / 8, &v))
+		return 0;
+	((uint64_t *)&vm->vcpu.regs)[ri] = v; /* a 32-bit load zero-extends too */
+	vm->vcpu.regs.rip += insn.length;
+	vm->stats.emulated_loads++;
+	return 1;
+}
+
 int hc_privop(struct vm *vm, int undefined_opcode)
 {
 	uint8_t bytes[15];

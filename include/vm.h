@@ -42,6 +42,7 @@ struct vm_stats {
 	uint64_t guest_syscalls;   /* user-mode system calls bounced to the kernel */
 	uint64_t privops;          /* privileged instructions emulated */
 	uint64_t halts;
+	uint64_t emulated_loads;   /* M2P and below-mmap_min_addr loads */
 };
 
 /* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */

@@ -296,6 +296,9 @@ struct multicall_entry {
 };
 _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 
+/* Where Xen maps the read-only machine-to-phys table for 64-bit PV guests */
+#define XEN_RO_MPT_BASE 0xffff800000000000ull
+
 /* set_segment_base */
 #define SEGBASE_FS 0
 #define SEGBASE_GS_USER 1

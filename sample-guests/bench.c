@@ -4,6 +4,7 @@
  *   - hypercall: a null hypercall (xen_version)
  *   - update_va_mapping: one entry changed
  *   - mmu_update_512: a 512-entry mmu_update batch (per batch)
+ *   - page_fault: a #PF the guest handles itself (fault, handler, iret)
  *   - l1_rewrite N: N entries of one hooked L1 rewritten by direct stores,
  *     then the range touched (the resync point), per entry; N = 1 .. 512 */
 #include "rt.h"
@@ -65,6 +66,24 @@ static void hypercalls(void)
 	report("mmu_update_512", 512, rdtsc() - t0, n);
 }
 
+static void pf_hook(struct rt_frame *f)
+{
+	f->rip += 3; /* mov (%rax), %rax */
+}
+
+static void page_faults(void)
+{
+	unsigned n = 2000;
+	uint64_t t0;
+
+	rt_trap_hook = pf_hook;
+	expect_eq(rt_install_traps(), 0);
+	t0 = rdtsc();
+	for (unsigned i = 0; i < n; i++)
+		__asm__ volatile("mov (%%rax), %%rax" :: "a"(0x50000000ul) : "memory");
+	report("page_fault", 1, rdtsc() - t0, n);
+}
+
 static void rewrite(unsigned n, unsigned cycles)
 {
 	uint64_t t0 = 0;
@@ -84,6 +103,7 @@ int guest_main(struct start_info *si)
 	(void)si;
 	setup();
 	hypercalls();
+	page_faults();
 	expect_eq(HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables), 0);
 	for (unsigned n = 1; n <= 512; n *= 2)
 		rewrite(n, 4096 / n < 16 ? 16 : 4096 / n);

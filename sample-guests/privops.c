@@ -101,6 +101,27 @@ static void faulting(void)
 	printf("privops: cli, sti, in, out, lgdt, lidt, invlpg fault with #GP\n");
 }
 
+/* Loads no Linux process could make: Xen's M2P in the upper half, and a page
+ * mapped below the host's mmap_min_addr. */
+static void impossible_loads(void)
+{
+	const volatile uint64_t *m2p = (const uint64_t *)XEN_RO_MPT_BASE;
+	uint64_t *data = rt_alloc_page(), *l1 = rt_alloc_page();
+	uint64_t l2 = (((const uint64_t *)(VIRT_BASE + rt_l4_entry(0) * 4096))[0] & PTE_ADDR_MASK) >> 12;
+	uint64_t v;
+
+	expect_eq(m2p[5], 5);
+	expect_eq(rt_mmu_update1(pte(5, 0) | MMU_MACHPHYS_UPDATE, 77), 0);
+	expect_eq(m2p[5], 77);
+	data[1] = 0xbeef;
+	l1[0] = pte(virt_to_mfn(data), PTE_DATA); /* virtual page 0 */
+	expect_eq(rt_set_readonly(l1), 0);
+	expect_eq(rt_mmu_update1(pte(l2, 0), pte(virt_to_mfn(l1), PTE_TABLE)), 0);
+	__asm__ volatile("mov 8(%1), %0" : "=r"(v) : "r"(0ul) : "memory");
+	expect_eq(v, 0xbeef);
+	printf("privops: loads from the M2P table and from page 0 emulated\n");
+}
+
 int guest_main(struct start_info *si)
 {
 	(void)si;
@@ -110,5 +131,6 @@ int guest_main(struct start_info *si)
 	forced_cpuid();
 	segments_and_msrs();
 	faulting();
+	impossible_loads();
 	return 0;
 }

@@ -172,6 +172,10 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 		fault_trace(vm, t, t->err, rc > 0 ? "resync of an unhooked L1" : "resync refused");
 		return;
 	}
+	if ((t->addr >= XEN_RO_MPT_BASE || t->addr < vm->min_va) && hc_emulate_load(vm, t->addr)) {
+		fault_trace(vm, t, t->err, "load emulated (M2P or below mmap_min_addr)");
+		return;
+	}
 	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
 	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
 	    mmu_is_pagetable(vm, w.mfn) && mmu_ptwr_write(vm, t->addr, w.mfn)) {

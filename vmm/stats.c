@@ -94,9 +94,9 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 	write_mmu(&vm->mmu.count, f);
 	write_ptwr(&vm->mmu.ptwr, f);
 	fprintf(f, "  \"exceptions\": %llu,\n  \"guest_syscalls\": %llu,\n  \"privops\": %llu,\n"
-		"  \"halts\": %llu,\n", (unsigned long long)s->exceptions,
+		"  \"halts\": %llu,\n  \"emulated_loads\": %llu,\n", (unsigned long long)s->exceptions,
 		(unsigned long long)s->guest_syscalls, (unsigned long long)s->privops,
-		(unsigned long long)s->halts);
+		(unsigned long long)s->halts, (unsigned long long)s->emulated_loads);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

@@ -45,6 +45,7 @@ row() { printf '  %-28s %12.0f %9.1fx  %s\n' "$1" "$2" "$(awk -v a="$2" -v b="$3
 row "null hypercall" "$(get emulate hypercall 1)" "$ss" "SIGSYS round trip"
 row "update_va_mapping" "$(get emulate update_va_mapping 1)" "$ss" "SIGSYS round trip"
 row "mmu_update, 512 entries" "$(get emulate mmu_update_512 512)" "$ss" "SIGSYS round trip"
+row "guest-handled #PF (to iret)" "$(get emulate page_fault 1)" "$wf" "write fault + handler + sigreturn"
 echo
 echo "L1 rewrite of N entries per hook cycle, ns per entry (ratio to the in-process cycle of"
 echo "mprotect read-only + write fault + handler mprotect + sigreturn = $(awk -v w="$wf" -v m="$mp" 'BEGIN { printf "%.0f", w + m }') ns):"
