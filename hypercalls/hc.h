@@ -49,6 +49,8 @@ int64_t hc_fpu_taskswitch(struct vm *vm, const uint64_t a[5]);
 int64_t hc_iret(struct vm *vm, const uint64_t a[5]);
 int64_t hc_multicall(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5]);
+int64_t hc_set_gdt(struct vm *vm, const uint64_t a[5]);
+int64_t hc_update_descriptor(struct vm *vm, const uint64_t a[5]);
 int64_t hc_event_channel_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5]);

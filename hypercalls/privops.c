@@ -268,3 +268,82 @@ int hc_privop(struct vm *vm, int undefined_opcode)
 	}
 	return rc;
 }
+
+/* ---- descriptor tables ------------------------------------------------------
+ * A Linux process cannot load a GDT, so the guest's tables only need to be
+ * right: Xen's checks on every descriptor, and frames typed seg_desc (read
+ * only to the guest) while in use. */
+
+#define GDT_MAX_FRAMES 16
+#define GDT_MAX_ENTRIES (14 * 512) /* Xen reserves the entries above */
+#define DESC_P (1ull << 47)
+#define DESC_S (1ull << 44)
+#define DESC_DPL(d) (((d) >> 45) & 3)
+
+/* Present descriptors must be code or data segments for ring 3: system
+ * descriptors (gates, TSS, LDT) and more privileged DPLs are refused. */
+static int descriptor_ok(uint64_t d)
+{
+	if (!(d & DESC_P))
+		return 1;
+	return (d & DESC_S) && DESC_DPL(d) == 3;
+}
+
+static void put_gdt(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vcpu.gdt_frames; i++)
+		mmu_put_page_and_type(vm, vm->vcpu.gdt[i]);
+	vm->vcpu.gdt_frames = 0;
+}
+
+int64_t hc_set_gdt(struct vm *vm, const uint64_t a[5])
+{
+	uint64_t frames[GDT_MAX_FRAMES], entries = a[1];
+	unsigned n = (unsigned)((entries + 511) / 512), got = 0;
+	int64_t rc = 0;
+
+	if (entries > GDT_MAX_ENTRIES)
+		return -XEN_EINVAL;
+	if (n && mmu_copy_from_guest(vm, frames, a[0], n * sizeof(uint64_t)))
+		return -XEN_EFAULT;
+	for (; got < n && !rc; got++) {
+		const uint64_t *d = (const uint64_t *)(vm->mem + frames[got] * 4096);
+		if (frames[got] >= vm->nr_pages) {
+			rc = -XEN_EINVAL;
+			break;
+		}
+		for (unsigned i = 0; i < 512 && !rc; i++)
+			if (!descriptor_ok(d[i]))
+				rc = -XEN_EINVAL;
+		if (!rc)
+			rc = mmu_get_page_and_type(vm, frames[got], PGT_SEG_DESC);
+		if (rc)
+			break;
+	}
+	if (rc) { /* drop what this call took */
+		while (got--)
+			mmu_put_page_and_type(vm, frames[got]);
+		return rc;
+	}
+	put_gdt(vm);
+	memcpy(vm->vcpu.gdt, frames, n * sizeof(uint64_t));
+	vm->vcpu.gdt_frames = n;
+	return 0;
+}
+
+int64_t hc_update_descriptor(struct vm *vm, const uint64_t a[5])
+{
+	uint64_t mfn = a[0] >> XEN_PAGE_SHIFT;
+	int rc;
+
+	if (mfn >= vm->nr_pages || (a[0] & 7) || !descriptor_ok(a[1]))
+		return -XEN_EINVAL;
+	/* a frame in use as a descriptor table, or one that could be mapped writable */
+	if (vm->mmu.frames[mfn].type != PGT_SEG_DESC || !vm->mmu.frames[mfn].type_count) {
+		if ((rc = mmu_get_page_and_type(vm, mfn, PGT_WRITABLE)))
+			return rc;
+		mmu_put_page_and_type(vm, mfn);
+	}
+	memcpy(vm->mem + a[0], &a[1], 8);
+	return 0;
+}

@@ -194,6 +194,8 @@ struct vcpu {
 	uint64_t callbacks[CB_COUNT];
 	uint8_t callback_flags[CB_COUNT];
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
+	uint64_t gdt[16];          /* set_gdt frames, typed seg_desc */
+	unsigned gdt_frames;
 	int cr0_ts;                /* CR0.TS as the guest set it */
 };
 

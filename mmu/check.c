@@ -169,6 +169,8 @@ int mmu_check_counts(const struct vm *vm, char *why, size_t whylen)
 			count_entry(vm, x, t, (unsigned)(f->type - PGT_L1 + 1), tab[i]);
 	}
 	x[vm->vcpu.kernel_l4].refs++, x[vm->vcpu.kernel_l4].type_count++;
+	for (unsigned i = 0; i < vm->vcpu.gdt_frames; i++)
+		x[vm->vcpu.gdt[i]].refs++, x[vm->vcpu.gdt[i]].type_count++;
 	if (vm->vcpu.user_l4)
 		x[vm->vcpu.user_l4].refs++, x[vm->vcpu.user_l4].type_count++;
 	for (uint64_t m = 0; !rc && m < vm->nr_frames; m++) {

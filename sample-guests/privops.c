@@ -122,6 +122,29 @@ static void impossible_loads(void)
 	printf("privops: loads from the M2P table and from page 0 emulated\n");
 }
 
+/* GDT frames: checked descriptors, read-only while in use. */
+static void descriptor_tables(void)
+{
+	uint64_t *gdt = rt_alloc_page(), frame = virt_to_mfn(gdt);
+	uint64_t user_code = 0x00affa000000ffffull;   /* 64-bit code, DPL 3 */
+	uint64_t ring0_code = 0x00af9a000000ffffull;  /* DPL 0: refused */
+	uint64_t call_gate = 0x0000ec0000000000ull;   /* a system descriptor: refused */
+
+	gdt[1] = user_code;
+	expect_eq(hypercall(XEN_HC_set_gdt, &frame, 512, 0), -XEN_EINVAL); /* still writable */
+	expect_eq(rt_set_readonly(gdt), 0);
+	expect_eq(hypercall(XEN_HC_set_gdt, &frame, 512, 0), 0);
+	expect_eq(rt_set_writable(gdt), -XEN_EINVAL); /* in use: it stays read-only */
+	expect_eq(hypercall(XEN_HC_update_descriptor, frame * 4096 + 16, user_code, 0), 0);
+	expect_eq(gdt[2], user_code);
+	expect_eq(hypercall(XEN_HC_update_descriptor, frame * 4096 + 24, ring0_code, 0), -XEN_EINVAL);
+	expect_eq(hypercall(XEN_HC_update_descriptor, frame * 4096 + 24, call_gate, 0), -XEN_EINVAL);
+	expect_eq(hypercall(XEN_HC_update_descriptor, frame * 4096 + 20, user_code, 0), -XEN_EINVAL);
+	expect_eq(hypercall(XEN_HC_set_gdt, &frame, 0, 0), 0); /* an empty GDT frees the frame */
+	expect_eq(rt_set_writable(gdt), 0);
+	printf("privops: set_gdt and update_descriptor check every descriptor\n");
+}
+
 int guest_main(struct start_info *si)
 {
 	(void)si;
@@ -132,5 +155,6 @@ int guest_main(struct start_info *si)
 	segments_and_msrs();
 	faulting();
 	impossible_loads();
+	descriptor_tables();
 	return 0;
 }

@@ -142,6 +142,7 @@ expect "privops: control registers, forced cpuid, MSRs and segment bases emulate
 	'^privops: flat segment loads, EFER, FS and GS bases, hlt$'
 expect "privops: cli, sti, in, out, lgdt, lidt, invlpg get #GP" 0 '^Test result: SUCCESS$'
 expect "privops: loads from the M2P and below mmap_min_addr are emulated" 0 '^privops: loads from the M2P table and from page 0 emulated$'
+expect "privops: set_gdt and update_descriptor check descriptors and types" 0 '^privops: set_gdt and update_descriptor check every descriptor$'
 pv=$(json_num "$WORK/privops.json" privops)
 [ "${pv:-0}" -ge 15 ] && ok "privops: $pv privileged instructions emulated" || not_ok "privops counter: $pv"
 
