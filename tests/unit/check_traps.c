@@ -1,0 +1,170 @@
+/* check_traps.c - bounce frames, iret and events on a fixture domain. */
+#include <check.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "hc.h"
+#include "mmu.h"
+
+static struct vm *vm;
+static struct fixture_ops ops;
+static uint64_t stack_va;
+
+static uint64_t *at(uint64_t va) { return (uint64_t *)(vm->mem + (va - vm->lay.v_start)); }
+static struct shared_info *shinfo(void)
+{
+	return (struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096);
+}
+
+static void setup(void)
+{
+	vm = fixture_vm();
+	ops.n = 0;
+	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &ops;
+	stack_va = vm->lay.v_end - 4096 + 0x808; /* a slack page, rw */
+	vm->vcpu.regs = (struct stub_regs){ .rip = 0x401000, .rsp = stack_va, .rcx = 0xc1,
+					    .r11 = 0x11, .eflags = 0x202 };
+}
+
+static void teardown(void) { fixture_free(vm); }
+
+START_TEST(kernel_mode_page_fault_frame)
+{
+	uint64_t sp = (stack_va & ~0xfull) - 64, *f = at(sp);
+
+	vm->vcpu.traps[X86_PF] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, TI_MASK_EVENTS };
+	ck_assert_int_eq(hc_inject(vm, X86_PF, 1, 0x6, 0x12345000), 1);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, 0x402000);
+	ck_assert_uint_eq(vm->vcpu.regs.rsp, sp);
+	ck_assert_uint_eq(f[0], 0xc1);            /* rcx */
+	ck_assert_uint_eq(f[1], 0x11);            /* r11 */
+	ck_assert_uint_eq(f[2], 0x6);             /* error code */
+	ck_assert_uint_eq(f[3], 0x401000);        /* rip */
+	ck_assert_uint_eq(f[4], 0xe030);          /* kernel cs: RPL 0 to the guest, mask 0 */
+	ck_assert_uint_eq(f[5], 0x202);           /* IF: events were on */
+	ck_assert_uint_eq(f[6], stack_va);
+	ck_assert_uint_eq(f[7], FLAT_KERNEL_SS64);
+	ck_assert_uint_eq(shinfo()->vcpu_info[0].cr2, 0x12345000);
+	ck_assert_uint_eq(shinfo()->vcpu_info[0].evtchn_upcall_mask, 1); /* the gate masks */
+}
+END_TEST
+
+START_TEST(user_mode_switches_stack_and_mode)
+{
+	uint64_t kstack = vm->lay.v_end - 2 * 4096 + 4096;
+
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4;
+	vm->vcpu.user_mode = 1;
+	vm->vcpu.kernel_sp = kstack;
+	shinfo()->vcpu_info[0].evtchn_upcall_mask = 1;
+	vm->vcpu.traps[X86_BP] = (struct vcpu_trap){ 0x403000, FLAT_KERNEL_CS64, 3 };
+	ck_assert_int_eq(hc_inject(vm, X86_BP, 0, 0, 0), 1);
+	ck_assert_int_eq(vm->vcpu.user_mode, 0);
+	ck_assert_uint_eq(vm->vcpu.regs.rsp, kstack - 56);
+	ck_assert_uint_eq(at(kstack - 56)[3], 0xe033 | (1ull << 32)); /* user cs, mask in bit 32 */
+	ck_assert_uint_eq(at(kstack - 56)[4] & 0x200, 0);             /* IF off: events masked */
+	ck_assert(vm->mmu.dirty_all);                                 /* another address space */
+}
+END_TEST
+
+START_TEST(no_handler_and_bad_stack)
+{
+	ck_assert_int_eq(hc_inject(vm, X86_GP, 1, 0, 0), 0);
+	ck_assert_int_eq(vm->end, VM_RUNNING);
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
+	vm->vcpu.regs.rsp = 0x100000000ull; /* nothing mapped there */
+	ck_assert_int_eq(hc_inject(vm, X86_GP, 1, 0, 0), -1);
+	ck_assert_int_eq(vm->end, VM_CRASH);
+	ck_assert_ptr_nonnull(strstr(vm->end_msg, "cannot write the exception frame"));
+}
+END_TEST
+
+START_TEST(software_interrupt_gates)
+{
+	vm->vcpu.traps[0x80] = (struct vcpu_trap){ 0x404000, FLAT_KERNEL_CS64, 3 };
+	vm->vcpu.traps[0x40] = (struct vcpu_trap){ 0x405000, FLAT_KERNEL_CS64, 0 };
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x406000, FLAT_KERNEL_CS64, 0 };
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4;
+	vm->vcpu.kernel_sp = vm->lay.v_end - 4096;
+	vm->vcpu.user_mode = 1;
+	ck_assert_int_eq(hc_software_interrupt(vm, 0x40, 2), 1); /* DPL 0 from user: #GP */
+	ck_assert_uint_eq(vm->vcpu.regs.rip, 0x406000);
+	ck_assert_uint_eq(at(vm->vcpu.regs.rsp)[2], (0x40 << 3) | 2);
+	ck_assert_uint_eq(at(vm->vcpu.regs.rsp)[3], 0x401000);     /* not stepped over */
+	vm->vcpu.regs.rip = 0x401000;
+	ck_assert_int_eq(hc_software_interrupt(vm, 0x80, 2), 1); /* kernel mode now: allowed */
+	ck_assert_uint_eq(vm->vcpu.regs.rip, 0x404000);
+	ck_assert_uint_eq(at(vm->vcpu.regs.rsp)[2], 0x401002);     /* stepped over */
+}
+END_TEST
+
+START_TEST(iret_restores_and_switches)
+{
+	struct iret_context c = { .rax = 7, .r11 = 0x246, .rcx = 0x999, .flags = 0,
+				  .rip = 0x401500, .cs = 0xe033, .rflags = 0x202,
+				  .rsp = 0x4ff000, .ss = 0xe02b };
+	uint64_t a[5] = { 0 };
+
+	memcpy(at(stack_va), &c, sizeof(c));
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4;
+	ck_assert_int_eq(hc_iret(vm, a), 7);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, 0x401500);
+	ck_assert_uint_eq(vm->vcpu.regs.rcx, 0x999);
+	ck_assert_int_eq(vm->vcpu.user_mode, 1);
+	ck_assert_uint_eq(shinfo()->vcpu_info[0].evtchn_upcall_mask, 0);
+	/* in_syscall: rcx and r11 are not restored */
+	c.flags = VGCF_in_syscall, c.rcx = 1, c.cs = 0xe030;
+	vm->vcpu.regs.rsp = stack_va;
+	memcpy(at(stack_va), &c, sizeof(c));
+	ck_assert_int_eq(hc_iret(vm, a), 7);
+	ck_assert_uint_eq(vm->vcpu.regs.rcx, 0x999);
+	ck_assert_int_eq(vm->vcpu.user_mode, 0);
+}
+END_TEST
+
+START_TEST(events_masking_and_timer)
+{
+	struct shared_info *s = shinfo();
+	uint64_t a[5] = { 0 };
+
+	hc_time_init(vm);
+	ck_assert_uint_eq(s->vcpu_info[0].evtchn_upcall_mask, 1);
+	ck_assert_uint_gt(s->vcpu_info[0].time.tsc_to_system_mul, 0);
+	s->evtchn_mask[0] = 1ull << 5;
+	hc_raise(vm, 5);
+	ck_assert_uint_eq(s->evtchn_pending[0], 1ull << 5);
+	ck_assert_uint_eq(s->vcpu_info[0].evtchn_upcall_pending, 0); /* masked */
+	hc_raise(vm, 70);
+	ck_assert_uint_eq(s->vcpu_info[0].evtchn_pending_sel, 2);    /* word 1 */
+	ck_assert_uint_eq(s->vcpu_info[0].evtchn_upcall_pending, 1);
+	ck_assert_int_eq(hc_upcall_due(vm), 0); /* masked, and no callback */
+	/* a timer in the past fires at the next tick, on the bound VIRQ's port */
+	vm->ev.virq_port[VIRQ_TIMER] = 9;
+	a[0] = 1;
+	hc_set_timer_op(vm, a);
+	ck_assert_uint_eq(hc_events_tick(vm), 0);
+	ck_assert(s->evtchn_pending[0] & (1ull << 9));
+	ck_assert_uint_eq(vm->ev.timer_fires, 1);
+	a[0] = hc_now(vm) + 1000000000ull;
+	hc_set_timer_op(vm, a);
+	ck_assert_uint_eq(hc_events_tick(vm), a[0]); /* the next deadline */
+}
+END_TEST
+
+Suite *traps_suite(void);
+
+Suite *traps_suite(void)
+{
+	Suite *s = suite_create("traps-events");
+	TCase *tc = tcase_create("traps");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, kernel_mode_page_fault_frame);
+	tcase_add_test(tc, user_mode_switches_stack_and_mode);
+	tcase_add_test(tc, no_handler_and_bad_stack);
+	tcase_add_test(tc, software_interrupt_gates);
+	tcase_add_test(tc, iret_restores_and_switches);
+	tcase_add_test(tc, events_masking_and_timer);
+	suite_add_tcase(s, tc);
+	return s;
+}
