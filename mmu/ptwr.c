@@ -225,10 +225,10 @@ static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 		trace(vm, "refuse", addr, mfn, (int)idx, old, val, vm->mmu.why, st.text, 0);
 		return crash_entry(vm, "store to a page table", mfn, idx, val);
 	}
-	after.rip += st.len;
-	*regs = after;
 	vm->mmu.ptwr.count.emulated++;
 	trace(vm, "emulate", addr, mfn, (int)idx, old, write ? val : old, NULL, st.text, 0);
+	after.rip += st.len;
+	*regs = after;
 	return 1;
 }
 
