@@ -5,21 +5,25 @@
  * unknown MSRs. */
 #include "rt.h"
 
-static volatile unsigned gp_count, skip;
+static volatile unsigned gp_count;
+uint64_t resume_at; /* where the #GP handler resumes: after the instruction */
 
 static void hook(struct rt_frame *f)
 {
 	expect_eq(f->vector, X86_GP);
 	gp_count++;
-	f->rip += skip;
+	f->rip = resume_at;
 }
 
-#define EXPECT_GP(len, insn...)                                          \
-	do {                                                             \
-		unsigned _before = gp_count;                             \
-		skip = len;                                              \
-		__asm__ volatile(insn);                                  \
-		expect_eq(gp_count, _before + 1);                        \
+/* Run (insn), which must fault with #GP; the asm records the address after
+ * it (whatever the compiler's encoding) for the handler. The operand lists
+ * follow as in an asm statement and must clobber r11. */
+#define EXPECT_GP(insn, ...)                                                   \
+	do {                                                                   \
+		unsigned _before = gp_count;                                   \
+		__asm__ volatile("lea 1f(%%rip), %%r11\n\tmov %%r11, resume_at(%%rip)\n\t" \
+				 insn "\n1:" __VA_ARGS__);                      \
+		expect_eq(gp_count, _before + 1);                              \
 	} while (0)
 
 static void control_registers(void)
@@ -37,8 +41,8 @@ static void control_registers(void)
 	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0 | 8)); /* TS may change */
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	guest_assert(cr0 & 8);
-	EXPECT_GP(3, "mov %0, %%cr4" :: "r"(cr4 ^ (1ul << 7)));        /* PGE: refused */
-	EXPECT_GP(3, "mov %0, %%cr0" :: "r"(cr0 & ~0x80000000ul));      /* paging off: refused */
+	EXPECT_GP("mov %0, %%cr4", :: "r"(cr4 ^ (1ul << 7)) : "r11");        /* PGE: refused */
+	EXPECT_GP("mov %0, %%cr0", :: "r"(cr0 & ~0x80000000ul) : "r11");      /* paging off: refused */
 	printf("privops: cr0 %#lx cr3 %#lx cr4 %#lx, writes as Xen allows\n",
 	       (unsigned long)(cr0 & ~8ul), (unsigned long)cr3, (unsigned long)cr4);
 }
@@ -66,9 +70,9 @@ static void segments_and_msrs(void)
 	uint32_t lo, hi;
 	uint64_t v;
 
-	__asm__ volatile("mov %0, %%ds; mov %0, %%es" :: "r"(0xe02bul));
-	__asm__ volatile("mov %0, %%ds" :: "r"(0ul));
-	EXPECT_GP(2, "mov %0, %%ds" :: "r"(0x1234ul));
+	__asm__ volatile("mov %k0, %%ds; mov %k0, %%es" :: "r"(0xe02bul));
+	__asm__ volatile("mov %k0, %%ds" :: "r"(0ul));
+	EXPECT_GP("mov %k0, %%ds", :: "r"(0x1234ul) : "r11");
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));
 	guest_assert(lo & (1 << 11)); /* NXE */
 	/* wrmsr FS_BASE: the real FS base moves */
@@ -81,8 +85,8 @@ static void segments_and_msrs(void)
 	expect_eq(v, 0x6565);
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000101));
 	expect_eq((uint64_t)hi << 32 | lo, (uint64_t)gs_area);
-	EXPECT_GP(2, "rdmsr" :: "c"(0x1b) : "rax", "rdx");      /* APIC base: not for PV */
-	EXPECT_GP(2, "wrmsr" :: "c"(0x10), "a"(0), "d"(0));    /* the TSC */
+	EXPECT_GP("rdmsr", :: "c"(0x1b) : "rax", "rdx", "r11");      /* APIC base: not for PV */
+	EXPECT_GP("wrmsr", :: "c"(0x10), "a"(0), "d"(0) : "r11");    /* the TSC */
 	__asm__ volatile("hlt");
 	printf("privops: flat segment loads, EFER, FS and GS bases, hlt\n");
 }
@@ -91,13 +95,13 @@ static void faulting(void)
 {
 	static const uint64_t desc[2];
 
-	EXPECT_GP(1, "cli");
-	EXPECT_GP(1, "sti");
-	EXPECT_GP(2, "inb $0x70, %%al" ::: "rax");
-	EXPECT_GP(2, "outb %%al, $0x80" :: "a"(0));
-	EXPECT_GP(7, "lgdt %0" :: "m"(desc));
-	EXPECT_GP(7, "lidt %0" :: "m"(desc));
-	EXPECT_GP(3, "invlpg (%0)" :: "r"(0x400000ul) : "memory");
+	EXPECT_GP("cli", :::"r11");
+	EXPECT_GP("sti", :::"r11");
+	EXPECT_GP("inb $0x70, %%al", ::: "rax", "r11");
+	EXPECT_GP("outb %%al, $0x80", :: "a"(0) : "r11");
+	EXPECT_GP("lgdt %0", :: "m"(desc) : "r11");
+	EXPECT_GP("lidt %0", :: "m"(desc) : "r11");
+	EXPECT_GP("invlpg (%0)", :: "r"(0x400000ul) : "memory", "r11");
 	printf("privops: cli, sti, in, out, lgdt, lidt, invlpg fault with #GP\n");
 }
 
