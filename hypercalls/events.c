@@ -63,7 +63,7 @@ void hc_time_init(struct vm *vm)
 	struct timespec wall;
 	uint64_t t0 = mono_ns(), c0 = __rdtsc(), t1;
 
-	while ((t1 = mono_ns()) - t0 < 2000000) /* 2 ms to measure the TSC */
+	while ((t1 = mono_ns()) - t0 < 250000) /* 0.25 ms to measure the TSC; timer fires refresh */
 		;
 	vm->ev.tsc_hz = (__rdtsc() - c0) * 1000000000ull / (t1 - t0);
 	vm->ev.boot_ns = t0;
