@@ -77,6 +77,25 @@ int loader_build(const struct loader_image *img, uint8_t *mem,
 		 uint64_t nr_pages, const char *cmdline,
 		 struct loader_layout *lay, char *why);
 
+/* The image's function symbols (STT_FUNC of its SHT_SYMTAB), by address. */
+struct loader_symbol {
+	uint64_t addr, size;
+	char name[48];
+};
+
+struct loader_symtab {
+	struct loader_symbol *sym; /* owned: loader_symbols_free() */
+	size_t n, cap;
+};
+
+/* Read the symbols of (file); an image without any gives an empty table.
+ * 0, or -ENOMEM. */
+int loader_symbols(const void *file, size_t size, struct loader_symtab *t);
+/* "function+0xoff" for (addr), or the bare address when no symbol covers it;
+ * returns (buf). */
+const char *loader_symbolise(const struct loader_symtab *t, uint64_t addr, char *buf, size_t len);
+void loader_symbols_free(struct loader_symtab *t);
+
 /* Fill one 4 KiB hypercall page with Xen's 64-bit stubs. */
 void loader_fill_hypercall_page(uint8_t *page);
 

@@ -1,2 +1,2 @@
-LOADER_SRCS := guest-loader/elf.c guest-loader/builder.c
+LOADER_SRCS := guest-loader/elf.c guest-loader/builder.c guest-loader/symbols.c
 LIB_SRCS += $(LOADER_SRCS)

@@ -31,6 +31,7 @@ enum vm_trap_kind {
 
 struct vm_stats {
 	uint64_t traps[TRAP_KINDS];
+	uint64_t trap_ns[TRAP_KINDS];  /* time pvmm spent handling them */
 	uint64_t hypercalls[XEN_HC_COUNT];
 	uint64_t hypercalls_unknown;
 	uint64_t map_ops[8];       /* indexed by stub_op_kind */
@@ -241,6 +242,7 @@ struct vm {
 	uint64_t min_va;     /* lowest address the host lets us map */
 
 	struct loader_image img;
+	struct loader_symtab syms;   /* for traces */
 	struct loader_layout lay;
 	struct vcpu vcpu;
 	struct vm_stats stats;
@@ -250,6 +252,8 @@ struct vm {
 	uint32_t trace_mask;  /* vm_trace_kind bits on */
 	vm_trace_fn trace;
 	FILE *trace_out;
+	int trace_json;       /* --trace-format=json */
+	const char *pidfile;  /* --pidfile */
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	FILE *console;       /* where CONSOLEIO_write goes */

@@ -35,6 +35,8 @@ struct options {
 	enum ptwr_mode ptwr;
 	uint32_t trace;
 	const char *trace_file;
+	int trace_json;
+	const char *pidfile;
 };
 
 static const char usage_text[] =
@@ -55,6 +57,8 @@ static const char usage_text[] =
 	"                        auto (default: emulate, unhook L1s written repeatedly)\n"
 	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event, all\n"
 	"      --trace-file=FILE write the trace to FILE instead\n"
+	"      --trace-format=F  text (default) or json (one object per line)\n"
+	"      --pidfile=FILE    write the guest process's pid to FILE\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -145,7 +149,7 @@ static int pin_cpu(int cpu)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
-	       OPT_TRACE_FILE };
+	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -157,6 +161,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ptwr", required_argument, NULL, OPT_PTWR },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
+		{ "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -199,6 +205,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 						   "fault, event, all", optarg);
 			break;
 		case OPT_TRACE_FILE: o->trace_file = optarg; break;
+		case OPT_TRACE_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return usage_error("bad --trace-format '%s': want text or json", optarg);
+			o->trace_json = !strcmp(optarg, "json");
+			break;
+		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -265,6 +277,8 @@ static int load_guest(struct vm *vm, const struct options *o)
 		return VMM_EXIT_IMAGE;
 	}
 	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
+	if (!rc)
+		loader_symbols(file, size, &vm->syms); /* traces work without them */
 	if (!rc && (vm->img.features_required & ~hc_features(0))) {
 		snprintf(why, sizeof(why), "the guest requires Xen features %#x that pvmm "
 			 "does not implement", vm->img.features_required & ~hc_features(0));
@@ -342,6 +356,8 @@ int main(int argc, char **argv)
 	vm.check_invariants = o.check_invariants;
 	vm.mmu.ptwr.mode = o.ptwr;
 	vm.trace_mask = o.trace;
+	vm.trace_json = o.trace_json;
+	vm.pidfile = o.pidfile;
 	vm.trace = vmm_trace_event;
 	vm.trace_out = stderr;
 	if (o.trace_file && !(vm.trace_out = fopen(o.trace_file, "w"))) {
@@ -370,5 +386,6 @@ int main(int argc, char **argv)
 	if (vm.trace_out != stderr)
 		fclose(vm.trace_out);
 	vmm_mem_destroy(&vm);
+	loader_symbols_free(&vm.syms);
 	return status;
 }

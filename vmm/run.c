@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -79,6 +80,14 @@ static int emit_op(void *ctx, const struct stub_op *op)
 	if (op->kind == STUB_OP_MMAP)
 		s->vm->stats.map_pages += op->len / PAGE;
 	return 0;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -391,6 +400,14 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 		return -EIO;
 	}
 	vm->doorbell = vm->ctrl->trap.doorbell;
+	if (vm->pidfile) {
+		FILE *f = fopen(vm->pidfile, "w");
+		if (!f || fprintf(f, "%d\n", vm->pid) < 0 || fclose(f)) {
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "--pidfile %s: %s", vm->pidfile,
+				 strerror(errno));
+			return -EIO;
+		}
+	}
 	rc = vmm_proc_check_clean(vm);
 	if (rc)
 		return rc;
@@ -442,7 +459,7 @@ static void events(struct vm *vm)
 		next = hc_events_tick(vm);
 	}
 	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_mask & TRACE_EVENT))
-		fprintf(vm->trace_out, "event upcall rip=%#llx\n", (unsigned long long)vm->vcpu.regs.rip);
+		vmm_trace_upcall(vm);
 	if (next != vm->ev.armed) {
 		vm->ev.armed = next;
 		if (vmm_timer_arm(next ? vm->ev.boot_ns + next : 0)) {
@@ -470,6 +487,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			vmm_proc_describe_end(vm, stop.status);
 			return -EIO;
 		}
+		uint64_t t0 = mono_now();
 		trap = vm->ctrl->trap; /* one copy of what the stub wrote */
 		vm->vcpu.regs = vm->ctrl->regs;
 		if (check_ops(vm))
@@ -489,6 +507,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if ((vm->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&
 		    check_invariants(vm, sink))
 			return -EIO;
+		if (trap.event == STUB_EV_SIGNAL)
+			vm->stats.trap_ns[trap_kind(&trap)] += mono_now() - t0;
 	}
 }
 

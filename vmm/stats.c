@@ -73,6 +73,11 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 	for (int i = 0; i < TRAP_KINDS; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", trap_names[i],
 			(unsigned long long)s->traps[i]);
+	fprintf(f, "},\n  \"trap_time_ns\": {");
+	for (int i = 0; i < TRAP_KINDS; i++)
+		fprintf(f, "%s\"%s\": {\"total\": %llu, \"mean\": %llu}", i ? ", " : "", trap_names[i],
+			(unsigned long long)s->trap_ns[i],
+			(unsigned long long)(s->traps[i] ? s->trap_ns[i] / s->traps[i] : 0));
 	fprintf(f, "},\n  \"hypercalls\": {");
 	for (unsigned i = 0; i < XEN_HC_COUNT; i++) {
 		if (!s->hypercalls[i])

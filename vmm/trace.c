@@ -1,6 +1,10 @@
-/* trace.c - --trace: one line per event, for people. */
+/* trace.c - --trace: one line per event, as text for people or JSON lines
+ * for tools (field names are documented in docs/trace.md). Nothing here
+ * runs unless its category is on. */
 #include "vmm.h"
+#include "emulate.h"
 #include "hc.h"
+#include "mmu.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +35,7 @@ int vmm_trace_parse(const char *spec, uint32_t *mask)
 	return *mask ? 0 : -1;
 }
 
-/* "0x1234000 P RW US A D NX" */
+/* "0x1234 P RW US A D NX": the frame, then the flags set */
 void vmm_format_pte(uint64_t e, char *buf, size_t len)
 {
 	static const struct { uint64_t bit; const char *name; } bits[] = {
@@ -39,7 +43,7 @@ void vmm_format_pte(uint64_t e, char *buf, size_t len)
 		{ PTE_PCD, "PCD" }, { PTE_A, "A" }, { PTE_D, "D" }, { PTE_PSE, "PSE" },
 		{ PTE_G, "G" }, { PTE_NX, "NX" },
 	};
-	size_t n = (size_t)snprintf(buf, len, "%#llx", (unsigned long long)(e & PTE_ADDR_MASK) >> 12);
+	size_t n = (size_t)snprintf(buf, len, "0x%llx", (unsigned long long)(e & PTE_ADDR_MASK) >> 12);
 
 	for (unsigned i = 0; i < sizeof(bits) / sizeof(*bits) && n < len; i++)
 		if (e & bits[i].bit)
@@ -48,51 +52,139 @@ void vmm_format_pte(uint64_t e, char *buf, size_t len)
 		snprintf(buf + n, len - n, " (not present)");
 }
 
-static void pt_line(struct vm *vm, const struct vm_event *ev)
-{
-	FILE *f = vm->trace_out;
-	char old[96], val[96];
+/* One line being written: text "key=value" pairs or a JSON object. */
+struct line {
+	FILE *f;
+	int json, first;
+};
 
-	fprintf(f, "pt %-8s rip=%#llx addr=%#llx l1=%#llx", ev->what,
-		(unsigned long long)vm->vcpu.regs.rip, (unsigned long long)ev->addr,
-		(unsigned long long)ev->mfn);
-	if (ev->idx >= 0) {
-		vmm_format_pte(ev->old, old, sizeof(old));
-		vmm_format_pte(ev->val, val, sizeof(val));
-		fprintf(f, "[%d] old=[%s] new=[%s]", ev->idx, old, val);
+static void begin(struct vm *vm, struct line *l, const char *kind, const char *what)
+{
+	l->f = vm->trace_out;
+	l->json = vm->trace_json;
+	l->first = 1;
+	if (l->json)
+		fprintf(l->f, "{\"kind\":\"%s\",\"what\":\"%s\"", kind, what);
+	else
+		fprintf(l->f, "%s %-8s", kind, what);
+}
+
+static void str(struct line *l, const char *key, const char *v)
+{
+	if (!l->json) {
+		fprintf(l->f, strchr(v, ' ') ? " %s=\"%s\"" : " %s=%s", key, v);
+		return;
 	}
-	if (!strcmp(ev->what, "resync"))
-		fprintf(f, " changed=%llu", (unsigned long long)ev->count);
-	if (ev->why)
-		fprintf(f, " why=\"%s\"", ev->why);
-	if (ev->insn)
-		fprintf(f, " insn=\"%s\"", ev->insn);
-	fputc('\n', f);
+	fprintf(l->f, ",\"%s\":\"", key);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', l->f);
+		if ((unsigned char)*v >= 0x20)
+			fputc(*v, l->f);
+	}
+	fputc('"', l->f);
+}
+
+static void hex(struct line *l, const char *key, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
+	str(l, key, b);
+}
+
+static void num(struct line *l, const char *key, long long v)
+{
+	fprintf(l->f, l->json ? ",\"%s\":%lld" : " %s=%lld", key, v);
+}
+
+static void end(struct line *l)
+{
+	fputs(l->json ? "}\n" : "\n", l->f);
+}
+
+/* The guest rip, its symbol and (when none is given) its instruction. */
+static void where(struct vm *vm, struct line *l, const char *insn)
+{
+	uint64_t rip = vm->vcpu.regs.rip;
+	char sym[96], text[96];
+	uint8_t bytes[15];
+	size_t n;
+
+	hex(l, "rip", rip);
+	str(l, "sym", loader_symbolise(&vm->syms, rip, sym, sizeof(sym)));
+	if (!insn && (n = mmu_fetch_insn(vm, rip, bytes)) && mmu_disassemble(bytes, n, rip, text, sizeof(text)))
+		insn = text;
+	if (insn)
+		str(l, "insn", insn);
+}
+
+static void pte(struct line *l, const char *key, uint64_t e)
+{
+	char k[16], flags[96];
+
+	hex(l, key, e);
+	vmm_format_pte(e, flags, sizeof(flags));
+	snprintf(k, sizeof(k), "%s_flags", key);
+	str(l, k, flags);
 }
 
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 {
-	if (ev->kind == TRACE_PT)
-		pt_line(vm, ev);
+	struct line l;
+
+	if (ev->kind != TRACE_PT)
+		return;
+	begin(vm, &l, "pt", ev->what);
+	where(vm, &l, ev->insn);
+	hex(&l, "addr", ev->addr);
+	hex(&l, "l1", ev->mfn);
+	if (ev->idx >= 0) {
+		num(&l, "index", ev->idx);
+		pte(&l, "old", ev->old);
+		pte(&l, "new", ev->val);
+	}
+	if (!strcmp(ev->what, "resync"))
+		num(&l, "changed", (long long)ev->count);
+	if (ev->why)
+		str(&l, "why", ev->why);
+	end(&l);
 }
 
 void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t result)
 {
 	const char *name = hc_name((unsigned)(in->rax < XEN_HC_COUNT ? in->rax : XEN_HC_COUNT));
+	struct line l;
+	char nr[24];
 
-	fprintf(vm->trace_out, "hypercall rip=%#llx %s", (unsigned long long)in->rip,
-		name ? name : "unknown");
-	if (!name)
-		fprintf(vm->trace_out, "#%llu", (unsigned long long)in->rax);
-	fprintf(vm->trace_out, "(%#llx, %#llx, %#llx, %#llx, %#llx) = %lld\n",
-		(unsigned long long)in->rdi, (unsigned long long)in->rsi,
-		(unsigned long long)in->rdx, (unsigned long long)in->r10,
-		(unsigned long long)in->r8, (long long)result);
+	snprintf(nr, sizeof(nr), "hypercall_%llu", (unsigned long long)in->rax);
+	begin(vm, &l, "hypercall", name ? name : nr);
+	hex(&l, "rip", in->rip);
+	hex(&l, "a1", in->rdi), hex(&l, "a2", in->rsi), hex(&l, "a3", in->rdx);
+	hex(&l, "a4", in->r10), hex(&l, "a5", in->r8);
+	num(&l, "result", result);
+	end(&l);
 }
 
 void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *outcome)
 {
-	fprintf(vm->trace_out, "fault rip=%#llx signal=%d trap=%llu addr=%#llx error=%#llx %s\n",
-		(unsigned long long)vm->vcpu.regs.rip, t->signo, (unsigned long long)t->trapno,
-		(unsigned long long)t->addr, (unsigned long long)err, outcome);
+	struct line l;
+
+	begin(vm, &l, "fault", t->signo == 11 ? "segv" : t->signo == 5 ? "trap" : t->signo == 4 ? "ill"
+			       : t->signo == 8 ? "fpe" : t->signo == 10 ? "interrupt" : "signal");
+	where(vm, &l, NULL);
+	num(&l, "vector", (long long)t->trapno);
+	hex(&l, "addr", t->addr);
+	hex(&l, "error", err);
+	str(&l, "outcome", outcome);
+	end(&l);
+}
+
+void vmm_trace_upcall(struct vm *vm)
+{
+	struct line l;
+
+	begin(vm, &l, "event", "upcall");
+	where(vm, &l, NULL);
+	end(&l);
 }

@@ -6,6 +6,7 @@ set -u
 PVMM=${PVMM:-build/pvmm}
 G=build/guests
 WORK=$(mktemp -d /tmp/pvmm-e2e.XXXXXX)
+README_DIR=${README_DIR:-$(pwd)}
 trap 'rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"
 pass=0 fail=0
@@ -224,6 +225,43 @@ else
 fi
 kill -TERM $pid; wait $pid 2>/dev/null
 
+# --- debugging tools ------------------------------------------------------
+"$PVMM" --ptwr=unhook --trace=pt --trace-format=json --trace-file="$WORK/pt.json" \
+	--stats="$WORK/pt-stats.json" $G/ptwr.elf >/dev/null 2>&1
+count() { grep -c "\"what\":\"$1\"" "$WORK/pt.json"; }
+st_em=$(json_num "$WORK/pt-stats.json" emulated); st_un=$(json_num "$WORK/pt-stats.json" unhooks)
+st_rs=$(grep -o '"resyncs": {[^}]*}' "$WORK/pt-stats.json" | grep -o '[0-9]\+' | awk '{s+=$1} END {print s}')
+if [ "$(count emulate)" = "$st_em" ] && [ "$(count unhook)" = "$st_un" ] && [ "$(count resync)" = "$st_rs" ]; then
+	ok "JSON trace events match --stats (emulate $st_em, unhook $st_un, resync $st_rs)"
+else
+	not_ok "JSON trace vs stats" "trace: $(count emulate)/$(count unhook)/$(count resync) stats: $st_em/$st_un/$st_rs"
+fi
+nosym=$(grep -c '"sym":"0x' "$WORK/pt.json" || true)
+lines=$(wc -l <"$WORK/pt.json")
+if [ "$lines" -gt 0 ] && [ "$nosym" = 0 ] && ! grep -qv '^{"kind":"pt".*}$' "$WORK/pt.json"; then
+	ok "all $lines JSON trace lines are objects with a symbolised rip"
+else
+	not_ok "JSON trace lines" "$nosym without symbols of $lines"
+fi
+"$PVMM" --pidfile="$WORK/pid" $G/spin.elf >/dev/null 2>&1 </dev/null &
+pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/pid" ] && break; sleep 0.1; done
+if [ -s "$WORK/pid" ] && [ "$(cat /proc/"$(cat "$WORK/pid")"/comm 2>/dev/null)" = pvmm-guest ]; then
+	ok "--pidfile names the pvmm-guest process"
+else
+	not_ok "--pidfile" "$(cat "$WORK/pid" 2>/dev/null)"
+fi
+kill -TERM $pid; wait $pid 2>/dev/null
+# the README's debugging walk-through: every command it shows runs
+n=0
+while IFS= read -r cmd; do
+	n=$((n + 1))
+	out=$(cd "$README_DIR" && TMPDIR="$WORK" timeout 60 bash -c "$cmd" 2>&1); rc=$?
+	if [ $rc = 0 ] || { [ $rc = 1 ] && [ -n "$out" ]; }; then ok "README command $n runs: $cmd"
+	else not_ok "README command $n: $cmd" "status $rc" "$out"; fi
+done < <(sed -n '/^## Debugging a page-table fault/,/^## Measuring/p' "$README_DIR/README.md" | sed -n 's/^    \$ //p')
+[ $n -ge 4 ] || not_ok "README debugging commands found: $n"
+
 # --- bad command lines ---------------------------------------------------
 run; expect "no image is a usage error (status 2)" 2 '' 'no guest image given'
 run --memory=lots $G/hello.elf; expect "a bad --memory is refused (status 2)" 2 '' "bad --memory 'lots'"
@@ -270,6 +308,7 @@ if [ "$(id -u)" = 0 ]; then
 	cp -r "$PVMM" build/guests "$copy/build/"
 	cp build/tests/mkbad "$copy/build/tests/"
 	cp "$0" "$copy/tests/e2e/run.sh"
+	cp README.md "$copy/"
 	chmod -R a+rX "$copy"
 	touch "$copy/result" && chmod a+w "$copy/result"
 	if (cd "$copy" && setpriv --reuid=nobody --regid=nogroup --clear-groups \

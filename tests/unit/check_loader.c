@@ -171,6 +171,27 @@ START_TEST(builder_refuses_long_cmdline)
 }
 END_TEST
 
+START_TEST(symbols_name_addresses)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+	struct loader_symtab t;
+	char s[96];
+
+	ck_assert_int_eq(loader_symbols(buf, len, &t), 0);
+	ck_assert_uint_gt(t.n, 10);
+	ck_assert_str_eq(loader_symbolise(&t, img.entry ? img.entry : 0x400000, s, sizeof(s)), "_start+0");
+	for (size_t i = 0; i < t.n; i++)
+		if (!strcmp(t.sym[i].name, "guest_main")) {
+			ck_assert_str_eq(loader_symbolise(&t, t.sym[i].addr + 5, s, sizeof(s)),
+					 "guest_main+0x5");
+		}
+	ck_assert_str_eq(loader_symbolise(&t, 0x10, s, sizeof(s)), "0x10");
+	loader_symbols_free(&t);
+	free(buf);
+}
+END_TEST
+
 Suite *loader_suite(void);
 
 Suite *loader_suite(void)
@@ -181,6 +202,7 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, good_image_parses);
 	tcase_add_loop_test(tc, malformed_image_refused, 0, (int)bad_elves_count);
 	tcase_add_test(tc, features_note_parsed);
+	tcase_add_test(tc, symbols_name_addresses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");
 	tcase_add_test(tc, builder_start_info);
