@@ -249,7 +249,9 @@ struct vm {
 	struct vm_events ev;
 	struct mmu_state mmu;
 	int check_invariants; /* --check-invariants */
-	uint32_t trace_mask;  /* vm_trace_kind bits on */
+	uint32_t trace_mask;  /* vm_trace_kind bits the libraries report */
+	uint32_t trace_print; /* ... and those --trace prints */
+	struct vmm_gdb *gdb;  /* --gdb, owned by vmm/ */
 	vm_trace_fn trace;
 	FILE *trace_out;
 	int trace_json;       /* --trace-format=json */

@@ -4,6 +4,7 @@
 #include "loader.h"
 #include "mmu.h"
 #include "ptwr.h"
+#include "gdb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ struct options {
 	const char *trace_file;
 	int trace_json;
 	const char *pidfile;
+	const char *gdb;
 };
 
 static const char usage_text[] =
@@ -59,6 +61,8 @@ static const char usage_text[] =
 	"      --trace-file=FILE write the trace to FILE instead\n"
 	"      --trace-format=F  text (default) or json (one object per line)\n"
 	"      --pidfile=FILE    write the guest process's pid to FILE\n"
+	"      --gdb=tcp:PORT|unix:PATH[,nowait]  serve gdb's remote protocol; the guest\n"
+	"                        waits for gdb before its first instruction unless nowait\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -149,7 +153,7 @@ static int pin_cpu(int cpu)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
-	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE };
+	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -163,6 +167,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
 		{ "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -211,6 +216,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->trace_json = !strcmp(optarg, "json");
 			break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
+		case OPT_GDB: o->gdb = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -356,6 +362,11 @@ int main(int argc, char **argv)
 	vm.check_invariants = o.check_invariants;
 	vm.mmu.ptwr.mode = o.ptwr;
 	vm.trace_mask = o.trace;
+	vm.trace_print = o.trace;
+	if (o.gdb && !(vm.gdb = vmm_gdb_open(&vm, o.gdb))) {
+		fprintf(stderr, "pvmm: %s\n", vm.end_msg);
+		return VMM_EXIT_USAGE;
+	}
 	vm.trace_json = o.trace_json;
 	vm.pidfile = o.pidfile;
 	vm.trace = vmm_trace_event;
@@ -381,6 +392,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (status != VMM_EXIT_POWEROFF)
 		fprintf(stderr, "pvmm: %s\n", vm.end_msg[0] ? vm.end_msg : vmm_end_name(vm.end));
+	if (vm.gdb) {
+		vmm_gdb_ended(vm.gdb, &vm, status);
+		vmm_gdb_close(vm.gdb);
+	}
 	if (o.stats)
 		write_stats(&vm, o.stats, now() - t0);
 	if (vm.trace_out != stderr)

@@ -3,6 +3,7 @@
 #include "hc.h"
 #include "mmu.h"
 #include "ptwr.h"
+#include "gdb.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -132,7 +133,7 @@ static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
 
 static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *what)
 {
-	if (vm->trace_mask & TRACE_FAULT)
+	if (vm->trace_print & TRACE_FAULT)
 		vmm_trace_fault(vm, t, err, what);
 }
 
@@ -247,7 +248,7 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 		return;
 	}
 	hc_dispatch(vm);
-	if (vm->trace_mask & TRACE_HYPERCALL)
+	if (vm->trace_print & TRACE_HYPERCALL)
 		vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
 }
 
@@ -288,6 +289,8 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;
 	case TRAP_BREAKPOINT:
+		if (vmm_gdb_owns(vm->gdb, t))
+			break; /* gdb's breakpoint or step: the stop is gdb's */
 		deliver(vm, t, t->trapno == X86_DB ? X86_DB : X86_BP, 0, 0, names[kind]);
 		break;
 	case TRAP_MATH:
@@ -417,7 +420,11 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
 	rc = mmu_sync(vm); /* the bootstrap address space */
-	return rc ? rc : check_invariants(vm, sink);
+	if (!rc)
+		rc = check_invariants(vm, sink);
+	if (!rc && vm->gdb && vmm_gdb_wait_at_boot(vm->gdb))
+		vmm_gdb_stopped(vm->gdb, vm, SIGTRAP); /* like qemu -s -S */
+	return rc;
 }
 
 /* Wait while the guest is blocked: until its next deadline, or console
@@ -458,7 +465,7 @@ static void events(struct vm *vm)
 		wait_blocked(vm, next);
 		next = hc_events_tick(vm);
 	}
-	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_mask & TRACE_EVENT))
+	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_print & TRACE_EVENT))
 		vmm_trace_upcall(vm);
 	if (next != vm->ev.armed) {
 		vm->ev.armed = next;
@@ -498,6 +505,10 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			crash(vm, "stub sent unexpected event %u", trap.event);
 		if (!vm->end)
 			events(vm);
+		/* a refusal that crashes the domain still stops for gdb first */
+		if (vm->gdb && (!vm->end || vm->end == VM_CRASH) &&
+		    vmm_gdb_wants_stop(vm->gdb, vm, trap.event == STUB_EV_SIGNAL ? &trap : NULL))
+			vmm_gdb_stopped(vm->gdb, vm, vmm_gdb_take_stop(vm->gdb));
 		if (!vm->end && mmu_sync(vm)) {
 			vm->end = VM_HOST_ERROR;
 			snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations failed");

@@ -53,6 +53,7 @@ static void on_signal(int sig)
 int vmm_signals_install(unsigned timeout_s)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	struct sigaction io;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -62,6 +63,10 @@ int vmm_signals_install(unsigned timeout_s)
 		if (sigaction(sigs[i], &sa, NULL))
 			return -1;
 	signal(SIGPIPE, SIG_IGN);
+	memset(&io, 0, sizeof(io));
+	io.sa_handler = on_timer; /* gdb's Ctrl-C: interrupt the guest the same way */
+	sigfillset(&io.sa_mask);
+	sigaction(SIGIO, &io, NULL);
 	if (timeout_s) {
 		struct itimerval it = { { 0, 0 }, { (time_t)timeout_s, 0 } };
 		return setitimer(ITIMER_REAL, &it, NULL);

@@ -2,6 +2,7 @@
  * for tools (field names are documented in docs/trace.md). Nothing here
  * runs unless its category is on. */
 #include "vmm.h"
+#include "gdb.h"
 #include "emulate.h"
 #include "hc.h"
 #include "mmu.h"
@@ -133,7 +134,8 @@ void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 {
 	struct line l;
 
-	if (ev->kind != TRACE_PT)
+	vmm_gdb_event(vm->gdb, ev);
+	if (ev->kind != TRACE_PT || !(vm->trace_print & TRACE_PT))
 		return;
 	begin(vm, &l, "pt", ev->what);
 	where(vm, &l, ev->insn);

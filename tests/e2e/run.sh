@@ -262,6 +262,70 @@ while IFS= read -r cmd; do
 done < <(sed -n '/^## Debugging a page-table fault/,/^## Measuring/p' "$README_DIR/README.md" | sed -n 's/^    \$ //p')
 [ $n -ge 4 ] || not_ok "README debugging commands found: $n"
 
+# --- gdb, the real one, in batch mode --------------------------------------
+# gdb_session GUEST PVMM-OPTIONS -- GDB-COMMANDS...: leaves $WORK/gdb.txt,
+# $WORK/out, $WORK/err and the pvmm status in $status
+gdb_session() {
+	local guest=$1; shift
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+	rm -f "$WORK/err"
+	"$PVMM" --timeout=60 --gdb=tcp:0 "${opts[@]}" "$guest" >"$WORK/out" 2>"$WORK/err" </dev/null &
+	local pid=$! port="" args=()
+	for _ in $(seq 50); do
+		port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" 2>/dev/null | cut -d: -f3)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	for c in "$@"; do args+=(-ex "$c"); done
+	timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" "${args[@]}" "$guest" >"$WORK/gdb.txt" 2>&1
+	wait $pid
+	status=$?
+}
+gdb_has() { grep -Eq -- "$1" "$WORK/gdb.txt"; }
+
+gdb_session $G/hello.elf -- 'break guest_main' 'continue' 'print rt_si->nr_pages' 'stepi' \
+	'print $pc' 'monitor ptwalk 0x400000' 'monitor frame 0x37' 'detach'
+if gdb_has '^Breakpoint 1, guest_main' && gdb_has '^\$1 = 16384$' && gdb_has '^\$2 = .*<guest_main\+[0-9]+>' &&
+   gdb_has '^  L1\[  0\] in frame 0x[0-9a-f]+ \(L1, type count 1\): 0x67 = 0x0 P RW US A D$' &&
+   gdb_has 'frame 0x37: L4, type count 2' && gdb_has 'Remote target\) detached'; then
+	ok "gdb: breakpoint in guest text, a variable, stepi, monitor ptwalk and frame, detach"
+else
+	not_ok "gdb session" "$(tail -20 "$WORK/gdb.txt")"
+fi
+expect "gdb: after detach the guest runs to poweroff" 0 '^Test result: SUCCESS$'
+
+gdb_session $G/ptwr-bad.elf --ptwr=unhook -- 'monitor break-refuse' 'continue' 'monitor unhooked' 'continue'
+if gdb_has 'stopped: entry 12 of L1 frame 0x[0-9a-f]+ refused: a writable mapping of a page-table frame' &&
+   gdb_has 'no L1 is out of sync' && gdb_has 'exited with code 01'; then
+	ok "gdb: monitor break-refuse stops the guest at the refused entry"
+else
+	not_ok "gdb break-refuse" "$(tail -20 "$WORK/gdb.txt")"
+fi
+
+# Ctrl-C: gdb interrupts a guest that never stops, then kills it
+"$PVMM" --timeout=30 --gdb=tcp:0 $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
+pid=$!
+for _ in $(seq 50); do port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" | cut -d: -f3); [ -n "$port" ] && break; sleep 0.1; done
+gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'print $pc' -ex kill \
+	$G/spin.elf >"$WORK/gdb.txt" 2>&1 </dev/null &
+gdbpid=$!
+sleep 1.5
+kill -INT $gdbpid
+( sleep 20; kill -KILL $gdbpid 2>/dev/null ) &
+watchdog=$!
+wait $gdbpid
+kill $watchdog 2>/dev/null
+wait $pid
+status=$?
+if gdb_has 'received signal SIGINT' && gdb_has '<guest_main\+' && [ $status = 1 ]; then
+	ok "gdb: Ctrl-C interrupts a running guest; kill ends it (status 1)"
+else
+	not_ok "gdb Ctrl-C" "status $status" "$(tail -10 "$WORK/gdb.txt")"
+fi
+run --gdb=serial:/dev/ttyS0 $G/hello.elf
+expect "a bad --gdb is refused" 2 '' 'want tcp:PORT or unix:PATH'
+
 # --- bad command lines ---------------------------------------------------
 run; expect "no image is a usage error (status 2)" 2 '' 'no guest image given'
 run --memory=lots $G/hello.elf; expect "a bad --memory is refused (status 2)" 2 '' "bad --memory 'lots'"

@@ -17,6 +17,9 @@
 #define NR_mprotect 10
 #define NR_munmap 11
 #define NR_rt_sigaction 13
+#define NR_rt_sigprocmask 14
+#define SIG_BLOCK 0
+#define SIGUSR1 10
 #define NR_sigaltstack 131
 #define NR_prctl 157
 #define NR_exit_group 231
@@ -246,6 +249,11 @@ void stub_main(void)
 	sys(NR_munmap, 0, HOLE_BASE, 0, 0, 0, 0);
 	sys(NR_prctl, PR_SET_NAME, name, 0, 0, 0, 0);
 	setup_signals();
+	/* pvmm's interrupt means nothing before the guest runs: hold it until
+	 * the entry frame's empty mask takes effect */
+	uint64_t hold = 1ull << (SIGUSR1 - 1);
+	if (sys(NR_rt_sigprocmask, SIG_BLOCK, &hold, 0, 8, 0, 0))
+		die(STUB_EXIT_SIGACTION);
 	confine();
 	ctrl->trap.event = STUB_EV_READY;
 	ctrl->trap.doorbell = (uint64_t)stub_doorbell_end;
