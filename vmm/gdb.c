@@ -25,9 +25,10 @@ struct vmm_gdb {
 	int nowait;
 	int stepping;
 	int interrupt;          /* Ctrl-C or an event asked for a stop */
-	char reason[160];       /* why, told to gdb as console output */
+	char reason[600];       /* why, told to gdb as console output */
 	uint64_t break_unhook;  /* stop when this L1 is unhooked; 0: off */
 	int break_refuse;       /* stop when an entry is refused */
+	int crash_shown;        /* the stop before a crash was reported */
 	char path[108];
 };
 
@@ -207,7 +208,7 @@ static void say(struct vmm_gdb *g, const char *fmt, ...) __attribute__((format(p
 
 static void say(struct vmm_gdb *g, const char *fmt, ...)
 {
-	char text[1024], pkt[2 * sizeof(text) + 2];
+	char text[1024], pkt[2 * 1024 + 2];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -457,8 +458,14 @@ static int command(struct vmm_gdb *g, struct vm *vm, char *p)
 		putpkt(g, "OK");
 		return 0;
 	}
-	case 'c': g->stepping = 0; vm->vcpu.regs.eflags &= ~EFLAGS_TF; return 1;
-	case 's': g->stepping = 1; vm->vcpu.regs.eflags |= EFLAGS_TF; return 1;
+	case 'c': case 'C': /* with a signal: there is no signal to give a guest */
+		g->stepping = 0;
+		vm->vcpu.regs.eflags &= ~EFLAGS_TF;
+		return 1;
+	case 's': case 'S':
+		g->stepping = 1;
+		vm->vcpu.regs.eflags |= EFLAGS_TF;
+		return 1;
 	case 'D': putpkt(g, "OK"); detach(g, vm); return 1;
 	case 'k':
 		vm->end = VM_CRASH;
@@ -508,6 +515,11 @@ int vmm_gdb_wants_stop(struct vmm_gdb *g, struct vm *vm, const struct stub_trap 
 
 	if (g->fd < 0)
 		return 0;
+	if (vm->end == VM_CRASH && !g->crash_shown) { /* show gdb the guest before it dies */
+		g->crash_shown = 1;
+		snprintf(g->reason, sizeof(g->reason), "the domain is being crashed: %.500s", vm->end_msg);
+		g->interrupt = t && t->signo != SIGSYS ? t->signo : SIGABRT;
+	}
 	if (poll(&p, 1, 0) == 1) { /* Ctrl-C (0x03), or gdb gone */
 		if (read(g->fd, &c, 1) != 1) {
 			detach(g, vm);

@@ -323,6 +323,20 @@ if gdb_has 'received signal SIGINT' && gdb_has '<guest_main\+' && [ $status = 1 
 else
 	not_ok "gdb Ctrl-C" "status $status" "$(tail -10 "$WORK/gdb.txt")"
 fi
+# a Unix socket, and a guest about to be crashed stops for gdb first
+"$PVMM" --timeout=30 --gdb=unix:"$WORK/gdb.sock" $G/fault.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
+pid=$!
+for _ in $(seq 50); do [ -S "$WORK/gdb.sock" ] && break; sleep 0.1; done
+timeout 60 gdb -batch -nx -ex "target remote $WORK/gdb.sock" -ex continue -ex 'print $pc' -ex continue \
+	$G/fault.elf >"$WORK/gdb.txt" 2>&1 </dev/null
+wait $pid
+status=$?
+if gdb_has 'the domain is being crashed: guest page fault at 0x40000000' &&
+   gdb_has 'received signal SIGSEGV' && gdb_has 'fault.c:11' && [ $status = 1 ]; then
+	ok "gdb over a Unix socket: an unhandled fault stops in gdb at the faulting line before the crash"
+else
+	not_ok "gdb crash stop" "status $status" "$(tail -10 "$WORK/gdb.txt")"
+fi
 run --gdb=serial:/dev/ttyS0 $G/hello.elf
 expect "a bad --gdb is refused" 2 '' 'want tcp:PORT or unix:PATH'
 
