@@ -517,8 +517,11 @@ int vmm_gdb_wants_stop(struct vmm_gdb *g, struct vm *vm, const struct stub_trap 
 		return 0;
 	if (vm->end == VM_CRASH && !g->crash_shown) { /* show gdb the guest before it dies */
 		g->crash_shown = 1;
-		snprintf(g->reason, sizeof(g->reason), "the domain is being crashed: %.500s", vm->end_msg);
-		g->interrupt = t && t->signo != SIGSYS ? t->signo : SIGABRT;
+		if (!g->interrupt) { /* unless a monitor break-* stop already says why */
+			snprintf(g->reason, sizeof(g->reason), "the domain is being crashed: %.500s",
+				 vm->end_msg);
+			g->interrupt = t && t->signo != SIGSYS ? t->signo : SIGABRT;
+		}
 	}
 	if (poll(&p, 1, 0) == 1) { /* Ctrl-C (0x03), or gdb gone */
 		if (read(g->fd, &c, 1) != 1) {
