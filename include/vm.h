@@ -276,6 +276,8 @@ struct vm {
 	struct stub_ctrl *ctrl;
 	int ctrlfd;
 	uint64_t doorbell;
+	uint32_t spin;       /* futex transport: polls before sleeping, each side */
+	uint32_t last_req;   /* futex transport: the last request pvmm answered */
 };
 
 #endif

@@ -31,5 +31,7 @@ bench: deps
 unit: $(BUILD)/tests/unit-tests guests
 	$(BUILD)/tests/unit-tests
 
+# The whole end-to-end suite runs once per transport.
 e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
-	tests/e2e/run.sh
+	PVMM_TRANSPORT=seccomp tests/e2e/run.sh
+	PVMM_TRANSPORT=ptrace tests/e2e/run.sh

@@ -130,7 +130,7 @@ static int build_filter(struct vm *vm)
 	return 0;
 }
 
-static int make_ctrl(struct vm *vm)
+static int make_ctrl(struct vm *vm, int traced)
 {
 	vm->ctrlfd = memfd_create("pvmm-control", MFD_CLOEXEC);
 	if (vm->ctrlfd < 0)
@@ -143,6 +143,8 @@ static int make_ctrl(struct vm *vm)
 		return fail(vm, errno, "mapping the control page");
 	}
 	vm->ctrl->magic = STUB_MAGIC;
+	vm->ctrl->transport = traced ? STUB_TRANSPORT_PTRACE : STUB_TRANSPORT_FUTEX;
+	vm->ctrl->spin = vm->spin;
 	return build_filter(vm);
 }
 
@@ -189,7 +191,7 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 int vmm_proc_spawn(struct vm *vm, int traced)
 {
 	pid_t parent = getpid(), pid;
-	int stubfd, rc = make_ctrl(vm);
+	int stubfd, rc = make_ctrl(vm, traced);
 
 	if (rc)
 		return rc;

@@ -134,7 +134,8 @@ const struct vmm_transport vmm_ptrace_transport = {
 
 const struct vmm_transport *vmm_transport_find(const char *name)
 {
-	static const struct vmm_transport *const all[] = { &vmm_ptrace_transport };
+	static const struct vmm_transport *const all[] = { &vmm_ptrace_transport,
+							   &vmm_futex_transport };
 
 	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
 		if (!strcmp(all[i]->name, name))

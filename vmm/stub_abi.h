@@ -97,9 +97,18 @@ struct sock_filter_insn {
 	uint32_t k;
 };
 
+/* How the stub hands off (stub_ctrl.transport). */
+enum stub_transport {
+	STUB_TRANSPORT_PTRACE = 0, /* int3 at the doorbell: a ptrace stop */
+	STUB_TRANSPORT_FUTEX = 1,  /* req/resp words in this page, futexes */
+};
+
 struct stub_ctrl {
 	uint64_t magic;
-	uint32_t seq;           /* reserved for the shared-memory transport */
+	uint32_t transport;     /* IN at start-up: stub_transport */
+	uint32_t spin;          /* IN: polls of resp before sleeping (futex transport) */
+	uint32_t req;           /* futex word: the stub bumps it to hand off */
+	uint32_t resp;          /* futex word: pvmm sets it to req when the reply is ready */
 	uint32_t action;        /* IN to the stub: stub_action */
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */

@@ -53,6 +53,7 @@ struct vmm_transport {
 };
 
 extern const struct vmm_transport vmm_ptrace_transport;
+extern const struct vmm_transport vmm_futex_transport;
 const struct vmm_transport *vmm_transport_find(const char *name);
 
 /* run.c: boot the built domain and run it until it ends. */

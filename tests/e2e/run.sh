@@ -398,5 +398,6 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	rm -rf "$copy"
 fi
+echo "# transport: ${PVMM_TRANSPORT:-default}"
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

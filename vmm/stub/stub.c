@@ -141,13 +141,43 @@ static long run_op(const struct stub_op *op)
 	}
 }
 
+#define NR_futex 202
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+
+/* The futex transport's hand-off: publish a new request, wake pvmm, then
+ * poll for the reply a little (when pvmm runs on another CPU) and sleep. */
+static void futex_handoff(void)
+{
+	volatile uint32_t *req = &ctrl->req, *resp = &ctrl->resp;
+	uint32_t seq = *req + 1, seen;
+
+	__atomic_store_n(req, seq, __ATOMIC_SEQ_CST);
+	sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
+	for (uint32_t i = ctrl->spin; i; i--) {
+		if (__atomic_load_n(resp, __ATOMIC_ACQUIRE) == seq)
+			return;
+		__builtin_ia32_pause();
+	}
+	while ((seen = __atomic_load_n(resp, __ATOMIC_ACQUIRE)) != seq)
+		sys(NR_futex, resp, FUTEX_WAIT, seen, 0, 0, 0);
+}
+
+static void doorbell(void)
+{
+	if (ctrl->transport == STUB_TRANSPORT_FUTEX)
+		futex_handoff();
+	else
+		stub_doorbell();
+}
+
 /* Hand off to the monitor and carry out its replies until it says resume. */
 static void serve(void)
 {
 	for (;;) {
 		uint32_t n, failed = 0;
 
-		stub_doorbell();
+		doorbell();
 		n = ctrl->nops;
 		if (n > STUB_MAX_OPS)
 			die(STUB_EXIT_BADREPLY);

@@ -1,0 +1,100 @@
+/*
+ * futex.c - the seccomp transport: no ptrace after start-up.
+ *
+ * Guest system calls reach the stub as SIGSYS (syscall user dispatch) and
+ * faults as the signals they are; the stub publishes each trap in the
+ * control page, bumps its `req` word and wakes pvmm with a futex; pvmm
+ * answers and sets `resp` = `req`. Each side polls the other's word for a
+ * while before sleeping when they run on different CPUs (the poll budget is
+ * --spin, 0 when pinned to one CPU, where polling only burns the slice).
+ * pvmm's wait times out every 20 ms (and SIGCHLD interrupts it) to notice
+ * a guest process that died.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long futex(volatile uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+static int gone(struct vm *vm, struct vmm_stop *stop)
+{
+	int status;
+	pid_t r = waitpid(vm->pid, &status, WNOHANG);
+
+	if (r != vm->pid)
+		return 0;
+	stop->kind = STOP_GONE;
+	stop->status = status;
+	vm->pid = 0;
+	return 1;
+}
+
+static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
+{
+	volatile uint32_t *req = &vm->ctrl->req;
+	uint32_t want = vm->last_req + 1;
+	const struct timespec tick = { 0, 20000000 };
+
+	for (;;) {
+		for (uint32_t i = vm->spin; i && __atomic_load_n(req, __ATOMIC_ACQUIRE) != want; i--)
+			__builtin_ia32_pause();
+		uint32_t seen = __atomic_load_n(req, __ATOMIC_ACQUIRE);
+		if (seen == want)
+			break;
+		if (gone(vm, stop))
+			return 0;
+		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
+	}
+	vm->last_req = want;
+	stop->kind = STOP_HANDOFF;
+	vm->stats.handoffs++;
+	return 0;
+}
+
+static int fx_start(struct vm *vm, struct vmm_stop *stop)
+{
+	int rc;
+
+	vm->last_req = 0;
+	rc = vmm_proc_spawn(vm, 0);
+	if (rc < 0)
+		return rc;
+	return wait_handoff(vm, stop);
+}
+
+static int fx_resume(struct vm *vm, struct vmm_stop *stop)
+{
+	__atomic_store_n(&vm->ctrl->resp, vm->last_req, __ATOMIC_RELEASE);
+	futex(&vm->ctrl->resp, FUTEX_WAKE, 1, NULL);
+	return wait_handoff(vm, stop);
+}
+
+static void fx_kill(struct vm *vm)
+{
+	int status;
+
+	if (vm->pid <= 0)
+		return;
+	kill(vm->pid, SIGKILL);
+	while (waitpid(vm->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	vm->pid = 0;
+}
+
+const struct vmm_transport vmm_futex_transport = {
+	.name = "seccomp",
+	.start = fx_start,
+	.resume = fx_resume,
+	.kill = fx_kill,
+};
