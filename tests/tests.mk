@@ -26,7 +26,7 @@ tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives
-	G_BENCH=$(BUILD)/guests/bench.elf tests/bench/run.sh
+	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf tests/bench/run.sh
 
 unit: $(BUILD)/tests/unit-tests guests
 	$(BUILD)/tests/unit-tests

@@ -163,6 +163,22 @@ static int pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* pvmm on the CPU it runs on, the guest process on the next one it may use. */
+static int split_cpus(int *guest)
+{
+	cpu_set_t set;
+	int me = sched_getcpu(), n = CPU_SETSIZE;
+
+	if (me < 0 || sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (int i = 1; i < n; i++)
+		if (CPU_ISSET((me + i) % n, &set)) {
+			*guest = (me + i) % n;
+			return pin_cpu(me);
+		}
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
@@ -378,15 +394,19 @@ int main(int argc, char **argv)
 		const char *env = getenv("PVMM_TRANSPORT");
 		o.transport = env && vmm_transport_find(env) ? env : "seccomp";
 	}
-	if (o.cpu == -1 && !strcmp(o.transport, "seccomp") && two_cpus())
-		o.cpu = -2; /* the shared-memory hand-off is fastest with a CPU each */
-	if (pin_cpu(o.cpu)) {
+	/* the shared-memory hand-off is fastest with a CPU each */
+	int split = o.cpu == -1 && !strcmp(o.transport, "seccomp") && two_cpus();
+	vm.guest_cpu = -1;
+	if (split && split_cpus(&vm.guest_cpu) == 0)
+		vm.spin = o.spin_set ? o.spin : DEFAULT_SPIN;
+	else if (pin_cpu(o.cpu)) {
 		fprintf(stderr, "pvmm: --cpu=%d: %s\n", o.cpu, strerror(errno));
 		return VMM_EXIT_USAGE;
 	}
 	vm.check_invariants = o.check_invariants;
 	/* polling the other side only pays when it runs on another CPU */
-	vm.spin = o.spin_set ? o.spin : o.cpu == -2 ? DEFAULT_SPIN : 0;
+	if (vm.guest_cpu < 0)
+		vm.spin = o.spin_set ? o.spin : o.cpu == -2 ? DEFAULT_SPIN : 0;
 	vm.mmu.ptwr.mode = o.ptwr;
 	vm.trace_mask = o.trace;
 	vm.trace_print = o.trace;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -175,6 +176,12 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
+	if (vm->guest_cpu >= 0) { /* a CPU of its own, beside pvmm's */
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(vm->guest_cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
 	setsid(); /* terminal signals go to pvmm, which stops the guest itself */
 	if (mem < 0 || ctl < 0 || stub < 0 || dup2(mem, STUB_GUEST_FD) < 0 ||
 	    dup2(ctl, STUB_CTRL_FD) < 0 || dup3(stub, STUB_CTRL_FD + 1, O_CLOEXEC) < 0)

@@ -2,8 +2,9 @@
 # make bench: pvmm's costs next to the host primitives measured in the same
 # run. Every pvmm figure comes from rdtsc inside the guest (tests/bench has
 # the primitives, sample-guests/bench.c the guest side), converted with the
-# TSC frequency measured here. Prints a table and writes build/bench/*.csv.
-# BENCH_REPS (default 3) runs per mode; the median is reported.
+# TSC frequency measured here. Prints tables per transport and writes
+# build/bench/results.csv, results.json and crossover.svg.
+# BENCH_REPS (default 3) runs per mode and transport; the median is reported.
 set -euo pipefail
 PVMM=${PVMM:-build/pvmm}
 OUT=build/bench
@@ -13,56 +14,100 @@ mkdir -p "$OUT"
 build/tests/primitives >"$OUT/primitives.txt"
 prim() { awk -v k="$1" '$1 == k { print $2 }' "$OUT/primitives.txt"; }
 hz=$(prim tsc_hz)
+wf=$(prim write_fault) mp=$(prim mprotect) ss=$(prim sigsys) gp=$(prim getpid)
+# the boot's primitive: starting a trivial program, timed the same way
+true_ns=$(for r in $(seq 11); do s=$(date +%s%N); /bin/true; e=$(date +%s%N); echo $((e - s)); done |
+	sort -n | sed -n 6p)
+cycle=$(awk -v w="$wf" -v m="$mp" 'BEGIN { printf "%.0f", w + m }')
 
 : >"$OUT/raw.txt"
-for mode in emulate unhook auto; do
-	for r in $(seq "$REPS"); do
-		"$PVMM" --ptwr=$mode --memory=64M "$G_BENCH" 2>/dev/null |
-			awk -v m=$mode '$1 == "bench" { print m, $2, $3, $4 }' >>"$OUT/raw.txt"
+for t in seccomp ptrace; do
+	for mode in emulate unhook auto; do
+		for r in $(seq "$REPS"); do
+			"$PVMM" --transport=$t --ptwr=$mode --memory=64M "$G_BENCH" 2>/dev/null |
+				awk -v t=$t -v m=$mode '$1 == "bench" { print t, m, $2, $3, $4 }' >>"$OUT/raw.txt"
+		done
 	done
+	for r in $(seq 11); do # boot of hello to poweroff, wall time
+		s=$(date +%s%N); "$PVMM" --transport=$t "$G_HELLO" >/dev/null; e=$(date +%s%N)
+		echo "$t boot hello 1 $(( (e - s) * 100 * hz / 1000000000 ))" >>"$OUT/raw.txt"
+	done 2>/dev/null || true
 done
 
-# median cycles*100 per (mode, name, n) -> ns
+# median cycles*100 per (transport, mode, name, n) -> ns
 awk -v hz="$hz" '
-	{ key = $1 " " $2 " " $3; v[key, ++n[key]] = $4 }
+	{ key = $1 " " $2 " " $3 " " $4; v[key, ++n[key]] = $5 }
 	END {
 		for (k in n) {
 			m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, i]
 			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			printf "%s %.1f\n", k, a[int((m + 1) / 2)] / 100 / hz * 1e9
+			printf "%s %.1f %.1f %.1f\n", k, a[int((m + 1) / 2)] / 100 / hz * 1e9, a[1] / 100 / hz * 1e9, a[m] / 100 / hz * 1e9
 		}
-	}' "$OUT/raw.txt" | sort -k1,1 -k2,2 -k3,3n >"$OUT/median.txt"
-get() { awk -v m="$1" -v k="$2" -v n="$3" '$1 == m && $2 == k && $3 == n { print $4 }' "$OUT/median.txt"; }
+	}' "$OUT/raw.txt" | sort -k1,1 -k2,2 -k3,3 -k4,4n >"$OUT/median.txt"
+get() { awk -v t="$1" -v m="$2" -v k="$3" -v n="$4" '$1 == t && $2 == m && $3 == k && $4 == n { print $5 }' "$OUT/median.txt"; }
+spread() { awk -v t="$1" -v m="$2" -v k="$3" -v n="$4" '$1 == t && $2 == m && $3 == k && $4 == n { printf "%.0f-%.0f", $6, $7 }' "$OUT/median.txt"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-wf=$(prim write_fault) mp=$(prim mprotect) ss=$(prim sigsys) gp=$(prim getpid)
-printf 'Host primitives, this run (TSC %.2f GHz):\n' "$(awk -v h="$hz" 'BEGIN { print h / 1e9 }')"
-printf '  %-42s %10.0f ns\n' "write fault + handler + sigreturn" "$wf" "mprotect of one page" "$mp" \
-	"SIGSYS round trip (seccomp trap)" "$ss" "getpid system call" "$gp"
-echo
-echo "pvmm, ptrace transport (median of $REPS runs; ratio = pvmm / primitive):"
-printf '  %-28s %12s %10s  %s\n' operation ns ratio primitive
-row() { printf '  %-28s %12.0f %9.1fx  %s\n' "$1" "$2" "$(awk -v a="$2" -v b="$3" 'BEGIN { print a / b }')" "$4"; }
-row "null hypercall" "$(get emulate hypercall 1)" "$ss" "SIGSYS round trip"
-row "update_va_mapping" "$(get emulate update_va_mapping 1)" "$ss" "SIGSYS round trip"
-row "mmu_update, 512 entries" "$(get emulate mmu_update_512 512)" "$ss" "SIGSYS round trip"
-row "guest-handled #PF (to iret)" "$(get emulate page_fault 1)" "$wf" "write fault + handler + sigreturn"
-echo
-echo "L1 rewrite of N entries per hook cycle, ns per entry (ratio to the in-process cycle of"
-echo "mprotect read-only + write fault + handler mprotect + sigreturn = $(awk -v w="$wf" -v m="$mp" 'BEGIN { printf "%.0f", w + m }') ns):"
-printf '  %5s %14s %14s %14s  %s\n' N emulate unhook auto "auto / best"
-echo "n,emulate_ns,unhook_ns,auto_ns,write_fault_ns,mprotect_ns" >"$OUT/l1_rewrite.csv"
-cross=""
-for n in 1 2 4 8 16 32 64 128 256 512; do
-	e=$(get emulate l1_rewrite $n) u=$(get unhook l1_rewrite $n) a=$(get auto l1_rewrite $n)
-	echo "$n,$e,$u,$a,$wf,$mp" >>"$OUT/l1_rewrite.csv"
-	awk -v n=$n -v e="$e" -v u="$u" -v a="$a" -v p="$(awk -v w="$wf" -v m="$mp" 'BEGIN { print w + m }')" 'BEGIN {
-		best = e < u ? e : u
-		printf "  %5d %8.0f (%4.1fx) %8.0f (%5.2fx) %8.0f (%4.1fx)  %.2f\n", n, e, e / p, u, u / p, a, a / p, a / best }'
-	if [ -z "$cross" ] && awk -v e="$e" -v u="$u" 'BEGIN { exit !(u < e) }'; then cross=$n; fi
+printf 'Host primitives, this run (TSC %.2f GHz, %s CPUs):\n' "$(awk -v h="$hz" 'BEGIN { print h / 1e9 }')" "$(nproc)"
+printf '  %-52s %8.0f ns\n' "write fault + handler (mprotect) + sigreturn" "$wf" \
+	"mprotect of one page" "$mp" "write-fault cycle (mprotect ro + the above)" "$cycle" \
+	"SIGSYS round trip (seccomp trap, handler, sigreturn)" "$ss" "getpid system call" "$gp" \
+	"fork + exec + exit of /bin/true" "$true_ns"
+
+echo "transport,operation,n,median_ns,min_ns,max_ns,primitive,primitive_ns,ratio" >"$OUT/results.csv"
+row() { # transport label mode name n primitive-label primitive-ns
+	local m s r
+	m=$(get "$1" "$3" "$4" "$5"); s=$(spread "$1" "$3" "$4" "$5"); r=$(ratio "$m" "$7")
+	printf '  %-26s %10.0f %15s %8sx  %s\n' "$2" "$m" "$s" "$r" "$6"
+	echo "$1,$2,$5,$m,${s%-*},${s#*-},$6,$7,$r" >>"$OUT/results.csv"
+}
+for t in seccomp ptrace; do
+	echo
+	echo "pvmm, $t transport (median of $REPS runs, min-max; ratio = pvmm / primitive):"
+	printf '  %-26s %10s %15s %9s  %s\n' operation ns spread ratio primitive
+	row $t "null hypercall" emulate hypercall 1 "SIGSYS round trip" "$ss"
+	row $t "update_va_mapping" emulate update_va_mapping 1 "SIGSYS round trip" "$ss"
+	row $t "mmu_update, 512 entries" emulate mmu_update_512 512 "SIGSYS round trip" "$ss"
+	row $t "guest-handled #PF" emulate page_fault 1 "write fault + handler" "$wf"
+	row $t "emulated L1 write" emulate l1_rewrite 1 "write-fault cycle" "$cycle"
+	row $t "512-entry rewrite, unhook" unhook l1_rewrite 512 "write-fault cycle" "$cycle"
+	row $t "boot of hello to poweroff" boot hello 1 "fork+exec of /bin/true" "$true_ns"
+	echo "  L1 rewrite of N entries per hook cycle, ns per entry:"
+	printf '  %5s %10s %10s %10s  %s\n' N emulate unhook auto "auto / best"
+	cross=""
+	for n in 1 2 4 8 16 32 64 128 256 512; do
+		e=$(get $t emulate l1_rewrite $n) u=$(get $t unhook l1_rewrite $n) a=$(get $t auto l1_rewrite $n)
+		awk -v n=$n -v e="$e" -v u="$u" -v a="$a" 'BEGIN { b = e < u ? e : u
+			printf "  %5d %10.0f %10.0f %10.0f  %.2f\n", n, e, u, a, a / b }'
+		if [ -z "$cross" ] && awk -v e="$e" -v u="$u" 'BEGIN { exit !(u < e) }'; then cross=$n; fi
+	done
+	e512=$(get $t emulate l1_rewrite 512) u512=$(get $t unhook l1_rewrite 512)
+	echo "  crossover: unhooking beats emulation from N = ${cross:-never}; a 512-entry rewrite is" \
+		"$(ratio "$e512" "$u512")x faster unhooked than emulated"
 done
+
+# JSON of the same rows, and the crossover plot
+awk -F, 'NR > 1 { printf "%s{\"transport\":\"%s\",\"operation\":\"%s\",\"n\":%s,\"median_ns\":%s,\"min_ns\":%s,\"max_ns\":%s,\"primitive\":\"%s\",\"primitive_ns\":%s,\"ratio\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8, $9; sep = ",\n" }
+	BEGIN { print "[" } END { print "\n]" }' "$OUT/results.csv" >"$OUT/results.json"
+awk -v out="$OUT/crossover.svg" '
+	$2 != "boot" && $3 == "l1_rewrite" { key = $1 "/" $2; x[key, $4] = $5; keys[key] = 1 }
+	function px(n) { return 60 + log(n) / log(2) * 60 }
+	function py(v) { return 340 - (log(v) / log(10) - 1) * 70 }
+	END {
+		col["seccomp/emulate"] = "#d62728"; col["seccomp/unhook"] = "#1f77b4"; col["seccomp/auto"] = "#2ca02c"
+		col["ptrace/emulate"] = "#ff9896"; col["ptrace/unhook"] = "#aec7e8"; col["ptrace/auto"] = "#98df8a"
+		printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"400\" font-family=\"sans-serif\" font-size=\"12\">\n" > out
+		printf "<rect width=\"720\" height=\"400\" fill=\"white\"/><text x=\"60\" y=\"20\">L1 rewrite: ns per entry (log) vs entries per hook cycle N (log)</text>\n" > out
+		for (n = 1; n <= 512; n *= 2) printf "<text x=\"%d\" y=\"370\">%d</text>\n", px(n) - 6, n > out
+		for (e = 1; e <= 5; e++) printf "<text x=\"5\" y=\"%d\">1e%d</text><line x1=\"55\" x2=\"660\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>\n", py(10 ^ e) + 4, e, py(10 ^ e), py(10 ^ e) > out
+		i = 0
+		for (k in keys) {
+			pts = ""
+			for (n = 1; n <= 512; n *= 2) if ((k, n) in x) pts = pts sprintf("%.1f,%.1f ", px(n), py(x[k, n]))
+			printf "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>\n", col[k], pts > out
+			printf "<text x=\"600\" y=\"%d\" fill=\"%s\">%s</text>\n", 40 + 16 * i++, col[k], k > out
+		}
+		print "</svg>" > out
+	}' "$OUT/median.txt"
 echo
-echo "crossover: unhooking beats emulation from N = ${cross:-never} entries per cycle"
-e512=$(get emulate l1_rewrite 512) u512=$(get unhook l1_rewrite 512)
-printf 'a 512-entry rewrite: unhook is %.0fx faster than emulating 512 stores\n' \
-	"$(awk -v e="$e512" -v u="$u512" 'BEGIN { print e / u }')"
-echo "(tables: $OUT/l1_rewrite.csv, $OUT/median.txt)"
+echo "(build/bench: results.csv, results.json, crossover.svg, median.txt)"
