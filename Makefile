@@ -25,7 +25,7 @@ STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb
 
-.PHONY: all run check deps clean unit e2e bench
+.PHONY: all run check deps clean unit e2e bench install uninstall
 all: $(BUILD)/pvmm guests
 
 include guest-loader/loader.mk
@@ -57,6 +57,17 @@ deps:
 	else \
 		echo "pvmm: missing build packages and no apt-get; install: $(BUILD_PACKAGES)" >&2; exit 1; \
 	fi
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 $(BUILD)/pvmm $(DESTDIR)$(PREFIX)/bin/pvmm
+	install -d $(DESTDIR)$(PREFIX)/share/pvmm/guests
+	install -m 644 $(GUESTS:%=$(BUILD)/guests/%.elf) $(DESTDIR)$(PREFIX)/share/pvmm/guests/
+	install -D -m 644 docs/pvmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/pvmm.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pvmm $(DESTDIR)$(PREFIX)/share/man/man1/pvmm.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/pvmm
 
 clean:
 	rm -rf $(BUILD)

@@ -75,6 +75,9 @@ static const char usage_text[] =
 	"  -h, --help            show this help\n"
 	"  -V, --version         show the version\n"
 	"\n"
+	"\n"
+	"pvmm test [OPTIONS] GUEST.elf... | DIR  runs guests as a suite (pvmm test --help)\n"
+	"\n"
 	"exit status:\n"
 	"  0  the guest powered off           4  --timeout expired\n"
 	"  1  the guest crashed or was crashed  5  host error (process, ptrace, seccomp)\n"
@@ -386,6 +389,9 @@ int main(int argc, char **argv)
 	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
 	double t0 = now();
 	int status;
+
+	if (argc > 1 && !strcmp(argv[1], "test"))
+		return vmm_suite_main(argc - 1, argv + 1, "/proc/self/exe");
 
 	status = parse_options(argc, argv, &o);
 	if (status)

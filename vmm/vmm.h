@@ -75,6 +75,9 @@ void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, con
 void vmm_trace_upcall(struct vm *vm);
 void vmm_format_pte(uint64_t e, char *buf, size_t len);
 
+/* suite.c: `pvmm test ...`; (self) is the path of this pvmm binary. */
+int vmm_suite_main(int argc, char **argv, const char *self);
+
 /* stats.c */
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds);
 const char *vmm_end_name(enum vm_end end);

@@ -340,6 +340,79 @@ fi
 run --gdb=serial:/dev/ttyS0 $G/hello.elf
 expect "a bad --gdb is refused" 2 '' 'want tcp:PORT or unix:PATH'
 
+# --- pvmm test: the suite runner -------------------------------------------
+"$PVMM" test -j 2 --result-regex='Test result: ' $G/hello.elf $G/hcall.elf $G/pt-basic.elf \
+	$G/pt-attacks.elf $G/ptwr.elf $G/traps.elf $G/privops.elf $G/minikernel.elf >"$WORK/out" 2>&1
+status=$?
+expect "pvmm test: the sample guests all pass" 0 '^8 passed, 0 failed, 0 skipped$'
+mkdir -p "$WORK/mixed"
+cp $G/hello.elf $G/crash.elf $G/fault.elf $G/spin.elf "$WORK/mixed/"
+printf 'timeout = 1\n' >"$WORK/mixed/spin.cfg"
+printf '# xl style\nname = "hello"\nmemory = 32\ncmdline = "console=hvc0"\nextra = "--ptwr=emulate"\n' >"$WORK/mixed/hello.cfg"
+chmod -R a+rX "$WORK/mixed"
+"$PVMM" test -j 4 --result-regex='Test result: ' --junit="$WORK/report.xml" --keep="$WORK/kept" \
+	--trace-failures "$WORK/mixed" >"$WORK/out" 2>&1
+status=$?
+expect "pvmm test: a mixed directory fails (status 1) with each outcome right" 1 '^1 passed, 3 failed, 0 skipped$'
+if grep -Eq '^crash +ERROR' "$WORK/out" && grep -Eq '^fault +FAIL' "$WORK/out" &&
+   grep -Eq '^spin +TIMEOUT' "$WORK/out" && grep -Eq '^hello +PASS' "$WORK/out"; then
+	ok "pvmm test: PASS, ERROR (from the result line), FAIL (a crash), TIMEOUT"
+else
+	not_ok "pvmm test outcomes" "$(cat "$WORK/out")"
+fi
+x="$WORK/report.xml"
+if head -1 "$x" | grep -q '^<?xml' && tail -1 "$x" | grep -q '^</testsuites>$' &&
+   grep -q 'tests="4" failures="1" errors="2" skipped="0"' "$x" &&
+   [ "$(grep -c '<testcase ' "$x")" = 4 ] && [ "$(grep -c '</testcase>' "$x")" = 4 ] &&
+   grep -q "8192 pages, cmdline 'console=hvc0'" "$x" && grep -q 'ASSERT FAILED at sample-guests/crash.c:7' "$x"; then
+	ok "pvmm test: JUnit with 4 testcases, the consoles, and the .cfg applied"
+else
+	not_ok "pvmm test JUnit" "$(head -c 600 "$x")"
+fi
+if [ -s "$WORK/kept/crash.console" ] && [ -s "$WORK/kept/fault.console" ] && [ -e "$WORK/kept/spin.trace" ] &&
+   [ ! -e "$WORK/kept/hello.console" ]; then
+	ok "pvmm test: failing guests' consoles and traces kept, passing ones not"
+else
+	not_ok "pvmm test --keep" "$(ls "$WORK/kept" 2>&1)"
+fi
+"$PVMM" test --tap --result-regex='Test result: ' "$WORK/mixed" >"$WORK/out" 2>&1
+status=$?
+if [ $status = 1 ] && grep -q '^TAP version 13$' "$WORK/out" && grep -q '^1\.\.4$' "$WORK/out" &&
+   [ "$(grep -c '^not ok ' "$WORK/out")" = 3 ] && grep -q '^ok [0-9] - hello$' "$WORK/out"; then
+	ok "pvmm test --tap: TAP 13, plan 1..4, three not ok"
+else
+	not_ok "pvmm test --tap" "$(cat "$WORK/out")"
+fi
+mkdir -p "$WORK/par"
+for i in 1 2 3 4; do cp $G/spin.elf "$WORK/par/spin$i.elf"; printf 'timeout = 1\n' >"$WORK/par/spin$i.cfg"; done
+chmod -R a+rX "$WORK/par"
+t0=$(date +%s%N); "$PVMM" test -j 1 "$WORK/par" >/dev/null 2>&1; t1=$(date +%s%N)
+"$PVMM" test -j 4 "$WORK/par" >/dev/null 2>&1; t2=$(date +%s%N)
+j1=$(( (t1 - t0) / 1000000 )) j4=$(( (t2 - t1) / 1000000 ))
+[ $j4 -lt $j1 ] && ok "pvmm test -j 4 took $j4 ms, -j 1 $j1 ms" || not_ok "pvmm test -j 4 ($j4 ms) not faster than -j 1 ($j1 ms)"
+"$PVMM" test "$WORK/nothing-here" >"$WORK/out" 2>&1; status=$?
+expect "pvmm test: a missing path is a usage error" 2 'nothing-here'
+
+# --- install and the man page ----------------------------------------------
+if [ -z "${PVMM_E2E_NESTED:-}" ]; then
+	make -s install DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
+	missing=""
+	for f in bin/pvmm share/man/man1/pvmm.1 share/pvmm/guests/hello.elf share/pvmm/guests/ptwr.elf; do
+		[ -s "$WORK/dest/usr/$f" ] || missing="$missing $f"
+	done
+	[ -x "$WORK/dest/usr/bin/pvmm" ] || missing="$missing (pvmm not executable)"
+	"$WORK/dest/usr/bin/pvmm" "$WORK/dest/usr/share/pvmm/guests/hello.elf" >/dev/null 2>&1 || missing="$missing (installed hello failed)"
+	[ -z "$missing" ] && ok "make install DESTDIR=... puts pvmm, its guests and the man page in place" ||
+		not_ok "make install:$missing"
+	make -s uninstall DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
+	[ -z "$(find "$WORK/dest" -type f)" ] && ok "make uninstall removes them" || not_ok "make uninstall left files"
+	undocumented=""
+	for opt in $( { "$PVMM" --help; "$PVMM" test --help; } | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -qF -- "$(printf '%s' "$opt" | sed 's/-/\\-/g')" docs/pvmm.1 || undocumented="$undocumented $opt"
+	done
+	[ -z "$undocumented" ] && ok "the man page documents every option of --help" || not_ok "pvmm.1 lacks:$undocumented"
+fi
+
 # --- bad command lines ---------------------------------------------------
 run; expect "no image is a usage error (status 2)" 2 '' 'no guest image given'
 run --memory=lots $G/hello.elf; expect "a bad --memory is refused (status 2)" 2 '' "bad --memory 'lots'"

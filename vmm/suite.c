@@ -1,0 +1,529 @@
+/*
+ * suite.c - `pvmm test`: run many guests as a test suite, the way CI runs
+ * PV test kernels, with JUnit and TAP reports.
+ *
+ * Each guest runs as its own `pvmm` process (this binary), up to -j at a
+ * time, with its console captured. Its outcome comes from the exit status
+ * and, with --result-regex, from the last console line matching it
+ * (SUCCESS, SKIP, ERROR, FAILURE, severity ordered). Options for one guest
+ * come from NAME.cfg beside NAME.elf (docs/suite.md).
+ */
+#include "vmm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <regex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum outcome { OUT_PASS, OUT_SKIP, OUT_FAIL, OUT_ERROR, OUT_TIMEOUT };
+static const char *const outcome_names[] = { "PASS", "SKIP", "FAIL", "ERROR", "TIMEOUT" };
+
+struct guest {
+	char path[PATH_MAX];
+	char name[128];
+	char memory[32], cmdline[1024], extra[1024];
+	unsigned timeout;
+	pid_t pid;
+	char log[PATH_MAX], trace[PATH_MAX];
+	double start, seconds;
+	int status;
+	enum outcome outcome;
+	char why[512];
+};
+
+struct suite {
+	struct guest *g;
+	size_t n, cap;
+	unsigned jobs, timeout;
+	const char *junit, *keep, *regex_text, *self;
+	int tap, trace_failures, tty;
+	regex_t regex;
+	char workdir[PATH_MAX / 2];
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char usage_text[] =
+	"usage: pvmm test [OPTIONS] GUEST.elf... | DIR...\n"
+	"Run guests as a test suite; a directory means every *.elf in it.\n"
+	"  -j, --jobs=N          guests at a time (default: the number of CPUs)\n"
+	"  -t, --timeout=SECS    per guest, unless its .cfg says otherwise (default 60)\n"
+	"      --result-regex=RE the last console line matching RE decides: it must contain\n"
+	"                        SUCCESS, SKIP, ERROR or FAILURE (e.g. 'Test result: ')\n"
+	"      --junit=FILE      write JUnit XML\n"
+	"      --tap             print TAP 13 instead of the table\n"
+	"      --keep=DIR        keep each failing guest's console output in DIR\n"
+	"      --trace-failures  also keep a failing guest's page-table trace (needs --keep)\n"
+	"exit status: 0 all passed or skipped, 1 some failed, 2 bad command line\n";
+
+/* ---- configuration ------------------------------------------------------ */
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	if (e - s >= 2 && (*s == '"' || *s == '\'') && e[-1] == *s) {
+		e[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* NAME.cfg: xl-style `key = value` lines; memory, cmdline, extra, timeout. */
+static int read_cfg(struct guest *g, char *why, size_t len)
+{
+	char path[PATH_MAX + 8], line[2048];
+	size_t n = strlen(g->path);
+	FILE *f;
+	int lineno = 0;
+
+	if (n < 4 || strcmp(g->path + n - 4, ".elf"))
+		return 0;
+	snprintf(path, sizeof(path), "%.*s.cfg", (int)(n - 4), g->path);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq, *key, *val;
+		lineno++;
+		if (*trim(line) == '#' || !*trim(line))
+			continue;
+		if (!(eq = strchr(line, '='))) {
+			snprintf(why, len, "%.400s:%d: want key = value", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(line), val = trim(eq + 1);
+		if (!strcmp(key, "memory"))
+			snprintf(g->memory, sizeof(g->memory), "%s", val);
+		else if (!strcmp(key, "cmdline"))
+			snprintf(g->cmdline, sizeof(g->cmdline), "%s", val);
+		else if (!strcmp(key, "extra"))
+			snprintf(g->extra, sizeof(g->extra), "%s", val);
+		else if (!strcmp(key, "timeout"))
+			g->timeout = (unsigned)atoi(val);
+		/* other xl keys (name, kernel, vcpus, ...) mean nothing here */
+	}
+	fclose(f);
+	return 0;
+}
+
+static int add_guest(struct suite *s, const char *path, char *why, size_t len)
+{
+	struct guest *g;
+	const char *base = strrchr(path, '/');
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct guest *p = realloc(s->g, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		s->g = p, s->cap = cap;
+	}
+	g = &s->g[s->n++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	snprintf(g->name, sizeof(g->name), "%s", base ? base + 1 : path);
+	if (strlen(g->name) > 4 && !strcmp(g->name + strlen(g->name) - 4, ".elf"))
+		g->name[strlen(g->name) - 4] = '\0';
+	g->timeout = s->timeout;
+	return read_cfg(g, why, len);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct guest *)a)->name, ((const struct guest *)b)->name);
+}
+
+static int add_path(struct suite *s, const char *path, char *why, size_t len)
+{
+	struct stat st;
+	struct dirent **list;
+	int n;
+
+	if (stat(path, &st)) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return add_guest(s, path, why, len);
+	n = scandir(path, &list, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(list[i]->d_name);
+		char full[PATH_MAX];
+		if (l > 4 && !strcmp(list[i]->d_name + l - 4, ".elf")) {
+			snprintf(full, sizeof(full), "%s/%s", path, list[i]->d_name);
+			if (add_guest(s, full, why, len))
+				return -1;
+		}
+		free(list[i]);
+	}
+	free(list);
+	return n < 0 ? -1 : 0;
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+static void start(struct suite *s, struct guest *g, size_t idx)
+{
+	char timeout[32], *argv[16], extra[1024], *save = NULL;
+	int argc = 0, fd;
+
+	snprintf(g->log, sizeof(g->log), "%.3000s/%zu.log", s->workdir, idx);
+	snprintf(g->trace, sizeof(g->trace), "%.3000s/%zu.trace", s->workdir, idx);
+	snprintf(timeout, sizeof(timeout), "--timeout=%u", g->timeout);
+	static char trace_pt[] = "--trace=pt";
+	char mem[48], cmd[1040], trace[PATH_MAX + 16];
+
+	argv[argc++] = (char *)s->self;
+	argv[argc++] = timeout;
+	if (g->memory[0]) {
+		snprintf(mem, sizeof(mem), "--memory=%s", g->memory);
+		argv[argc++] = mem;
+	}
+	if (g->cmdline[0]) {
+		snprintf(cmd, sizeof(cmd), "--cmdline=%s", g->cmdline);
+		argv[argc++] = cmd;
+	}
+	if (s->trace_failures) {
+		argv[argc++] = trace_pt;
+		snprintf(trace, sizeof(trace), "--trace-file=%s", g->trace);
+		argv[argc++] = trace;
+	}
+	snprintf(extra, sizeof(extra), "%s", g->extra);
+	for (char *tok = strtok_r(extra, " \t", &save); tok && argc < 14; tok = strtok_r(NULL, " \t", &save))
+		argv[argc++] = tok;
+	argv[argc++] = g->path;
+	argv[argc] = NULL;
+	g->start = now();
+	g->pid = fork();
+	if (g->pid == 0) {
+		fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || in < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(in, 0) < 0)
+			_exit(126);
+		execv(s->self, argv);
+		_exit(127);
+	}
+}
+
+/* The last line of the log matching the result regex, or NULL. */
+static int result_line(struct suite *s, struct guest *g, char *out, size_t len)
+{
+	FILE *f = fopen(g->log, "r");
+	char line[1024];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!regexec(&s->regex, line, 0, NULL, 0)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+static void judge(struct suite *s, struct guest *g)
+{
+	char line[1024];
+	int code = WIFEXITED(g->status) ? WEXITSTATUS(g->status) : 128 + WTERMSIG(g->status);
+
+	g->outcome = code == 0 ? OUT_PASS : code == VMM_EXIT_TIMEOUT ? OUT_TIMEOUT
+		     : code == VMM_EXIT_CRASH ? OUT_FAIL : OUT_ERROR;
+	snprintf(g->why, sizeof(g->why), "pvmm exit status %d", code);
+	if (s->regex_text && result_line(s, g, line, sizeof(line))) {
+		/* severity ordered: the worst word on the line decides */
+		enum outcome r = strstr(line, "FAILURE") ? OUT_FAIL : strstr(line, "ERROR") ? OUT_ERROR
+				 : strstr(line, "SKIP") ? OUT_SKIP : strstr(line, "SUCCESS") ? OUT_PASS
+				 : OUT_ERROR;
+		if (g->outcome == OUT_PASS || g->outcome == OUT_FAIL)
+			g->outcome = r > g->outcome ? r : r == OUT_SKIP ? OUT_SKIP : g->outcome;
+		snprintf(g->why, sizeof(g->why), "%.400s (pvmm exit status %d)", line, code);
+	} else if (s->regex_text && g->outcome == OUT_PASS) {
+		g->outcome = OUT_ERROR;
+		snprintf(g->why, sizeof(g->why), "no console line matches the result regex");
+	}
+}
+
+static void progress(struct suite *s, const struct guest *g, size_t done)
+{
+	if (s->tap)
+		return;
+	printf("[%zu/%zu] %-28s %-7s %7.3fs%s%s\n", done, s->n, g->name, outcome_names[g->outcome],
+	       g->seconds, g->outcome > OUT_SKIP ? "  " : "", g->outcome > OUT_SKIP ? g->why : "");
+	fflush(stdout);
+}
+
+static void run_all(struct suite *s)
+{
+	size_t next = 0, running = 0, done = 0;
+
+	while (done < s->n) {
+		while (running < s->jobs && next < s->n) {
+			start(s, &s->g[next], next);
+			next++, running++;
+		}
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < next; i++)
+			if (s->g[i].pid == pid) {
+				s->g[i].status = status;
+				s->g[i].seconds = now() - s->g[i].start;
+				s->g[i].pid = 0;
+				judge(s, &s->g[i]);
+				progress(s, &s->g[i], ++done);
+				running--;
+			}
+	}
+}
+
+/* ---- reports --------------------------------------------------------------- */
+
+static void xml_text(FILE *f, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '<') fputs("&lt;", f);
+		else if (c == '>') fputs("&gt;", f);
+		else if (c == '&') fputs("&amp;", f);
+		else if (c == '"') fputs("&quot;", f);
+		else if (c >= 0x20 || c == '\n' || c == '\t') fputc(c, f);
+	}
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	FILE *m = open_memstream(&buf, &n);
+	int c;
+	while ((c = fgetc(f)) != EOF && n < (1 << 20))
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static const char *last_lines(const char *log, size_t len, int lines)
+{
+	const char *p = log + len;
+
+	while (p > log && lines >= 0)
+		if (*--p == '\n')
+			lines--;
+	return p == log ? log : p + 1;
+}
+
+static int write_junit(struct suite *s)
+{
+	FILE *f = fopen(s->junit, "w");
+	size_t failures = 0, errors = 0, skipped = 0;
+	double total = 0;
+
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		failures += s->g[i].outcome == OUT_FAIL;
+		errors += s->g[i].outcome == OUT_ERROR || s->g[i].outcome == OUT_TIMEOUT;
+		skipped += s->g[i].outcome == OUT_SKIP;
+		total += s->g[i].seconds;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+		"  <testsuite name=\"pvmm\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+		"time=\"%.3f\">\n", s->n, failures, errors, skipped, total);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct guest *g = &s->g[i];
+		size_t len;
+		char *log = slurp(g->log, &len);
+		fprintf(f, "    <testcase classname=\"pvmm\" name=\"");
+		xml_text(f, g->name, 128);
+		fprintf(f, "\" time=\"%.3f\">\n", g->seconds);
+		if (g->outcome == OUT_SKIP) {
+			fprintf(f, "      <skipped/>\n");
+		} else if (g->outcome != OUT_PASS) {
+			fprintf(f, "      <%s message=\"", g->outcome == OUT_FAIL ? "failure" : "error");
+			xml_text(f, g->why, sizeof(g->why));
+			fprintf(f, "\" type=\"%s\">", outcome_names[g->outcome]);
+			xml_text(f, log ? last_lines(log, len, 10) : "", 1 << 20);
+			fprintf(f, "</%s>\n", g->outcome == OUT_FAIL ? "failure" : "error");
+		}
+		fprintf(f, "      <system-out>");
+		xml_text(f, log ? log : "", 1 << 20);
+		fprintf(f, "</system-out>\n    </testcase>\n");
+		free(log);
+	}
+	fprintf(f, "  </testsuite>\n</testsuites>\n");
+	return fclose(f);
+}
+
+static void write_tap(struct suite *s)
+{
+	printf("TAP version 13\n1..%zu\n", s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct guest *g = &s->g[i];
+		int ok = g->outcome == OUT_PASS || g->outcome == OUT_SKIP;
+		printf("%s %zu - %s%s\n", ok ? "ok" : "not ok", i + 1, g->name,
+		       g->outcome == OUT_SKIP ? " # SKIP" : "");
+		if (!ok)
+			printf("  ---\n  outcome: %s\n  message: \"%s\"\n  ...\n", outcome_names[g->outcome], g->why);
+	}
+}
+
+static void keep_failures(struct suite *s)
+{
+	char dst[PATH_MAX + 200];
+
+	mkdir(s->keep, 0755);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct guest *g = &s->g[i];
+		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s.console", s->keep, g->name);
+		rename(g->log, dst);
+		if (s->trace_failures) {
+			snprintf(dst, sizeof(dst), "%s/%s.trace", s->keep, g->name);
+			rename(g->trace, dst);
+		}
+	}
+}
+
+static void summary(struct suite *s)
+{
+	size_t count[5] = { 0 };
+
+	for (size_t i = 0; i < s->n; i++)
+		count[s->g[i].outcome]++;
+	printf("\n%-28s %-7s %8s\n", "guest", "outcome", "seconds");
+	for (size_t i = 0; i < s->n; i++)
+		printf("%-28s %-7s %8.3f\n", s->g[i].name, outcome_names[s->g[i].outcome], s->g[i].seconds);
+	printf("\n%zu passed, %zu failed, %zu skipped\n", count[OUT_PASS],
+	       count[OUT_FAIL] + count[OUT_ERROR] + count[OUT_TIMEOUT], count[OUT_SKIP]);
+}
+
+static void cleanup(struct suite *s)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < s->n; i++) {
+		unlink(s->g[i].log);
+		unlink(s->g[i].trace);
+	}
+	snprintf(path, sizeof(path), "%s", s->workdir);
+	rmdir(path);
+}
+
+static int parse(struct suite *s, int argc, char **argv)
+{
+	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_TRACE };
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
+		{ "result-regex", required_argument, NULL, O_REGEX }, { "junit", required_argument, NULL, O_JUNIT },
+		{ "tap", no_argument, NULL, O_TAP }, { "keep", required_argument, NULL, O_KEEP },
+		{ "trace-failures", no_argument, NULL, O_TRACE }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1, opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': s->jobs = (unsigned)atoi(optarg); if (!s->jobs) return -1; break;
+		case 't': s->timeout = (unsigned)atoi(optarg); if (!s->timeout) return -1; break;
+		case O_REGEX:
+			s->regex_text = optarg;
+			if (regcomp(&s->regex, optarg, REG_EXTENDED | REG_NOSUB))
+				return -1;
+			break;
+		case O_JUNIT: s->junit = optarg; break;
+		case O_TAP: s->tap = 1; break;
+		case O_KEEP: s->keep = optarg; break;
+		case O_TRACE: s->trace_failures = 1; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: return -1;
+		}
+	}
+	return optind < argc ? 0 : -1;
+}
+
+int vmm_suite_main(int argc, char **argv, const char *self)
+{
+	struct suite s = { .jobs = 0, .timeout = 60, .self = self };
+	char why[600] = "";
+	int bad;
+
+	s.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (parse(&s, argc, argv)) {
+		fprintf(stderr, "pvmm test: bad command line\n%s", usage_text);
+		return VMM_EXIT_USAGE;
+	}
+	if (s.trace_failures && !s.keep) {
+		fprintf(stderr, "pvmm test: --trace-failures needs --keep=DIR\n");
+		return VMM_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++)
+		if (add_path(&s, argv[i], why, sizeof(why))) {
+			fprintf(stderr, "pvmm test: %s\n", why[0] ? why : strerror(errno));
+			return VMM_EXIT_USAGE;
+		}
+	if (!s.n) {
+		fprintf(stderr, "pvmm test: no guests (*.elf) found\n");
+		return VMM_EXIT_USAGE;
+	}
+	qsort(s.g, s.n, sizeof(*s.g), by_name);
+	snprintf(s.workdir, sizeof(s.workdir), "%s/pvmm-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(s.workdir)) {
+		fprintf(stderr, "pvmm test: %s: %s\n", s.workdir, strerror(errno));
+		return VMM_EXIT_HOST;
+	}
+	run_all(&s);
+	if (s.tap)
+		write_tap(&s);
+	else
+		summary(&s);
+	if (s.junit && write_junit(&s))
+		fprintf(stderr, "pvmm test: --junit %s: %s\n", s.junit, strerror(errno));
+	if (s.keep)
+		keep_failures(&s);
+	cleanup(&s);
+	bad = 0;
+	for (size_t i = 0; i < s.n; i++)
+		bad |= s.g[i].outcome > OUT_SKIP;
+	free(s.g);
+	return bad ? 1 : 0;
+}
