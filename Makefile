@@ -1,6 +1,6 @@
 # pvmm - one non-recursive Makefile; each folder adds its part in a .mk file.
 #   make run     build everything (installing missing build packages) and boot hello
-#   make check   build and run every test
+#   make check   build and run every test (then again with ASan and UBSan)
 #   make deps    install missing build packages (apt-get)
 
 CC ?= cc
@@ -11,6 +11,14 @@ WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings
 INCLUDES := -Iinclude -Iguest-loader -Immu -Ihypercalls -Ivmm
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(INCLUDES) -DPVMM_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
+# make check SANITIZE=address,undefined: the monitor and the unit tests with
+# sanitizers, in a build directory of their own (guests and the stub stay
+# freestanding).
+ifneq ($(SANITIZE),)
+BUILD := build/sanitize
+HOST_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+HOST_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
 HOST_LIBS := -lseccomp -lelf -lZydis
 
 # Freestanding code (sample guests and the guest-process stub): no libc, no
@@ -42,6 +50,11 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory unit e2e
+ifeq ($(SANITIZE),)
+	@echo "# the same again with AddressSanitizer and UBSan (build/sanitize)"
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all tests
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
+endif
 
 # Installs what the build needs when a probe compile shows it missing.
 deps:

@@ -33,5 +33,5 @@ unit: $(BUILD)/tests/unit-tests guests
 
 # The whole end-to-end suite runs once per transport.
 e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
-	PVMM_TRANSPORT=seccomp tests/e2e/run.sh
-	PVMM_TRANSPORT=ptrace tests/e2e/run.sh
+	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=seccomp tests/e2e/run.sh
+	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=ptrace tests/e2e/run.sh

@@ -525,5 +525,7 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 	for (size_t i = 0; i < s.n; i++)
 		bad |= s.g[i].outcome > OUT_SKIP;
 	free(s.g);
+	if (s.regex_text)
+		regfree(&s.regex);
 	return bad ? 1 : 0;
 }

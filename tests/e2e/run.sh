@@ -3,8 +3,9 @@
 # console output, error lines and --stats. Run from the top of the tree.
 # When run as root it runs itself once more as an unprivileged user.
 set -u
-PVMM=${PVMM:-build/pvmm}
-G=build/guests
+B=${BUILD_DIR:-build}
+PVMM=${PVMM:-$B/pvmm}
+G=$B/guests
 WORK=$(mktemp -d /tmp/pvmm-e2e.XXXXXX)
 README_DIR=${README_DIR:-$(pwd)}
 trap 'rm -rf "$WORK"' EXIT
@@ -256,7 +257,7 @@ kill -TERM $pid; wait $pid 2>/dev/null
 n=0
 while IFS= read -r cmd; do
 	n=$((n + 1))
-	out=$(cd "$README_DIR" && TMPDIR="$WORK" timeout 60 bash -c "$cmd" 2>&1); rc=$?
+	out=$(cd "$README_DIR" && TMPDIR="$WORK" timeout 60 bash -c "${cmd//build\//$B/}" 2>&1); rc=$?
 	if [ $rc = 0 ] || { [ $rc = 1 ] && [ -n "$out" ]; }; then ok "README command $n runs: $cmd"
 	else not_ok "README command $n: $cmd" "status $rc" "$out"; fi
 done < <(sed -n '/^## Debugging a page-table fault/,/^## Measuring/p' "$README_DIR/README.md" | sed -n 's/^    \$ //p')
@@ -395,7 +396,7 @@ expect "pvmm test: a missing path is a usage error" 2 'nothing-here'
 
 # --- install and the man page ----------------------------------------------
 if [ -z "${PVMM_E2E_NESTED:-}" ]; then
-	make -s install DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
+	make -s install BUILD="$B" DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
 	missing=""
 	for f in bin/pvmm share/man/man1/pvmm.1 share/pvmm/guests/hello.elf share/pvmm/guests/ptwr.elf; do
 		[ -s "$WORK/dest/usr/$f" ] || missing="$missing $f"
@@ -404,7 +405,7 @@ if [ -z "${PVMM_E2E_NESTED:-}" ]; then
 	"$WORK/dest/usr/bin/pvmm" "$WORK/dest/usr/share/pvmm/guests/hello.elf" >/dev/null 2>&1 || missing="$missing (installed hello failed)"
 	[ -z "$missing" ] && ok "make install DESTDIR=... puts pvmm, its guests and the man page in place" ||
 		not_ok "make install:$missing"
-	make -s uninstall DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
+	make -s uninstall BUILD="$B" DESTDIR="$WORK/dest" PREFIX=/usr >/dev/null 2>&1
 	[ -z "$(find "$WORK/dest" -type f)" ] && ok "make uninstall removes them" || not_ok "make uninstall left files"
 	undocumented=""
 	for opt in $( { "$PVMM" --help; "$PVMM" test --help; } | grep -o -- '--[a-z-]*' | sort -u); do
@@ -429,7 +430,7 @@ run /; expect "a directory is refused (status 3)" 3 '' '^pvmm: /: '
 
 # --- malformed images: one clear line each, quickly, no process left ------
 mkdir -p "$WORK/bad"
-build/tests/mkbad $G/hello.elf "$WORK/bad"
+$B/tests/mkbad $G/hello.elf "$WORK/bad"
 chmod -R a+rX "$WORK/bad"
 for f in "$WORK"/bad/*.elf; do
 	name=$(basename "$f" .elf)
@@ -456,14 +457,14 @@ if [ "$(id -u)" = 0 ]; then
 	echo "# the same tests as user nobody"
 	copy=$(mktemp -d /tmp/pvmm-e2e-nobody.XXXXXX)
 	mkdir -p "$copy/build/tests" "$copy/tests/e2e"
-	cp -r "$PVMM" build/guests "$copy/build/"
-	cp build/tests/mkbad "$copy/build/tests/"
+	cp -r "$PVMM" $G "$copy/build/"
+	cp $B/tests/mkbad "$copy/build/tests/"
 	cp "$0" "$copy/tests/e2e/run.sh"
 	cp README.md "$copy/"
 	chmod -R a+rX "$copy"
 	touch "$copy/result" && chmod a+w "$copy/result"
 	if (cd "$copy" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env PVMM_E2E_NESTED="$copy/result" HOME=/tmp PVMM=build/pvmm tests/e2e/run.sh) &&
+		env PVMM_E2E_NESTED="$copy/result" HOME=/tmp BUILD_DIR=build PVMM=build/pvmm tests/e2e/run.sh) &&
 	   read -r p f <"$copy/result" && [ -n "$p" ]; then
 		pass=$((pass + p)) fail=$((fail + f))
 	else
