@@ -94,7 +94,8 @@ static void sync_host(struct vm *vm)
 	int rc = mmu_sync(vm);
 
 	if (rc && !vm->end) {
-		vm->end = VM_HOST_ERROR;
+		/* an address space no process could map is the guest's doing */
+		vm->end = rc == -XEN_ENOSPC ? VM_CRASH : VM_HOST_ERROR;
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "%s",
 			 rc == -XEN_ENOSPC ? "the guest's address space needs more host mappings "
 					     "than a process may have (vm.max_map_count)"

@@ -262,11 +262,19 @@ void vmm_proc_describe_end(struct vm *vm, int status)
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process exited with status %d%s%s",
 			 WEXITSTATUS(status), why ? ": " : "", why ? why : "");
 	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		/* the stub makes no such call: the guest jumped into it */
+		vm->end = VM_CRASH;
 		snprintf(vm->end_msg, sizeof(vm->end_msg),
 			 "guest process killed by seccomp: it made a host system call "
 			 "outside the stub's allowlist");
 	} else if (WIFSIGNALED(status)) {
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process killed by signal %d (%s)",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		/* the stub does not crash by itself: the guest broke it (jumped
+		 * into it, scribbled on its control page) */
+		vm->end = VM_CRASH;
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process killed by signal %d (%s): "
+			 "the guest broke its own sandbox stub", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
 	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == STUB_EXIT_BADREPLY)
+		vm->end = VM_CRASH; /* a reply the guest scribbled over */
 }

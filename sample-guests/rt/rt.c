@@ -35,6 +35,14 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
+char *strcpy(char *d, const char *s)
+{
+	char *r = d;
+	while ((*d++ = *s++))
+		;
+	return r;
+}
+
 int strcmp(const char *a, const char *b)
 {
 	while (*a && *a == *b)

@@ -107,6 +107,8 @@ long rt_mmu_update1(uint64_t ptr, uint64_t val);
  * with a pointer argument tells without faulting (-EFAULT when not). */
 long rt_probe_read(uint64_t va);
 
+size_t strlen(const char *s);
+char *strcpy(char *d, const char *s);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

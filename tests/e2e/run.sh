@@ -414,6 +414,52 @@ if [ -z "${PVMM_E2E_NESTED:-}" ]; then
 	[ -z "$undocumented" ] && ok "the man page documents every option of --help" || not_ok "pvmm.1 lacks:$undocumented"
 fi
 
+# --- a hostile guest: every escape attempt is contained --------------------
+for a in open execve socket fork ptrace kill mmapfd mprotect; do
+	rm -f "$WORK/escaped"
+	run --timeout=20 -c "attempt=$a file=$WORK/escaped" $G/escape.elf
+	if [ "$status" = 1 ] && grep -q 'killed by seccomp: it made a host system call' "$WORK/err" &&
+	   ! grep -q 'the host let it through' "$WORK/out" && [ ! -e "$WORK/escaped" ]; then
+		ok "escape '$a': a real host system call from the guest kills only the guest"
+	else
+		not_ok "escape '$a'" "status $status" "$(cat "$WORK/out" "$WORK/err")"
+	fi
+done
+run --timeout=20 -c attempt=stubjump $G/escape.elf
+expect "escape 'stubjump': jumping into the stub crashes the guest, not pvmm" 1 '' 'inside the pvmm stub'
+run --timeout=20 -c attempt=scribble $G/escape.elf
+if [ "$status" = 1 ] && [ "$(wc -l <"$WORK/err")" = 1 ]; then
+	ok "escape 'scribble': overwriting pvmm's control page hurts only the guest ($(cut -c1-60 "$WORK/err"))"
+else
+	not_ok "escape 'scribble'" "status $status" "$(cat "$WORK/err")"
+fi
+run --timeout=20 -c attempt=maps $G/escape.elf
+expect "escape 'maps': exhausting host mappings is refused with a clear line" 1 '' \
+	'needs more host mappings than a process may have'
+no_guest_left "escape attempts"
+
+# --- lifecycle ------------------------------------------------------------
+for i in $(seq 50); do "$PVMM" $G/hello.elf >"$WORK/par$i.out" 2>&1 </dev/null & done
+wait
+good=$(grep -l '^Test result: SUCCESS$' "$WORK"/par*.out | wc -l)
+[ "$good" = 50 ] && ok "50 guests at once all power off" || not_ok "50 guests at once: $good succeeded"
+leftover=0
+for i in 1 2 3 4 5 6 7 8; do
+	"$PVMM" $G/minikernel.elf >/dev/null 2>&1 </dev/null &
+	pid=$!
+	sleep "0.0$((RANDOM % 9))"
+	kill -KILL $pid 2>/dev/null
+	wait $pid 2>/dev/null
+done
+sleep 0.5
+for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do alive "$p" && leftover=$((leftover + 1)); done
+[ $leftover = 0 ] && ok "kill -9 of pvmm at random moments leaves no guest process" ||
+	not_ok "kill -9 at random moments left $leftover guest processes"
+t64=$(for i in 1 2 3 4 5; do s=$(date +%s%N); "$PVMM" -m 64M $G/hello.elf >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done | sort -n | sed -n 3p)
+t4g=$(for i in 1 2 3 4 5; do s=$(date +%s%N); "$PVMM" -m 4G $G/hello.elf >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done | sort -n | sed -n 3p)
+echo "# boot of hello: 64 MiB $t64 us, 4 GiB $t4g us (the 8 MiB P2M list is written either way)"
+[ "$t4g" -lt 1000000 ] && ok "a 4 GiB guest boots in $t4g us (64 MiB: $t64 us)" || not_ok "4 GiB boot took $t4g us"
+
 # --- bad command lines ---------------------------------------------------
 run; expect "no image is a usage error (status 2)" 2 '' 'no guest image given'
 run --memory=lots $G/hello.elf; expect "a bad --memory is refused (status 2)" 2 '' "bad --memory 'lots'"
