@@ -31,9 +31,9 @@ GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
 GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
 STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
-BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb
+BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb clang libclang-rt-dev
 
-.PHONY: all run check deps clean unit e2e bench install uninstall
+.PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke
 all: $(BUILD)/pvmm guests
 
 include guest-loader/loader.mk
@@ -42,6 +42,7 @@ include hypercalls/hypercalls.mk
 include vmm/vmm.mk
 include sample-guests/guests.mk
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -51,6 +52,7 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory unit e2e
 ifeq ($(SANITIZE),)
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "# the same again with AddressSanitizer and UBSan (build/sanitize)"
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all tests
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
@@ -60,7 +62,9 @@ endif
 deps:
 	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\nint main(void){return 0;}\n' \
 		| $(CC) -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis 2>/dev/null \
-		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null; then :; \
+		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null \
+		&& printf 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}\n' \
+		| clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then :; \
 	elif command -v apt-get >/dev/null; then \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		echo "pvmm: installing build packages: $(BUILD_PACKAGES)"; \

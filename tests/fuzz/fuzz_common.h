@@ -1,0 +1,86 @@
+/*
+ * fuzz_common.h - a small domain built by hand for the fuzz harnesses (no
+ * files, no processes): 512 frames, bootstrap tables L4 (frame 1), L3 (2),
+ * L2 (3), L1 (4) mapping frames 0-63 at 0x400000 (frames 1-4 read-only),
+ * adopted through the MMU's own code. Host operations are checked, not run.
+ */
+#ifndef PVMM_FUZZ_COMMON_H
+#define PVMM_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mmu.h"
+#include "ptwr.h"
+
+#define FZ_PAGES 512u
+#define FZ_BASE 0x400000ull
+
+/* Every host operation must stay in the guest half; no page table may ever
+ * become writable on the host except an out-of-sync L1's alias. */
+static int fz_emit(void *ctx, const struct stub_op *op)
+{
+	const struct vm *vm = ctx;
+
+	if (op->kind == STUB_OP_SET_BASE)
+		return 0;
+	if (mmu_check_op(op))
+		abort();
+	if (op->kind == STUB_OP_MMAP && (op->prot & PROT_WRITE))
+		for (uint64_t off = 0; off < op->len; off += 4096)
+			if (mmu_is_pagetable(vm, (op->off + off) / 4096) &&
+			    !mmu_ptwr_alias(vm, op->addr + off, (op->off + off) / 4096))
+				abort();
+	return 0;
+}
+
+static struct vm *fz_vm(void)
+{
+	static struct vm vm;
+	static uint8_t *mem;
+	static FILE *devnull;
+
+	if (!mem)
+		mem = malloc((FZ_PAGES + 1) * 4096ull);
+	if (vm.mmu.frames)
+		mmu_free(&vm);
+	memset(&vm, 0, sizeof(vm));
+	memset(mem, 0, (FZ_PAGES + 1) * 4096ull);
+	vm.mem = mem;
+	vm.nr_pages = FZ_PAGES;
+	vm.nr_frames = FZ_PAGES + 1;
+	vm.min_va = 0x10000;
+	vm.lay.shared_info_pfn = FZ_PAGES;
+	vm.memfd = vm.ctrlfd = vm.console_in = -1;
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	vm.console = devnull;
+	uint64_t *t = (uint64_t *)mem;
+	t[1 * 512 + 0] = 2 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A;
+	t[2 * 512 + 0] = 3 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A;
+	t[3 * 512 + 2] = 4 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A;
+	for (uint64_t i = 0; i < 64; i++)
+		t[4 * 512 + i] = i << 12 | PTE_P | PTE_US | PTE_A | (i >= 1 && i <= 4 ? 0 : PTE_RW);
+	if (mmu_init(&vm) || mmu_adopt_bootstrap(&vm, 1))
+		abort();
+	vm.mmu.emit = fz_emit;
+	vm.mmu.emit_ctx = &vm;
+	mem[40 * 4096] = 0x48, mem[40 * 4096 + 1] = 0x89, mem[40 * 4096 + 2] = 0x07; /* mov %rax,(%rdi) */
+	vm.vcpu.regs.rsp = FZ_BASE + 60 * 4096;
+	vm.vcpu.regs.rip = FZ_BASE + 40 * 4096;
+	return &vm;
+}
+
+static void fz_check(struct vm *vm)
+{
+	char why[400];
+
+	if (mmu_sync(vm) || mmu_check_counts(vm, why, sizeof(why))) {
+		fprintf(stderr, "fuzz invariant: %s\n", why);
+		abort();
+	}
+}
+
+#endif

@@ -1,0 +1,60 @@
+/* fuzz_mmu - sequences of page-table updates, pins, base switches,
+ * update_va_mapping and writable-page-table stores against a small domain,
+ * with the frame table's counts and the host operations checked after
+ * every step. */
+#include <stdint.h>
+
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint64_t word(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vm *vm = fz_vm();
+
+	for (size_t i = 0; i + 12 <= size; i += 12) {
+		const uint8_t *p = data + i;
+		uint64_t frame = p[1] % (FZ_PAGES + 3); /* includes frames beyond memory */
+		unsigned idx = (unsigned)(p[2] | p[3] << 8) % 512;
+		/* an entry: a plausible frame and the flag bits from the input */
+		uint64_t val = (word(p + 4) & ~PTE_ADDR_MASK) | (uint64_t)(p[5] % (FZ_PAGES + 3)) << 12;
+
+		switch (p[0] % 8) {
+		case 0: mmu_mod_entry(vm, frame, idx, val, p[3] & 1); break;
+		case 1: mmu_pin(vm, frame, 1 + p[2] % 4); break;
+		case 2: mmu_unpin(vm, frame); break;
+		case 3: mmu_new_baseptr(vm, frame, p[2] & 1); break;
+		case 4: mmu_update_va(vm, FZ_BASE + (word(p + 4) % (8u << 20)), val); break;
+		case 5: mmu_update_one(vm, frame << 12 | idx << 3 | (p[3] & 3), val); break;
+		case 6: /* a store into a page table, as the writable assist sees it */
+			vm->vm_assist = 1ull << VMASST_TYPE_writable_pagetables;
+			vm->mmu.ptwr.mode = (enum ptwr_mode)(p[2] % 3);
+			if (frame < 64 && vm->mmu.frames[frame].type == PGT_L1) {
+				vm->vcpu.regs.rax = val; /* the store at rip is mov %rax,(%rdi) */
+				if (mmu_ptwr_write(vm, FZ_BASE + frame * 4096 + idx * 8, frame) > 0 &&
+				    (vm->mmu.ptwr.slot[0].l1 == frame || vm->mmu.ptwr.slot[1].l1 == frame) &&
+				    mmu_ptwr_pending(vm)) /* out of sync: the store runs natively */
+					((uint64_t *)(vm->mem + frame * 4096))[idx] = val;
+				vm->vcpu.regs.rip = FZ_BASE + 40 * 4096;
+				vm->end = VM_RUNNING;
+			}
+			break;
+		default:
+			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
+			vm->end = VM_RUNNING;
+			break;
+		}
+		if (!mmu_ptwr_pending(vm))
+			fz_check(vm);
+	}
+	mmu_ptwr_resync_all(vm, PTWR_RESYNC_SHUTDOWN);
+	fz_check(vm);
+	return 0;
+}
