@@ -1,5 +1,6 @@
 /* frame.c - the frame table: types, counts, validation of page tables. */
 #include "mmu.h"
+#include "ptwr.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -231,7 +232,8 @@ static int validate_table(struct vm *vm, uint64_t mfn, unsigned level)
 
 static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level)
 {
-	uint64_t *tab = table_of(vm, mfn);
+	/* the references stand for the snapshot of an out-of-sync L1 */
+	const uint64_t *tab = mmu_ptwr_entries(vm, mfn);
 
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		put_entry(vm, mfn, level, tab[i]);

@@ -75,9 +75,18 @@ static struct vm *fz_vm(void)
 
 static void fz_check(struct vm *vm)
 {
-	char why[400];
+	char why[400] = "";
+	int rc;
 
-	if (mmu_sync(vm) || mmu_check_counts(vm, why, sizeof(why))) {
+	if (getenv("FZ_DEBUG") && mmu_check_counts(vm, why, sizeof(why)))
+		fprintf(stderr, "before sync: %s\n", why);
+	rc = mmu_sync(vm);
+
+	if (rc) {
+		fprintf(stderr, "fuzz invariant: mmu_sync failed: %d\n", rc);
+		abort();
+	}
+	if (mmu_check_counts(vm, why, sizeof(why))) {
 		fprintf(stderr, "fuzz invariant: %s\n", why);
 		abort();
 	}

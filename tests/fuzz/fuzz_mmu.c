@@ -26,6 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* an entry: a plausible frame and the flag bits from the input */
 		uint64_t val = (word(p + 4) & ~PTE_ADDR_MASK) | (uint64_t)(p[5] % (FZ_PAGES + 3)) << 12;
 
+		/* as the hypercall layer does: MMU state is exact before any update */
+		if (p[0] % 8 != 6 && p[0] % 8 != 7 && mmu_ptwr_pending(vm)) {
+			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
+			vm->end = VM_RUNNING;
+		}
 		switch (p[0] % 8) {
 		case 0: mmu_mod_entry(vm, frame, idx, val, p[3] & 1); break;
 		case 1: mmu_pin(vm, frame, 1 + p[2] % 4); break;
@@ -50,6 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
 			vm->end = VM_RUNNING;
 			break;
+		}
+		if (getenv("FZ_DEBUG")) {
+			char why[400] = "";
+			int rc = mmu_ptwr_pending(vm) ? 0 : mmu_check_counts(vm, why, sizeof(why));
+			fprintf(stderr, "op %u frame %#llx idx %u val %#llx -> %s %s\n", p[0] % 8,
+				(unsigned long long)frame, idx, (unsigned long long)val, rc ? "BAD" : "ok", why);
 		}
 		if (!mmu_ptwr_pending(vm))
 			fz_check(vm);
