@@ -213,7 +213,7 @@ static int load_value(struct vm *vm, uint64_t addr, unsigned size, uint64_t *v)
 		uint64_t idx = (addr - XEN_RO_MPT_BASE) / 8;
 		if (idx >= vm->nr_frames || (addr & (size - 1)))
 			return 0;
-		*v = vm->mmu.m2p[idx] >> ((addr & 7) * 8);
+		*v = mmu_m2p(vm, idx) >> ((addr & 7) * 8);
 		if (size == 4)
 			*v &= 0xffffffffull;
 		return 1;

@@ -164,7 +164,7 @@ typedef void (*vm_trace_fn)(struct vm *vm, const struct vm_event *ev);
 
 struct mmu_state {
 	struct mmu_frame *frames;   /* nr_frames entries */
-	uint64_t *m2p;              /* machine-to-phys view (MACHPHYS_UPDATE) */
+	uint64_t *m2p;              /* machine-to-phys view, stored as value ^ mfn */
 	struct mmu_dirty dirty[MMU_DIRTY_MAX];
 	unsigned ndirty;
 	int dirty_all;              /* resync the whole address space */

@@ -47,9 +47,12 @@ int mmu_init(struct vm *vm)
 		mmu_free(vm);
 		return -XEN_ENOMEM;
 	}
-	for (uint64_t i = 0; i < vm->nr_frames; i++)
-		vm->mmu.m2p[i] = i;
-	return 0;
+	return 0; /* m2p holds value ^ mfn: untouched (zero) pages mean the identity */
+}
+
+uint64_t mmu_m2p(const struct vm *vm, uint64_t mfn)
+{
+	return vm->mmu.m2p[mfn] ^ mfn;
 }
 
 void mmu_free(struct vm *vm)

@@ -39,6 +39,8 @@
 /* Allocate the frame table and M2P for vm->nr_frames; 0 or -ENOMEM. */
 int mmu_init(struct vm *vm);
 void mmu_free(struct vm *vm);
+/* The guest's machine-to-phys view of (mfn): identity until MACHPHYS_UPDATE. */
+uint64_t mmu_m2p(const struct vm *vm, uint64_t mfn);
 
 /* Pin the domain builder's L4 and make it the base: the same code as
  * MMUEXT_PIN_L4_TABLE and MMUEXT_NEW_BASEPTR. 0 or -errno. */

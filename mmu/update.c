@@ -36,7 +36,7 @@ int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val)
 	case MMU_MACHPHYS_UPDATE:
 		if (mfn >= vm->nr_pages)
 			return -XEN_EINVAL;
-		vm->mmu.m2p[mfn] = val;
+		vm->mmu.m2p[mfn] = val ^ mfn; /* see mmu_m2p() */
 		return 0;
 	default:
 		return -XEN_ENOSYS; /* MMU_PT_UPDATE_NO_TRANSLATE is for HVM guests */

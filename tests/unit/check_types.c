@@ -180,7 +180,8 @@ START_TEST(update_requests)
 	/* which a table's content cannot be reached by */
 	ck_assert_int_eq(mmu_update_one(vm, (l1() << 12) + 8 * 401 + 3, 0), -XEN_ENOSYS);
 	ck_assert_int_eq(mmu_update_one(vm, (free0 << 12) | MMU_MACHPHYS_UPDATE, 77), 0);
-	ck_assert_uint_eq(vm->mmu.m2p[free0], 77);
+	ck_assert_uint_eq(mmu_m2p(vm, free0), 77);
+	ck_assert_uint_eq(mmu_m2p(vm, free0 + 1), free0 + 1);
 	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_frames << 12), 0), -XEN_EINVAL);
 	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_pages << 12) | MMU_MACHPHYS_UPDATE, 0), -XEN_EINVAL);
 	/* update_va_mapping finds the L1 of the current tables */
