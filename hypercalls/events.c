@@ -146,6 +146,23 @@ static int64_t alloc_port(struct vm *vm, enum vm_evtchn_state st)
 	return -XEN_ENOSPC;
 }
 
+/* Allocate a port in state (st), store it in (*field) of the request (req,
+ * size bytes) and copy the request back to the guest at (arg). */
+static int64_t new_port(struct vm *vm, uint64_t arg, void *req, size_t size, uint32_t *field,
+			enum vm_evtchn_state st)
+{
+	int64_t port = alloc_port(vm, st);
+
+	if (port < 0)
+		return port;
+	*field = (uint32_t)port;
+	if (mmu_copy_to_guest(vm, arg, req, size)) {
+		vm->ev.state[port] = EVT_FREE;
+		return -XEN_EFAULT;
+	}
+	return port;
+}
+
 static int64_t bind_virq(struct vm *vm, uint64_t arg)
 {
 	struct evtchn_bind_virq b;
@@ -157,27 +174,25 @@ static int64_t bind_virq(struct vm *vm, uint64_t arg)
 		return -XEN_EINVAL;
 	if (vm->ev.virq_port[b.virq])
 		return -XEN_EEXIST;
-	if ((port = alloc_port(vm, EVT_VIRQ)) < 0)
+	port = new_port(vm, arg, &b, sizeof(b), &b.port, EVT_VIRQ);
+	if (port < 0)
 		return port;
 	vm->ev.virq[port] = (uint8_t)b.virq;
 	vm->ev.virq_port[b.virq] = (uint32_t)port;
-	b.port = (uint32_t)port;
-	return mmu_copy_to_guest(vm, arg, &b, sizeof(b)) ? -XEN_EFAULT : 0;
+	return 0;
 }
 
 static int64_t alloc_unbound(struct vm *vm, uint64_t arg)
 {
 	struct evtchn_alloc_unbound a;
-	int64_t port;
 
 	if (mmu_copy_from_guest(vm, &a, arg, sizeof(a)))
 		return -XEN_EFAULT;
 	if (a.dom != DOMID_SELF && a.dom != 0)
 		return -XEN_EPERM;
-	if ((port = alloc_port(vm, EVT_UNBOUND)) < 0)
-		return port;
-	a.port = (uint32_t)port;
-	return mmu_copy_to_guest(vm, arg, &a, sizeof(a)) ? -XEN_EFAULT : 0;
+	int64_t port = new_port(vm, arg, &a, sizeof(a), &a.port, EVT_UNBOUND);
+
+	return port < 0 ? port : 0;
 }
 
 static int64_t bind_ipi(struct vm *vm, uint64_t arg)
@@ -189,10 +204,8 @@ static int64_t bind_ipi(struct vm *vm, uint64_t arg)
 		return -XEN_EFAULT;
 	if (b.vcpu != 0)
 		return -XEN_ENOENT;
-	if ((port = alloc_port(vm, EVT_IPI)) < 0)
-		return port;
-	b.port = (uint32_t)port;
-	return mmu_copy_to_guest(vm, arg, &b, sizeof(b)) ? -XEN_EFAULT : 0;
+	port = new_port(vm, arg, &b, sizeof(b), &b.port, EVT_IPI);
+	return port < 0 ? port : 0;
 }
 
 /* Ports the guest passes by value: read the 4-byte port at (arg). */
