@@ -311,7 +311,8 @@ for _ in $(seq 50); do port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" | cut -
 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'print $pc' -ex kill \
 	$G/spin.elf >"$WORK/gdb.txt" 2>&1 </dev/null &
 gdbpid=$!
-sleep 1.5
+for _ in $(seq 50); do grep -q 'guest waits for gdb' "$WORK/err" && ss -x -t 2>/dev/null | grep -q ":$port" && break; sleep 0.1; done
+sleep 2 # gdb connected and continued: now interrupt it
 kill -INT $gdbpid
 ( sleep 20; kill -KILL $gdbpid 2>/dev/null ) &
 watchdog=$!
