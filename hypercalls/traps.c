@@ -201,7 +201,6 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 	r->rsp = c.rsp;
 	r->eflags = (c.rflags & ~(EFLAGS_IOPL | EFLAGS_VM)) | EFLAGS_IF;
 	vcpu_info0(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
-	if (hc_set_mode(vm, (c.cs & 3) == 3))
-		return (int64_t)c.rax;
+	hc_set_mode(vm, (c.cs & 3) == 3); /* a failure has crashed the domain */
 	return (int64_t)c.rax;
 }

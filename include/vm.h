@@ -219,7 +219,7 @@ struct vm_events {
 	int console_used;              /* the guest uses the PV console ring */
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
 	uint64_t armed;                /* deadline the host timer is set for */
-	uint64_t sent, delivered, upcalls, timer_fires, blocks;
+	uint64_t sent, upcalls, timer_fires, blocks;
 };
 
 /* Why the guest stopped. */

@@ -84,6 +84,17 @@ static const char usage_text[] =
 	"  2  bad command line                6  the guest asked to reboot\n"
 	"  3  guest image refused             7  interrupted (SIGINT, SIGTERM, SIGHUP)\n";
 
+const struct vmm_transport *vmm_transport_find(const char *name)
+{
+	static const struct vmm_transport *const all[] = { &vmm_ptrace_transport,
+							   &vmm_futex_transport };
+
+	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "pvmm: ");

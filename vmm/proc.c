@@ -215,26 +215,58 @@ int vmm_proc_spawn(struct vm *vm, int traced)
 	return pid;
 }
 
-int vmm_proc_check_clean(struct vm *vm)
+int vmm_proc_maps(const struct vm *vm, struct mmu_host_map **out, size_t *n)
 {
 	char path[64], line[512];
+	size_t cap = 0;
 	FILE *f;
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", vm->pid);
 	f = fopen(path, "r");
 	if (!f)
-		return fail(vm, errno, "reading the guest process's maps");
-	while (!rc && fgets(line, sizeof(line), f)) {
-		unsigned long long start = strtoull(line, NULL, 16);
-		if (start < HOLE_BASE) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(vm->end_msg, sizeof(vm->end_msg),
-				 "the host left a mapping in the guest's half: %.400s", line);
-			rc = -EEXIST;
+		return -errno;
+	*out = NULL, *n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct mmu_host_map *p = realloc(*out, cap * sizeof(*p));
+			if (!p) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			*out = p;
 		}
+		(*out)[(*n)++] = (struct mmu_host_map){
+			start, end, off,
+			(perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+				(perms[2] == 'x' ? PROT_EXEC : 0),
+			strstr(line, "pvmm-guest-memory") != NULL,
+		};
 	}
 	fclose(f);
+	return 0;
+}
+
+int vmm_proc_check_clean(struct vm *vm)
+{
+	struct mmu_host_map *maps = NULL;
+	size_t n = 0;
+	int rc = vmm_proc_maps(vm, &maps, &n);
+
+	if (rc)
+		return fail(vm, -rc, "reading the guest process's maps");
+	for (size_t i = 0; !rc && i < n; i++)
+		if (maps[i].start < HOLE_BASE) {
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "the host left a mapping in the "
+				 "guest's half: [%#llx, %#llx)", (unsigned long long)maps[i].start,
+				 (unsigned long long)maps[i].end);
+			rc = -EEXIST;
+		}
+	free(maps);
 	return rc;
 }
 

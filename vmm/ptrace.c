@@ -131,14 +131,3 @@ const struct vmm_transport vmm_ptrace_transport = {
 	.resume = pt_resume,
 	.kill = pt_kill,
 };
-
-const struct vmm_transport *vmm_transport_find(const char *name)
-{
-	static const struct vmm_transport *const all[] = { &vmm_ptrace_transport,
-							   &vmm_futex_transport };
-
-	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
-	return NULL;
-}

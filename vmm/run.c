@@ -324,42 +324,6 @@ static void set_boot_regs(struct vm *vm)
 	r->eflags = 0x202;
 }
 
-static int read_host_maps(struct vm *vm, struct mmu_host_map **out, size_t *n)
-{
-	char path[64], line[512];
-	size_t cap = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", vm->pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	*out = NULL, *n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
-		char perms[8];
-		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct mmu_host_map *p = realloc(*out, cap * sizeof(*p));
-			if (!p) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			*out = p;
-		}
-		(*out)[(*n)++] = (struct mmu_host_map){
-			start, end, off,
-			(perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-				(perms[2] == 'x' ? PROT_EXEC : 0),
-			strstr(line, "pvmm-guest-memory") != NULL,
-		};
-	}
-	fclose(f);
-	return 0;
-}
-
 /* --check-invariants: run the pending operations, then compare the guest
  * process's real mappings and the frame table's counts with the tables. */
 static int check_invariants(struct vm *vm, struct op_sink *sink)
@@ -373,7 +337,7 @@ static int check_invariants(struct vm *vm, struct op_sink *sink)
 		return 0;
 	rc = flush_batch(sink);
 	if (!rc)
-		rc = read_host_maps(vm, &maps, &n);
+		rc = vmm_proc_maps(vm, &maps, &n);
 	if (rc)
 		return rc;
 	vm->stats.invariant_checks++;

@@ -30,6 +30,10 @@ void vmm_mem_destroy(struct vm *vm);
 /* Start the stub in a new process: fds, seccomp program, exec. With
  * (traced) the child asks to be traced first. Returns the pid or -errno. */
 int vmm_proc_spawn(struct vm *vm, int traced);
+/* The guest process's mappings from /proc/PID/maps (malloc'd array in
+ * *out, the caller frees). 0 or -errno. */
+struct mmu_host_map;
+int vmm_proc_maps(const struct vm *vm, struct mmu_host_map **out, size_t *n);
 /* Check that nothing but the hole is mapped in the lower half. */
 int vmm_proc_check_clean(struct vm *vm);
 /* Describe how the guest process ended, from a wait status. */
