@@ -150,8 +150,6 @@ static void fill_start_info(const struct loader_layout *lay, uint8_t *mem, const
 int loader_build(const struct loader_image *img, uint8_t *mem, uint64_t nr_pages,
 		 const char *cmdline, struct loader_layout *lay, char *why)
 {
-	uint64_t *p2m;
-
 	if (cmdline && strlen(cmdline) >= XEN_CMDLINE_SIZE) {
 		snprintf(why, LOADER_WHY, "command line is %zu characters, Xen allows %d",
 			 strlen(cmdline), XEN_CMDLINE_SIZE - 1);
@@ -169,10 +167,27 @@ int loader_build(const struct loader_image *img, uint8_t *mem, uint64_t nr_pages
 	load_segments(img, mem, lay->v_start);
 	if (img->hypercall_page)
 		loader_fill_hypercall_page(mem + (img->hypercall_page - lay->v_start));
-	p2m = (uint64_t *)(mem + (lay->p2m_va - lay->v_start));
-	for (uint64_t i = 0; i < nr_pages; i++)
-		p2m[i] = i; /* pvmm's P2M is the identity */
+	/* the P2M list is left to loader_fill_p2m(): the monitor writes it
+	 * page by page on first use */
 	fill_start_info(lay, mem, cmdline);
 	build_tables(mem, lay);
 	return 0;
+}
+
+uint64_t loader_p2m_first_pfn(const struct loader_layout *lay)
+{
+	return (lay->p2m_va - lay->v_start) / PAGE;
+}
+
+uint64_t loader_p2m_frames(const struct loader_layout *lay)
+{
+	return round_up(lay->nr_pages * 8, PAGE) / PAGE;
+}
+
+void loader_fill_p2m(const struct loader_layout *lay, uint64_t page, uint8_t *dst)
+{
+	uint64_t *e = (uint64_t *)dst, first = page * (PAGE / 8);
+
+	for (uint64_t i = 0; i < PAGE / 8; i++) /* pvmm's P2M is the identity */
+		e[i] = first + i < lay->nr_pages ? first + i : 0;
 }

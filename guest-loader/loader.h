@@ -69,13 +69,25 @@ struct loader_layout {
 #define LOADER_EXTRA_FRAMES 1u
 
 /* Build the domain for (img) into guest memory (mem), which holds nr_pages
- * frames of RAM plus LOADER_EXTRA_FRAMES, all zero on entry. Returns 0,
+ * frames of RAM plus LOADER_EXTRA_FRAMES, all zero on entry. Everything is
+ * written but the P2M list (8 bytes per page: 8 MiB for 4 GiB), whose
+ * frames stay zero for loader_fill_p2m(), so that building takes the same
+ * time whatever the memory size. Returns 0,
  * -ENOMEM when the bootstrap does not fit in nr_pages, -E2BIG when cmdline
  * is longer than Xen's 1023 characters, -ENOEXEC for an image that cannot
  * be placed. */
 int loader_build(const struct loader_image *img, uint8_t *mem,
 		 uint64_t nr_pages, const char *cmdline,
 		 struct loader_layout *lay, char *why);
+
+/* The P2M list's frames: the first, and how many (nr_pages * 8 rounded up
+ * to pages). */
+uint64_t loader_p2m_first_pfn(const struct loader_layout *lay);
+uint64_t loader_p2m_frames(const struct loader_layout *lay);
+/* Write page (page) of the P2M list, 0 <= page < loader_p2m_frames(), into
+ * the 4 KiB at (dst): entry i is the machine frame of guest pfn
+ * page * 512 + i (pvmm's P2M is the identity), 0 past nr_pages. */
+void loader_fill_p2m(const struct loader_layout *lay, uint64_t page, uint8_t *dst);
 
 /* The image's function symbols (STT_FUNC of its SHT_SYMTAB), by address. */
 struct loader_symbol {

@@ -65,7 +65,7 @@ static int64_t clear_page(struct vm *vm, uint64_t mfn)
 
 	if (rc)
 		return rc;
-	memset(vm->mem + mfn * PAGE, 0, PAGE);
+	memset(mmu_frame_data(vm, mfn), 0, PAGE);
 	mmu_put_page_and_type(vm, mfn);
 	return 0;
 }
@@ -79,7 +79,7 @@ static int64_t copy_page(struct vm *vm, uint64_t dst, uint64_t src)
 	rc = mmu_get_page_and_type(vm, dst, PGT_WRITABLE);
 	if (rc)
 		return rc;
-	memmove(vm->mem + dst * PAGE, vm->mem + src * PAGE, PAGE);
+	memmove(mmu_frame_data(vm, dst), mmu_frame_data(vm, src), PAGE);
 	mmu_put_page_and_type(vm, dst);
 	return 0;
 }

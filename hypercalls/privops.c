@@ -307,11 +307,13 @@ int64_t hc_set_gdt(struct vm *vm, const uint64_t a[5])
 	if (n && mmu_copy_from_guest(vm, frames, a[0], n * sizeof(uint64_t)))
 		return -XEN_EFAULT;
 	for (; got < n && !rc; got++) {
-		const uint64_t *d = (const uint64_t *)(vm->mem + frames[got] * 4096);
+		const uint64_t *d;
+
 		if (frames[got] >= vm->nr_pages) {
 			rc = -XEN_EINVAL;
 			break;
 		}
+		d = (const uint64_t *)mmu_frame_data(vm, frames[got]);
 		for (unsigned i = 0; i < 512 && !rc; i++)
 			if (!descriptor_ok(d[i]))
 				rc = -XEN_EINVAL;
@@ -344,6 +346,6 @@ int64_t hc_update_descriptor(struct vm *vm, const uint64_t a[5])
 			return rc;
 		mmu_put_page_and_type(vm, mfn);
 	}
-	memcpy(vm->mem + a[0], &a[1], 8);
+	memcpy(mmu_frame_data(vm, mfn) + (a[0] & 4095), &a[1], 8);
 	return 0;
 }

@@ -80,6 +80,14 @@ struct mmu_counters {
 	uint64_t validations;    /* tables promoted (all entries validated) */
 	uint64_t devalidations;  /* tables demoted (all references dropped) */
 	uint64_t syncs, sync_ranges;
+	uint64_t deferred_fills; /* P2M frames written on first use */
+};
+
+/* Frames whose contents pvmm writes on first use: the P2M list (fill.c). */
+struct mmu_deferred {
+	uint64_t first, count;   /* the range of frames */
+	uint64_t *unfilled;      /* count bits, set while not yet written */
+	uint64_t left;           /* bits still set */
 };
 
 /* Receives the host operations the MMU wants; 0 or -errno. */
@@ -173,6 +181,7 @@ struct mmu_state {
 	struct mmu_counters count;
 	const char *why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;
+	struct mmu_deferred deferred;
 };
 
 /* A trap-table entry (set_trap_table). */

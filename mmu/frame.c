@@ -59,8 +59,10 @@ void mmu_free(struct vm *vm)
 {
 	free(vm->mmu.frames);
 	free(vm->mmu.m2p);
+	free(vm->mmu.deferred.unfilled);
 	vm->mmu.frames = NULL;
 	vm->mmu.m2p = NULL;
+	memset(&vm->mmu.deferred, 0, sizeof(vm->mmu.deferred));
 }
 
 static int validate_table(struct vm *vm, uint64_t mfn, unsigned level);
@@ -218,7 +220,7 @@ static void put_entry(struct vm *vm, uint64_t t, unsigned level, uint64_t e)
 
 static int validate_table(struct vm *vm, uint64_t mfn, unsigned level)
 {
-	uint64_t *tab = table_of(vm, mfn);
+	const uint64_t *tab = (const uint64_t *)mmu_frame_data(vm, mfn);
 	int rc = 0;
 	unsigned i;
 

@@ -54,6 +54,30 @@ void mmu_put_page_and_type(struct vm *vm, uint64_t mfn);
 int mmu_is_pagetable(const struct vm *vm, uint64_t mfn);
 const char *mmu_type_name(enum mmu_type type);
 
+/* ---- frames written on first use (fill.c) -------------------------------- */
+
+/* The P2M list, 8 bytes per guest page (8 MiB for 4 GiB), is not written at
+ * boot: each of its frames is written (loader_fill_p2m) when first used, so
+ * boot time does not grow with memory. Until then the frame is realised
+ * with no access at all; the guest's first access faults into
+ * mmu_fill_fault(), and every access pvmm itself makes to frame contents
+ * goes through mmu_frame_data(). After a frame is written, every host
+ * mapping of it is brought into line at the next mmu_sync().
+ *
+ * Defer the P2M frames of vm->lay: 0 or -XEN_ENOMEM. */
+int mmu_defer_p2m(struct vm *vm);
+/* True while (mfn) is deferred and not written yet. */
+int mmu_unfilled(const struct vm *vm, uint64_t mfn);
+/* The contents of frame (mfn) < vm->nr_frames in pvmm's mapping, written
+ * first when it was deferred. */
+uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
+/* A host fault at (va) in the current address space: when it maps a
+ * deferred frame (written now) or one written since its host mapping was
+ * made, and the tables allow the access (write, fetch), its mappings are
+ * marked for mmu_sync() and 1 is returned (the access restarts); 0 when
+ * the fault is not about a deferred frame. */
+int mmu_fill_fault(struct vm *vm, uint64_t va, int write, int fetch);
+
 /* ---- explicit updates (update.c) ----------------------------------------- */
 
 /* Validate (val) as entry (idx) of table (mfn), write it, drop the old entry.
@@ -110,6 +134,10 @@ size_t mmu_fetch_insn(struct vm *vm, uint64_t rip, uint8_t buf[15]);
 
 /* Host protection (PROT_*) for a leaf reached with walk flags. */
 int mmu_host_prot(int writable, int exec);
+/* The host protection mmu_realise() gives page (va), walked as (w): none for
+ * a frame not written yet, never writable for a page table but an
+ * out-of-sync L1's alias. */
+int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w);
 
 /* 0 when (op) is page-aligned and lies wholly in the guest half, else
  * -EINVAL. Every operation mmu_realise() emits passes it. */

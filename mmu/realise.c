@@ -22,6 +22,13 @@ static int host_writable(const struct vm *vm, uint64_t va, const struct mmu_walk
 	return mmu_ptwr_alias(vm, va, w->mfn);
 }
 
+int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w)
+{
+	if (mmu_unfilled(vm, w->mfn))
+		return PROT_NONE; /* the first access faults and writes it */
+	return mmu_host_prot(host_writable(vm, va, w), w->exec);
+}
+
 int mmu_check_op(const struct stub_op *op)
 {
 	if (op->addr >= HOLE_BASE || !op->len || op->len > HOLE_BASE - op->addr ||
@@ -91,7 +98,7 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 			rc = run_add(&r, STUB_OP_MUNMAP, va, 0, 0, len); /* an unhooked L1's range */
 		} else if (mmu_walk(vm, l4, va, &w) == 0) {
 			rc = run_add(&r, STUB_OP_MMAP, va, w.mfn * PAGE,
-				     (uint32_t)mmu_host_prot(host_writable(vm, va, &w), w.exec), len);
+				     (uint32_t)mmu_page_prot(vm, va, &w), len);
 		} else {
 			len = hole_span(va, w.level_missing);
 			if (len > end - va)

@@ -65,7 +65,7 @@ static int copy_guest(struct vm *vm, uint64_t gva, void *buf, size_t len, int to
 
 		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), gva, &w) || (to_guest && !w.writable))
 			return refuse(vm, gva, file, line);
-		host = vm->mem + w.mfn * PAGE + (gva & (PAGE - 1));
+		host = mmu_frame_data(vm, w.mfn) + (gva & (PAGE - 1));
 		if (to_guest)
 			memcpy(host, p, n);
 		else

@@ -275,7 +275,7 @@ static int mem_access(struct vm *vm, uint64_t va, uint8_t *buf, size_t n, int wr
 		    (write && (mmu_is_pagetable(vm, w.mfn) ||
 			       vm->mmu.frames[w.mfn].type == PGT_SEG_DESC)))
 			return -1;
-		uint8_t *host = vm->mem + w.mfn * 4096 + ((va + done) & 4095);
+		uint8_t *host = mmu_frame_data(vm, w.mfn) + ((va + done) & 4095);
 		if (write)
 			memcpy(host, buf + done, chunk);
 		else

@@ -353,6 +353,11 @@ static int load_guest(struct vm *vm, const struct options *o)
 		return rc == -ENOMEM || rc == -E2BIG ? VMM_EXIT_USAGE : VMM_EXIT_IMAGE;
 	}
 	/* the bootstrap tables go through the same rules as the guest's own */
+	rc = mmu_defer_p2m(vm);
+	if (rc) {
+		fprintf(stderr, "pvmm: out of memory for the P2M bitmap\n");
+		return VMM_EXIT_HOST;
+	}
 	rc = mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn);
 	if (rc) {
 		fprintf(stderr, "pvmm: the bootstrap page tables failed validation (%d): a pvmm bug\n", rc);

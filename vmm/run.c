@@ -186,6 +186,10 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 		fault_trace(vm, t, t->err, "load emulated (M2P or below mmap_min_addr)");
 		return;
 	}
+	if (mmu_fill_fault(vm, t->addr, !!(t->err & PFEC_WRITE), !!(t->err & PFEC_FETCH))) {
+		fault_trace(vm, t, t->err, "P2M frame written on first use");
+		return;
+	}
 	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
 	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
 	    mmu_is_pagetable(vm, w.mfn) && mmu_ptwr_write(vm, t->addr, w.mfn)) {
@@ -470,7 +474,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if (trap.event == STUB_EV_SIGNAL)
 			handle_trap(vm, &trap);
 		else
-			crash(vm, "stub sent unexpected event %u", trap.event);
+			crash(vm, "the stub's control page holds an unknown event %u: the guest "
+			      "wrote over it", trap.event);
 		if (!vm->end)
 			events(vm);
 		/* a refusal that crashes the domain still stops for gdb first */

@@ -26,13 +26,13 @@ static void write_mmu(const struct mmu_counters *c, FILE *f)
 	fprintf(f, "  \"mmu\": {\"updates\": %llu, \"updates_refused\": %llu, \"pins\": %llu, "
 		"\"unpins\": %llu, \"base_switches\": %llu, \"flushes\": %llu, \"invlpgs\": %llu, "
 		"\"validations\": %llu, \"devalidations\": %llu, \"syncs\": %llu, "
-		"\"sync_ranges\": %llu},\n",
+		"\"sync_ranges\": %llu, \"deferred_fills\": %llu},\n",
 		(unsigned long long)c->updates, (unsigned long long)c->updates_refused,
 		(unsigned long long)c->pins, (unsigned long long)c->unpins,
 		(unsigned long long)c->base_switches, (unsigned long long)c->flushes,
 		(unsigned long long)c->invlpgs, (unsigned long long)c->validations,
 		(unsigned long long)c->devalidations, (unsigned long long)c->syncs,
-		(unsigned long long)c->sync_ranges);
+		(unsigned long long)c->sync_ranges, (unsigned long long)c->deferred_fills);
 }
 
 static void write_ptwr(const struct ptwr_state *p, FILE *f)

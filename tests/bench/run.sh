@@ -28,9 +28,11 @@ for t in seccomp ptrace; do
 				awk -v t=$t -v m=$mode '$1 == "bench" { print t, m, $2, $3, $4 }' >>"$OUT/raw.txt"
 		done
 	done
-	for r in $(seq 11); do # boot of hello to poweroff, wall time
-		s=$(date +%s%N); "$PVMM" --transport=$t "$G_HELLO" >/dev/null; e=$(date +%s%N)
-		echo "$t boot hello 1 $(( (e - s) * 100 * hz / 1000000000 ))" >>"$OUT/raw.txt"
+	for r in $(seq 11); do # boot of hello to poweroff, wall time, 64 MiB and 4 GiB
+		for m in 64M 4G; do
+			s=$(date +%s%N); "$PVMM" --transport=$t --memory=$m "$G_HELLO" >/dev/null; e=$(date +%s%N)
+			echo "$t boot hello$m 1 $(( (e - s) * 100 * hz / 1000000000 ))" >>"$OUT/raw.txt"
+		done
 	done 2>/dev/null || true
 done
 
@@ -71,7 +73,8 @@ for t in seccomp ptrace; do
 	row $t "guest-handled #PF" emulate page_fault 1 "write fault + handler" "$wf"
 	row $t "emulated L1 write" emulate l1_rewrite 1 "write-fault cycle" "$cycle"
 	row $t "512-entry rewrite, unhook" unhook l1_rewrite 512 "write-fault cycle" "$cycle"
-	row $t "boot of hello to poweroff" boot hello 1 "fork+exec of /bin/true" "$true_ns"
+	row $t "boot of hello to poweroff" boot hello64M 1 "fork+exec of /bin/true" "$true_ns"
+	row $t "... with 4 GiB of memory" boot hello4G 1 "the same with 64 MiB" "$(get $t boot hello64M 1)"
 	echo "  L1 rewrite of N entries per hook cycle, ns per entry:"
 	printf '  %5s %10s %10s %10s  %s\n' N emulate unhook auto "auto / best"
 	cross=""

@@ -2,7 +2,9 @@
  * fuzz_common.h - a small domain built by hand for the fuzz harnesses (no
  * files, no processes): 512 frames, bootstrap tables L4 (frame 1), L3 (2),
  * L2 (3), L1 (4) mapping frames 0-63 at 0x400000 (frames 1-4 read-only),
- * adopted through the MMU's own code. Host operations are checked, not run.
+ * adopted through the MMU's own code, and a four-frame P2M list (frames
+ * 8-11, as for 2048 pages) written on first use. Host operations are
+ * checked, not run.
  */
 #ifndef PVMM_FUZZ_COMMON_H
 #define PVMM_FUZZ_COMMON_H
@@ -33,6 +35,10 @@ static int fz_emit(void *ctx, const struct stub_op *op)
 			if (mmu_is_pagetable(vm, (op->off + off) / 4096) &&
 			    !mmu_ptwr_alias(vm, op->addr + off, (op->off + off) / 4096))
 				abort();
+	if (op->kind == STUB_OP_MMAP && op->prot != PROT_NONE) /* nothing reads unwritten frames */
+		for (uint64_t off = 0; off < op->len; off += 4096)
+			if (mmu_unfilled(vm, (op->off + off) / 4096))
+				abort();
 	return 0;
 }
 
@@ -53,6 +59,9 @@ static struct vm *fz_vm(void)
 	vm.nr_frames = FZ_PAGES + 1;
 	vm.min_va = 0x10000;
 	vm.lay.shared_info_pfn = FZ_PAGES;
+	vm.lay.v_start = FZ_BASE;
+	vm.lay.p2m_va = FZ_BASE + 8 * 4096;
+	vm.lay.nr_pages = 4 * 512; /* only sizes the P2M list */
 	vm.memfd = vm.ctrlfd = vm.console_in = -1;
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
@@ -63,7 +72,7 @@ static struct vm *fz_vm(void)
 	t[3 * 512 + 2] = 4 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A;
 	for (uint64_t i = 0; i < 64; i++)
 		t[4 * 512 + i] = i << 12 | PTE_P | PTE_US | PTE_A | (i >= 1 && i <= 4 ? 0 : PTE_RW);
-	if (mmu_init(&vm) || mmu_adopt_bootstrap(&vm, 1))
+	if (mmu_init(&vm) || mmu_defer_p2m(&vm) || mmu_adopt_bootstrap(&vm, 1))
 		abort();
 	vm.mmu.emit = fz_emit;
 	vm.mmu.emit_ctx = &vm;

@@ -51,9 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vm->end = VM_RUNNING;
 			}
 			break;
-		default:
+		default: /* then a fault or a read by pvmm, maybe of a P2M frame */
 			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
 			vm->end = VM_RUNNING;
+			if (p[2] & 1) {
+				mmu_fill_fault(vm, FZ_BASE + word(p + 4) % (8u << 20), p[3] & 1, p[3] & 2);
+			} else {
+				uint8_t buf[16];
+				mmu_copy_from_guest(vm, buf, FZ_BASE + word(p + 4) % (8u << 20), p[3] % 17);
+			}
 			break;
 		}
 		if (getenv("FZ_DEBUG")) {

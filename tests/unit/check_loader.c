@@ -89,9 +89,32 @@ START_TEST(builder_start_info)
 	ck_assert_uint_eq(l->stack_top, l->pt_base_va + (l->nr_pt_frames + 1) * 4096);
 	ck_assert_uint_eq(l->v_end % (4 << 20), 0);
 	ck_assert_uint_ge(l->v_end - l->stack_top, 512 << 10);
+	/* the P2M list is left zero for loader_fill_p2m() */
+	ck_assert_uint_eq(loader_p2m_first_pfn(l), (l->p2m_va - l->v_start) / 4096);
+	ck_assert_uint_eq(loader_p2m_frames(l), FIXTURE_PAGES * 8 / 4096);
 	for (uint64_t i = 0; i < FIXTURE_PAGES; i++)
-		ck_assert_uint_eq(((uint64_t *)(vm->mem + (l->p2m_va - l->v_start)))[i], i);
+		ck_assert_uint_eq(((uint64_t *)(vm->mem + (l->p2m_va - l->v_start)))[i], 0);
 	fixture_free(vm);
+}
+END_TEST
+
+/* Each P2M page holds the identity for its 512 pfns, zero past nr_pages. */
+START_TEST(builder_p2m_pages)
+{
+	struct loader_layout l = { .nr_pages = 1000, .v_start = 0x400000, .p2m_va = 0x403000 };
+	uint64_t page[512];
+
+	ck_assert_uint_eq(loader_p2m_frames(&l), 2);
+	ck_assert_uint_eq(loader_p2m_first_pfn(&l), 3);
+	memset(page, 0xff, sizeof(page));
+	loader_fill_p2m(&l, 0, (uint8_t *)page);
+	for (unsigned i = 0; i < 512; i++)
+		ck_assert_uint_eq(page[i], i);
+	loader_fill_p2m(&l, 1, (uint8_t *)page);
+	ck_assert_uint_eq(page[0], 512);
+	ck_assert_uint_eq(page[999 - 512], 999);
+	ck_assert_uint_eq(page[1000 - 512], 0);
+	ck_assert_uint_eq(page[511], 0);
 }
 END_TEST
 
@@ -207,6 +230,7 @@ Suite *loader_suite(void)
 	tc = tcase_create("build");
 	tcase_add_test(tc, builder_start_info);
 	tcase_add_test(tc, builder_page_tables);
+	tcase_add_test(tc, builder_p2m_pages);
 	tcase_add_test(tc, builder_hypercall_page);
 	tcase_add_test(tc, builder_refuses_small_memory);
 	tcase_add_test(tc, builder_refuses_long_cmdline);

@@ -62,8 +62,9 @@ START_TEST(copy_checks_every_byte)
 END_TEST
 
 
-/* The bootstrap space is three coalesced mmaps: data before the tables,
- * the tables read-only, the rest; the gaps are munmapped. */
+/* The bootstrap space is five coalesced mmaps: the image, the P2M list
+ * with no access (its frames are written on first use), start_info to the
+ * tables, the tables read-only, the rest; the gaps are munmapped. */
 START_TEST(realise_coalesces_runs)
 {
 	struct vm *vm = fixture_vm();
@@ -76,20 +77,112 @@ START_TEST(realise_coalesces_runs)
 		ck_assert_int_eq(mmu_check_op(&o.op[i]), 0);
 		maps += o.op[i].kind == STUB_OP_MMAP;
 	}
-	ck_assert_uint_eq(maps, 3);
-	ck_assert_uint_eq(o.n, 5);
+	ck_assert_uint_eq(maps, 5);
+	ck_assert_uint_eq(o.n, 7);
 	ck_assert_uint_eq(o.op[0].kind, STUB_OP_MUNMAP);
 	ck_assert_uint_eq(o.op[0].addr, FIXTURE_MIN_VA);
 	ck_assert_uint_eq(o.op[0].len, l->v_start - FIXTURE_MIN_VA);
 	ck_assert_uint_eq(o.op[1].addr, l->v_start);
 	ck_assert_uint_eq(o.op[1].off, 0);
 	ck_assert_uint_eq(o.op[1].prot, PROT_READ | PROT_WRITE | PROT_EXEC);
-	ck_assert_uint_eq(o.op[2].addr, l->pt_base_va);
-	ck_assert_uint_eq(o.op[2].len, l->nr_pt_frames * 4096);
-	ck_assert_uint_eq(o.op[2].prot, PROT_READ | PROT_EXEC);
-	ck_assert_uint_eq(o.op[3].addr + o.op[3].len, l->v_end);
-	ck_assert_uint_eq(o.op[4].kind, STUB_OP_MUNMAP);
-	ck_assert_uint_eq(o.op[4].addr + o.op[4].len, HOLE_BASE);
+	ck_assert_uint_eq(o.op[2].addr, l->p2m_va);
+	ck_assert_uint_eq(o.op[2].len, FIXTURE_PAGES * 8);
+	ck_assert_uint_eq(o.op[2].prot, PROT_NONE);
+	ck_assert_uint_eq(o.op[3].addr, l->start_info_va);
+	ck_assert_uint_eq(o.op[4].addr, l->pt_base_va);
+	ck_assert_uint_eq(o.op[4].len, l->nr_pt_frames * 4096);
+	ck_assert_uint_eq(o.op[4].prot, PROT_READ | PROT_EXEC);
+	ck_assert_uint_eq(o.op[5].addr + o.op[5].len, l->v_end);
+	ck_assert_uint_eq(o.op[6].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(o.op[6].addr + o.op[6].len, HOLE_BASE);
+	fixture_free(vm);
+}
+END_TEST
+
+/* ---- the P2M list, written on first use ---------------------------------- */
+
+static const uint64_t *p2m_frame(const struct vm *vm, uint64_t k)
+{
+	return (const uint64_t *)(vm->mem + (loader_p2m_first_pfn(&vm->lay) + k) * 4096);
+}
+
+static uint64_t p2m_va(const struct vm *vm, uint64_t k) { return vm->lay.p2m_va + k * 4096; }
+
+/* pvmm's own reads write the frame first, and only that frame; its host
+ * mappings are redone at the next sync. */
+START_TEST(p2m_written_when_pvmm_reads_it)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t e[4];
+
+	ck_assert_uint_eq(loader_p2m_frames(&vm->lay), FIXTURE_PAGES / 512);
+	for (uint64_t k = 0; k < FIXTURE_PAGES / 512; k++) {
+		ck_assert(mmu_unfilled(vm, loader_p2m_first_pfn(&vm->lay) + k));
+		ck_assert_uint_eq(p2m_frame(vm, k)[1], 0);
+	}
+	ck_assert_int_eq(mmu_copy_from_guest(vm, e, p2m_va(vm, 2) + 16, sizeof(e)), 0);
+	ck_assert_uint_eq(e[0], 2 * 512 + 2);
+	ck_assert_uint_eq(e[3], 2 * 512 + 5);
+	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
+	ck_assert(!mmu_unfilled(vm, loader_p2m_first_pfn(&vm->lay) + 2));
+	ck_assert(mmu_unfilled(vm, loader_p2m_first_pfn(&vm->lay) + 3));
+	ck_assert_uint_eq(p2m_frame(vm, 3)[1], 0);
+	ck_assert(vm->mmu.dirty_all);
+	fixture_free(vm);
+}
+END_TEST
+
+/* The guest's first access faults: the frame is written, just the entry
+ * that maps it is marked, and the access may restart. */
+START_TEST(p2m_written_on_the_guests_fault)
+{
+	struct vm *vm = fixture_vm();
+	struct mmu_walk w;
+
+	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, p2m_va(vm, 1), &w), 0);
+	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 1) + 40, 1, 0), 1);
+	ck_assert_uint_eq(p2m_frame(vm, 1)[5], 512 + 5);
+	ck_assert_uint_eq(p2m_frame(vm, 1)[511], 1023);
+	ck_assert(!vm->mmu.dirty_all);
+	ck_assert_uint_eq(vm->mmu.ndirty, 1);
+	ck_assert_uint_eq(vm->mmu.dirty[0].mfn, w.table[3]);
+	/* written now: another fault there is not about the P2M */
+	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 1), 0, 0), 0);
+	ck_assert_int_eq(mmu_fill_fault(vm, vm->lay.start_info_va, 0, 0), 0);
+	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
+	fixture_free(vm);
+}
+END_TEST
+
+/* A fault the tables forbid stays the guest's, but the frame is written;
+ * a frame mapped twice has the whole space redone. */
+START_TEST(p2m_fault_the_tables_forbid)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t mfn = loader_p2m_first_pfn(&vm->lay) + 4;
+
+	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 4), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
+	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 5), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 4), 1, 0), 0); /* a write to a RO page */
+	ck_assert_uint_eq(p2m_frame(vm, 4)[3], 4 * 512 + 3);
+	ck_assert(vm->mmu.dirty_all); /* mapped at two places */
+	fixture_free(vm);
+}
+END_TEST
+
+/* A frame promoted to a page table is validated with its P2M contents, not
+ * the zeros it held: an identity P2M page is no valid L1. */
+START_TEST(p2m_promotion_validates_the_contents)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t mfn = loader_p2m_first_pfn(&vm->lay) + 1;
+
+	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 1), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
+	ck_assert(mmu_unfilled(vm, mfn));
+	ck_assert_int_eq(mmu_pin(vm, mfn, 1), -XEN_EINVAL);
+	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
+	ck_assert_ptr_nonnull(strstr(vm->mmu.why, "forbidden bits"));
 	fixture_free(vm);
 }
 END_TEST
@@ -122,6 +215,12 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, copy_checks_every_byte);
 	tcase_add_test(tc, realise_coalesces_runs);
 	tcase_add_test(tc, check_op_bounds);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("p2m");
+	tcase_add_test(tc, p2m_written_when_pvmm_reads_it);
+	tcase_add_test(tc, p2m_written_on_the_guests_fault);
+	tcase_add_test(tc, p2m_fault_the_tables_forbid);
+	tcase_add_test(tc, p2m_promotion_validates_the_contents);
 	suite_add_tcase(s, tc);
 	return s;
 }

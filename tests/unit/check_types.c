@@ -251,29 +251,36 @@ START_TEST(checker_compares_host_maps)
 {
 	const struct loader_layout *l = &vm->lay;
 	uint64_t pt = l->pt_base_va, pt_end = pt + l->nr_pt_frames * 4096;
+	uint64_t p2m = l->p2m_va, p2m_end = p2m + loader_p2m_frames(l) * 4096;
 	int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
 	struct mmu_host_map good[] = {
-		{ l->v_start, pt, 0, rwx, 1 },
+		{ l->v_start, p2m, 0, rwx, 1 },
+		{ p2m, p2m_end, p2m - l->v_start, PROT_NONE, 1 }, /* written on first use */
+		{ p2m_end, pt, p2m_end - l->v_start, rwx, 1 },
 		{ pt, pt_end, (pt - l->v_start), PROT_READ | PROT_EXEC, 1 },
 		{ pt_end, l->v_end, pt_end - l->v_start, rwx, 1 },
 		{ HOLE_BASE, HOLE_BASE + 4096, 0, PROT_READ | PROT_EXEC, 0 }, /* the stub: ignored */
 	};
-	struct mmu_host_map bad[4];
+	struct mmu_host_map bad[6];
 	char why[400];
 
-	ck_assert_int_eq(mmu_check_host(vm, good, 4, why, sizeof(why)), 0);
-	ck_assert_int_eq(mmu_check_host(vm, good, 2, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mmu_check_host(vm, good, 6, why, sizeof(why)), 0);
+	ck_assert_int_eq(mmu_check_host(vm, good, 4, why, sizeof(why)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "missing on the host"));
 	memcpy(bad, good, sizeof(bad));
-	bad[1].prot |= PROT_WRITE;
-	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	bad[3].prot |= PROT_WRITE;
+	ck_assert_int_eq(mmu_check_host(vm, bad, 6, why, sizeof(why)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "tables say"));
 	memcpy(bad, good, sizeof(bad));
-	bad[3] = (struct mmu_host_map){ 0x100000, 0x101000, 0, PROT_READ, 0 };
-	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	bad[1].prot = PROT_READ; /* a P2M frame readable before it was written */
+	ck_assert_int_eq(mmu_check_host(vm, bad, 6, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "tables say"));
+	memcpy(bad, good, sizeof(bad));
+	bad[5] = (struct mmu_host_map){ 0x100000, 0x101000, 0, PROT_READ, 0 };
+	ck_assert_int_eq(mmu_check_host(vm, bad, 6, why, sizeof(why)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "not guest memory"));
-	bad[3] = (struct mmu_host_map){ 1ull << 32, (1ull << 32) + 4096, 0, PROT_READ, 1 };
-	ck_assert_int_eq(mmu_check_host(vm, bad, 4, why, sizeof(why)), -EINVAL);
+	bad[5] = (struct mmu_host_map){ 1ull << 32, (1ull << 32) + 4096, 0, PROT_READ, 1 };
+	ck_assert_int_eq(mmu_check_host(vm, bad, 6, why, sizeof(why)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "not in the tables"));
 }
 END_TEST

@@ -1,0 +1,81 @@
+/* fill.c - frames written on first use: the P2M list.
+ *
+ * A 4 GiB guest's P2M list is 2,048 frames; writing them at boot costs more
+ * than the rest of the boot together (each is a fresh shmem page to
+ * allocate, clear and fill, and to free again at exit). They are written
+ * when something first needs them instead: the guest, through a host
+ * mapping realised with no access, or pvmm, through mmu_frame_data(). */
+#include "mmu.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define PAGE 4096ull
+
+static int deferred(const struct mmu_deferred *d, uint64_t mfn)
+{
+	return mfn - d->first < d->count;
+}
+
+int mmu_unfilled(const struct vm *vm, uint64_t mfn)
+{
+	const struct mmu_deferred *d = &vm->mmu.deferred;
+	uint64_t i = mfn - d->first;
+
+	return d->left && deferred(d, mfn) && (d->unfilled[i / 64] >> (i % 64)) & 1;
+}
+
+int mmu_defer_p2m(struct vm *vm)
+{
+	struct mmu_deferred *d = &vm->mmu.deferred;
+	uint64_t n = loader_p2m_frames(&vm->lay);
+
+	free(d->unfilled);
+	d->unfilled = malloc((n + 63) / 64 * sizeof(uint64_t));
+	if (!d->unfilled)
+		return -XEN_ENOMEM;
+	for (uint64_t i = 0; i < (n + 63) / 64; i++)
+		d->unfilled[i] = i + 1 < (n + 63) / 64 || !(n % 64) ? ~0ull : (1ull << (n % 64)) - 1;
+	d->first = loader_p2m_first_pfn(&vm->lay);
+	d->count = d->left = n;
+	return 0;
+}
+
+/* Write deferred frame (mfn) and have its host mappings brought into line:
+ * just entry (idx) of L1 (l1) when that is the frame's only reference, else
+ * the whole address space (the frame's other mappings are not indexed). */
+static void fill(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
+{
+	struct mmu_deferred *d = &vm->mmu.deferred;
+	uint64_t i = mfn - d->first;
+
+	loader_fill_p2m(&vm->lay, i, vm->mem + mfn * PAGE);
+	d->unfilled[i / 64] &= ~(1ull << (i % 64));
+	d->left--;
+	vm->mmu.count.deferred_fills++;
+	if (idx >= 0 && vm->mmu.frames[mfn].refs == 1)
+		mmu_mark_dirty(vm, l1, (unsigned)idx);
+	else if (vm->mmu.frames[mfn].refs)
+		mmu_mark_all(vm);
+}
+
+uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn)
+{
+	if (mmu_unfilled(vm, mfn))
+		fill(vm, mfn, 0, -1);
+	return vm->mem + mfn * PAGE;
+}
+
+int mmu_fill_fault(struct vm *vm, uint64_t va, int write, int fetch)
+{
+	int need = PROT_READ | (write ? PROT_WRITE : 0) | (fetch ? PROT_EXEC : 0);
+	struct mmu_walk w;
+
+	if (!vm->mmu.deferred.left || mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w) ||
+	    !mmu_unfilled(vm, w.mfn))
+		return 0;
+	fill(vm, w.mfn, w.table[3], (int)((va >> 12) & 511));
+	/* the access restarts unless the guest's tables forbid it: then it is
+	 * the guest's #PF, and the frame was written all the same */
+	return (mmu_page_prot(vm, va, &w) & need) == need;
+}
