@@ -506,9 +506,12 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 	t->kill(vm);
 	if (vmm_signals_ended()) {
 		vm->end = vmm_signals_ended();
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "%s",
-			 vm->end == VM_TIMEOUT ? "timeout: the guest was stopped after --timeout seconds"
-					       : "interrupted: the guest was stopped by a signal to pvmm");
+		if (vm->end == VM_TIMEOUT)
+			snprintf(vm->end_msg, sizeof(vm->end_msg),
+				 "timeout: the guest was stopped after --timeout seconds");
+		else
+			snprintf(vm->end_msg, sizeof(vm->end_msg),
+				 "interrupted: the guest was stopped by %s to pvmm", vmm_signals_name());
 	} else if (rc && !vm->end) {
 		vm->end = VM_HOST_ERROR;
 	}

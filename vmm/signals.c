@@ -15,6 +15,7 @@
 
 static volatile sig_atomic_t watched_pid;
 static volatile sig_atomic_t ended;
+static volatile sig_atomic_t ended_by; /* the signal that ended the run */
 static timer_t guest_timer;
 static int have_timer;
 
@@ -46,6 +47,7 @@ int vmm_timer_arm(uint64_t mono_ns)
 static void on_signal(int sig)
 {
 	ended = sig == SIGALRM ? VM_TIMEOUT : VM_INTERRUPTED;
+	ended_by = sig;
 	if (watched_pid > 0)
 		kill(watched_pid, SIGKILL);
 }
@@ -84,4 +86,14 @@ void vmm_signals_watch(int pid)
 enum vm_end vmm_signals_ended(void)
 {
 	return (enum vm_end)ended;
+}
+
+const char *vmm_signals_name(void)
+{
+	switch (ended_by) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	default: return "SIGALRM";
+	}
 }

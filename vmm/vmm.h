@@ -70,6 +70,8 @@ void vmm_signals_watch(int pid);
 /* Interrupt the guest process at host CLOCK_MONOTONIC (mono_ns); 0 disarms. */
 int vmm_timer_arm(uint64_t mono_ns);
 enum vm_end vmm_signals_ended(void);
+/* The name of the signal that ended the run ("SIGTERM", ...). */
+const char *vmm_signals_name(void);
 
 /* trace.c: --trace=pt,hypercall,fault,event,all (text lines) */
 int vmm_trace_parse(const char *spec, uint32_t *mask);

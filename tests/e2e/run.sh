@@ -209,14 +209,16 @@ if [ "$elapsed" -lt 4000 ]; then ok "--timeout=1 took ${elapsed} ms"; else not_o
 no_guest_left "timeout"
 
 # --- signals and lifecycle ----------------------------------------------
-"$PVMM" $G/spin.elf >/dev/null 2>"$WORK/err" </dev/null &
-pid=$!
-sleep 0.3
-kill -TERM $pid
-wait $pid
-status=$?
-expect "SIGTERM stops the guest (status 7)" 7 '' '^pvmm: interrupted'
-no_guest_left "SIGTERM"
+for sig in TERM INT HUP; do
+	"$PVMM" $G/spin.elf >/dev/null 2>"$WORK/err" </dev/null &
+	pid=$!
+	sleep 0.3
+	kill -$sig $pid
+	wait $pid
+	status=$?
+	expect "SIG$sig stops the guest (status 7)" 7 '' "^pvmm: interrupted: the guest was stopped by SIG$sig"
+	no_guest_left "SIG$sig"
+done
 
 "$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
 pid=$!

@@ -4,7 +4,9 @@
  * L2 (3), L1 (4) mapping frames 0-63 at 0x400000 (frames 1-4 read-only),
  * adopted through the MMU's own code, and a four-frame P2M list (frames
  * 8-11, as for 2048 pages) written on first use. Host operations are
- * checked, not run.
+ * checked and carried out on a simulated address space, not run; after
+ * every step that space must be exactly what the tables say
+ * (mmu_check_host, as --check-invariants does with /proc/PID/maps).
  */
 #ifndef PVMM_FUZZ_COMMON_H
 #define PVMM_FUZZ_COMMON_H
@@ -20,6 +22,61 @@
 #define FZ_PAGES 512u
 #define FZ_BASE 0x400000ull
 
+/* The guest process's address space as the emitted operations leave it:
+ * sorted, non-overlapping runs, as the host would report them. */
+static struct fz_host {
+	struct mmu_host_map *m, *tmp;
+	size_t n, cap;
+} fz_host;
+
+static void fz_host_push(struct mmu_host_map *out, size_t *n, uint64_t start, uint64_t end,
+			 const struct mmu_host_map *from, int prot)
+{
+	if (start < end)
+		out[(*n)++] = (struct mmu_host_map){ start, end, from->off + (start - from->start),
+						     prot, 1 };
+}
+
+/* Carry out (op) on the simulated space: cut [a, b) out of every run it
+ * overlaps (keeping the cut parts with the new prot for an mprotect), then
+ * put a new run there for an mmap. */
+static void fz_host_apply(const struct stub_op *op)
+{
+	struct fz_host *h = &fz_host;
+	uint64_t a = op->addr, b = op->addr + op->len;
+	size_t n = 0, at;
+
+	if (h->cap < h->n * 2 + 3) {
+		h->cap = h->n * 2 + 64;
+		h->m = realloc(h->m, h->cap * sizeof(*h->m));
+		h->tmp = realloc(h->tmp, h->cap * sizeof(*h->tmp));
+		if (!h->m || !h->tmp)
+			abort();
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mmu_host_map *r = &h->m[i];
+		uint64_t lo = r->start > a ? r->start : a, hi = r->end < b ? r->end : b;
+
+		if (lo >= hi) { /* no overlap */
+			h->tmp[n++] = *r;
+			continue;
+		}
+		fz_host_push(h->tmp, &n, r->start, lo, r, r->prot);
+		if (op->kind == STUB_OP_MPROTECT)
+			fz_host_push(h->tmp, &n, lo, hi, r, (int)op->prot);
+		fz_host_push(h->tmp, &n, hi, r->end, r, r->prot);
+	}
+	if (op->kind == STUB_OP_MMAP) {
+		for (at = 0; at < n && h->tmp[at].start < a; at++)
+			;
+		memmove(&h->tmp[at + 1], &h->tmp[at], (n - at) * sizeof(*h->tmp));
+		h->tmp[at] = (struct mmu_host_map){ a, b, op->off, (int)op->prot, 1 };
+		n++;
+	}
+	struct mmu_host_map *t = h->m;
+	h->m = h->tmp, h->tmp = t, h->n = n;
+}
+
 /* Every host operation must stay in the guest half; no page table may ever
  * become writable on the host except an out-of-sync L1's alias. */
 static int fz_emit(void *ctx, const struct stub_op *op)
@@ -30,6 +87,7 @@ static int fz_emit(void *ctx, const struct stub_op *op)
 		return 0;
 	if (mmu_check_op(op))
 		abort();
+	fz_host_apply(op);
 	if (op->kind == STUB_OP_MMAP && (op->prot & PROT_WRITE))
 		for (uint64_t off = 0; off < op->len; off += 4096)
 			if (mmu_is_pagetable(vm, (op->off + off) / 4096) &&
@@ -53,6 +111,7 @@ static struct vm *fz_vm(void)
 	if (vm.mmu.frames)
 		mmu_free(&vm);
 	memset(&vm, 0, sizeof(vm));
+	fz_host.n = 0; /* a new process: nothing mapped */
 	memset(mem, 0, (FZ_PAGES + 1) * 4096ull);
 	vm.mem = mem;
 	vm.nr_pages = FZ_PAGES;
@@ -97,6 +156,11 @@ static void fz_check(struct vm *vm)
 	}
 	if (mmu_check_counts(vm, why, sizeof(why))) {
 		fprintf(stderr, "fuzz invariant: %s\n", why);
+		abort();
+	}
+	/* what the operations made is what the tables say */
+	if (mmu_check_host(vm, fz_host.m, fz_host.n, why, sizeof(why))) {
+		fprintf(stderr, "fuzz invariant: host mappings: %s\n", why);
 		abort();
 	}
 }

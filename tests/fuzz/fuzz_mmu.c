@@ -1,7 +1,7 @@
 /* fuzz_mmu - sequences of page-table updates, pins, base switches,
  * update_va_mapping and writable-page-table stores against a small domain,
- * with the frame table's counts and the host operations checked after
- * every step. */
+ * with the frame table's counts, the host operations and the host address
+ * space they leave checked after every step. */
 #include <stdint.h>
 
 #include "fuzz_common.h"

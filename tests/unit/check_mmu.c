@@ -108,6 +108,12 @@ static const uint64_t *p2m_frame(const struct vm *vm, uint64_t k)
 
 static uint64_t p2m_va(const struct vm *vm, uint64_t k) { return vm->lay.p2m_va + k * 4096; }
 
+/* Map frame (mfn) read-only at (va) by update_va_mapping. */
+static int map_ro(struct vm *vm, uint64_t va, uint64_t mfn)
+{
+	return mmu_update_va(vm, va, (mfn << 12) | PTE_P | PTE_US | PTE_A);
+}
+
 /* pvmm's own reads write the frame first, and only that frame; its host
  * mappings are redone at the next sync. */
 START_TEST(p2m_written_when_pvmm_reads_it)
@@ -161,8 +167,8 @@ START_TEST(p2m_fault_the_tables_forbid)
 	struct vm *vm = fixture_vm();
 	uint64_t mfn = loader_p2m_first_pfn(&vm->lay) + 4;
 
-	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 4), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
-	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 5), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
+	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 4), mfn), 0);
+	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 5), mfn), 0);
 	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
 	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 4), 1, 0), 0); /* a write to a RO page */
 	ck_assert_uint_eq(p2m_frame(vm, 4)[3], 4 * 512 + 3);
@@ -178,7 +184,7 @@ START_TEST(p2m_promotion_validates_the_contents)
 	struct vm *vm = fixture_vm();
 	uint64_t mfn = loader_p2m_first_pfn(&vm->lay) + 1;
 
-	ck_assert_int_eq(mmu_update_va(vm, p2m_va(vm, 1), (mfn << 12) | PTE_P | PTE_US | PTE_A), 0);
+	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 1), mfn), 0);
 	ck_assert(mmu_unfilled(vm, mfn));
 	ck_assert_int_eq(mmu_pin(vm, mfn, 1), -XEN_EINVAL);
 	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
