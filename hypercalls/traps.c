@@ -28,13 +28,15 @@ static int crash(struct vm *vm, const char *msg)
 
 int hc_set_mode(struct vm *vm, int user)
 {
+	uint64_t from = vcpu_cr3(&vm->vcpu);
+
 	if (user == vm->vcpu.user_mode)
 		return 0;
 	if (user && !vm->vcpu.user_l4)
 		return crash(vm, "the guest returned to user mode without a user page table "
 			     "(MMUEXT_NEW_USER_BASEPTR)");
 	vm->vcpu.user_mode = user;
-	mmu_mark_all(vm); /* another address space: realise it */
+	mmu_mark_switch(vm, from, vcpu_cr3(&vm->vcpu)); /* another address space */
 	if (hc_apply_gs(vm))
 		return crash(vm, "could not switch the GS base");
 	return 0;

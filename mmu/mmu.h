@@ -156,6 +156,9 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 /* Note that entry (idx) of table (mfn) changed / that everything did. */
 void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
 void mmu_mark_all(struct vm *vm);
+/* Note that the guest now runs on L4 (to) instead of (from): marks the
+ * slots whose mappings differ (everything when either is 0). */
+void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to);
 int mmu_sync_pending(const struct vm *vm);
 /* Forget the changes recorded for table (mfn) (their range was realised). */
 void mmu_unmark_dirty(struct vm *vm, uint64_t mfn);

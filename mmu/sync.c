@@ -45,14 +45,68 @@ void mmu_mark_all(struct vm *vm)
 	vm->mmu.ndirty = 0;
 }
 
-int mmu_sync_pending(const struct vm *vm)
-{
-	return vm->mmu.dirty_all || vm->mmu.ndirty;
-}
-
 static int dirty_bit(const struct mmu_dirty *d, unsigned i)
 {
 	return (int)((d->bits[i / 64] >> (i % 64)) & 1);
+}
+
+/* What a walk carries down that realise uses: RW while every level has it,
+ * NX once any level has it. */
+static uint64_t walk_flags(uint64_t flags, uint64_t e)
+{
+	return (flags & (e | ~PTE_RW)) | (e & PTE_NX);
+}
+#define WALK_START PTE_RW
+
+static uint64_t child_of(const struct vm *vm, uint64_t e)
+{
+	uint64_t mfn = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+
+	return (e & PTE_P) && mfn < vm->nr_frames ? mfn : UINT64_MAX;
+}
+
+/* Mark the entries of (to) that realise differently from (from) at the same
+ * place: a walk below equal entries reached with equal flags sees the same
+ * frames, so only differing entries are followed down (both present: the
+ * difference may be further down) or marked (anything else). An entry of
+ * (from) changed since the last sync is marked too: the host still shows
+ * it as it was. */
+static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned level,
+			uint64_t flags_from, uint64_t flags_to)
+{
+	const uint64_t *a = (const uint64_t *)(vm->mem + from * PAGE);
+	const uint64_t *b = (const uint64_t *)(vm->mem + to * PAGE);
+	const struct mmu_dirty *d = find_dirty(&vm->mmu, from);
+	unsigned top = level == 4 ? HOLE_L4_SLOT : PT_ENTRIES;
+
+	for (unsigned i = 0; i < top && !vm->mmu.dirty_all; i++) {
+		uint64_t ca = child_of(vm, a[i]), cb = child_of(vm, b[i]);
+		int changed = d && dirty_bit(d, i);
+
+		if (!changed && a[i] == b[i] && flags_from == flags_to)
+			continue;
+		if (!changed && level > 1 && ca != UINT64_MAX && cb != UINT64_MAX)
+			diff_tables(vm, ca, cb, level - 1, walk_flags(flags_from, a[i]),
+				    walk_flags(flags_to, b[i]));
+		else
+			mmu_mark_dirty(vm, to, i);
+	}
+}
+
+void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to)
+{
+	if (from == to || vm->mmu.dirty_all)
+		return;
+	if (!from || !to || from >= vm->nr_frames || to >= vm->nr_frames) {
+		mmu_mark_all(vm);
+		return;
+	}
+	diff_tables(vm, from, to, 4, WALK_START, WALK_START);
+}
+
+int mmu_sync_pending(const struct vm *vm)
+{
+	return vm->mmu.dirty_all || vm->mmu.ndirty;
 }
 
 static uint64_t span(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }

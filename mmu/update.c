@@ -84,8 +84,8 @@ int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user)
 	}
 	if (had)
 		mmu_put_page_and_type(vm, old);
-	if (user == vm->vcpu.user_mode && old != mfn)
-		mmu_mark_all(vm); /* the tables the guest runs on changed */
+	if (user == vm->vcpu.user_mode)
+		mmu_mark_switch(vm, old, mfn); /* the tables the guest runs on changed */
 	vm->mmu.count.base_switches++;
 	return 0;
 }

@@ -154,7 +154,7 @@ START_TEST(base_pointer_switch)
 	ck_assert_int_eq(mmu_new_baseptr(vm, new_l4, 0), 0);
 	ck_assert_uint_eq(vm->vcpu.kernel_l4, new_l4);
 	ck_assert_uint_eq(fr(new_l4)->type, PGT_L4);
-	ck_assert(vm->mmu.dirty_all);
+	ck_assert(!mmu_sync_pending(vm)); /* the same mappings: nothing to redo */
 	ck_assert_uint_eq(fr(l4())->type_count, 1); /* only the pin now */
 	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
 	ck_assert_uint_eq(fr(new_l4)->type, PGT_NONE); /* nothing holds it any more */
@@ -162,6 +162,62 @@ START_TEST(base_pointer_switch)
 	ck_assert_uint_eq(vm->vcpu.user_l4, l4());
 	ck_assert_int_eq(mmu_new_baseptr(vm, 0, 1), 0);
 	ck_assert_uint_eq(vm->vcpu.user_l4, 0);
+}
+END_TEST
+
+static const struct mmu_dirty *dirty_of(uint64_t mfn)
+{
+	for (unsigned i = 0; i < vm->mmu.ndirty; i++)
+		if (vm->mmu.dirty[i].mfn == mfn)
+			return &vm->mmu.dirty[i];
+	return NULL;
+}
+
+/* A switch redoes only the slots where the two L4s differ, and a slot the
+ * old L4 changed since the last sync even when they now agree. */
+START_TEST(switch_marks_what_differs)
+{
+	uint64_t other = free0, l3b = free0 + 1;
+
+	tab(other)[0] = tab(l4())[0];
+	tab(other)[1] = l3b << 12 | T; /* an empty L3 in slot 1 */
+	ck_assert_int_eq(mmu_pin(vm, other, 4), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0; /* as after a sync */
+	ck_assert_int_eq(mmu_new_baseptr(vm, other, 0), 0);
+	ck_assert(!vm->mmu.dirty_all);
+	ck_assert_uint_eq(vm->mmu.ndirty, 1);
+	ck_assert_ptr_nonnull(dirty_of(other));
+	ck_assert_uint_eq(dirty_of(other)->bits[0], 1u << 1);
+	vm->mmu.ndirty = 0;
+	ck_assert_int_eq(mmu_mod_entry(vm, other, 1, 0, 0), 0); /* not synced yet */
+	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
+	ck_assert_ptr_nonnull(dirty_of(l4()));
+	ck_assert_uint_eq(dirty_of(l4())->bits[0], 1u << 1);
+	ck_assert_int_eq(mmu_unpin(vm, other), 0);
+}
+END_TEST
+
+/* The same tables reached with RW cleared higher up: every page differs,
+ * and the sync maps all of them read-only. */
+START_TEST(switch_follows_inherited_flags)
+{
+	uint64_t other = free0, l3b = free0 + 1;
+	struct fixture_ops o = { .n = 0 };
+
+	tab(l3b)[0] = tab(l3())[0] & ~PTE_RW;
+	tab(other)[0] = l3b << 12 | T;
+	ck_assert_int_eq(mmu_pin(vm, other, 4), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	ck_assert_int_eq(mmu_new_baseptr(vm, other, 0), 0);
+	ck_assert(mmu_sync_pending(vm));
+	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	ck_assert_uint_gt(o.n, 0);
+	for (unsigned i = 0; i < o.n; i++)
+		ck_assert(!(o.op[i].kind == STUB_OP_MMAP && (o.op[i].prot & PROT_WRITE)));
+	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
+	ck_assert_int_eq(mmu_unpin(vm, other), 0);
+	vm->mmu.emit = NULL;
 }
 END_TEST
 
@@ -311,6 +367,8 @@ Suite *types_suite(void)
 	tcase_add_test(tc, demotion_releases_subtree);
 	tcase_add_test(tc, linear_entries_one_level_deep);
 	tcase_add_test(tc, base_pointer_switch);
+	tcase_add_test(tc, switch_marks_what_differs);
+	tcase_add_test(tc, switch_follows_inherited_flags);
 	tcase_add_test(tc, update_requests);
 	tcase_add_test(tc, sync_realises_changed_ranges);
 	tcase_add_test(tc, sync_realises_linear_maps_read_only);
