@@ -276,7 +276,13 @@ static int place(struct loader_image *img, struct raw_notes *rn, uint64_t e_entr
 		pstart = s->vaddr < pstart ? s->vaddr : pstart;
 		pend = s->vaddr + s->memsz > pend ? s->vaddr + s->memsz : pend;
 		s->vaddr += off;
-		if (s->vaddr < min_va || s->vaddr >= max_va || s->memsz > max_va - s->vaddr)
+		if (s->vaddr < min_va)
+			return refuse(why, "segment [%#llx, %#llx) starts below %#llx, the lowest "
+				      "address a Linux process may map (vm.mmap_min_addr): the image "
+				      "must be linked higher", (unsigned long long)s->vaddr,
+				      (unsigned long long)(s->vaddr + s->memsz),
+				      (unsigned long long)min_va);
+		if (s->vaddr >= max_va || s->memsz > max_va - s->vaddr)
 			return refuse(why, "segment [%#llx, %#llx) is outside the guest's half "
 				      "[%#llx, %#llx): upper-half and pvmm-hole addresses cannot be used",
 				      (unsigned long long)s->vaddr,

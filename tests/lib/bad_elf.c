@@ -123,6 +123,12 @@ static void in_hole(uint8_t *b, size_t *len)
 	phdr(b, PT_LOAD, 1)->p_paddr = 0x7f8000000000ull;
 }
 
+static void at_zero(uint8_t *b, size_t *len) /* as GRUB's x86_64-xen image is linked */
+{
+	(void)len;
+	phdr(b, PT_LOAD, 1)->p_paddr = 0;
+}
+
 static void huge_memsz(uint8_t *b, size_t *len)
 {
 	(void)len;
@@ -167,6 +173,7 @@ const struct bad_elf bad_elves[] = {
 	{ "load-beyond-file", load_beyond_file, "beyond the end of the file" },
 	{ "upper-half", upper_half, "outside the guest's half" },
 	{ "in-hole", in_hole, "outside the guest's half" },
+	{ "at-zero", at_zero, "lowest address a Linux process may map" },
 	{ "huge-memsz", huge_memsz, "memory size" },
 	{ "overlap", overlap, "overlap" },
 	{ "no-loads", no_loads, "no loadable segments" },
