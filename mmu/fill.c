@@ -8,6 +8,7 @@
 #include "mmu.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define PAGE 4096ull
@@ -28,14 +29,15 @@ int mmu_unfilled(const struct vm *vm, uint64_t mfn)
 int mmu_defer_p2m(struct vm *vm)
 {
 	struct mmu_deferred *d = &vm->mmu.deferred;
-	uint64_t n = loader_p2m_frames(&vm->lay);
+	uint64_t n = loader_p2m_frames(&vm->lay), words = (n + 63) / 64;
 
 	free(d->unfilled);
-	d->unfilled = malloc((n + 63) / 64 * sizeof(uint64_t));
+	d->unfilled = malloc(words * sizeof(uint64_t));
 	if (!d->unfilled)
 		return -XEN_ENOMEM;
-	for (uint64_t i = 0; i < (n + 63) / 64; i++)
-		d->unfilled[i] = i + 1 < (n + 63) / 64 || !(n % 64) ? ~0ull : (1ull << (n % 64)) - 1;
+	memset(d->unfilled, 0xff, words * sizeof(uint64_t));
+	if (n % 64)
+		d->unfilled[words - 1] = (1ull << (n % 64)) - 1;
 	d->first = loader_p2m_first_pfn(&vm->lay);
 	d->count = d->left = n;
 	return 0;

@@ -71,11 +71,11 @@ int mmu_unfilled(const struct vm *vm, uint64_t mfn);
 /* The contents of frame (mfn) < vm->nr_frames in pvmm's mapping, written
  * first when it was deferred. */
 uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
-/* A host fault at (va) in the current address space: when it maps a
- * deferred frame (written now) or one written since its host mapping was
- * made, and the tables allow the access (write, fetch), its mappings are
- * marked for mmu_sync() and 1 is returned (the access restarts); 0 when
- * the fault is not about a deferred frame. */
+/* A host fault at (va) in the current address space. When va maps a frame
+ * not written yet, the frame is written and its mappings marked for
+ * mmu_sync(); returns 1 when the tables allow the access (write, fetch:
+ * it restarts after the sync), 0 when they do not (the guest's own #PF) or
+ * the fault is not about such a frame. */
 int mmu_fill_fault(struct vm *vm, uint64_t va, int write, int fetch);
 
 /* ---- explicit updates (update.c) ----------------------------------------- */
@@ -157,7 +157,8 @@ int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
 void mmu_mark_all(struct vm *vm);
 /* Note that the guest now runs on L4 (to) instead of (from): marks the
- * slots whose mappings differ (everything when either is 0). */
+ * entries of the (to) tree that realise differently from the (from) tree
+ * (everything when either is 0). */
 void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to);
 int mmu_sync_pending(const struct vm *vm);
 /* Forget the changes recorded for table (mfn) (their range was realised). */

@@ -65,6 +65,11 @@ static uint64_t child_of(const struct vm *vm, uint64_t e)
 	return (e & PTE_P) && mfn < vm->nr_frames ? mfn : UINT64_MAX;
 }
 
+/* Table pairs one switch may compare before it gives up and redoes the
+ * whole space: tables hooked many times over would otherwise make the
+ * comparison explode (255 x 512 x 512 pairs for one aliased L3/L2/L1). */
+#define SWITCH_DIFF_BUDGET 4096u
+
 /* Mark the entries of (to) that realise differently from (from) at the same
  * place: a walk below equal entries reached with equal flags sees the same
  * frames, so only differing entries are followed down (both present: the
@@ -72,13 +77,18 @@ static uint64_t child_of(const struct vm *vm, uint64_t e)
  * (from) changed since the last sync is marked too: the host still shows
  * it as it was. */
 static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned level,
-			uint64_t flags_from, uint64_t flags_to)
+			uint64_t flags_from, uint64_t flags_to, unsigned *budget)
 {
 	const uint64_t *a = (const uint64_t *)(vm->mem + from * PAGE);
 	const uint64_t *b = (const uint64_t *)(vm->mem + to * PAGE);
 	const struct mmu_dirty *d = find_dirty(&vm->mmu, from);
 	unsigned top = level == 4 ? HOLE_L4_SLOT : PT_ENTRIES;
 
+	if (!*budget) {
+		mmu_mark_all(vm);
+		return;
+	}
+	--*budget;
 	for (unsigned i = 0; i < top && !vm->mmu.dirty_all; i++) {
 		uint64_t ca = child_of(vm, a[i]), cb = child_of(vm, b[i]);
 		int changed = d && dirty_bit(d, i);
@@ -87,7 +97,7 @@ static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned leve
 			continue;
 		if (!changed && level > 1 && ca != UINT64_MAX && cb != UINT64_MAX)
 			diff_tables(vm, ca, cb, level - 1, walk_flags(flags_from, a[i]),
-				    walk_flags(flags_to, b[i]));
+				    walk_flags(flags_to, b[i]), budget);
 		else
 			mmu_mark_dirty(vm, to, i);
 	}
@@ -95,13 +105,15 @@ static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned leve
 
 void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to)
 {
+	unsigned budget = SWITCH_DIFF_BUDGET;
+
 	if (from == to || vm->mmu.dirty_all)
 		return;
 	if (!from || !to || from >= vm->nr_frames || to >= vm->nr_frames) {
 		mmu_mark_all(vm);
 		return;
 	}
-	diff_tables(vm, from, to, 4, WALK_START, WALK_START);
+	diff_tables(vm, from, to, 4, WALK_START, WALK_START, &budget);
 }
 
 int mmu_sync_pending(const struct vm *vm)

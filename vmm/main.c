@@ -352,12 +352,12 @@ static int load_guest(struct vm *vm, const struct options *o)
 		fprintf(stderr, "pvmm: %s: %s\n", o->image, why);
 		return rc == -ENOMEM || rc == -E2BIG ? VMM_EXIT_USAGE : VMM_EXIT_IMAGE;
 	}
-	/* the bootstrap tables go through the same rules as the guest's own */
-	rc = mmu_defer_p2m(vm);
+	rc = mmu_defer_p2m(vm); /* written on first use */
 	if (rc) {
 		fprintf(stderr, "pvmm: out of memory for the P2M bitmap\n");
 		return VMM_EXIT_HOST;
 	}
+	/* the bootstrap tables go through the same rules as the guest's own */
 	rc = mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn);
 	if (rc) {
 		fprintf(stderr, "pvmm: the bootstrap page tables failed validation (%d): a pvmm bug\n", rc);

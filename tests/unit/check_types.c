@@ -221,6 +221,31 @@ START_TEST(switch_follows_inherited_flags)
 }
 END_TEST
 
+/* Two trees of one aliased table per level would take 255 x 512 x 512
+ * comparisons of L1 pairs: the switch gives up early and redoes it all. */
+START_TEST(switch_of_aliased_trees_is_bounded)
+{
+	uint64_t la = free0, lb = free0 + 1, l3a = free0 + 2, l3b = free0 + 3;
+	uint64_t l2a = free0 + 4, l2b = free0 + 5, l1a = free0 + 6, l1b = free0 + 7;
+
+	for (unsigned i = 0; i < 512; i++) {
+		tab(l1a)[i] = (uint64_t)i % 2 << 12 | R; /* frames 0 and 1, read-only */
+		tab(l1b)[i] = (uint64_t)(i + 1) % 2 << 12 | R;
+		tab(l2a)[i] = l1a << 12 | T, tab(l2b)[i] = l1b << 12 | T;
+		tab(l3a)[i] = l2a << 12 | T, tab(l3b)[i] = l2b << 12 | T;
+	}
+	for (unsigned i = 0; i < 255; i++)
+		tab(la)[i] = l3a << 12 | T, tab(lb)[i] = l3b << 12 | T;
+	ck_assert_int_eq(mmu_pin(vm, la, 4), 0);
+	ck_assert_int_eq(mmu_pin(vm, lb, 4), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	mmu_mark_switch(vm, la, lb);
+	ck_assert(vm->mmu.dirty_all);
+	ck_assert_int_eq(mmu_unpin(vm, la), 0);
+	ck_assert_int_eq(mmu_unpin(vm, lb), 0);
+}
+END_TEST
+
 START_TEST(update_requests)
 {
 	uint64_t page = free0;
@@ -369,6 +394,7 @@ Suite *types_suite(void)
 	tcase_add_test(tc, base_pointer_switch);
 	tcase_add_test(tc, switch_marks_what_differs);
 	tcase_add_test(tc, switch_follows_inherited_flags);
+	tcase_add_test(tc, switch_of_aliased_trees_is_bounded);
 	tcase_add_test(tc, update_requests);
 	tcase_add_test(tc, sync_realises_changed_ranges);
 	tcase_add_test(tc, sync_realises_linear_maps_read_only);
