@@ -2,6 +2,7 @@
  * PV console ring: the parts of Xen a kernel needs to keep time, sleep and
  * be preempted. One vCPU; pvmm itself is the backend of the console. */
 #include "hc.h"
+#include "xenstore.h"
 #include "mmu.h"
 
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
-#define PORT_STORE 1
+#define PORT_STORE XS_PORT
 #define PORT_CONSOLE 2
 
 static struct shared_info *shinfo(struct vm *vm)
@@ -234,8 +235,10 @@ static int64_t evtchn_send(struct vm *vm, uint32_t port)
 		console_out(vm);
 		return 0;
 	case EVT_STORE:
+		xs_notify(vm);
+		return 0;
 	case EVT_UNBOUND:
-		return 0; /* nobody listens: no xenstore, no other domains */
+		return 0; /* nobody listens: no other domains */
 	default:
 		return -XEN_EINVAL;
 	}

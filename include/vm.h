@@ -168,6 +168,7 @@ struct vm_event {
 };
 
 struct vm;
+struct xs_store; /* hypercalls/xenstore.c */
 typedef void (*vm_trace_fn)(struct vm *vm, const struct vm_event *ev);
 
 struct mmu_state {
@@ -267,6 +268,7 @@ struct vm {
 	const char *pidfile;  /* --pidfile */
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
+	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
 	FILE *console;       /* where CONSOLEIO_write goes */
 	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
 

@@ -506,6 +506,58 @@ struct xencons_interface {
 };
 _Static_assert(sizeof(struct xencons_interface) == 3088, "xencons");
 
+/* ---- xenstore (io/xs_wire.h) ---------------------------------------------- */
+enum xsd_sockmsg_type {
+	XS_CONTROL = 0,
+	XS_DIRECTORY = 1,
+	XS_READ = 2,
+	XS_GET_PERMS = 3,
+	XS_WATCH = 4,
+	XS_UNWATCH = 5,
+	XS_TRANSACTION_START = 6,
+	XS_TRANSACTION_END = 7,
+	XS_INTRODUCE = 8,
+	XS_RELEASE = 9,
+	XS_GET_DOMAIN_PATH = 10,
+	XS_WRITE = 11,
+	XS_MKDIR = 12,
+	XS_RM = 13,
+	XS_SET_PERMS = 14,
+	XS_WATCH_EVENT = 15,
+	XS_ERROR = 16,
+	XS_IS_DOMAIN_INTRODUCED = 17,
+	XS_RESUME = 18,
+	XS_SET_TARGET = 19,
+	XS_RESET_WATCHES = 21,
+	XS_DIRECTORY_PART = 22,
+	XS_TYPE_COUNT
+};
+
+struct xsd_sockmsg {
+	uint32_t type;   /* enum xsd_sockmsg_type */
+	uint32_t req_id; /* echoed in the reply */
+	uint32_t tx_id;  /* transaction, 0 for none */
+	uint32_t len;    /* payload bytes that follow */
+};
+_Static_assert(sizeof(struct xsd_sockmsg) == 16, "xsd_sockmsg");
+
+#define XENSTORE_PAYLOAD_MAX 4096
+#define XENSTORE_ABS_PATH_MAX 3072
+#define XENSTORE_REL_PATH_MAX 2048
+#define XENSTORE_RING_SIZE 1024
+#define XENSTORE_CONNECTED 0
+
+struct xenstore_domain_interface {
+	char req[XENSTORE_RING_SIZE]; /* requests to xenstore */
+	char rsp[XENSTORE_RING_SIZE]; /* replies and watch events */
+	uint32_t req_cons, req_prod;
+	uint32_t rsp_cons, rsp_prod;
+	uint32_t server_features;
+	uint32_t connection;
+	uint32_t error;
+};
+_Static_assert(sizeof(struct xenstore_domain_interface) == 2076, "xenstore ring");
+
 /* ---- ELF notes (name "Xen") --------------------------------------------- */
 #define XEN_ELFNOTE_NAME "Xen"
 enum xen_elfnote {

@@ -1,6 +1,7 @@
 /* main.c - the pvmm command: options, loading, running, exit status. */
 #include "vmm.h"
 #include "hc.h"
+#include "xenstore.h"
 #include "loader.h"
 #include "mmu.h"
 #include "ptwr.h"
@@ -319,6 +320,19 @@ static uint64_t host_min_va(void)
 	return (v + 4095) & ~4095ull;
 }
 
+/* The domain's name in the xenstore: the image's file name without ".elf". */
+static const char *domain_name(const char *image)
+{
+	static char name[64];
+	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
+	size_t n = strlen(base);
+
+	if (n > 4 && !strcmp(base + n - 4, ".elf"))
+		n -= 4;
+	snprintf(name, sizeof(name), "%.*s", (int)n, base);
+	return name;
+}
+
 /* Parse and build the guest; returns an exit status or -1 to go on. */
 static int load_guest(struct vm *vm, const struct options *o)
 {
@@ -353,8 +367,10 @@ static int load_guest(struct vm *vm, const struct options *o)
 		return rc == -ENOMEM || rc == -E2BIG ? VMM_EXIT_USAGE : VMM_EXIT_IMAGE;
 	}
 	rc = mmu_defer_p2m(vm); /* written on first use */
+	if (!rc)
+		rc = xs_init(vm, domain_name(o->image));
 	if (rc) {
-		fprintf(stderr, "pvmm: out of memory for the P2M bitmap\n");
+		fprintf(stderr, "pvmm: out of memory for the P2M bitmap or the xenstore\n");
 		return VMM_EXIT_HOST;
 	}
 	/* the bootstrap tables go through the same rules as the guest's own */
@@ -453,6 +469,7 @@ int main(int argc, char **argv)
 	}
 	status = load_guest(&vm, &o);
 	if (status >= 0) {
+		xs_free(&vm);
 		vmm_mem_destroy(&vm);
 		return status;
 	}
@@ -469,6 +486,7 @@ int main(int argc, char **argv)
 		write_stats(&vm, o.stats, now() - t0);
 	if (vm.trace_out != stderr)
 		fclose(vm.trace_out);
+	xs_free(&vm);
 	vmm_mem_destroy(&vm);
 	loader_symbols_free(&vm.syms);
 	return status;

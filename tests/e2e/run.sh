@@ -155,6 +155,26 @@ lines=$(grep -c '^bench ' "$WORK/out")
 expect "the benchmark guest runs (smoke test, no timing asserted)" 0 '^bench l1_rewrite 512 [0-9]+$'
 [ "$lines" = 14 ] && ok "the benchmark guest reports all 14 figures" || not_ok "bench printed $lines figures"
 
+# --- the xenstore -------------------------------------------------------------
+run --check-invariants $G/xenstore.elf
+expect "xenstore: reads, writes, watches, transactions and a value larger than the ring" 0 \
+	'^xenstore: a 3000-byte value written and read through the 1024-byte rings$'
+expect "xenstore: transactions commit, abort and conflict (EAGAIN)" 0 \
+	'^xenstore: a transaction committed, one aborted, one refused with EAGAIN$'
+for a in indices length flood; do
+	case $a in
+	indices) want="the guest's req_prod [0-9]+ is not within the ring" ;;
+	length) want="a message of 100000 bytes" ;;
+	flood) want="[0-9]+ bytes of replies wait for a guest that does not read them" ;;
+	esac
+	run --timeout=30 -c attack=$a $G/xenstore.elf
+	if [ "$status" = 1 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -Eq "^pvmm: xenstore: $want" "$WORK/err"; then
+		ok "xenstore attack '$a' ends the guest with one line ($(cut -c1-70 "$WORK/err"))"
+	else
+		not_ok "xenstore attack '$a'" "status $status" "$(cat "$WORK/out" "$WORK/err")"
+	fi
+done
+
 # --- exceptions, modes and system calls -----------------------------------
 run --check-invariants --stats="$WORK/traps.json" $G/traps.elf
 expect "traps: every exception delivered in kernel mode" 0 '^traps: #PF not-present, write-protect and no-execute, with cr2$'

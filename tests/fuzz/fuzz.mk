@@ -7,7 +7,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -Itests/fuzz \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-FUZZERS := elf mmu hc
+FUZZERS := elf mmu hc xs
 FUZZ_SECONDS ?= 60
 
 $(FUZZ_BUILD)/%.o: %.c | deps

@@ -9,6 +9,7 @@ Suite *rules_suite(void);
 Suite *types_suite(void);
 Suite *emulate_suite(void);
 Suite *ptwr_suite(void);
+Suite *xs_suite(void);
 Suite *traps_suite(void);
 
 int main(void)
@@ -22,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, types_suite());
 	srunner_add_suite(sr, emulate_suite());
 	srunner_add_suite(sr, ptwr_suite());
+	srunner_add_suite(sr, xs_suite());
 	srunner_add_suite(sr, traps_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,749 @@
+/* xenstore.c - the store: a tree of nodes, watches, transactions, and the
+ * ring protocol (io/xs_wire.h) that carries requests and replies. */
+#include "xenstore.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hc.h"
+#include "mmu.h"
+
+#define XS_MAX_NODES 4096
+#define XS_MAX_BYTES (1u << 20)  /* paths and values in one tree */
+#define XS_MAX_WATCHES 128
+#define XS_MAX_TX 16
+#define XS_OUT_MAX (64u << 10)   /* replies waiting for room in the ring */
+#define HDR sizeof(struct xsd_sockmsg)
+
+struct xs_node {
+	char *path;  /* absolute; the tree is sorted by it */
+	char *value;
+	uint32_t len;
+};
+
+struct xs_tree {
+	struct xs_node *n;
+	size_t count, cap, bytes;
+};
+
+struct xs_watch {
+	char *path;    /* absolute, or a special "@..." name */
+	char *token;
+	size_t strip;  /* leading bytes dropped from event paths (relative watch) */
+};
+
+struct xs_tx {
+	uint32_t id;   /* 0: free */
+	uint64_t base; /* the tree's generation when it started */
+	struct xs_tree tree;
+};
+
+struct xs_store {
+	struct xs_tree tree;
+	uint64_t generation;           /* bumped by every change to the tree */
+	struct xs_watch watch[XS_MAX_WATCHES];
+	unsigned nwatch;
+	struct xs_tx tx[XS_MAX_TX];
+	uint32_t next_tx;
+	char home[32];                 /* /local/domain/DOMID */
+	uint32_t req_cons, rsp_prod;   /* the ring indices pvmm owns */
+	uint8_t in[HDR + XENSTORE_PAYLOAD_MAX + 1]; /* the request being read */
+	size_t in_have;
+	char *out;                     /* replies not yet in the ring */
+	size_t out_len, out_cap;
+	int oom;                       /* an allocation failed: end the domain */
+};
+
+/* ---- the tree -------------------------------------------------------------- */
+
+/* Index of (path) in (t), or where it would go; 1 when present. */
+static int tree_find(const struct xs_tree *t, const char *path, size_t *at)
+{
+	size_t lo = 0, hi = t->count;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(t->n[mid].path, path);
+		if (!c) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
+/* Set (path) to (len) bytes of (val), creating the node; with (keep), an
+ * existing node keeps its value. 0, -XEN_ENOSPC or -XEN_ENOMEM. */
+static int node_set(struct xs_tree *t, const char *path, const char *val, uint32_t len, int keep)
+{
+	size_t at, plen = strlen(path);
+	int found = tree_find(t, path, &at);
+	char *v;
+
+	if (found && keep)
+		return 0;
+	if (t->bytes - (found ? t->n[at].len : 0) + len + (found ? 0 : plen) > XS_MAX_BYTES ||
+	    (!found && t->count == XS_MAX_NODES))
+		return -XEN_ENOSPC;
+	v = malloc(len + 1u);
+	if (!v)
+		return -XEN_ENOMEM;
+	memcpy(v, val, len);
+	v[len] = 0;
+	if (found) {
+		t->bytes -= t->n[at].len;
+		free(t->n[at].value);
+	} else {
+		char *p = strdup(path);
+		if (!p || (t->count == t->cap && !(t->n = realloc(t->n, (t->cap = t->cap * 2 + 64) *
+								      sizeof(*t->n))))) {
+			free(p), free(v);
+			return -XEN_ENOMEM;
+		}
+		memmove(&t->n[at + 1], &t->n[at], (t->count - at) * sizeof(*t->n));
+		t->n[at].path = p;
+		t->count++;
+		t->bytes += plen;
+	}
+	t->n[at].value = v;
+	t->n[at].len = len;
+	t->bytes += len;
+	return 0;
+}
+
+/* Write (path), creating its missing parents empty, as xenstored does. */
+static int tree_write(struct xs_tree *t, const char *path, const char *val, uint32_t len, int keep)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 1];
+	int rc = 0;
+
+	for (size_t i = 1; path[i] && !rc; i++) {
+		if (path[i] != '/')
+			continue;
+		memcpy(parent, path, i);
+		parent[i] = 0;
+		rc = node_set(t, parent, "", 0, 1);
+	}
+	return rc ? rc : node_set(t, path, val, len, keep);
+}
+
+static int under(const char *dir, const char *path) /* path is dir or below it */
+{
+	size_t n = strlen(dir);
+
+	return !strcmp(dir, "/") || (!strncmp(dir, path, n) && (path[n] == 0 || path[n] == '/'));
+}
+
+static void node_free(struct xs_tree *t, size_t i)
+{
+	t->bytes -= strlen(t->n[i].path) + t->n[i].len;
+	free(t->n[i].path);
+	free(t->n[i].value);
+}
+
+/* Remove (path) and everything below it (one run of the sorted array). */
+static int tree_rm(struct xs_tree *t, const char *path)
+{
+	size_t at, end;
+
+	if (!tree_find(t, path, &at))
+		return -XEN_ENOENT;
+	for (end = at; end < t->count && under(path, t->n[end].path); end++)
+		node_free(t, end);
+	memmove(&t->n[at], &t->n[end], (t->count - end) * sizeof(*t->n));
+	t->count -= end - at;
+	return 0;
+}
+
+static void tree_free(struct xs_tree *t)
+{
+	for (size_t i = 0; i < t->count; i++)
+		node_free(t, i);
+	free(t->n);
+	memset(t, 0, sizeof(*t));
+}
+
+static int tree_copy(struct xs_tree *dst, const struct xs_tree *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	for (size_t i = 0; i < src->count; i++) /* appends: src is sorted */
+		if (node_set(dst, src->n[i].path, src->n[i].value, src->n[i].len, 0)) {
+			tree_free(dst);
+			return -XEN_ENOMEM;
+		}
+	return 0;
+}
+
+/* ---- replies ---------------------------------------------------------------- */
+
+static void out_add(struct xs_store *s, const void *p, size_t n)
+{
+	if (s->out_len + n > s->out_cap) {
+		size_t cap = (s->out_len + n) * 2;
+		char *o = realloc(s->out, cap);
+		if (!o) {
+			s->oom = 1;
+			return;
+		}
+		s->out = o, s->out_cap = cap;
+	}
+	memcpy(s->out + s->out_len, p, n);
+	s->out_len += n;
+}
+
+static void reply(struct xs_store *s, uint32_t type, const struct xsd_sockmsg *req,
+		  const void *body, size_t len)
+{
+	struct xsd_sockmsg h = { type, req ? req->req_id : 0, req ? req->tx_id : 0, (uint32_t)len };
+
+	out_add(s, &h, sizeof(h));
+	out_add(s, body, len);
+}
+
+static void reply_str(struct xs_store *s, const struct xsd_sockmsg *req, const char *str)
+{
+	reply(s, req->type, req, str, strlen(str) + 1);
+}
+
+static const char *err_name(int rc)
+{
+	switch (-rc) {
+	case XEN_ENOENT: return "ENOENT";
+	case XEN_EEXIST: return "EEXIST";
+	case XEN_ENOSPC: return "ENOSPC";
+	case XEN_E2BIG: return "E2BIG";
+	case XEN_EAGAIN: return "EAGAIN";
+	case XEN_ENOMEM: return "ENOMEM";
+	case XEN_EACCES: return "EACCES";
+	case XEN_ENOSYS: return "ENOSYS";
+	default: return "EINVAL";
+	}
+}
+
+static void reply_err(struct xs_store *s, const struct xsd_sockmsg *req, int rc)
+{
+	const char *e = err_name(rc);
+
+	reply(s, XS_ERROR, req, e, strlen(e) + 1);
+}
+
+/* ---- watches ---------------------------------------------------------------- */
+
+static void watch_event(struct xs_store *s, const struct xs_watch *w, const char *path)
+{
+	const char *shown = w->strip && strlen(path) > w->strip ? path + w->strip : path;
+	size_t pl = strlen(shown) + 1, tl = strlen(w->token) + 1;
+	char body[XENSTORE_ABS_PATH_MAX + XENSTORE_PAYLOAD_MAX + 2];
+
+	if (pl + tl > sizeof(body))
+		return;
+	memcpy(body, shown, pl);
+	memcpy(body + pl, w->token, tl);
+	reply(s, XS_WATCH_EVENT, NULL, body, pl + tl);
+}
+
+/* (path) changed; (removed): it went away, with anything below it. */
+static void fire(struct xs_store *s, const char *path, int removed)
+{
+	for (unsigned i = 0; i < s->nwatch; i++) {
+		const struct xs_watch *w = &s->watch[i];
+		if (w->path[0] == '@')
+			continue; /* @introduceDomain, @releaseDomain: no other domains */
+		if (under(w->path, path))
+			watch_event(s, w, path);
+		else if (removed && under(path, w->path))
+			watch_event(s, w, w->path);
+	}
+}
+
+/* Fire for every node that differs between (old) and (new) trees. */
+static void fire_diff(struct xs_store *s, const struct xs_tree *old, const struct xs_tree *new)
+{
+	size_t i = 0, j = 0;
+
+	while (i < old->count || j < new->count) {
+		int c = i == old->count ? 1 : j == new->count ? -1
+			: strcmp(old->n[i].path, new->n[j].path);
+		if (c < 0) {
+			fire(s, old->n[i++].path, 1);
+		} else if (c > 0) {
+			fire(s, new->n[j++].path, 0);
+		} else {
+			if (old->n[i].len != new->n[j].len ||
+			    memcmp(old->n[i].value, new->n[j].value, old->n[i].len))
+				fire(s, new->n[j].path, 0);
+			i++, j++;
+		}
+	}
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+/* The absolute form of (p) in (out): xenstored's rules for node names
+ * (alphanumerics and "/_@-", no empty component, no trailing slash).
+ * (strip) gets how much to drop to show the path relative again. */
+static int canonical(const struct xs_store *s, const char *p, char out[XENSTORE_ABS_PATH_MAX + 1],
+		     size_t *strip)
+{
+	size_t n = strlen(p), h = strlen(s->home);
+
+	if (!n || (p[0] != '/' && n > XENSTORE_REL_PATH_MAX))
+		return -XEN_EINVAL;
+	if (p[0] == '/') {
+		if (n > XENSTORE_ABS_PATH_MAX)
+			return -XEN_EINVAL;
+		memcpy(out, p, n + 1);
+		*strip = 0;
+	} else {
+		snprintf(out, XENSTORE_ABS_PATH_MAX + 1, "%s/%s", s->home, p);
+		*strip = h + 1;
+	}
+	for (size_t i = 0; out[i]; i++) {
+		unsigned char c = (unsigned char)out[i];
+		if (!isalnum(c) && !strchr("/_@-", c))
+			return -XEN_EINVAL;
+		if (c == '/' && (out[i + 1] == '/' || (out[i + 1] == 0 && i > 0)))
+			return -XEN_EINVAL;
+	}
+	return 0;
+}
+
+/* The tree a request works on: the main one, or its transaction's copy. */
+static struct xs_tree *tree_of(struct xs_store *s, uint32_t tx_id, struct xs_tx **tx)
+{
+	*tx = NULL;
+	if (!tx_id)
+		return &s->tree;
+	for (unsigned i = 0; i < XS_MAX_TX; i++)
+		if (s->tx[i].id == tx_id) {
+			*tx = &s->tx[i];
+			return &s->tx[i].tree;
+		}
+	return NULL;
+}
+
+/* A change to the main tree outside transactions. */
+static void changed(struct xs_store *s, struct xs_tx *tx, const char *path, int removed)
+{
+	if (tx)
+		return; /* watches fire when it commits */
+	s->generation++;
+	fire(s, path, removed);
+}
+
+static void do_directory(struct xs_store *s, const struct xsd_sockmsg *m, struct xs_tree *t,
+			 const char *path)
+{
+	char prefix[XENSTORE_ABS_PATH_MAX + 2], body[XENSTORE_PAYLOAD_MAX];
+	size_t at, len = 0, pl;
+
+	if (!tree_find(t, path, &at)) {
+		reply_err(s, m, -XEN_ENOENT);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s%s", path, strcmp(path, "/") ? "/" : "");
+	pl = strlen(prefix);
+	tree_find(t, prefix, &at);
+	for (; at < t->count && !strncmp(t->n[at].path, prefix, pl); at++) {
+		const char *name = t->n[at].path + pl;
+		size_t n = strlen(name) + 1;
+		if (!*name || strchr(name, '/'))
+			continue; /* the root itself, or a grandchild */
+		if (len + n > sizeof(body)) {
+			reply_err(s, m, -XEN_E2BIG);
+			return;
+		}
+		memcpy(body + len, name, n);
+		len += n;
+	}
+	reply(s, m->type, m, body, len);
+}
+
+static void do_watch(struct xs_store *s, const struct xsd_sockmsg *m, const char *path,
+		     size_t strip, const char *token, int add)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nwatch; i++)
+		if (!strcmp(s->watch[i].path, path) && !strcmp(s->watch[i].token, token))
+			break;
+	if (!add) {
+		if (i == s->nwatch) {
+			reply_err(s, m, -XEN_ENOENT);
+			return;
+		}
+		free(s->watch[i].path), free(s->watch[i].token);
+		s->watch[i] = s->watch[--s->nwatch];
+		reply_str(s, m, "OK");
+		return;
+	}
+	if (i < s->nwatch || s->nwatch == XS_MAX_WATCHES) {
+		reply_err(s, m, i < s->nwatch ? -XEN_EEXIST : -XEN_ENOSPC);
+		return;
+	}
+	struct xs_watch *w = &s->watch[s->nwatch];
+	w->path = strdup(path), w->token = strdup(token), w->strip = strip;
+	if (!w->path || !w->token) {
+		free(w->path), free(w->token);
+		reply_err(s, m, -XEN_ENOMEM);
+		return;
+	}
+	s->nwatch++;
+	reply_str(s, m, "OK");
+	watch_event(s, w, path); /* xenstored fires every new watch once */
+}
+
+static void do_transaction_start(struct xs_store *s, const struct xsd_sockmsg *m)
+{
+	char id[16];
+
+	for (unsigned i = 0; i < XS_MAX_TX; i++) {
+		struct xs_tx *tx = &s->tx[i];
+		if (tx->id)
+			continue;
+		if (tree_copy(&tx->tree, &s->tree)) {
+			reply_err(s, m, -XEN_ENOMEM);
+			return;
+		}
+		tx->id = ++s->next_tx ? s->next_tx : ++s->next_tx;
+		tx->base = s->generation;
+		snprintf(id, sizeof(id), "%u", tx->id);
+		reply_str(s, m, id);
+		return;
+	}
+	reply_err(s, m, -XEN_ENOSPC);
+}
+
+static void do_transaction_end(struct xs_store *s, const struct xsd_sockmsg *m, struct xs_tx *tx,
+			       const char *arg)
+{
+	int commit = !strcmp(arg, "T");
+
+	if (!tx || (!commit && strcmp(arg, "F"))) {
+		reply_err(s, m, tx ? -XEN_EINVAL : -XEN_ENOENT);
+		return;
+	}
+	if (commit && tx->base != s->generation) {
+		reply_err(s, m, -XEN_EAGAIN); /* the tree changed under it */
+	} else {
+		reply_str(s, m, "OK");
+		if (commit) {
+			struct xs_tree old = s->tree;
+			fire_diff(s, &old, &tx->tree);
+			s->tree = tx->tree;
+			memset(&tx->tree, 0, sizeof(tx->tree));
+			tree_free(&old);
+			s->generation++;
+		}
+	}
+	tree_free(&tx->tree);
+	tx->id = 0;
+}
+
+/* Serve one complete message: header (m), payload (body) of m->len bytes
+ * followed by a NUL pvmm added. */
+static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *body)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 1];
+	size_t arg0 = strnlen(body, m->len), strip = 0;
+	const char *arg1 = arg0 < m->len ? body + arg0 + 1 : NULL; /* after the first NUL */
+	/* a second string, NUL-terminated inside the message (a watch's token) */
+	int two = arg1 && strnlen(arg1, m->len - arg0 - 1) < m->len - arg0 - 1;
+	struct xs_tx *tx;
+	struct xs_tree *t = tree_of(s, m->tx_id, &tx);
+	int rc;
+
+	if (!t) {
+		reply_err(s, m, -XEN_ENOENT); /* no such transaction */
+		return;
+	}
+	switch (m->type) {
+	case XS_TRANSACTION_START:
+		do_transaction_start(s, m);
+		return;
+	case XS_TRANSACTION_END:
+		do_transaction_end(s, m, tx, body);
+		return;
+	case XS_GET_DOMAIN_PATH:
+		snprintf(path, sizeof(path), "/local/domain/%s", body);
+		if (strspn(body, "0123456789") != strlen(body) || !*body || strlen(body) > 5)
+			reply_err(s, m, -XEN_EINVAL);
+		else
+			reply_str(s, m, path);
+		return;
+	case XS_RESET_WATCHES:
+		while (s->nwatch)
+			free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+		reply_str(s, m, "OK");
+		return;
+	case XS_WATCH:
+	case XS_UNWATCH:
+		if (!two || (body[0] == '@' ? strcmp(body, "@introduceDomain") &&
+						  strcmp(body, "@releaseDomain")
+					     : canonical(s, body, path, &strip) != 0)) {
+			reply_err(s, m, -XEN_EINVAL);
+			return;
+		}
+		do_watch(s, m, body[0] == '@' ? body : path, strip, arg1, m->type == XS_WATCH);
+		return;
+	default:
+		break;
+	}
+	if ((rc = canonical(s, body, path, &strip))) {
+		reply_err(s, m, rc);
+		return;
+	}
+	switch (m->type) {
+	case XS_READ: {
+		size_t at;
+		if (tree_find(t, path, &at))
+			reply(s, m->type, m, t->n[at].value, t->n[at].len);
+		else
+			reply_err(s, m, -XEN_ENOENT);
+		return;
+	}
+	case XS_DIRECTORY:
+		do_directory(s, m, t, path);
+		return;
+	case XS_WRITE:
+	case XS_MKDIR:
+		if (m->type == XS_WRITE && !arg1) {
+			reply_err(s, m, -XEN_EINVAL);
+			return;
+		}
+		rc = m->type == XS_WRITE
+			     ? tree_write(t, path, arg1, (uint32_t)(m->len - arg0 - 1), 0)
+			     : tree_write(t, path, "", 0, 1);
+		break;
+	case XS_RM:
+		rc = strcmp(path, "/") ? tree_rm(t, path) : -XEN_EINVAL;
+		break;
+	case XS_GET_PERMS: {
+		size_t at;
+		char perms[16];
+		snprintf(perms, sizeof(perms), "b%u", XS_DOMID); /* the guest owns it all */
+		if (tree_find(t, path, &at))
+			reply_str(s, m, perms);
+		else
+			reply_err(s, m, -XEN_ENOENT);
+		return;
+	}
+	case XS_SET_PERMS: {
+		size_t at;
+		if (tree_find(t, path, &at))
+			reply_str(s, m, "OK"); /* accepted: one domain, nothing to enforce */
+		else
+			reply_err(s, m, -XEN_ENOENT);
+		return;
+	}
+	default:
+		reply_err(s, m, -XEN_ENOSYS);
+		return;
+	}
+	if (rc) {
+		reply_err(s, m, rc);
+		return;
+	}
+	reply_str(s, m, "OK"); /* the reply, then the watch events */
+	changed(s, tx, path, m->type == XS_RM);
+}
+
+/* ---- the ring ----------------------------------------------------------------- */
+
+static void end_domain(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void end_domain(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(vm->end_msg, sizeof(vm->end_msg), "xenstore: ");
+
+	va_start(ap, fmt);
+	vsnprintf(vm->end_msg + n, sizeof(vm->end_msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	vm->end = VM_CRASH;
+}
+
+static struct xenstore_domain_interface *ring(struct vm *vm)
+{
+	return (struct xenstore_domain_interface *)mmu_frame_data(vm, vm->lay.store_pfn);
+}
+
+/* Move pending replies into the rsp ring, as far as the guest made room. */
+static int flush(struct vm *vm, struct xs_store *s, struct xenstore_domain_interface *r)
+{
+	uint32_t cons = r->rsp_cons, used = s->rsp_prod - cons;
+	size_t n;
+
+	if (used > XENSTORE_RING_SIZE) {
+		end_domain(vm, "the guest's rsp_cons %u is not within the ring (rsp_prod %u)",
+			   cons, s->rsp_prod);
+		return 0;
+	}
+	n = XENSTORE_RING_SIZE - used;
+	if (n > s->out_len)
+		n = s->out_len;
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		r->rsp[(s->rsp_prod + i) % XENSTORE_RING_SIZE] = s->out[i];
+	memmove(s->out, s->out + n, s->out_len - n);
+	s->out_len -= n;
+	s->rsp_prod += (uint32_t)n;
+	r->rsp_prod = s->rsp_prod;
+	return n > 0;
+}
+
+/* Read what the guest wrote into the req ring, serving each message as it
+ * completes (one longer than the ring arrives in pieces). */
+static int take(struct vm *vm, struct xs_store *s, struct xenstore_domain_interface *r)
+{
+	uint32_t prod = r->req_prod, avail = prod - s->req_cons;
+	const struct xsd_sockmsg *m = (const struct xsd_sockmsg *)s->in;
+	int moved = 0;
+
+	if (avail > XENSTORE_RING_SIZE) {
+		end_domain(vm, "the guest's req_prod %u is not within the ring (req_cons %u)", prod,
+			   s->req_cons);
+		return 0;
+	}
+	while (!vm->end) {
+		size_t need;
+
+		if (s->in_have >= HDR && m->len > XENSTORE_PAYLOAD_MAX) {
+			end_domain(vm, "a message of %u bytes (type %u); the protocol allows %d",
+				   m->len, m->type, XENSTORE_PAYLOAD_MAX);
+			break;
+		}
+		need = s->in_have < HDR ? HDR : HDR + m->len;
+		while (avail && s->in_have < need) {
+			s->in[s->in_have++] = (uint8_t)r->req[s->req_cons++ % XENSTORE_RING_SIZE];
+			avail--, moved = 1;
+		}
+		if (s->in_have < need)
+			break;
+		if (need == HDR && m->len)
+			continue; /* the header is in: now its payload */
+		s->in[s->in_have] = 0;
+		handle(s, m, (const char *)s->in + HDR);
+		s->in_have = 0;
+	}
+	r->req_cons = s->req_cons;
+	return moved;
+}
+
+void xs_notify(struct vm *vm)
+{
+	struct xs_store *s = vm->xs;
+	struct xenstore_domain_interface *r;
+	int moved;
+
+	if (!s)
+		return;
+	r = ring(vm);
+	moved = flush(vm, s, r);
+	if (!vm->end)
+		moved |= take(vm, s, r);
+	if (!vm->end)
+		moved |= flush(vm, s, r);
+	if (!vm->end && s->oom)
+		end_domain(vm, "out of memory");
+	if (!vm->end && s->out_len > XS_OUT_MAX)
+		end_domain(vm, "%zu bytes of replies wait for a guest that does not read them",
+			   s->out_len);
+	if (moved && !vm->end)
+		hc_raise(vm, XS_PORT);
+}
+
+/* ---- the store ------------------------------------------------------------------ */
+
+static int seed(struct xs_store *s, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int seed(struct xs_store *s, const char *key, const char *fmt, ...)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 1], val[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s%s%s", key[0] == '/' ? "" : s->home, key[0] ? "/" : "",
+		 key[0] == '/' ? key + 1 : key);
+	return tree_write(&s->tree, path, val, (uint32_t)strlen(val), 0);
+}
+
+int xs_init(struct vm *vm, const char *name)
+{
+	struct xs_store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return -XEN_ENOMEM;
+	vm->xs = s;
+	snprintf(s->home, sizeof(s->home), "/local/domain/%u", XS_DOMID);
+	rc = node_set(&s->tree, "/", "", 0, 0);
+	if (!rc)
+		rc = seed(s, "", "%s", "");
+	if (!rc)
+		rc = seed(s, "domid", "%u", XS_DOMID);
+	if (!rc)
+		rc = seed(s, "name", "%s", name);
+	if (!rc)
+		rc = seed(s, "memory/target", "%llu", (unsigned long long)vm->nr_pages * 4);
+	if (!rc)
+		rc = seed(s, "memory/static-max", "%llu", (unsigned long long)vm->nr_pages * 4);
+	if (!rc)
+		rc = seed(s, "store/ring-ref", "%llu", (unsigned long long)vm->lay.store_pfn);
+	if (!rc)
+		rc = seed(s, "store/port", "%u", XS_PORT);
+	if (!rc)
+		rc = seed(s, "console/ring-ref", "%llu", (unsigned long long)vm->lay.console_pfn);
+	if (!rc)
+		rc = seed(s, "console/port", "%u", XS_PORT + 1);
+	if (!rc)
+		rc = seed(s, "console/type", "%s", "xenconsoled");
+	if (!rc)
+		rc = seed(s, "device", "%s", "");
+	if (!rc)
+		rc = seed(s, "control", "%s", "");
+	if (!rc)
+		rc = seed(s, "data", "%s", "");
+	if (!rc)
+		rc = seed(s, "/local/domain/0/name", "%s", "Domain-0");
+	if (rc)
+		xs_free(vm);
+	return rc;
+}
+
+void xs_free(struct vm *vm)
+{
+	struct xs_store *s = vm->xs;
+
+	if (!s)
+		return;
+	tree_free(&s->tree);
+	for (unsigned i = 0; i < XS_MAX_TX; i++)
+		tree_free(&s->tx[i].tree);
+	while (s->nwatch)
+		free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+	free(s->out);
+	free(s);
+	vm->xs = NULL;
+}
+
+long xs_read(const struct vm *vm, const char *path, char *buf, size_t len)
+{
+	const struct xs_store *s = vm->xs;
+	size_t at;
+
+	if (!s || !tree_find(&s->tree, path, &at))
+		return -1;
+	memcpy(buf, s->tree.n[at].value, len < s->tree.n[at].len ? len : s->tree.n[at].len);
+	return (long)s->tree.n[at].len;
+}

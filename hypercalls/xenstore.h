@@ -1,0 +1,45 @@
+/*
+ * xenstore - pvmm's own xenstore, for the one domain it runs.
+ *
+ * The guest reaches it as on Xen: the ring in its xenstore page
+ * (start_info.store_mfn) and the event channel start_info.store_evtchn.
+ * The store holds what Xen's toolstack writes for a PV domain under
+ * /local/domain/DOMID (domid, name, memory/target, console/..., device/,
+ * control/) and serves reads, writes, mkdir, rm, directory listings,
+ * domain paths, watches (fired once when set, then on every change at or
+ * below their path) and transactions (a copy of the tree, committed unless
+ * the tree changed meanwhile: EAGAIN, as xenstored says on a conflict).
+ * Permissions are accepted and not enforced: there is no other domain.
+ *
+ * Everything the guest puts in the page is checked here: the ring indices
+ * it owns, message lengths, paths and terminators. Protocol errors get
+ * Xen's XS_ERROR replies ("ENOENT", "EINVAL", ...); what would make
+ * xenstored drop the connection (inconsistent indices, a message longer
+ * than XENSTORE_PAYLOAD_MAX, replies the guest never reads) ends the domain
+ * with a one-line reason (vm->end = VM_CRASH). Nothing here exits.
+ */
+#ifndef PVMM_XENSTORE_H
+#define PVMM_XENSTORE_H
+
+#include <stddef.h>
+
+#include "vm.h"
+
+#define XS_DOMID 1u /* the guest's domain id, as the store reports it */
+#define XS_PORT 1u  /* its event channel: start_info.store_evtchn */
+
+/* Create the store for (vm), seeded from vm->lay and the domain (name).
+ * 0 or -XEN_ENOMEM. */
+int xs_init(struct vm *vm, const char *name);
+void xs_free(struct vm *vm);
+
+/* The guest signalled its xenstore event channel: hand it pending replies,
+ * serve every complete request in the ring, and raise the channel when
+ * anything moved. */
+void xs_notify(struct vm *vm);
+
+/* The value at absolute (path), for tests and tools: its length, or -1
+ * when there is no such node. At most (len) bytes are copied. */
+long xs_read(const struct vm *vm, const char *path, char *buf, size_t len);
+
+#endif
