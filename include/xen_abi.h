@@ -506,6 +506,43 @@ struct xencons_interface {
 };
 _Static_assert(sizeof(struct xencons_interface) == 3088, "xencons");
 
+/* ---- memory_op (public/memory.h) ------------------------------------------ */
+#define XENMEM_increase_reservation 0
+#define XENMEM_decrease_reservation 1
+#define XENMEM_maximum_ram_page 2
+#define XENMEM_current_reservation 3
+#define XENMEM_maximum_reservation 4
+#define XENMEM_machphys_mfn_list 5
+#define XENMEM_populate_physmap 6
+#define XENMEM_memory_map 9
+#define XENMEM_machine_memory_map 10
+#define XENMEM_exchange 11
+#define XENMEM_machphys_mapping 12
+#define XENMEM_CMD_MASK 0x3f /* the rest of the command is a continuation */
+
+/* Xen's read-only M2P window for 64-bit PV guests (MACH2PHYS_VIRT_*). */
+#define XEN_MACH2PHYS_VIRT_END 0xffff804000000000ull
+
+struct xen_machphys_mapping {
+	uint64_t v_start, v_end; /* the M2P's virtual range */
+	uint64_t max_mfn;        /* the largest machine frame it describes */
+};
+_Static_assert(sizeof(struct xen_machphys_mapping) == 24, "machphys_mapping");
+
+struct xen_memory_map {
+	uint32_t nr_entries; /* IN: room in buffer; OUT: entries written */
+	uint32_t _pad;
+	uint64_t buffer;     /* guest pointer to struct e820_entry[] */
+};
+_Static_assert(sizeof(struct xen_memory_map) == 16, "xen_memory_map");
+
+struct e820_entry {
+	uint64_t addr, size;
+	uint32_t type;       /* E820_RAM = 1 */
+} __attribute__((packed));
+_Static_assert(sizeof(struct e820_entry) == 20, "e820_entry");
+#define E820_RAM 1
+
 /* ---- xenstore (io/xs_wire.h) ---------------------------------------------- */
 enum xsd_sockmsg_type {
 	XS_CONTROL = 0,

@@ -2,6 +2,40 @@
  * bad arguments get Xen's error values and never harm the guest. */
 #include "rt.h"
 
+/* memory_op: sizes, the M2P window, the one-region memory map. */
+static void memory(const struct start_info *si)
+{
+	struct xen_machphys_mapping mp;
+	struct xen_memory_map map = { 4, 0, 0 };
+	struct e820_entry e820[4];
+	uint16_t self = DOMID_SELF, other = 0;
+
+	map.buffer = (uint64_t)e820;
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_current_reservation, (uint64_t)&self, 0),
+		  si->nr_pages);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_reservation, (uint64_t)&self, 0),
+		  si->nr_pages);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_current_reservation, (uint64_t)&other, 0),
+		  -XEN_ESRCH);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_ram_page, 0, 0), si->nr_pages);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_machphys_mapping, (uint64_t)&mp, 0), 0);
+	expect_eq(mp.v_start, XEN_RO_MPT_BASE);
+	expect_eq(mp.max_mfn, si->nr_pages);
+	/* the M2P says what the P2M says, through the window it announced */
+	expect_eq(((const volatile uint64_t *)mp.v_start)[virt_to_mfn(si)], virt_to_mfn(si));
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_memory_map, (uint64_t)&map, 0), 0);
+	expect_eq(map.nr_entries, 1);
+	expect_eq(e820[0].addr, 0);
+	expect_eq(e820[0].size, si->nr_pages * 4096);
+	expect_eq(e820[0].type, E820_RAM);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_memory_map, 0x10, 0), -XEN_EFAULT);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_machine_memory_map, (uint64_t)&map, 0),
+		  -XEN_EPERM);
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_decrease_reservation, 0, 0), -XEN_ENOSYS);
+	printf("hcall: memory_op reports %lu pages, the M2P window and one RAM region\n",
+	       (unsigned long)si->nr_pages);
+}
+
 int guest_main(struct start_info *si)
 {
 	struct xen_feature_info fi = { 0, 0xffffffffu };
@@ -32,6 +66,7 @@ int guest_main(struct start_info *si)
 	expect_eq(HYPERVISOR_xen_version(XENVER_capabilities, (void *)si->pt_base), -XEN_EFAULT);
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_shutdown, (void *)0x10), -XEN_EFAULT);
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_yield, NULL), 0);
+	memory(si);
 	printf("hcall: all edge cases answered as Xen would\n");
 	return 0;
 }

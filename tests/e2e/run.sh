@@ -64,6 +64,8 @@ expect "--cmdline and --memory reach start_info" 0 "8192 pages, cmdline 'root=/d
 
 run $G/hcall.elf
 expect "hypercall edge cases get Xen's errors" 0 '^Test result: SUCCESS$'
+expect "memory_op: reservation, maximum RAM page, the M2P window, a one-region memory map" 0 \
+	'^hcall: memory_op reports 16384 pages, the M2P window and one RAM region$'
 
 # --- the PV MMU, with the host mappings checked after every change ---------
 run --check-invariants --stats="$WORK/pt.json" $G/pt-basic.elf
