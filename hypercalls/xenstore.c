@@ -42,6 +42,7 @@ struct xs_tx {
 };
 
 struct xs_store {
+	struct vm *vm;
 	struct xs_tree tree;
 	uint64_t generation;           /* bumped by every change to the tree */
 	struct xs_watch watch[XS_MAX_WATCHES];
@@ -367,6 +368,18 @@ static void do_directory(struct xs_store *s, const struct xsd_sockmsg *m, struct
 	reply(s, m->type, m, body, len);
 }
 
+/* Whether a watch covers control/shutdown: the toolstack's way in. */
+static void note_shutdown_watch(struct xs_store *s)
+{
+	char node[64];
+
+	snprintf(node, sizeof(node), "%s/control/shutdown", s->home);
+	s->vm->shutdown_watched = 0;
+	for (unsigned i = 0; i < s->nwatch; i++)
+		if (s->watch[i].path[0] != '@' && under(s->watch[i].path, node))
+			s->vm->shutdown_watched = 1;
+}
+
 static void do_watch(struct xs_store *s, const struct xsd_sockmsg *m, const char *path,
 		     size_t strip, const char *token, int add)
 {
@@ -382,6 +395,7 @@ static void do_watch(struct xs_store *s, const struct xsd_sockmsg *m, const char
 		}
 		free(s->watch[i].path), free(s->watch[i].token);
 		s->watch[i] = s->watch[--s->nwatch];
+		note_shutdown_watch(s);
 		reply_str(s, m, "OK");
 		return;
 	}
@@ -397,6 +411,7 @@ static void do_watch(struct xs_store *s, const struct xsd_sockmsg *m, const char
 		return;
 	}
 	s->nwatch++;
+	note_shutdown_watch(s);
 	reply_str(s, m, "OK");
 	watch_event(s, w, path); /* xenstored fires every new watch once */
 }
@@ -482,6 +497,7 @@ static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *
 	case XS_RESET_WATCHES:
 		while (s->nwatch)
 			free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+		note_shutdown_watch(s);
 		reply_str(s, m, "OK");
 		return;
 	case XS_WATCH:
@@ -661,6 +677,24 @@ void xs_notify(struct vm *vm)
 		hc_raise(vm, XS_PORT);
 }
 
+void xs_request_shutdown(struct vm *vm, const char *reason)
+{
+	struct xs_store *s = vm->xs;
+	char node[64];
+
+	if (!s)
+		return;
+	snprintf(node, sizeof(node), "%s/control/shutdown", s->home);
+	if (tree_write(&s->tree, node, reason, (uint32_t)strlen(reason), 0)) {
+		end_domain(vm, "out of room for control/shutdown");
+		return;
+	}
+	changed(s, NULL, node, 0);
+	flush(vm, s, ring(vm)); /* what does not fit goes when the guest reads */
+	if (!vm->end)
+		hc_raise(vm, XS_PORT);
+}
+
 /* ---- the store ------------------------------------------------------------------ */
 
 static int seed(struct xs_store *s, const char *key, const char *fmt, ...)
@@ -686,6 +720,7 @@ int xs_init(struct vm *vm, const char *name)
 	if (!s)
 		return -XEN_ENOMEM;
 	vm->xs = s;
+	s->vm = vm;
 	snprintf(s->home, sizeof(s->home), "/local/domain/%u", XS_DOMID);
 	rc = node_set(&s->tree, "/", "", 0, 0);
 	if (!rc)

@@ -38,6 +38,11 @@ void xs_free(struct vm *vm);
  * anything moved. */
 void xs_notify(struct vm *vm);
 
+/* Ask the guest to shut down as Xen's toolstack does: write (reason)
+ * ("poweroff", "reboot") to control/shutdown, which fires the guest's
+ * watch. vm->shutdown_watched says whether one is set. */
+void xs_request_shutdown(struct vm *vm, const char *reason);
+
 /* The value at absolute (path), for tests and tools: its length, or -1
  * when there is no such node. At most (len) bytes are copied. */
 long xs_read(const struct vm *vm, const char *path, char *buf, size_t len);

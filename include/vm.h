@@ -269,6 +269,8 @@ struct vm {
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
+	int shutdown_watched; /* a xenstore watch covers control/shutdown */
+	int shutdown_sent;    /* pvmm wrote control/shutdown */
 	FILE *console;       /* where CONSOLEIO_write goes */
 	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
 

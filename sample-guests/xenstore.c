@@ -3,7 +3,9 @@
  * writes, directories, watches, transactions (committed, aborted and in
  * conflict), errors, and a value larger than the ring in both directions.
  * With "attack=NAME" on the command line it breaks the protocol instead
- * (indices, length, flood): pvmm must end it with one line. */
+ * (indices, length, flood): pvmm must end it with one line. With
+ * "wait=shutdown" it waits for the toolstack's control/shutdown and powers
+ * off when asked; "wait=ignore" watches the node and never acts. */
 #include "rt.h"
 
 #define RING XENSTORE_RING_SIZE
@@ -175,6 +177,32 @@ static void attack(const char *how)
 	printf("xenstore: attack %s was not stopped\n", how);
 }
 
+/* Watch control/shutdown as a PV kernel does; sleep on the store's port
+ * until pvmm writes it (a SIGTERM to pvmm), or spin if (ignore). */
+static void wait_shutdown(int ignore)
+{
+	volatile struct shared_info *sh = rt_map_shared_info();
+	uint32_t ports[1] = { port };
+	const char *v;
+
+	ok(XS_WATCH, 0, "control/shutdown", "ctl", 1);
+	drain(); /* the watch's first event */
+	printf("xenstore: waiting for control/shutdown\n");
+	while (ignore)
+		__asm__ volatile("pause");
+	for (;;) {
+		struct sched_poll p = { (uint64_t)ports, 1, 0,
+					sh->vcpu_info[0].time.system_time + 1000000000ul };
+		expect_eq(HYPERVISOR_sched_op(SCHEDOP_poll, &p), 0);
+		sh->evtchn_pending[0] &= ~(1ul << port);
+		nevents = 0;
+		drain();
+		if (had_event("control/shutdown|ctl") && (v = read_tx(0, "control/shutdown")) && *v)
+			break;
+	}
+	printf("xenstore: asked to %s\n", v);
+}
+
 int guest_main(struct start_info *si)
 {
 	static char big[3001];
@@ -187,6 +215,10 @@ int guest_main(struct start_info *si)
 	if (a) {
 		attack(a + 7);
 		return 1;
+	}
+	if ((a = find((const char *)si->cmd_line, "wait="))) {
+		wait_shutdown(!memcmp(a + 5, "ignore", 6));
+		return 0;
 	}
 
 	/* what the toolstack wrote */

@@ -31,6 +31,7 @@ struct options {
 	uint64_t memory;
 	const char *cmdline;
 	unsigned timeout;
+	unsigned shutdown_grace; /* seconds a signalled guest gets to shut down */
 	const char *stats;      /* NULL: off; "-": stderr */
 	const char *transport;
 	int cpu;                /* -1: auto (the CPU pvmm starts on), -2: all */
@@ -53,6 +54,9 @@ static const char usage_text[] =
 	"  -m, --memory=SIZE     guest memory; K, M or G suffix, MiB when none (default 64M)\n"
 	"  -c, --cmdline=TEXT    guest command line, in start_info (at most 1023 bytes)\n"
 	"  -t, --timeout=SECS    stop the guest after SECS seconds (default: none)\n"
+	"      --shutdown-grace=SECS  on SIGINT/SIGTERM/SIGHUP, a guest that watches its\n"
+	"                        xenstore control/shutdown is asked to power off and given\n"
+	"                        SECS seconds (default 5; 0: stop it at once)\n"
 	"      --stats[=FILE]    write counters as JSON at exit, to FILE or stderr\n"
 	"      --transport=NAME  how traps reach pvmm: seccomp (default: shared memory and\n"
 	"                        futexes, no ptrace after start) or ptrace\n"
@@ -197,11 +201,12 @@ static int split_cpus(int *guest)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
-	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN };
+	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "shutdown-grace", required_argument, NULL, OPT_GRACE },
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "cpu", required_argument, NULL, OPT_CPU },
@@ -232,6 +237,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't':
 			if (parse_uint(optarg, &o->timeout))
 				return usage_error("bad --timeout '%s': want whole seconds", optarg);
+			break;
+		case OPT_GRACE:
+			if (parse_uint(optarg, &o->shutdown_grace))
+				return usage_error("bad --shutdown-grace '%s': want whole seconds", optarg);
 			break;
 		case OPT_STATS: o->stats = optarg ? optarg : "-"; break;
 		case OPT_TRANSPORT:
@@ -417,7 +426,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .memory = 64ull << 20, .transport = NULL, .cpu = -1 };
+	struct options o = { .memory = 64ull << 20, .shutdown_grace = 5, .transport = NULL, .cpu = -1 };
 	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
 	double t0 = now();
 	int status;
@@ -463,7 +472,7 @@ int main(int argc, char **argv)
 	vm.console = stdout;
 	vm.console_in = STDIN_FILENO;
 	vm.min_va = host_min_va();
-	if (vmm_signals_install(o.timeout)) {
+	if (vmm_signals_install(o.timeout, o.shutdown_grace)) {
 		fprintf(stderr, "pvmm: cannot install signal handlers: %s\n", strerror(errno));
 		return VMM_EXIT_HOST;
 	}

@@ -1,6 +1,7 @@
 /* run.c - the trap loop: boot the domain, then serve the stub's hand-offs. */
 #include "vmm.h"
 #include "hc.h"
+#include "xenstore.h"
 #include "mmu.h"
 #include "ptwr.h"
 #include "gdb.h"
@@ -419,13 +420,26 @@ static void wait_blocked(struct vm *vm, uint64_t next)
 	}
 }
 
+/* A signal asked the guest to shut down: tell it through control/shutdown,
+ * once, as Xen's toolstack would. */
+static void shutdown_request(struct vm *vm)
+{
+	vmm_signals_watching(vm->shutdown_watched);
+	if (!vmm_signals_asked() || vm->shutdown_sent || vm->end)
+		return;
+	vm->shutdown_sent = 1;
+	xs_request_shutdown(vm, "poweroff");
+}
+
 /* After every trap: fire due timers, wait while blocked, send the pending
  * upcall, and arm the host timer for the next deadline. */
 static void events(struct vm *vm)
 {
 	uint64_t next = hc_events_tick(vm);
 
+	shutdown_request(vm);
 	while (vm->ev.blocked && !vm->end && !vmm_signals_ended()) {
+		shutdown_request(vm);
 		if (hc_event_pending(vm) || (vm->ev.block_until && hc_now(vm) >= vm->ev.block_until)) {
 			vm->ev.blocked = 0;
 			break;
@@ -509,6 +523,11 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 		if (vm->end == VM_TIMEOUT)
 			snprintf(vm->end_msg, sizeof(vm->end_msg),
 				 "timeout: the guest was stopped after --timeout seconds");
+		else if (vmm_signals_grace())
+			snprintf(vm->end_msg, sizeof(vm->end_msg),
+				 "interrupted: the guest did not shut down within %u s of %s "
+				 "(control/shutdown = poweroff) and was stopped",
+				 vmm_signals_grace(), vmm_signals_name());
 		else
 			snprintf(vm->end_msg, sizeof(vm->end_msg),
 				 "interrupted: the guest was stopped by %s to pvmm", vmm_signals_name());

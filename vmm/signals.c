@@ -3,8 +3,11 @@
  *
  * The handlers kill the guest process themselves (kill(2) is
  * async-signal-safe), so whatever the trap loop is blocked in returns with
- * the guest's death. This file holds pvmm's only mutable globals: what a
- * signal handler must reach.
+ * the guest's death. The exception is a guest that watches its xenstore
+ * control/shutdown node: the first SIGINT/SIGTERM/SIGHUP only interrupts
+ * it (pvmm then writes "poweroff" there) and arms the grace period; a
+ * second signal, or the grace period's end, kills it. This file holds
+ * pvmm's only mutable globals: what a signal handler must reach.
  */
 #include "vmm.h"
 
@@ -16,6 +19,11 @@
 static volatile sig_atomic_t watched_pid;
 static volatile sig_atomic_t ended;
 static volatile sig_atomic_t ended_by; /* the signal that ended the run */
+static volatile sig_atomic_t watching;  /* the guest watches control/shutdown */
+static volatile sig_atomic_t asked;     /* the signal that asked it to shut down */
+static volatile sig_atomic_t alarm_is_grace; /* SIGALRM ends the grace period */
+static volatile sig_atomic_t grace_over;     /* ... and it did */
+static unsigned grace_s;                /* --shutdown-grace */
 static timer_t guest_timer;
 static int have_timer;
 
@@ -44,20 +52,64 @@ int vmm_timer_arm(uint64_t mono_ns)
 	return timer_settime(guest_timer, TIMER_ABSTIME, &its, NULL);
 }
 
+/* Ask the guest to shut down: interrupt it, and make SIGALRM end the
+ * grace period unless --timeout comes first. */
+static void ask(int sig)
+{
+	struct itimerval now, grace = { { 0, 0 }, { (time_t)grace_s, 0 } };
+
+	asked = ended_by = sig;
+	if (getitimer(ITIMER_REAL, &now) == 0 &&
+	    ((!now.it_value.tv_sec && !now.it_value.tv_usec) ||
+	     now.it_value.tv_sec >= (time_t)grace_s)) {
+		alarm_is_grace = 1;
+		setitimer(ITIMER_REAL, &grace, NULL);
+	}
+	if (watched_pid > 0)
+		kill(watched_pid, SIGUSR1); /* pvmm writes control/shutdown at its next trap */
+}
+
 static void on_signal(int sig)
 {
-	ended = sig == SIGALRM ? VM_TIMEOUT : VM_INTERRUPTED;
-	ended_by = sig;
+	if (sig != SIGALRM && watching && grace_s && !asked) {
+		ask(sig);
+		return;
+	}
+	if (sig == SIGALRM && !alarm_is_grace) {
+		ended = VM_TIMEOUT;
+	} else {
+		ended = VM_INTERRUPTED;
+		if (sig == SIGALRM)
+			grace_over = 1;
+		else
+			ended_by = sig;
+	}
 	if (watched_pid > 0)
 		kill(watched_pid, SIGKILL);
 }
 
-int vmm_signals_install(unsigned timeout_s)
+void vmm_signals_watching(int on)
+{
+	watching = on;
+}
+
+int vmm_signals_asked(void)
+{
+	return asked;
+}
+
+unsigned vmm_signals_grace(void)
+{
+	return grace_over ? grace_s : 0;
+}
+
+int vmm_signals_install(unsigned timeout_s, unsigned shutdown_grace_s)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
 	struct sigaction io;
 	struct sigaction sa;
 
+	grace_s = shutdown_grace_s;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: waits return EINTR */
 	sigfillset(&sa.sa_mask);
@@ -90,7 +142,7 @@ enum vm_end vmm_signals_ended(void)
 
 const char *vmm_signals_name(void)
 {
-	switch (ended_by) {
+	switch (ended_by ? ended_by : asked) {
 	case SIGINT: return "SIGINT";
 	case SIGTERM: return "SIGTERM";
 	case SIGHUP: return "SIGHUP";

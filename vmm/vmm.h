@@ -64,8 +64,17 @@ const struct vmm_transport *vmm_transport_find(const char *name);
 int vmm_run(struct vm *vm, const struct vmm_transport *t);
 
 /* signals.c: SIGINT/SIGTERM/SIGHUP and --timeout kill the guest process
- * (pid) from the signal handler; vmm_signals_ended() says which fired. */
-int vmm_signals_install(unsigned timeout_s);
+ * (pid) from the signal handler; vmm_signals_ended() says which fired.
+ * While the guest watches its xenstore control/shutdown node (the trap
+ * loop says so with vmm_signals_watching), the first of those signals
+ * only interrupts it and starts (shutdown_grace_s) seconds of grace
+ * (0: no grace); vmm_signals_asked() then returns the signal, for the
+ * loop to write control/shutdown. A second signal, or the grace period's
+ * end, kills the guest; vmm_signals_grace() is then the grace it had. */
+int vmm_signals_install(unsigned timeout_s, unsigned shutdown_grace_s);
+void vmm_signals_watching(int on);
+int vmm_signals_asked(void);
+unsigned vmm_signals_grace(void);
 void vmm_signals_watch(int pid);
 /* Interrupt the guest process at host CLOCK_MONOTONIC (mono_ns); 0 disarms. */
 int vmm_timer_arm(uint64_t mono_ns);

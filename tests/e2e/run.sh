@@ -242,6 +242,37 @@ for sig in TERM INT HUP; do
 	no_guest_left "SIG$sig"
 done
 
+# a guest that watches control/shutdown is asked first, as xl shutdown asks
+"$PVMM" -c wait=shutdown $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
+pid=$!
+for w in $(seq 100); do grep -q '^xenstore: waiting' "$WORK/out" && break; sleep 0.05; done
+kill -TERM $pid; wait $pid; status=$?
+expect "SIGTERM to a guest that watches control/shutdown: it is asked, powers off (status 0)" 0 \
+	'^xenstore: asked to poweroff$'
+for mode in grace second zero; do
+	case $mode in
+	grace) args="--shutdown-grace=1" want="did not shut down within 1 s of SIGTERM" ;;
+	second) args="--shutdown-grace=30" want="stopped by SIGINT" ;;
+	zero) args="--shutdown-grace=0" want="stopped by SIGTERM" ;;
+	esac
+	start=$(date +%s%N)
+	"$PVMM" $args -c wait=ignore $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
+	pid=$!
+	for w in $(seq 100); do grep -q '^xenstore: waiting' "$WORK/out" && break; sleep 0.05; done
+	kill -TERM $pid
+	[ $mode = second ] && { sleep 0.3; kill -INT $pid; }
+	wait $pid; status=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	if [ $status = 7 ] && grep -q "$want" "$WORK/err" && [ $ms -lt 10000 ]; then
+		ok "shutdown $mode ($args): status 7, '$want' (${ms} ms)"
+	else
+		not_ok "shutdown $mode" "status $status, ${ms} ms" "$(cat "$WORK/err")"
+	fi
+done
+no_guest_left "shutdown requests"
+run --shutdown-grace=soon $G/hello.elf
+expect "a bad --shutdown-grace is refused" 2 '' "bad --shutdown-grace 'soon'"
+
 "$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
 pid=$!
 sleep 0.3
