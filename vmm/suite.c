@@ -34,6 +34,8 @@ struct guest {
 	char name[128];
 	char memory[32], cmdline[1024], extra[1024];
 	unsigned timeout;
+	int expect;            /* .cfg expect: the pvmm exit status wanted, -1 any pass */
+	char expect_log[512];  /* .cfg expect_log: a line of the log must match */
 	pid_t pid;
 	char log[PATH_MAX], trace[PATH_MAX];
 	double start, seconds;
@@ -91,7 +93,22 @@ static char *trim(char *s)
 	return s;
 }
 
-/* NAME.cfg: xl-style `key = value` lines; memory, cmdline, extra, timeout. */
+/* The pvmm exit status an `expect` value names, or -1. */
+static int expected_status(const char *v)
+{
+	static const struct { const char *name; int status; } ends[] = {
+		{ "poweroff", VMM_EXIT_POWEROFF }, { "crash", VMM_EXIT_CRASH },
+		{ "timeout", VMM_EXIT_TIMEOUT }, { "reboot", VMM_EXIT_REBOOT },
+	};
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (!strcmp(v, ends[i].name))
+			return ends[i].status;
+	return -1;
+}
+
+/* NAME.cfg: xl-style `key = value` lines; memory, cmdline, extra, timeout,
+ * expect, expect_log. */
 static int read_cfg(struct guest *g, char *why, size_t len)
 {
 	char path[PATH_MAX + 8], line[2048];
@@ -124,6 +141,22 @@ static int read_cfg(struct guest *g, char *why, size_t len)
 			snprintf(g->extra, sizeof(g->extra), "%s", val);
 		else if (!strcmp(key, "timeout"))
 			g->timeout = (unsigned)atoi(val);
+		else if (!strcmp(key, "expect") && (g->expect = expected_status(val)) < 0) {
+			snprintf(why, len, "%.400s:%d: expect is poweroff, crash, timeout or reboot",
+				 path, lineno);
+			fclose(f);
+			return -1;
+		} else if (!strcmp(key, "expect_log")) {
+			regex_t re;
+			if (regcomp(&re, val, REG_EXTENDED | REG_NOSUB)) {
+				snprintf(why, len, "%.400s:%d: expect_log is not a regular expression",
+					 path, lineno);
+				fclose(f);
+				return -1;
+			}
+			regfree(&re);
+			snprintf(g->expect_log, sizeof(g->expect_log), "%s", val);
+		}
 		/* other xl keys (name, kernel, vcpus, ...) mean nothing here */
 	}
 	fclose(f);
@@ -149,6 +182,7 @@ static int add_guest(struct suite *s, const char *path, char *why, size_t len)
 	if (strlen(g->name) > 4 && !strcmp(g->name + strlen(g->name) - 4, ".elf"))
 		g->name[strlen(g->name) - 4] = '\0';
 	g->timeout = s->timeout;
+	g->expect = -1;
 	return read_cfg(g, why, len);
 }
 
@@ -170,18 +204,28 @@ static int add_path(struct suite *s, const char *path, char *why, size_t len)
 	if (!S_ISDIR(st.st_mode))
 		return add_guest(s, path, why, len);
 	n = scandir(path, &list, NULL, alphasort);
+	int rc = n < 0 ? -1 : 0;
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(list[i]->d_name);
 		char full[PATH_MAX];
-		if (l > 4 && !strcmp(list[i]->d_name + l - 4, ".elf")) {
+		if (!rc && l > 4 && !strcmp(list[i]->d_name + l - 4, ".elf")) {
 			snprintf(full, sizeof(full), "%s/%s", path, list[i]->d_name);
-			if (add_guest(s, full, why, len))
-				return -1;
+			rc = add_guest(s, full, why, len);
 		}
 		free(list[i]);
 	}
-	free(list);
-	return n < 0 ? -1 : 0;
+	if (n >= 0)
+		free(list);
+	return rc;
+}
+
+static void suite_free(struct suite *s)
+{
+	free(s->g);
+	s->g = NULL;
+	if (s->regex_text)
+		regfree(&s->regex);
+	s->regex_text = NULL;
 }
 
 /* ---- running -------------------------------------------------------------- */
@@ -248,11 +292,53 @@ static int result_line(struct suite *s, struct guest *g, char *out, size_t len)
 	return found;
 }
 
+/* Whether a line of the guest's log matches (pattern). */
+static int log_matches(const struct guest *g, const char *pattern)
+{
+	char line[2048];
+	regex_t re;
+	int found = 0;
+	FILE *f;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	if ((f = fopen(g->log, "r"))) {
+		while (!found && fgets(line, sizeof(line), f))
+			found = !regexec(&re, line, 0, NULL, 0);
+		fclose(f);
+	}
+	regfree(&re);
+	return found;
+}
+
+/* A passing guest whose .cfg names an expect_log line must have one. */
+static void check_expect_log(struct guest *g)
+{
+	if (g->outcome == OUT_PASS && g->expect_log[0] && !log_matches(g, g->expect_log)) {
+		g->outcome = OUT_FAIL;
+		snprintf(g->why, sizeof(g->why), "no line of its log matches expect_log /%.400s/",
+			 g->expect_log);
+	}
+}
+
+/* A guest built to end a given way (.cfg expect) passes when it does; its
+ * own result line is not read. */
+static void judge_expected(struct guest *g, int code)
+{
+	g->outcome = code == g->expect ? OUT_PASS : OUT_FAIL;
+	snprintf(g->why, sizeof(g->why), "pvmm exit status %d, expected %d", code, g->expect);
+	check_expect_log(g);
+}
+
 static void judge(struct suite *s, struct guest *g)
 {
 	char line[1024];
 	int code = WIFEXITED(g->status) ? WEXITSTATUS(g->status) : 128 + WTERMSIG(g->status);
 
+	if (g->expect >= 0) {
+		judge_expected(g, code);
+		return;
+	}
 	g->outcome = code == 0 ? OUT_PASS : code == VMM_EXIT_TIMEOUT ? OUT_TIMEOUT
 		     : code == VMM_EXIT_CRASH ? OUT_FAIL : OUT_ERROR;
 	snprintf(g->why, sizeof(g->why), "pvmm exit status %d", code);
@@ -268,6 +354,7 @@ static void judge(struct suite *s, struct guest *g)
 		g->outcome = OUT_ERROR;
 		snprintf(g->why, sizeof(g->why), "no console line matches the result regex");
 	}
+	check_expect_log(g);
 }
 
 static void progress(struct suite *s, const struct guest *g, size_t done)
@@ -466,9 +553,12 @@ static int parse(struct suite *s, int argc, char **argv)
 		case 'j': s->jobs = (unsigned)atoi(optarg); if (!s->jobs) return -1; break;
 		case 't': s->timeout = (unsigned)atoi(optarg); if (!s->timeout) return -1; break;
 		case O_REGEX:
-			s->regex_text = optarg;
+			if (s->regex_text)
+				regfree(&s->regex); /* given twice: the last one counts */
+			s->regex_text = NULL;
 			if (regcomp(&s->regex, optarg, REG_EXTENDED | REG_NOSUB))
 				return -1;
+			s->regex_text = optarg;
 			break;
 		case O_JUNIT: s->junit = optarg; break;
 		case O_TAP: s->tap = 1; break;
@@ -490,20 +580,20 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 	s.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (parse(&s, argc, argv)) {
 		fprintf(stderr, "pvmm test: bad command line\n%s", usage_text);
-		return VMM_EXIT_USAGE;
+		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	if (s.trace_failures && !s.keep) {
 		fprintf(stderr, "pvmm test: --trace-failures needs --keep=DIR\n");
-		return VMM_EXIT_USAGE;
+		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++)
 		if (add_path(&s, argv[i], why, sizeof(why))) {
 			fprintf(stderr, "pvmm test: %s\n", why[0] ? why : strerror(errno));
-			return VMM_EXIT_USAGE;
+			return suite_free(&s), VMM_EXIT_USAGE;
 		}
 	if (!s.n) {
 		fprintf(stderr, "pvmm test: no guests (*.elf) found\n");
-		return VMM_EXIT_USAGE;
+		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	qsort(s.g, s.n, sizeof(*s.g), by_name);
 	snprintf(s.workdir, sizeof(s.workdir), "%s/pvmm-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -524,8 +614,6 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 	bad = 0;
 	for (size_t i = 0; i < s.n; i++)
 		bad |= s.g[i].outcome > OUT_SKIP;
-	free(s.g);
-	if (s.regex_text)
-		regfree(&s.regex);
+	suite_free(&s);
 	return bad ? 1 : 0;
 }

@@ -427,6 +427,29 @@ expect "a bad --gdb is refused" 2 '' 'want tcp:PORT or unix:PATH'
 	$G/pt-attacks.elf $G/ptwr.elf $G/traps.elf $G/privops.elf $G/minikernel.elf >"$WORK/out" 2>&1
 status=$?
 expect "pvmm test: the sample guests all pass" 0 '^8 passed, 0 failed, 0 skipped$'
+nguests=$(ls $G/*.elf | wc -l)
+"$PVMM" test --result-regex='Test result: ' $G >"$WORK/out" 2>&1
+status=$?
+expect "pvmm test of the whole guest directory: the $nguests guests pass, those built to fail failing as their .cfg expects" \
+	0 "^$nguests passed, 0 failed, 0 skipped\$"
+mkdir -p "$WORK/expect"
+cp $G/hello.elf $G/crash.elf $G/spin.elf "$WORK/expect/"
+printf 'expect = crash\n' >"$WORK/expect/hello.cfg"
+printf 'expect = crash\nexpect_log = "no such line"\n' >"$WORK/expect/crash.cfg"
+printf 'timeout = 1\nexpect = timeout\nexpect_log = "looping forever"\n' >"$WORK/expect/spin.cfg"
+chmod -R a+rX "$WORK/expect"
+"$PVMM" test "$WORK/expect" >"$WORK/out" 2>&1
+status=$?
+if [ $status = 1 ] && grep -Eq '^\[.*hello +FAIL .*pvmm exit status 0, expected 1' "$WORK/out" &&
+   grep -Eq 'crash +FAIL .*no line of its log matches expect_log' "$WORK/out" && grep -Eq '^spin +PASS' "$WORK/out"; then
+	ok "pvmm test: expect and expect_log decide for guests built to fail"
+else
+	not_ok "pvmm test expect" "status $status" "$(cat "$WORK/out")"
+fi
+printf 'expect = explode\n' >"$WORK/expect/hello.cfg"
+"$PVMM" test "$WORK/expect" >"$WORK/out" 2>&1
+status=$?
+expect "pvmm test: a bad expect value is a usage error" 2 'expect is poweroff, crash, timeout or reboot'
 mkdir -p "$WORK/mixed"
 cp $G/hello.elf $G/crash.elf $G/fault.elf $G/spin.elf "$WORK/mixed/"
 printf 'timeout = 1\n' >"$WORK/mixed/spin.cfg"
