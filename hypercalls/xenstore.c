@@ -104,8 +104,12 @@ static int node_set(struct xs_tree *t, const char *path, const char *val, uint32
 		free(t->n[at].value);
 	} else {
 		char *p = strdup(path);
-		if (!p || (t->count == t->cap && !(t->n = realloc(t->n, (t->cap = t->cap * 2 + 64) *
-								      sizeof(*t->n))))) {
+		if (p && t->count == t->cap) {
+			struct xs_node *n = realloc(t->n, (t->cap * 2 + 64) * sizeof(*n));
+			if (n)
+				t->n = n, t->cap = t->cap * 2 + 64;
+		}
+		if (!p || t->count == t->cap) {
 			free(p), free(v);
 			return -XEN_ENOMEM;
 		}
@@ -242,10 +246,10 @@ static void watch_event(struct xs_store *s, const struct xs_watch *w, const char
 {
 	const char *shown = w->strip && strlen(path) > w->strip ? path + w->strip : path;
 	size_t pl = strlen(shown) + 1, tl = strlen(w->token) + 1;
-	char body[XENSTORE_ABS_PATH_MAX + XENSTORE_PAYLOAD_MAX + 2];
+	char body[XENSTORE_PAYLOAD_MAX];
 
 	if (pl + tl > sizeof(body))
-		return;
+		return; /* no event longer than the protocol allows */
 	memcpy(body, shown, pl);
 	memcpy(body + pl, w->token, tl);
 	reply(s, XS_WATCH_EVENT, NULL, body, pl + tl);
