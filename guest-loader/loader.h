@@ -65,8 +65,10 @@ struct loader_layout {
 	uint64_t first_free_pfn;  /* first frame not used by the bootstrap */
 };
 
-/* Extra frames after guest RAM the memory file must hold (shared_info). */
-#define LOADER_EXTRA_FRAMES 1u
+/* Extra frames after guest RAM the memory file must hold: shared_info, then
+ * the grant table's frames. */
+#define LOADER_GRANT_FRAMES 32u /* the grant table's frames, after shared_info */
+#define LOADER_EXTRA_FRAMES (1u + LOADER_GRANT_FRAMES)
 
 /* Build the domain for (img) into guest memory (mem), which holds nr_pages
  * frames of RAM plus LOADER_EXTRA_FRAMES, all zero on entry. Everything is

@@ -27,6 +27,7 @@ static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
 	[XEN_HC_mmuext_op] = hc_mmuext_op,
 	[XEN_HC_memory_op] = hc_memory_op,
+	[XEN_HC_grant_table_op] = hc_grant_table_op,
 	[XEN_HC_xen_version] = hc_xen_version,
 	[XEN_HC_console_io] = hc_console_io,
 	[XEN_HC_vm_assist] = hc_vm_assist,

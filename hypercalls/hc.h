@@ -40,6 +40,7 @@ int64_t hc_vm_assist(struct vm *vm, const uint64_t a[5]);
 int64_t hc_mmu_update(struct vm *vm, const uint64_t a[5]);
 int64_t hc_mmuext_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_memory_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_grant_table_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_update_va_mapping(struct vm *vm, const uint64_t a[5]);
 int64_t hc_update_va_mapping_otherdomain(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_trap_table(struct vm *vm, const uint64_t a[5]);

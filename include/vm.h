@@ -271,6 +271,7 @@ struct vm {
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
 	int shutdown_watched; /* a xenstore watch covers control/shutdown */
 	int shutdown_sent;    /* pvmm wrote control/shutdown */
+	uint32_t grant_frames; /* the grant table's size (setup_table), 0: initial */
 	FILE *console;       /* where CONSOLEIO_write goes */
 	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
 

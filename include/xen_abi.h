@@ -506,6 +506,49 @@ struct xencons_interface {
 };
 _Static_assert(sizeof(struct xencons_interface) == 3088, "xencons");
 
+/* ---- grant tables (public/grant_table.h), version 1 ------------------------ */
+#define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_query_size 6
+#define GNTTABOP_set_version 8
+#define GNTTABOP_get_version 10
+#define GNTST_okay 0
+#define GNTST_general_error (-1)
+#define GNTST_bad_domain (-2)
+
+struct gnttab_setup_table {
+	uint16_t dom;        /* IN: DOMID_SELF */
+	uint16_t _pad0;
+	uint32_t nr_frames;  /* IN: frames the table should have */
+	int16_t status;      /* OUT: GNTST_* */
+	uint16_t _pad1[3];
+	uint64_t frame_list; /* IN: guest pointer; OUT there: the frames */
+};
+_Static_assert(sizeof(struct gnttab_setup_table) == 24, "gnttab_setup_table");
+
+struct gnttab_query_size {
+	uint16_t dom;           /* IN */
+	uint16_t _pad;
+	uint32_t nr_frames;     /* OUT: frames the table has */
+	uint32_t max_nr_frames; /* OUT: the most it may have */
+	int16_t status;         /* OUT */
+	uint16_t _pad1;
+};
+_Static_assert(sizeof(struct gnttab_query_size) == 16, "gnttab_query_size");
+
+struct gnttab_get_version {
+	uint16_t dom;
+	uint16_t _pad;
+	uint32_t version; /* OUT */
+};
+_Static_assert(sizeof(struct gnttab_get_version) == 8, "gnttab_get_version");
+
+struct grant_entry_v1 {
+	uint16_t flags;
+	uint16_t domid;
+	uint32_t frame;
+};
+
 /* ---- memory_op (public/memory.h) ------------------------------------------ */
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1

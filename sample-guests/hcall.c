@@ -17,10 +17,11 @@ static void memory(const struct start_info *si)
 		  si->nr_pages);
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_current_reservation, (uint64_t)&other, 0),
 		  -XEN_ESRCH);
-	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_ram_page, 0, 0), si->nr_pages);
+	/* after RAM: shared_info and the 32 frames the grant table may grow to */
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_ram_page, 0, 0), si->nr_pages + 32);
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_machphys_mapping, (uint64_t)&mp, 0), 0);
 	expect_eq(mp.v_start, XEN_RO_MPT_BASE);
-	expect_eq(mp.max_mfn, si->nr_pages);
+	expect_eq(mp.max_mfn, si->nr_pages + 32);
 	/* the M2P says what the P2M says, through the window it announced */
 	expect_eq(((const volatile uint64_t *)mp.v_start)[virt_to_mfn(si)], virt_to_mfn(si));
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_memory_map, (uint64_t)&map, 0), 0);
@@ -34,6 +35,53 @@ static void memory(const struct start_info *si)
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_decrease_reservation, 0, 0), -XEN_ENOSYS);
 	printf("hcall: memory_op reports %lu pages, the M2P window and one RAM region\n",
 	       (unsigned long)si->nr_pages);
+}
+
+/* The grant table: its size, its frames mapped and written, version 1. */
+static void grants(const struct start_info *si)
+{
+	struct gnttab_query_size q = { DOMID_SELF, 0, 0, 0, 7, 0 };
+	struct gnttab_setup_table st = { DOMID_SELF, 0, 4, 9, { 0 }, 0 };
+	struct gnttab_get_version gv = { DOMID_SELF, 0, 0 };
+	uint64_t frames[4];
+	uint32_t version = 2;
+
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_query_size, (uint64_t)&q, 1), 0);
+	expect_eq(q.status, GNTST_okay);
+	expect_eq(q.nr_frames, 1);
+	expect_eq(q.max_nr_frames, 32);
+	st.frame_list = (uint64_t)frames;
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1), 0);
+	expect_eq(st.status, GNTST_okay);
+	expect_eq(frames[0], si->shared_info / 4096 + 1);
+	expect_eq(frames[3], frames[0] + 3);
+	for (unsigned i = 0; i < 4; i++) { /* map the table and write an entry in each frame */
+		volatile struct grant_entry_v1 *g = rt_alloc_page();
+		expect_eq(HYPERVISOR_update_va_mapping((uint64_t)g, pte(frames[i], PTE_DATA),
+						       UVMF_INVLPG), 0);
+		g[i + 1] = (struct grant_entry_v1){ 1 /* GTF_permit_access */, 0, (uint32_t)i };
+		expect_eq(g[i + 1].frame, i);
+	}
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_query_size, (uint64_t)&q, 1), 0);
+	expect_eq(q.nr_frames, 4);
+	st.nr_frames = 33;
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1), 0);
+	expect_eq(st.status, GNTST_general_error);
+	st.nr_frames = 1, st.dom = 7;
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1), 0);
+	expect_eq(st.status, GNTST_bad_domain);
+	st.dom = DOMID_SELF, st.frame_list = 0x10;
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1),
+		  -XEN_EFAULT);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_set_version, (uint64_t)&version, 1),
+		  -XEN_EOPNOTSUPP);
+	expect_eq(version, 1);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_set_version, (uint64_t)&version, 1), 0);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_get_version, (uint64_t)&gv, 1), 0);
+	expect_eq(gv.version, 1);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_map_grant_ref, (uint64_t)&gv, 1),
+		  -XEN_ENOSYS);
+	printf("hcall: grant table of 4 frames set up, mapped and written; version 1\n");
 }
 
 int guest_main(struct start_info *si)
@@ -67,6 +115,7 @@ int guest_main(struct start_info *si)
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_shutdown, (void *)0x10), -XEN_EFAULT);
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_yield, NULL), 0);
 	memory(si);
+	grants(si);
 	printf("hcall: all edge cases answered as Xen would\n");
 	return 0;
 }

@@ -101,7 +101,7 @@ static void bad_frames_and_slots(void)
 {
 	uint64_t l4ptr = pte(rt_l4_mfn(), 0);
 
-	refused("a frame beyond guest memory", map_scratch(1, pte(rt_si->nr_pages + 16, PTE_DATA)),
+	refused("a frame beyond guest memory", map_scratch(1, pte(rt_si->nr_pages + 4096, PTE_DATA)),
 		-XEN_EINVAL);
 	refused("a frame far beyond guest memory", map_scratch(1, pte(0xffffffffful, PTE_RO)),
 		-XEN_EINVAL);

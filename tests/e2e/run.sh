@@ -66,6 +66,8 @@ run $G/hcall.elf
 expect "hypercall edge cases get Xen's errors" 0 '^Test result: SUCCESS$'
 expect "memory_op: reservation, maximum RAM page, the M2P window, a one-region memory map" 0 \
 	'^hcall: memory_op reports 16384 pages, the M2P window and one RAM region$'
+expect "grant tables: query_size, setup_table (frames mapped and written), version 1, refusals" 0 \
+	'^hcall: grant table of 4 frames set up, mapped and written; version 1$'
 
 # --- the PV MMU, with the host mappings checked after every change ---------
 run --check-invariants --stats="$WORK/pt.json" $G/pt-basic.elf
