@@ -309,6 +309,50 @@ int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5])
 	return 0;
 }
 
+/* The vCPU's runstate: running, or blocked in SCHEDOP_block/poll. */
+static void runstate(struct vm *vm, struct vcpu_runstate_info *ri)
+{
+	uint64_t now = hc_now(vm), blocked = vm->ev.blocked_ns;
+
+	if (vm->ev.blocked)
+		blocked += now - vm->ev.state_entry;
+	memset(ri, 0, sizeof(*ri));
+	ri->state = vm->ev.blocked ? RUNSTATE_blocked : RUNSTATE_running;
+	ri->state_entry_time = vm->ev.state_entry;
+	ri->time[RUNSTATE_running] = now - blocked;
+	ri->time[RUNSTATE_blocked] = blocked;
+}
+
+/* Refresh the guest's runstate area, if it registered one. Like Xen, a
+ * failed write is not the guest's error: the area is simply not updated. */
+static void runstate_update(struct vm *vm)
+{
+	struct vcpu_runstate_info ri;
+
+	if (!vm->ev.runstate_va)
+		return;
+	runstate(vm, &ri);
+	(void)mmu_copy_to_guest(vm, vm->ev.runstate_va, &ri, sizeof(ri));
+}
+
+static void block_start(struct vm *vm)
+{
+	vm->ev.blocked = 1;
+	vm->ev.state_entry = hc_now(vm);
+}
+
+void hc_unblock(struct vm *vm)
+{
+	uint64_t now = hc_now(vm);
+
+	if (!vm->ev.blocked)
+		return;
+	vm->ev.blocked = 0;
+	vm->ev.blocked_ns += now - vm->ev.state_entry;
+	vm->ev.state_entry = now;
+	runstate_update(vm);
+}
+
 int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5])
 {
 	struct vcpu_set_singleshot_timer ss;
@@ -342,10 +386,13 @@ int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5])
 		vm->ev.timer = 0;
 		return 0;
 	case VCPUOP_get_runstate_info:
-		memset(&ri, 0, sizeof(ri));
-		ri.state = RUNSTATE_running;
-		ri.time[0] = hc_now(vm);
+		runstate(vm, &ri);
 		return mmu_copy_to_guest(vm, a[2], &ri, sizeof(ri)) ? -XEN_EFAULT : 0;
+	case VCPUOP_register_runstate_memory_area:
+		if (mmu_copy_from_guest(vm, &vm->ev.runstate_va, a[2], sizeof(uint64_t)))
+			return -XEN_EFAULT;
+		runstate_update(vm);
+		return 0;
 	default:
 		return -XEN_ENOSYS;
 	}
@@ -392,7 +439,7 @@ int64_t hc_block(struct vm *vm)
 	shinfo(vm)->vcpu_info[0].evtchn_upcall_mask = 0; /* blocking enables events */
 	vm->ev.blocks++;
 	if (!hc_event_pending(vm)) {
-		vm->ev.blocked = 1;
+		block_start(vm);
 		vm->ev.block_until = 0;
 	}
 	return 0;
@@ -416,7 +463,7 @@ int64_t hc_poll(struct vm *vm, uint64_t arg)
 			return 0;
 	}
 	vm->ev.blocks++;
-	vm->ev.blocked = 1;
+	block_start(vm);
 	vm->ev.block_until = p.timeout;
 	return 0;
 }

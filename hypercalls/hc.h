@@ -73,6 +73,9 @@ int hc_upcall(struct vm *vm);
 int hc_console_input(struct vm *vm, const char *buf, size_t n);
 /* SCHEDOP_block / SCHEDOP_poll: set vm->ev.blocked for the front end to wait. */
 int64_t hc_block(struct vm *vm);
+/* The vCPU leaves SCHEDOP_block/poll: account the time, refresh its
+ * runstate area. */
+void hc_unblock(struct vm *vm);
 int64_t hc_poll(struct vm *vm, uint64_t arg);
 
 /* A #GP (or, with undefined_opcode, a #UD) in guest kernel mode: emulate the

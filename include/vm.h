@@ -230,6 +230,9 @@ struct vm_events {
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
 	uint64_t armed;                /* deadline the host timer is set for */
 	uint64_t sent, upcalls, timer_fires, blocks;
+	uint64_t runstate_va;          /* VCPUOP_register_runstate_memory_area, 0 none */
+	uint64_t blocked_ns;           /* system time spent blocked so far */
+	uint64_t state_entry;          /* system time the vCPU last blocked or woke */
 };
 
 /* Why the guest stopped. */

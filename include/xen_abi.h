@@ -365,6 +365,7 @@ _Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
 /* ---- timers and vCPU operations ----------------------------------------- */
 #define VCPUOP_is_up 3
 #define VCPUOP_get_runstate_info 4
+#define VCPUOP_register_runstate_memory_area 5
 #define VCPUOP_set_periodic_timer 6
 #define VCPUOP_stop_periodic_timer 7
 #define VCPUOP_set_singleshot_timer 8
@@ -390,6 +391,7 @@ struct vcpu_runstate_info {
 };
 _Static_assert(sizeof(struct vcpu_runstate_info) == 48, "runstate_info");
 #define RUNSTATE_running 0
+#define RUNSTATE_blocked 2
 
 struct sched_poll {
 	uint64_t ports;   /* IN: guest pointer to uint32_t ports */

@@ -48,10 +48,18 @@ static void hook(struct rt_frame *f)
 static void enable_events(void) { shared->vcpu_info[0].evtchn_upcall_mask = 0; }
 static void disable_events(void) { shared->vcpu_info[0].evtchn_upcall_mask = 1; }
 
+static volatile struct vcpu_runstate_info runstate;
+
 static void time_and_timers(void)
 {
 	struct evtchn_bind_virq bind = { VIRQ_TIMER, 0, 0 };
-	uint64_t t0 = now_ns(), t1;
+	uint64_t area = (uint64_t)&runstate, t0, t1;
+	struct vcpu_runstate_info ri;
+
+	/* the runstate area Linux registers at boot (it BUG()s without one) */
+	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &area), 0);
+	expect_eq(runstate.state, RUNSTATE_running);
+	t0 = now_ns();
 
 	guest_assert(shared->wc_sec > 1600000000u); /* after 2020 */
 	expect_eq(HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind), 0);
@@ -67,6 +75,15 @@ static void time_and_timers(void)
 	disable_events();
 	printf("events: block woke on VIRQ_TIMER after %lu ms of system time\n",
 	       (unsigned long)((t1 - t0) / 1000000));
+	/* the area saw the block: running again, with the blocked time counted */
+	expect_eq(runstate.state, RUNSTATE_running);
+	guest_assert(runstate.time[RUNSTATE_blocked] >= 15000000);
+	guest_assert(runstate.state_entry_time >= t0 && runstate.state_entry_time <= t1);
+	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &ri), 0);
+	guest_assert(ri.time[RUNSTATE_blocked] == runstate.time[RUNSTATE_blocked]);
+	guest_assert(ri.time[RUNSTATE_running] > 0);
+	printf("events: the runstate area counted %lu ms blocked\n",
+	       (unsigned long)(runstate.time[RUNSTATE_blocked] / 1000000));
 
 	struct vcpu_set_singleshot_timer past = { t0, VCPU_SSHOTTMR_future, 0 };
 	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &past), -XEN_ETIME);

@@ -441,7 +441,7 @@ static void events(struct vm *vm)
 	while (vm->ev.blocked && !vm->end && !vmm_signals_ended()) {
 		shutdown_request(vm);
 		if (hc_event_pending(vm) || (vm->ev.block_until && hc_now(vm) >= vm->ev.block_until)) {
-			vm->ev.blocked = 0;
+			hc_unblock(vm);
 			break;
 		}
 		wait_blocked(vm, next);
