@@ -76,38 +76,56 @@ static int run_add(struct run *r, uint32_t kind, uint64_t va, uint64_t off, uint
 	return 0;
 }
 
-/* Size of the region a missing entry at (level) leaves unmapped. */
-static uint64_t hole_span(uint64_t va, int level)
+/* One page at (va) mapping frame (mfn) with the flags its walk gathered. */
+static int leaf(const struct vm *vm, struct run *r, uint64_t va, uint64_t mfn, int writable,
+		int exec)
 {
-	uint64_t size = 1ull << (12 + 9 * (level - 1));
-	return size - (va & (size - 1));
+	struct mmu_walk w = { .mfn = mfn, .writable = writable, .exec = exec, .user = 1 };
+
+	if (mmu_ptwr_hidden(vm, va))
+		return run_add(r, STUB_OP_MUNMAP, va, 0, 0, PAGE); /* an unhooked L1's range */
+	return run_add(r, STUB_OP_MMAP, va, mfn * PAGE, (uint32_t)mmu_page_prot(vm, va, &w), PAGE);
+}
+
+/* Realise [start, end) below table (mfn), a level-(level) table covering
+ * from (base), reached with (writable) and (exec): one pass over each table
+ * the range touches, instead of a four-level walk per page. */
+static int realise_table(const struct vm *vm, struct run *r, uint64_t mfn, unsigned level,
+			 uint64_t base, uint64_t start, uint64_t end, int writable, int exec)
+{
+	const uint64_t *t = (const uint64_t *)(vm->mem + mfn * PAGE);
+	uint64_t span = 1ull << (12 + 9 * (level - 1));
+	int rc = 0;
+
+	for (uint64_t i = (start - base) / span; start < end && !rc; i++) {
+		uint64_t e = t[i], child = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+		uint64_t next = base + (i + 1) * span < end ? base + (i + 1) * span : end;
+		int w = writable && (e & PTE_RW), x = exec && !(e & PTE_NX);
+
+		if (!(e & PTE_P) || child >= vm->nr_frames)
+			rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, next - start);
+		else if (level == 1)
+			rc = leaf(vm, r, start, child, w, x);
+		else
+			rc = realise_table(vm, r, child, level - 1, base + i * span, start, next, w, x);
+		start = next;
+	}
+	return rc;
 }
 
 int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 		mmu_emit_fn emit, void *ctx)
 {
 	struct run r = { .emit = emit, .ctx = ctx };
-	struct mmu_walk w;
-	uint64_t va = start;
+	int rc;
 
-	while (va < end) {
-		uint64_t len = PAGE;
-		int rc;
-
-		if (mmu_ptwr_hidden(vm, va)) {
-			rc = run_add(&r, STUB_OP_MUNMAP, va, 0, 0, len); /* an unhooked L1's range */
-		} else if (mmu_walk(vm, l4, va, &w) == 0) {
-			rc = run_add(&r, STUB_OP_MMAP, va, w.mfn * PAGE,
-				     (uint32_t)mmu_page_prot(vm, va, &w), len);
-		} else {
-			len = hole_span(va, w.level_missing);
-			if (len > end - va)
-				len = end - va;
-			rc = run_add(&r, STUB_OP_MUNMAP, va, 0, 0, len);
-		}
-		if (rc)
-			return rc;
-		va += len;
-	}
-	return run_flush(&r);
+	if (end > HOLE_BASE)
+		end = HOLE_BASE;
+	if (start >= end)
+		return 0;
+	if (l4 >= vm->nr_frames)
+		rc = run_add(&r, STUB_OP_MUNMAP, start, 0, 0, end - start);
+	else
+		rc = realise_table(vm, &r, l4, 4, 0, start, end, 1, 1);
+	return rc ? rc : run_flush(&r);
 }

@@ -141,6 +141,43 @@ static struct vm *fz_vm(void)
 	return &vm;
 }
 
+/* The realisation as it was first written, page by page with a full walk
+ * each, kept as the reference the table-by-table mmu_realise must equal:
+ * the guest half's mappings, coalesced as the host would show them.
+ * SIZE_MAX when the tables map more than 2^20 pages (too slow to walk). */
+static size_t fz_reference(const struct vm *vm, struct mmu_host_map **out)
+{
+	static struct mmu_host_map *m;
+	static size_t cap;
+	size_t n = 0, pages = 0;
+	struct mmu_walk w;
+
+	for (uint64_t va = vm->min_va, len; va < HOLE_BASE; va += len) {
+		if (++pages > (1u << 20))
+			return SIZE_MAX;
+		struct mmu_host_map page = { va, va + 4096, 0, 0, 1 };
+		len = 4096;
+		if (mmu_ptwr_hidden(vm, va))
+			continue;
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w)) {
+			len = (1ull << (12 + 9 * (w.level_missing - 1))) -
+			      (va & ((1ull << (12 + 9 * (w.level_missing - 1))) - 1));
+			continue;
+		}
+		page.off = w.mfn * 4096, page.prot = mmu_page_prot(vm, va, &w);
+		if (n && m[n - 1].end == va && m[n - 1].prot == page.prot &&
+		    m[n - 1].off + (m[n - 1].end - m[n - 1].start) == page.off) {
+			m[n - 1].end = page.end;
+			continue;
+		}
+		if (n == cap && !(m = realloc(m, (cap = cap * 2 + 64) * sizeof(*m))))
+			abort();
+		m[n++] = page;
+	}
+	*out = m;
+	return n;
+}
+
 static void fz_check(struct vm *vm)
 {
 	char why[400] = "";
@@ -161,6 +198,13 @@ static void fz_check(struct vm *vm)
 	/* what the operations made is what the tables say */
 	if (mmu_check_host(vm, fz_host.m, fz_host.n, why, sizeof(why))) {
 		fprintf(stderr, "fuzz invariant: host mappings: %s\n", why);
+		abort();
+	}
+	/* and what the tables say is what a walk of every page says */
+	struct mmu_host_map *ref;
+	size_t nref = fz_reference(vm, &ref);
+	if (nref != SIZE_MAX && mmu_check_host(vm, ref, nref, why, sizeof(why))) {
+		fprintf(stderr, "fuzz invariant: realise differs from the page walk: %s\n", why);
 		abort();
 	}
 }
