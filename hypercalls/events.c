@@ -18,6 +18,14 @@ static struct shared_info *shinfo(struct vm *vm)
 	return (struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096);
 }
 
+struct vcpu_info *hc_vcpu_info(struct vm *vm)
+{
+	if (vm->ev.vcpu_info_moved)
+		return (struct vcpu_info *)(mmu_frame_data(vm, vm->ev.vcpu_info_mfn) +
+					    vm->ev.vcpu_info_offset);
+	return &shinfo(vm)->vcpu_info[0];
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -47,7 +55,7 @@ static void scale(uint64_t hz, uint32_t *mul, int8_t *shift)
 
 static void update_time(struct vm *vm)
 {
-	struct vcpu_time_info *t = &shinfo(vm)->vcpu_info[0].time;
+	struct vcpu_time_info *t = &hc_vcpu_info(vm)->time;
 
 	t->version++; /* odd: being updated */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -73,7 +81,7 @@ void hc_time_init(struct vm *vm)
 	s->wc_sec = (uint32_t)wall.tv_sec;
 	s->wc_sec_hi = (uint32_t)((uint64_t)wall.tv_sec >> 32);
 	s->wc_nsec = (uint32_t)wall.tv_nsec;
-	s->vcpu_info[0].evtchn_upcall_mask = 1; /* events start masked, as on Xen */
+	hc_vcpu_info(vm)->evtchn_upcall_mask = 1; /* events start masked, as on Xen */
 	vm->ev.state[PORT_STORE] = EVT_STORE;
 	vm->ev.state[PORT_CONSOLE] = EVT_CONSOLE;
 	update_time(vm);
@@ -92,8 +100,8 @@ void hc_raise(struct vm *vm, uint32_t port)
 	vm->ev.sent++;
 	if (bit(s->evtchn_mask, port))
 		return;
-	s->vcpu_info[0].evtchn_pending_sel |= 1ull << (port / 64);
-	s->vcpu_info[0].evtchn_upcall_pending = 1;
+	hc_vcpu_info(vm)->evtchn_pending_sel |= 1ull << (port / 64);
+	hc_vcpu_info(vm)->evtchn_upcall_pending = 1;
 }
 
 /* ---- the console ring ---------------------------------------------------- */
@@ -250,8 +258,8 @@ static int64_t evtchn_unmask(struct vm *vm, uint32_t port)
 
 	s->evtchn_mask[port / 64] &= ~(1ull << (port % 64));
 	if (bit(s->evtchn_pending, port)) {
-		s->vcpu_info[0].evtchn_pending_sel |= 1ull << (port / 64);
-		s->vcpu_info[0].evtchn_upcall_pending = 1;
+		hc_vcpu_info(vm)->evtchn_pending_sel |= 1ull << (port / 64);
+		hc_vcpu_info(vm)->evtchn_upcall_pending = 1;
 	}
 	return 0;
 }
@@ -353,6 +361,33 @@ void hc_unblock(struct vm *vm)
 	runstate_update(vm);
 }
 
+/* Move vcpu_info to a frame of the guest's choosing, once, as Xen allows:
+ * the frame keeps a writable-type reference (it cannot become a page
+ * table), the contents move with it and every event is marked pending. */
+static int64_t register_vcpu_info(struct vm *vm, uint64_t arg)
+{
+	struct vcpu_register_vcpu_info r;
+	struct vcpu_info old = *hc_vcpu_info(vm), *vi;
+	int rc;
+
+	if (mmu_copy_from_guest(vm, &r, arg, sizeof(r)))
+		return -XEN_EFAULT;
+	if (vm->ev.vcpu_info_moved)
+		return -XEN_EINVAL; /* registered already */
+	if (r.mfn >= vm->nr_pages || r.offset > 4096 - sizeof(struct vcpu_info) || r.offset % 8)
+		return -XEN_EINVAL;
+	if ((rc = mmu_get_page_and_type(vm, r.mfn, PGT_WRITABLE)))
+		return rc;
+	vm->ev.vcpu_info_mfn = r.mfn;
+	vm->ev.vcpu_info_offset = r.offset;
+	vm->ev.vcpu_info_moved = 1;
+	vi = hc_vcpu_info(vm);
+	*vi = old;
+	vi->evtchn_pending_sel = ~0ull;
+	vi->evtchn_upcall_pending = 1;
+	return 0;
+}
+
 int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5])
 {
 	struct vcpu_set_singleshot_timer ss;
@@ -388,6 +423,8 @@ int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5])
 	case VCPUOP_get_runstate_info:
 		runstate(vm, &ri);
 		return mmu_copy_to_guest(vm, a[2], &ri, sizeof(ri)) ? -XEN_EFAULT : 0;
+	case VCPUOP_register_vcpu_info:
+		return register_vcpu_info(vm, a[2]);
 	case VCPUOP_register_runstate_memory_area:
 		if (mmu_copy_from_guest(vm, &vm->ev.runstate_va, a[2], sizeof(uint64_t)))
 			return -XEN_EFAULT;
@@ -431,12 +468,12 @@ uint64_t hc_events_tick(struct vm *vm)
 
 int hc_event_pending(struct vm *vm)
 {
-	return shinfo(vm)->vcpu_info[0].evtchn_upcall_pending;
+	return hc_vcpu_info(vm)->evtchn_upcall_pending;
 }
 
 int64_t hc_block(struct vm *vm)
 {
-	shinfo(vm)->vcpu_info[0].evtchn_upcall_mask = 0; /* blocking enables events */
+	hc_vcpu_info(vm)->evtchn_upcall_mask = 0; /* blocking enables events */
 	vm->ev.blocks++;
 	if (!hc_event_pending(vm)) {
 		block_start(vm);
@@ -470,7 +507,7 @@ int64_t hc_poll(struct vm *vm, uint64_t arg)
 
 int hc_upcall_due(struct vm *vm)
 {
-	struct vcpu_info *vi = &shinfo(vm)->vcpu_info[0];
+	struct vcpu_info *vi = hc_vcpu_info(vm);
 
 	return vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask && vm->vcpu.callbacks[CB_EVENT];
 }

@@ -73,6 +73,9 @@ int hc_upcall(struct vm *vm);
 int hc_console_input(struct vm *vm, const char *buf, size_t n);
 /* SCHEDOP_block / SCHEDOP_poll: set vm->ev.blocked for the front end to wait. */
 int64_t hc_block(struct vm *vm);
+/* The vCPU's vcpu_info: in shared_info, or where VCPUOP_register_vcpu_info
+ * put it. */
+struct vcpu_info *hc_vcpu_info(struct vm *vm);
 /* The vCPU leaves SCHEDOP_block/poll: account the time, refresh its
  * runstate area. */
 void hc_unblock(struct vm *vm);

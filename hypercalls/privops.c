@@ -128,7 +128,7 @@ static uint64_t read_cr(struct vm *vm, ZydisRegister cr)
 	switch (cr) {
 	case ZYDIS_REGISTER_CR0: return GUEST_CR0 | (vm->vcpu.cr0_ts ? CR0_TS : 0);
 	case ZYDIS_REGISTER_CR2:
-		return ((struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096))->vcpu_info[0].cr2;
+		return hc_vcpu_info(vm)->cr2;
 	case ZYDIS_REGISTER_CR3: return vm->vcpu.kernel_l4 << 12;
 	case ZYDIS_REGISTER_CR4: return GUEST_CR4;
 	default: return 0;

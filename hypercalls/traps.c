@@ -16,7 +16,7 @@
 
 static struct vcpu_info *vcpu_info0(struct vm *vm)
 {
-	return &((struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096))->vcpu_info[0];
+	return hc_vcpu_info(vm);
 }
 
 static int crash(struct vm *vm, const char *msg)

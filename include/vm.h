@@ -231,6 +231,9 @@ struct vm_events {
 	uint64_t armed;                /* deadline the host timer is set for */
 	uint64_t sent, upcalls, timer_fires, blocks;
 	uint64_t runstate_va;          /* VCPUOP_register_runstate_memory_area, 0 none */
+	int vcpu_info_moved;           /* VCPUOP_register_vcpu_info: at ... */
+	uint32_t vcpu_info_offset;     /* ... this offset ... */
+	uint64_t vcpu_info_mfn;        /* ... of this frame, not in shared_info */
 	uint64_t blocked_ns;           /* system time spent blocked so far */
 	uint64_t state_entry;          /* system time the vCPU last blocked or woke */
 };

@@ -366,6 +366,13 @@ _Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
 #define VCPUOP_is_up 3
 #define VCPUOP_get_runstate_info 4
 #define VCPUOP_register_runstate_memory_area 5
+#define VCPUOP_register_vcpu_info 10
+
+struct vcpu_register_vcpu_info {
+	uint64_t mfn;    /* the frame to hold vcpu_info */
+	uint32_t offset; /* where in it */
+	uint32_t rsvd;
+};
 #define VCPUOP_set_periodic_timer 6
 #define VCPUOP_stop_periodic_timer 7
 #define VCPUOP_set_singleshot_timer 8

@@ -84,6 +84,31 @@ static void grants(const struct start_info *si)
 	printf("hcall: grant table of 4 frames set up, mapped and written; version 1\n");
 }
 
+/* vcpu_info moved out of shared_info: events are flagged at the new place,
+ * and the frame holding it cannot become a page table. */
+static void vcpu_info_moved(void)
+{
+	volatile struct shared_info *sh = rt_map_shared_info();
+	volatile struct vcpu_info *vi = (volatile struct vcpu_info *)((char *)rt_alloc_page() + 64);
+	struct vcpu_register_vcpu_info r = { virt_to_mfn(vi), 64, 0 };
+	struct evtchn_bind_ipi ipi = { 0, 0 };
+
+	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), 0);
+	expect_eq(vi->evtchn_pending_sel, ~0ul);  /* everything marked pending */
+	expect_eq(vi->evtchn_upcall_mask, 1);     /* the old contents moved over */
+	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL);
+	expect_eq(rt_pin(1, r.mfn), -XEN_EINVAL); /* held writable */
+	expect_eq(HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &ipi), 0);
+	vi->evtchn_pending_sel = 0, vi->evtchn_upcall_pending = 0;
+	sh->vcpu_info[0].evtchn_pending_sel = 0, sh->vcpu_info[0].evtchn_upcall_pending = 0;
+	sh->evtchn_mask[0] &= ~(1ul << ipi.port);
+	expect_eq(HYPERVISOR_event_channel_op(EVTCHNOP_send, &ipi.port), 0);
+	expect_eq(vi->evtchn_upcall_pending, 1);
+	expect_eq(vi->evtchn_pending_sel, 1ul << (ipi.port / 64));
+	expect_eq(sh->vcpu_info[0].evtchn_upcall_pending, 0);
+	printf("hcall: vcpu_info moved to a page of the guest's; events flagged there\n");
+}
+
 int guest_main(struct start_info *si)
 {
 	struct xen_feature_info fi = { 0, 0xffffffffu };
@@ -116,6 +141,7 @@ int guest_main(struct start_info *si)
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_yield, NULL), 0);
 	memory(si);
 	grants(si);
+	vcpu_info_moved();
 	printf("hcall: all edge cases answered as Xen would\n");
 	return 0;
 }
