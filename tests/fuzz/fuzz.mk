@@ -1,5 +1,5 @@
-# make fuzz: libFuzzer harnesses (clang) for the ELF loader, the MMU and the
-# hypercall decoding, with ASan and UBSan; FUZZ_SECONDS per harness
+# make fuzz: libFuzzer harnesses (clang) for the ELF loader, the MMU, the
+# hypercall decoding and the xenstore ring, with ASan and UBSan; FUZZ_SECONDS per harness
 # (default 60). make fuzz-smoke (part of make check): 8000 inputs each from
 # a fixed seed, so that a smoke run is the same on every machine.
 FUZZ_CC := clang
