@@ -467,6 +467,49 @@ static void do_transaction_end(struct xs_store *s, const struct xsd_sockmsg *m, 
 	tx->id = 0;
 }
 
+static const char *type_name(uint32_t type)
+{
+	static const char *const names[XS_TYPE_COUNT] = {
+		[XS_CONTROL] = "control", [XS_DIRECTORY] = "directory", [XS_READ] = "read",
+		[XS_GET_PERMS] = "get_perms", [XS_WATCH] = "watch", [XS_UNWATCH] = "unwatch",
+		[XS_TRANSACTION_START] = "transaction_start",
+		[XS_TRANSACTION_END] = "transaction_end", [XS_INTRODUCE] = "introduce",
+		[XS_RELEASE] = "release", [XS_GET_DOMAIN_PATH] = "get_domain_path",
+		[XS_WRITE] = "write", [XS_MKDIR] = "mkdir", [XS_RM] = "rm",
+		[XS_SET_PERMS] = "set_perms", [XS_WATCH_EVENT] = "watch_event", [XS_ERROR] = "error",
+		[XS_IS_DOMAIN_INTRODUCED] = "is_domain_introduced", [XS_RESUME] = "resume",
+		[XS_SET_TARGET] = "set_target", [XS_RESET_WATCHES] = "reset_watches",
+		[XS_DIRECTORY_PART] = "directory_part",
+	};
+	return type < XS_TYPE_COUNT && names[type] ? names[type] : "unknown";
+}
+
+/* --trace=xenstore: the request just served and the start of its reply,
+ * NUL separators shown as spaces, at most 200 bytes of either. */
+static void trace(struct xs_store *s, const struct xsd_sockmsg *m, const char *body,
+		  size_t reply_at)
+{
+	struct vm *vm = s->vm;
+	const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)(s->out + reply_at);
+	char path[208], reply[208];
+	struct vm_event ev = { .kind = TRACE_XENSTORE, .what = type_name(m->type), .idx = -1,
+			       .path = path, .reply = reply, .tx = m->tx_id, .count = m->len };
+
+	if (!(vm->trace_mask & TRACE_XENSTORE) || !vm->trace || s->out_len < reply_at + HDR)
+		return;
+	snprintf(path, sizeof(path), "%.200s", body);
+	size_t n = h->len < 200 && s->out_len >= reply_at + HDR + h->len ? h->len : 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s->out[reply_at + HDR + i];
+		reply[i] = c == 0 ? ' ' : (unsigned char)c < 0x20 ? '.' : c;
+	}
+	while (n && reply[n - 1] == ' ')
+		n--;
+	reply[n] = 0;
+	ev.why = h->type == XS_ERROR ? "error" : NULL;
+	vm->trace(vm, &ev);
+}
+
 /* Serve one complete message: header (m), payload (body) of m->len bytes
  * followed by a NUL pvmm added. */
 static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *body)
@@ -650,8 +693,10 @@ static int take(struct vm *vm, struct xs_store *s, struct xenstore_domain_interf
 			break;
 		if (need == HDR && m->len)
 			continue; /* the header is in: now its payload */
+		size_t reply_at = s->out_len;
 		s->in[s->in_have] = 0;
 		handle(s, m, (const char *)s->in + HDR);
+		trace(s, m, (const char *)s->in + HDR, reply_at);
 		s->in_have = 0;
 	}
 	r->req_cons = s->req_cons;

@@ -153,7 +153,7 @@ struct ptwr_state {
 
 /* Trace events (--trace) that libraries report; formatting is vmm's. */
 enum vm_trace_kind { TRACE_PT = 1u << 0, TRACE_HYPERCALL = 1u << 1, TRACE_FAULT = 1u << 2,
-		     TRACE_EVENT = 1u << 3 };
+		     TRACE_EVENT = 1u << 3, TRACE_XENSTORE = 1u << 4 };
 
 struct vm_event {
 	unsigned kind;           /* one vm_trace_kind */
@@ -165,6 +165,9 @@ struct vm_event {
 	const char *why;         /* reason: trigger, fallback, broken rule */
 	const char *insn;        /* disassembly of the instruction, or NULL */
 	uint64_t count;          /* e.g. entries changed */
+	const char *path;        /* xenstore: the node, or NULL */
+	const char *reply;       /* xenstore: the reply, or NULL */
+	uint32_t tx;             /* xenstore: the transaction */
 };
 
 struct vm;

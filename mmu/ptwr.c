@@ -52,7 +52,8 @@ static uint64_t *l1_of(const struct vm *vm, uint64_t mfn)
 static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, int idx,
 		  uint64_t old, uint64_t val, const char *why, const char *insn, uint64_t count)
 {
-	struct vm_event ev = { TRACE_PT, what, addr, mfn, idx, old, val, why, insn, count };
+	struct vm_event ev = { .kind = TRACE_PT, .what = what, .addr = addr, .mfn = mfn, .idx = idx,
+			       .old = old, .val = val, .why = why, .insn = insn, .count = count };
 
 	if ((vm->trace_mask & TRACE_PT) && vm->trace)
 		vm->trace(vm, &ev);

@@ -68,7 +68,8 @@ static const char usage_text[] =
 	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
 	"                        unhook (out-of-sync L1s, stores run natively) or\n"
 	"                        auto (default: emulate, unhook L1s written repeatedly)\n"
-	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event, all\n"
+	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event,\n"
+	"                        xenstore, all\n"
 	"      --trace-file=FILE write the trace to FILE instead\n"
 	"      --trace-format=F  text (default) or json (one object per line)\n"
 	"      --pidfile=FILE    write the guest process's pid to FILE\n"
@@ -261,7 +262,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TRACE:
 			if (vmm_trace_parse(optarg, &o->trace))
 				return usage_error("bad --trace '%s': want a list of pt, hypercall, "
-						   "fault, event, all", optarg);
+						   "fault, event, xenstore, all", optarg);
 			break;
 		case OPT_TRACE_FILE: o->trace_file = optarg; break;
 		case OPT_TRACE_FORMAT:

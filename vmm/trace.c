@@ -12,8 +12,8 @@
 
 static const struct { const char *name; uint32_t mask; } categories[] = {
 	{ "pt", TRACE_PT }, { "hypercall", TRACE_HYPERCALL }, { "fault", TRACE_FAULT },
-	{ "event", TRACE_EVENT },
-	{ "all", TRACE_PT | TRACE_HYPERCALL | TRACE_FAULT | TRACE_EVENT },
+	{ "event", TRACE_EVENT }, { "xenstore", TRACE_XENSTORE },
+	{ "all", TRACE_PT | TRACE_HYPERCALL | TRACE_FAULT | TRACE_EVENT | TRACE_XENSTORE },
 };
 
 int vmm_trace_parse(const char *spec, uint32_t *mask)
@@ -130,10 +130,26 @@ static void pte(struct line *l, const char *key, uint64_t e)
 	str(l, k, flags);
 }
 
+static void trace_xenstore(struct vm *vm, const struct vm_event *ev)
+{
+	struct line l;
+
+	begin(vm, &l, "xenstore", ev->what);
+	str(&l, "path", ev->path);
+	num(&l, "tx", ev->tx);
+	str(&l, ev->why ? "error" : "reply", ev->reply);
+	end(&l);
+}
+
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 {
 	struct line l;
 
+	if (ev->kind == TRACE_XENSTORE) {
+		if (vm->trace_print & TRACE_XENSTORE)
+			trace_xenstore(vm, ev);
+		return;
+	}
 	vmm_gdb_event(vm->gdb, ev);
 	if (ev->kind != TRACE_PT || !(vm->trace_print & TRACE_PT))
 		return;
