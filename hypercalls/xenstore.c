@@ -510,113 +510,154 @@ static void trace(struct xs_store *s, const struct xsd_sockmsg *m, const char *b
 	vm->trace(vm, &ev);
 }
 
+/* One request being served: its header, payload and arguments. */
+struct xs_req {
+	struct xs_store *s;
+	const struct xsd_sockmsg *m;
+	const char *body;       /* the first argument, NUL-terminated */
+	const char *arg1;       /* what follows the first NUL, or NULL */
+	uint32_t arg1_len;
+	int two;                /* arg1 is a string NUL-terminated in the message */
+	struct xs_tx *tx;       /* the request's transaction, or NULL */
+	struct xs_tree *t;      /* the tree it works on */
+	char path[XENSTORE_ABS_PATH_MAX + 1]; /* body made absolute */
+	size_t strip;
+};
+
+static void ok(struct xs_req *r) { reply_str(r->s, r->m, "OK"); }
+static void fail(struct xs_req *r, int rc) { reply_err(r->s, r->m, rc); }
+
+/* A change made: the reply, then the watch events it causes. */
+static void done(struct xs_req *r, int rc)
+{
+	if (rc) {
+		fail(r, rc);
+		return;
+	}
+	ok(r);
+	changed(r->s, r->tx, r->path, r->m->type == XS_RM);
+}
+
+static void req_read(struct xs_req *r)
+{
+	size_t at;
+
+	if (tree_find(r->t, r->path, &at))
+		reply(r->s, r->m->type, r->m, r->t->n[at].value, r->t->n[at].len);
+	else
+		fail(r, -XEN_ENOENT);
+}
+
+static void req_directory(struct xs_req *r) { do_directory(r->s, r->m, r->t, r->path); }
+
+static void req_write(struct xs_req *r)
+{
+	if (!r->arg1)
+		fail(r, -XEN_EINVAL);
+	else
+		done(r, tree_write(r->t, r->path, r->arg1, r->arg1_len, 0));
+}
+
+static void req_mkdir(struct xs_req *r) { done(r, tree_write(r->t, r->path, "", 0, 1)); }
+
+static void req_rm(struct xs_req *r)
+{
+	done(r, strcmp(r->path, "/") ? tree_rm(r->t, r->path) : -XEN_EINVAL);
+}
+
+/* Permissions: the guest owns every node; setting them is accepted and
+ * changes nothing (one domain, nothing to enforce). */
+static void req_perms(struct xs_req *r)
+{
+	char perms[16];
+	size_t at;
+
+	snprintf(perms, sizeof(perms), "b%u", XS_DOMID);
+	if (!tree_find(r->t, r->path, &at))
+		fail(r, -XEN_ENOENT);
+	else
+		reply_str(r->s, r->m, r->m->type == XS_GET_PERMS ? perms : "OK");
+}
+
+static void req_watch(struct xs_req *r)
+{
+	const char *b = r->body;
+	int special = b[0] == '@', bad = special ? strcmp(b, "@introduceDomain") &&
+							 strcmp(b, "@releaseDomain")
+						 : canonical(r->s, b, r->path, &r->strip) != 0;
+
+	if (!r->two || bad)
+		fail(r, -XEN_EINVAL);
+	else
+		do_watch(r->s, r->m, special ? b : r->path, r->strip, r->arg1,
+			 r->m->type == XS_WATCH);
+}
+
+static void req_reset_watches(struct xs_req *r)
+{
+	struct xs_store *s = r->s;
+
+	while (s->nwatch)
+		free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+	note_shutdown_watch(s);
+	ok(r);
+}
+
+static void req_domain_path(struct xs_req *r)
+{
+	const char *d = r->body;
+
+	if (!*d || strlen(d) > 5 || strspn(d, "0123456789") != strlen(d)) {
+		fail(r, -XEN_EINVAL);
+		return;
+	}
+	snprintf(r->path, sizeof(r->path), "/local/domain/%s", d);
+	reply_str(r->s, r->m, r->path);
+}
+
+static void req_tx_start(struct xs_req *r) { do_transaction_start(r->s, r->m); }
+static void req_tx_end(struct xs_req *r) { do_transaction_end(r->s, r->m, r->tx, r->body); }
+
+static const struct {
+	void (*fn)(struct xs_req *r);
+	int path;               /* the first argument is a node: made absolute first */
+} requests[XS_TYPE_COUNT] = {
+	[XS_READ] = { req_read, 1 }, [XS_DIRECTORY] = { req_directory, 1 },
+	[XS_WRITE] = { req_write, 1 }, [XS_MKDIR] = { req_mkdir, 1 }, [XS_RM] = { req_rm, 1 },
+	[XS_GET_PERMS] = { req_perms, 1 }, [XS_SET_PERMS] = { req_perms, 1 },
+	[XS_WATCH] = { req_watch, 0 }, [XS_UNWATCH] = { req_watch, 0 },
+	[XS_RESET_WATCHES] = { req_reset_watches, 0 },
+	[XS_GET_DOMAIN_PATH] = { req_domain_path, 0 },
+	[XS_TRANSACTION_START] = { req_tx_start, 0 }, [XS_TRANSACTION_END] = { req_tx_end, 0 },
+};
+
 /* Serve one complete message: header (m), payload (body) of m->len bytes
  * followed by a NUL pvmm added. */
 static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *body)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 1];
-	size_t arg0 = strnlen(body, m->len), strip = 0;
-	const char *arg1 = arg0 < m->len ? body + arg0 + 1 : NULL; /* after the first NUL */
-	/* a second string, NUL-terminated inside the message (a watch's token) */
-	int two = arg1 && strnlen(arg1, m->len - arg0 - 1) < m->len - arg0 - 1;
-	struct xs_tx *tx;
-	struct xs_tree *t = tree_of(s, m->tx_id, &tx);
+	size_t arg0 = strnlen(body, m->len);
+	struct xs_req r = { .s = s, .m = m, .body = body };
 	int rc;
 
-	if (!t) {
+	if (arg0 < m->len) { /* what follows the first NUL */
+		r.arg1 = body + arg0 + 1;
+		r.arg1_len = (uint32_t)(m->len - arg0 - 1);
+		r.two = strnlen(r.arg1, r.arg1_len) < r.arg1_len;
+	}
+	r.t = tree_of(s, m->tx_id, &r.tx);
+	if (!r.t) {
 		reply_err(s, m, -XEN_ENOENT); /* no such transaction */
 		return;
 	}
-	switch (m->type) {
-	case XS_TRANSACTION_START:
-		do_transaction_start(s, m);
-		return;
-	case XS_TRANSACTION_END:
-		do_transaction_end(s, m, tx, body);
-		return;
-	case XS_GET_DOMAIN_PATH:
-		snprintf(path, sizeof(path), "/local/domain/%s", body);
-		if (strspn(body, "0123456789") != strlen(body) || !*body || strlen(body) > 5)
-			reply_err(s, m, -XEN_EINVAL);
-		else
-			reply_str(s, m, path);
-		return;
-	case XS_RESET_WATCHES:
-		while (s->nwatch)
-			free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
-		note_shutdown_watch(s);
-		reply_str(s, m, "OK");
-		return;
-	case XS_WATCH:
-	case XS_UNWATCH:
-		if (!two || (body[0] == '@' ? strcmp(body, "@introduceDomain") &&
-						  strcmp(body, "@releaseDomain")
-					     : canonical(s, body, path, &strip) != 0)) {
-			reply_err(s, m, -XEN_EINVAL);
-			return;
-		}
-		do_watch(s, m, body[0] == '@' ? body : path, strip, arg1, m->type == XS_WATCH);
-		return;
-	default:
-		break;
-	}
-	if ((rc = canonical(s, body, path, &strip))) {
-		reply_err(s, m, rc);
-		return;
-	}
-	switch (m->type) {
-	case XS_READ: {
-		size_t at;
-		if (tree_find(t, path, &at))
-			reply(s, m->type, m, t->n[at].value, t->n[at].len);
-		else
-			reply_err(s, m, -XEN_ENOENT);
-		return;
-	}
-	case XS_DIRECTORY:
-		do_directory(s, m, t, path);
-		return;
-	case XS_WRITE:
-	case XS_MKDIR:
-		if (m->type == XS_WRITE && !arg1) {
-			reply_err(s, m, -XEN_EINVAL);
-			return;
-		}
-		rc = m->type == XS_WRITE
-			     ? tree_write(t, path, arg1, (uint32_t)(m->len - arg0 - 1), 0)
-			     : tree_write(t, path, "", 0, 1);
-		break;
-	case XS_RM:
-		rc = strcmp(path, "/") ? tree_rm(t, path) : -XEN_EINVAL;
-		break;
-	case XS_GET_PERMS: {
-		size_t at;
-		char perms[16];
-		snprintf(perms, sizeof(perms), "b%u", XS_DOMID); /* the guest owns it all */
-		if (tree_find(t, path, &at))
-			reply_str(s, m, perms);
-		else
-			reply_err(s, m, -XEN_ENOENT);
-		return;
-	}
-	case XS_SET_PERMS: {
-		size_t at;
-		if (tree_find(t, path, &at))
-			reply_str(s, m, "OK"); /* accepted: one domain, nothing to enforce */
-		else
-			reply_err(s, m, -XEN_ENOENT);
-		return;
-	}
-	default:
+	if (m->type >= XS_TYPE_COUNT || !requests[m->type].fn) {
 		reply_err(s, m, -XEN_ENOSYS);
 		return;
 	}
-	if (rc) {
+	if (requests[m->type].path && (rc = canonical(s, body, r.path, &r.strip))) {
 		reply_err(s, m, rc);
 		return;
 	}
-	reply_str(s, m, "OK"); /* the reply, then the watch events */
-	changed(s, tx, path, m->type == XS_RM);
+	requests[m->type].fn(&r);
 }
 
 /* ---- the ring ----------------------------------------------------------------- */
