@@ -90,8 +90,7 @@ uint32_t hc_features(unsigned idx)
 	return 0; /* no optional XENFEAT_* is implemented yet */
 }
 
-/* Bring the host mappings in line with what the hypercall changed. */
-static void sync_host(struct vm *vm)
+void hc_sync(struct vm *vm)
 {
 	int rc = mmu_sync(vm);
 
@@ -129,7 +128,7 @@ int64_t hc_multicall(struct vm *vm, const uint64_t a[5])
 			return -XEN_EFAULT;
 		e.result = e.op == XEN_HC_multicall || e.op == XEN_HC_iret ? -XEN_EINVAL
 									  : call_one(vm, e.op, e.args);
-		sync_host(vm);
+		hc_sync(vm);
 		if (mmu_copy_to_guest(vm, at + offsetof(struct multicall_entry, result), &e.result,
 				      sizeof(e.result)))
 			return -XEN_EFAULT;
@@ -150,5 +149,5 @@ void hc_dispatch(struct vm *vm)
 									: PTWR_RESYNC_HYPERCALL))
 		return;
 	r->rax = (uint64_t)call_one(vm, nr, args);
-	sync_host(vm);
+	hc_sync(vm);
 }

@@ -87,6 +87,8 @@ int64_t hc_grant_table_op(struct vm *vm, const uint64_t a[5])
 		return -XEN_ENOSYS;
 	if (count > 64)
 		return -XEN_EINVAL; /* Xen would continue the call; no guest needs that many */
+	if ((cmd == GNTTABOP_set_version || cmd == GNTTABOP_get_version) && count != 1)
+		return -XEN_EINVAL; /* as Xen: one version at a time */
 	for (uint64_t i = 0; i < count; i++) {
 		int64_t rc = ops[cmd].fn(vm, a[1] + i * ops[cmd].size);
 		if (rc)

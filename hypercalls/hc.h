@@ -31,7 +31,13 @@ const char *hc_name(unsigned nr);
 /* One handler: five arguments in, result out. */
 typedef int64_t (*hc_fn)(struct vm *vm, const uint64_t a[5]);
 
-/* Handlers, by file: console.c, sched.c, version.c, mm.c. */
+/* Bring the host mappings in line with the tables (mmu_sync); a failure
+ * ends the domain: an address space no process could map is the guest's
+ * doing (VM_CRASH), anything else a host error. */
+void hc_sync(struct vm *vm);
+
+/* Handlers: console.c, sched.c, version.c, mm.c, traps.c, privops.c,
+ * events.c, grant.c (the xenstore is reached through events.c). */
 int64_t hc_console_io(struct vm *vm, const uint64_t a[5]);
 int64_t hc_sched_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_sched_op_compat(struct vm *vm, const uint64_t a[5]);

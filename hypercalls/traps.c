@@ -14,11 +14,6 @@
 #define EFLAGS_IOPL (3ull << 12)
 #define KERNEL_CS (FLAT_KERNEL_CS64 & ~3u) /* kernel mode is ring 0 to the guest */
 
-static struct vcpu_info *vcpu_info0(struct vm *vm)
-{
-	return hc_vcpu_info(vm);
-}
-
 static int crash(struct vm *vm, const char *msg)
 {
 	vm->end = VM_CRASH;
@@ -47,7 +42,7 @@ int hc_set_mode(struct vm *vm, int user)
 static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
-	struct vcpu_info *vi = vcpu_info0(vm);
+	struct vcpu_info *vi = hc_vcpu_info(vm);
 	int was_user = vm->vcpu.user_mode;
 	uint64_t frame[8], sp, n = 0;
 	char msg[160];
@@ -85,7 +80,7 @@ int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_
 	if (!t->address)
 		return 0;
 	if (vector == X86_PF)
-		vcpu_info0(vm)->cr2 = cr2;
+		hc_vcpu_info(vm)->cr2 = cr2;
 	vm->stats.exceptions++;
 	return bounce(vm, t->address, has_err, err, !!(t->flags & TI_MASK_EVENTS)) ? -1 : 1;
 }
@@ -202,7 +197,7 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 	r->rip = c.rip;
 	r->rsp = c.rsp;
 	r->eflags = (c.rflags & ~(EFLAGS_IOPL | EFLAGS_VM)) | EFLAGS_IF;
-	vcpu_info0(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
+	hc_vcpu_info(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
 	hc_set_mode(vm, (c.cs & 3) == 3); /* a failure has crashed the domain */
 	return (int64_t)c.rax;
 }

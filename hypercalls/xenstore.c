@@ -372,6 +372,15 @@ static void do_directory(struct xs_store *s, const struct xsd_sockmsg *m, struct
 	reply(s, m->type, m, body, len);
 }
 
+static void watches_free(struct xs_store *s)
+{
+	while (s->nwatch) {
+		s->nwatch--;
+		free(s->watch[s->nwatch].path);
+		free(s->watch[s->nwatch].token);
+	}
+}
+
 /* Whether a watch covers control/shutdown: the toolstack's way in. */
 static void note_shutdown_watch(struct xs_store *s)
 {
@@ -597,8 +606,7 @@ static void req_reset_watches(struct xs_req *r)
 {
 	struct xs_store *s = r->s;
 
-	while (s->nwatch)
-		free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+	watches_free(s);
 	note_shutdown_watch(s);
 	ok(r);
 }
@@ -855,8 +863,7 @@ void xs_free(struct vm *vm)
 	tree_free(&s->tree);
 	for (unsigned i = 0; i < XS_MAX_TX; i++)
 		tree_free(&s->tx[i].tree);
-	while (s->nwatch)
-		free(s->watch[--s->nwatch].path), free(s->watch[s->nwatch].token);
+	watches_free(s);
 	free(s->out);
 	free(s);
 	vm->xs = NULL;

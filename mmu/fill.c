@@ -43,10 +43,7 @@ int mmu_defer_p2m(struct vm *vm)
 	return 0;
 }
 
-/* Write deferred frame (mfn) and have its host mappings brought into line:
- * just entry (idx) of L1 (l1) when that is the frame's only reference, else
- * the whole address space (the frame's other mappings are not indexed). */
-static void fill(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
+static void write_frame(struct vm *vm, uint64_t mfn)
 {
 	struct mmu_deferred *d = &vm->mmu.deferred;
 	uint64_t i = mfn - d->first;
@@ -55,9 +52,29 @@ static void fill(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
 	d->unfilled[i / 64] &= ~(1ull << (i % 64));
 	d->left--;
 	vm->mmu.count.deferred_fills++;
-	if (idx >= 0 && vm->mmu.frames[mfn].refs == 1)
+}
+
+/* Write deferred frame (mfn) and have its host mappings brought into line.
+ * A guest fault through entry (idx) of L1 (l1): just that entry when it is
+ * the frame's only reference; when the frame is mapped elsewhere too, the
+ * rest of the P2M is written now, so that a guest mapping its P2M twice
+ * redoes its whole address space once, not once a frame. pvmm's own access
+ * (idx < 0) knows no entry: the whole space, if anything maps the frame. */
+static void fill(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
+{
+	struct mmu_deferred *d = &vm->mmu.deferred;
+	uint32_t refs = vm->mmu.frames[mfn].refs;
+
+	write_frame(vm, mfn);
+	if (idx >= 0 && refs == 1) {
 		mmu_mark_dirty(vm, l1, (unsigned)idx);
-	else if (vm->mmu.frames[mfn].refs)
+		return;
+	}
+	if (idx >= 0)
+		for (uint64_t f = d->first; d->left && f < d->first + d->count; f++)
+			if (mmu_unfilled(vm, f))
+				write_frame(vm, f);
+	if (refs)
 		mmu_mark_all(vm);
 }
 
@@ -68,16 +85,14 @@ uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn)
 	return vm->mem + mfn * PAGE;
 }
 
-int mmu_fill_fault(struct vm *vm, uint64_t va, int write, int fetch)
+int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch)
 {
 	int need = PROT_READ | (write ? PROT_WRITE : 0) | (fetch ? PROT_EXEC : 0);
-	struct mmu_walk w;
 
-	if (!vm->mmu.deferred.left || mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w) ||
-	    !mmu_unfilled(vm, w.mfn))
+	if (!mmu_unfilled(vm, w->mfn))
 		return 0;
-	fill(vm, w.mfn, w.table[3], (int)((va >> 12) & 511));
+	fill(vm, w->mfn, w->table[3], (int)((va >> 12) & 511));
 	/* the access restarts unless the guest's tables forbid it: then it is
 	 * the guest's #PF, and the frame was written all the same */
-	return (mmu_page_prot(vm, va, &w) & need) == need;
+	return (mmu_page_prot(vm, va, w) & need) == need;
 }

@@ -247,13 +247,16 @@ static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level)
 
 int mmu_mod_entry(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val, int preserve_ad)
 {
-	const struct mmu_frame *f = &vm->mmu.frames[mfn];
-	uint64_t *tab = table_of(vm, mfn), old = tab[idx];
+	const struct mmu_frame *f;
+	uint64_t *tab, old;
 	unsigned level;
 	int rc;
 
 	if (!mmu_is_pagetable(vm, mfn) || idx >= PT_ENTRIES)
 		return -XEN_EINVAL;
+	f = &vm->mmu.frames[mfn];
+	tab = table_of(vm, mfn);
+	old = tab[idx];
 	level = (unsigned)(f->type - PGT_L1 + 1);
 	if (preserve_ad)
 		val |= old & (PTE_A | PTE_D);

@@ -71,12 +71,14 @@ int mmu_unfilled(const struct vm *vm, uint64_t mfn);
 /* The contents of frame (mfn) < vm->nr_frames in pvmm's mapping, written
  * first when it was deferred. */
 uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
-/* A host fault at (va) in the current address space. When va maps a frame
- * not written yet, the frame is written and its mappings marked for
- * mmu_sync(); returns 1 when the tables allow the access (write, fetch:
- * it restarts after the sync), 0 when they do not (the guest's own #PF) or
- * the fault is not about such a frame. */
-int mmu_fill_fault(struct vm *vm, uint64_t va, int write, int fetch);
+/* A host fault at (va), which the current tables map as walked in (w) (the
+ * caller's walk, which succeeded). When it maps a frame not written yet,
+ * the frame is written and its mappings marked for mmu_sync(); returns 1
+ * when the tables allow the access (write, fetch: it restarts after the
+ * sync), 0 when they do not (the guest's own #PF) or the fault is not
+ * about such a frame. */
+struct mmu_walk;
+int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch);
 
 /* ---- explicit updates (update.c) ----------------------------------------- */
 

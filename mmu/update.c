@@ -15,7 +15,7 @@ static int write_plain(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val)
 
 	if (rc)
 		return rc;
-	((uint64_t *)(vm->mem + mfn * PAGE))[idx] = val;
+	((uint64_t *)mmu_frame_data(vm, mfn))[idx] = val; /* a P2M frame is written first */
 	mmu_put_page_and_type(vm, mfn);
 	return 0;
 }

@@ -138,15 +138,14 @@ static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, 
 		vmm_trace_fault(vm, t, err, what);
 }
 
+/* A store into a page table that writable page tables did not take (and
+ * the guest has no #PF handler): crash the domain saying why. */
 static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t err,
 			     const struct mmu_walk *w)
 {
 	int assist = !!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables));
-	int rc = mmu_ptwr_write(vm, t->addr, w->mfn);
 
-	fault_trace(vm, t, err, rc > 0 ? "page-table write handled" : "page-table write refused");
-	if (rc)
-		return;
+	fault_trace(vm, t, err, "page-table write refused");
 	crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
 	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[w->mfn].type),
 	      (unsigned long long)w->mfn, (unsigned long long)t->addr,
@@ -176,7 +175,7 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
 	struct mmu_walk w;
 	uint64_t err;
-	int rc = mmu_ptwr_access(vm, t->addr);
+	int rc = mmu_ptwr_access(vm, t->addr), table_store;
 	char what[160];
 
 	if (rc) { /* the range of an unhooked L1: resynced, the access restarts */
@@ -187,20 +186,21 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 		fault_trace(vm, t, t->err, "load emulated (M2P or below mmap_min_addr)");
 		return;
 	}
-	if (mmu_fill_fault(vm, t->addr, !!(t->err & PFEC_WRITE), !!(t->err & PFEC_FETCH))) {
+	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
+	if ((err & PFEC_PRESENT) &&
+	    mmu_fill_fault(vm, t->addr, &w, !!(err & PFEC_WRITE), !!(err & PFEC_FETCH))) {
 		fault_trace(vm, t, t->err, "P2M frame written on first use");
 		return;
 	}
-	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
-	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
-	    mmu_is_pagetable(vm, w.mfn) && mmu_ptwr_write(vm, t->addr, w.mfn)) {
-		fault_trace(vm, t, err, "page-table write handled");
+	table_store = (err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
+		      mmu_is_pagetable(vm, w.mfn);
+	if (table_store && (rc = mmu_ptwr_write(vm, t->addr, w.mfn)) != 0) {
+		fault_trace(vm, t, err, rc > 0 ? "page-table write handled" : "page-table write refused");
 		return;
 	}
 	if (vm->end)
 		return;
-	if ((err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
-	    mmu_is_pagetable(vm, w.mfn) && !vm->vcpu.traps[X86_PF].address) {
+	if (table_store && !vm->vcpu.traps[X86_PF].address) {
 		page_table_write(vm, t, err, &w);
 		return;
 	}
@@ -424,7 +424,6 @@ static void wait_blocked(struct vm *vm, uint64_t next)
  * once, as Xen's toolstack would. */
 static void shutdown_request(struct vm *vm)
 {
-	vmm_signals_watching(vm->shutdown_watched);
 	if (!vmm_signals_asked() || vm->shutdown_sent || vm->end)
 		return;
 	vm->shutdown_sent = 1;
@@ -437,9 +436,11 @@ static void events(struct vm *vm)
 {
 	uint64_t next = hc_events_tick(vm);
 
-	shutdown_request(vm);
-	while (vm->ev.blocked && !vm->end && !vmm_signals_ended()) {
+	vmm_signals_watching(vm->shutdown_watched);
+	for (;;) {
 		shutdown_request(vm);
+		if (!vm->ev.blocked || vm->end || vmm_signals_ended())
+			break;
 		if (hc_event_pending(vm) || (vm->ev.block_until && hc_now(vm) >= vm->ev.block_until)) {
 			hc_unblock(vm);
 			break;
@@ -496,10 +497,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if (vm->gdb && (!vm->end || vm->end == VM_CRASH) &&
 		    vmm_gdb_wants_stop(vm->gdb, vm, trap.event == STUB_EV_SIGNAL ? &trap : NULL))
 			vmm_gdb_stopped(vm->gdb, vm, vmm_gdb_take_stop(vm->gdb));
-		if (!vm->end && mmu_sync(vm)) {
-			vm->end = VM_HOST_ERROR;
-			snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations failed");
-		}
+		if (!vm->end)
+			hc_sync(vm);
 		if (vm->end)
 			return 0;
 		if ((vm->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&

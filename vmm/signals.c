@@ -142,7 +142,7 @@ enum vm_end vmm_signals_ended(void)
 
 const char *vmm_signals_name(void)
 {
-	switch (ended_by ? ended_by : asked) {
+	switch (ended_by) {
 	case SIGINT: return "SIGINT";
 	case SIGTERM: return "SIGTERM";
 	case SIGHUP: return "SIGHUP";

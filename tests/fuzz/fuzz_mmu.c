@@ -55,7 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
 			vm->end = VM_RUNNING;
 			if (p[2] & 1) {
-				mmu_fill_fault(vm, FZ_BASE + word(p + 4) % (8u << 20), p[3] & 1, p[3] & 2);
+				struct mmu_walk w;
+				uint64_t va = FZ_BASE + word(p + 4) % (8u << 20);
+				if (!mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w))
+					mmu_fill_fault(vm, va, &w, p[3] & 1, p[3] & 2);
 			} else {
 				uint8_t buf[16];
 				mmu_copy_from_guest(vm, buf, FZ_BASE + word(p + 4) % (8u << 20), p[3] % 17);

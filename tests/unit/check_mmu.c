@@ -108,6 +108,17 @@ static const uint64_t *p2m_frame(const struct vm *vm, uint64_t k)
 
 static uint64_t p2m_va(const struct vm *vm, uint64_t k) { return vm->lay.p2m_va + k * 4096; }
 
+/* mmu_fill_fault at (va), walked first as the trap path does; 0 when
+ * nothing maps it. */
+static int fill_fault(struct vm *vm, uint64_t va, int write)
+{
+	struct mmu_walk w;
+
+	if (mmu_walk(vm, vm->vcpu.kernel_l4, va, &w))
+		return 0;
+	return mmu_fill_fault(vm, va, &w, write, 0);
+}
+
 /* Map frame (mfn) read-only at (va) by update_va_mapping. */
 static int map_ro(struct vm *vm, uint64_t va, uint64_t mfn)
 {
@@ -146,15 +157,15 @@ START_TEST(p2m_written_on_the_guests_fault)
 	struct mmu_walk w;
 
 	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, p2m_va(vm, 1), &w), 0);
-	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 1) + 40, 1, 0), 1);
+	ck_assert_int_eq(fill_fault(vm, p2m_va(vm, 1) + 40, 1), 1);
 	ck_assert_uint_eq(p2m_frame(vm, 1)[5], 512 + 5);
 	ck_assert_uint_eq(p2m_frame(vm, 1)[511], 1023);
 	ck_assert(!vm->mmu.dirty_all);
 	ck_assert_uint_eq(vm->mmu.ndirty, 1);
 	ck_assert_uint_eq(vm->mmu.dirty[0].mfn, w.table[3]);
 	/* written now: another fault there is not about the P2M */
-	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 1), 0, 0), 0);
-	ck_assert_int_eq(mmu_fill_fault(vm, vm->lay.start_info_va, 0, 0), 0);
+	ck_assert_int_eq(fill_fault(vm, p2m_va(vm, 1), 0), 0);
+	ck_assert_int_eq(fill_fault(vm, vm->lay.start_info_va, 0), 0);
 	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
 	fixture_free(vm);
 }
@@ -170,9 +181,24 @@ START_TEST(p2m_fault_the_tables_forbid)
 	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 4), mfn), 0);
 	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 5), mfn), 0);
 	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
-	ck_assert_int_eq(mmu_fill_fault(vm, p2m_va(vm, 4), 1, 0), 0); /* a write to a RO page */
+	ck_assert_int_eq(fill_fault(vm, p2m_va(vm, 4), 1), 0); /* a write to a RO page */
 	ck_assert_uint_eq(p2m_frame(vm, 4)[3], 4 * 512 + 3);
 	ck_assert(vm->mmu.dirty_all); /* mapped at two places */
+	fixture_free(vm);
+}
+END_TEST
+
+/* A plain mmu_update store into an unread P2M frame: the frame is written
+ * first, so the store survives and the rest reads as the P2M. */
+START_TEST(p2m_plain_update_is_kept)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t mfn = loader_p2m_first_pfn(&vm->lay) + 3;
+
+	ck_assert_int_eq(mmu_update_one(vm, mfn << 12 | 5 * 8, 0xabc), 0);
+	ck_assert_uint_eq(p2m_frame(vm, 3)[5], 0xabc);
+	ck_assert_uint_eq(p2m_frame(vm, 3)[6], 3 * 512 + 6);
+	ck_assert(!mmu_unfilled(vm, mfn));
 	fixture_free(vm);
 }
 END_TEST
@@ -227,6 +253,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, p2m_written_on_the_guests_fault);
 	tcase_add_test(tc, p2m_fault_the_tables_forbid);
 	tcase_add_test(tc, p2m_promotion_validates_the_contents);
+	tcase_add_test(tc, p2m_plain_update_is_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
