@@ -468,13 +468,21 @@ uint64_t hc_events_tick(struct vm *vm)
 
 int hc_event_pending(struct vm *vm)
 {
-	return hc_vcpu_info(vm)->evtchn_upcall_pending;
+	const uint64_t *pending = shinfo(vm)->evtchn_pending;
+
+	if (hc_vcpu_info(vm)->evtchn_upcall_pending)
+		return 1;
+	for (uint32_t i = 0; i < vm->ev.npoll; i++) /* polled ports wake it, masked or not */
+		if (bit(pending, vm->ev.poll_port[i]))
+			return 1;
+	return 0;
 }
 
 int64_t hc_block(struct vm *vm)
 {
 	hc_vcpu_info(vm)->evtchn_upcall_mask = 0; /* blocking enables events */
 	vm->ev.blocks++;
+	vm->ev.npoll = 0;
 	if (!hc_event_pending(vm)) {
 		block_start(vm);
 		vm->ev.block_until = 0;
@@ -498,7 +506,9 @@ int64_t hc_poll(struct vm *vm, uint64_t arg)
 			return -XEN_EINVAL;
 		if (bit(shinfo(vm)->evtchn_pending, port))
 			return 0;
+		vm->ev.poll_port[i] = port;
 	}
+	vm->ev.npoll = p.nr_ports;
 	vm->ev.blocks++;
 	block_start(vm);
 	vm->ev.block_until = p.timeout;

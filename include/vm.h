@@ -231,6 +231,8 @@ struct vm_events {
 	int blocked;                   /* SCHEDOP_block/poll: wait for an event */
 	int console_used;              /* the guest uses the PV console ring */
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
+	uint32_t poll_port[128];       /* SCHEDOP_poll: the ports that wake it ... */
+	uint32_t npoll;                /* ... 0 for SCHEDOP_block */
 	uint64_t armed;                /* deadline the host timer is set for */
 	uint64_t sent, upcalls, timer_fires, blocks;
 	uint64_t runstate_va;          /* VCPUOP_register_runstate_memory_area, 0 none */
