@@ -409,9 +409,23 @@ static void wait_blocked(struct vm *vm, uint64_t next)
 		      "nothing could ever wake it");
 		return;
 	}
-	uint64_t now = hc_now(vm);
-	int ms = !next ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
-	if (poll(&p, input ? 1 : 0, ms) > 0 && (p.revents & (POLLIN | POLLHUP))) {
+	uint64_t now = hc_now(vm), wait = !next ? 0 : next <= now ? 0 : next - now;
+	struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
+	sigset_t stop, old;
+	int rc;
+
+	/* a SIGINT/TERM/HUP between the caller's checks and the wait must
+	 * interrupt the wait, not go unnoticed until it ends */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT), sigaddset(&stop, SIGTERM), sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	if ((vmm_signals_asked() && !vm->shutdown_sent) || vmm_signals_ended()) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	rc = ppoll(&p, input ? 1 : 0, next ? &ts : NULL, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc > 0 && (p.revents & (POLLIN | POLLHUP))) {
 		ssize_t n = read(vm->console_in, buf, sizeof(buf));
 		if (n > 0)
 			hc_console_input(vm, buf, (size_t)n);
