@@ -303,7 +303,7 @@ struct vm {
 	uint64_t doorbell;
 	uint32_t spin;       /* futex transport: polls before sleeping, each side */
 	int guest_cpu;       /* the guest process's own CPU, or -1 (pvmm's affinity) */
-	uint32_t last_req;   /* futex transport: the last request pvmm answered */
+	uint32_t last_req;   /* futex transport: the request pvmm is answering */
 };
 
 #endif

@@ -40,23 +40,32 @@ static int gone(struct vm *vm, struct vmm_stop *stop)
 	return 1;
 }
 
+/* A request is pending while req != resp. pvmm waits for that level, never
+ * for a particular value of req: the guest can write both words while it
+ * runs, and a wait for one value is a wait the guest can make endless.
+ * Whatever the words hold, when the stub asks (req = resp + 1, then it
+ * sleeps until resp == req) either the request is pending here or resp
+ * already answers it; nothing else writes the words while the stub waits,
+ * because the guest runs on the stub's thread. */
 static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 {
-	volatile uint32_t *req = &vm->ctrl->req;
-	uint32_t want = vm->last_req + 1;
+	volatile uint32_t *req = &vm->ctrl->req, *resp = &vm->ctrl->resp;
 	const struct timespec tick = { 0, 20000000 };
+	uint32_t seen;
 
 	for (;;) {
-		for (uint32_t i = vm->spin; i && __atomic_load_n(req, __ATOMIC_ACQUIRE) != want; i--)
+		for (uint32_t i = vm->spin;
+		     i && __atomic_load_n(req, __ATOMIC_ACQUIRE) == __atomic_load_n(resp, __ATOMIC_ACQUIRE);
+		     i--)
 			__builtin_ia32_pause();
-		uint32_t seen = __atomic_load_n(req, __ATOMIC_ACQUIRE);
-		if (seen == want)
+		seen = __atomic_load_n(req, __ATOMIC_ACQUIRE);
+		if (seen != __atomic_load_n(resp, __ATOMIC_ACQUIRE))
 			break;
 		if (gone(vm, stop))
 			return 0;
 		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
 	}
-	vm->last_req = want;
+	vm->last_req = seen;
 	stop->kind = STOP_HANDOFF;
 	vm->stats.handoffs++;
 	return 0;
@@ -66,7 +75,6 @@ static int fx_start(struct vm *vm, struct vmm_stop *stop)
 {
 	int rc;
 
-	vm->last_req = 0;
 	rc = vmm_proc_spawn(vm, 0);
 	if (rc < 0)
 		return rc;

@@ -146,11 +146,16 @@ static long run_op(const struct stub_op *op)
 #define FUTEX_WAKE 1
 
 /* The futex transport's hand-off: publish a new request, wake pvmm, then
- * poll for the reply a little (when pvmm runs on another CPU) and sleep. */
+ * poll for the reply a little (when pvmm runs on another CPU) and sleep.
+ * A request is pending while req != resp (a level, not an edge): the stub
+ * asks with req = resp + 1 and pvmm answers with resp = req, whatever
+ * either word held before, so values the guest wrote into them while it
+ * ran cannot make the two sides wait for each other (docs/architecture.md,
+ * threat model). */
 static void futex_handoff(void)
 {
 	volatile uint32_t *req = &ctrl->req, *resp = &ctrl->resp;
-	uint32_t seq = *req + 1, seen;
+	uint32_t seq = __atomic_load_n(resp, __ATOMIC_ACQUIRE) + 1, seen;
 
 	__atomic_store_n(req, seq, __ATOMIC_SEQ_CST);
 	sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
