@@ -3,7 +3,10 @@ TEST_LIB_SRCS := tests/lib/bad_elf.c tests/lib/fixture.c
 UNIT_SRCS := tests/unit/main.c tests/unit/check_loader.c tests/unit/check_mmu.c tests/unit/check_hc.c \
 	tests/unit/check_rules.c tests/unit/check_types.c tests/unit/check_emulate.c tests/unit/check_ptwr.c \
 	tests/unit/check_traps.c tests/unit/check_xs.c
-TEST_CFLAGS := $(HOST_CFLAGS) -Itests/lib $(shell pkg-config --cflags check 2>/dev/null)
+# The unit tests read the hello guest of their own build directory (build/
+# or build/sanitize/), which `unit` builds first.
+TEST_CFLAGS := $(HOST_CFLAGS) -Itests/lib -DFIXTURE_GUEST='"$(BUILD)/guests/hello.elf"' \
+	$(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 $(BUILD)/tests/%.o: tests/%.c | deps

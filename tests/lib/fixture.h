@@ -1,6 +1,8 @@
 /*
  * fixture.h - a guest domain built in plain memory for unit tests: the real
- * loader and builder run on build/guests/hello.elf, no process is started.
+ * loader and builder run on the hello sample guest of the build directory
+ * the tests were built for (FIXTURE_GUEST, set by tests/tests.mk), no
+ * process is started.
  */
 #ifndef PVMM_TEST_FIXTURE_H
 #define PVMM_TEST_FIXTURE_H
@@ -10,7 +12,9 @@
 
 #include "vm.h"
 
+#ifndef FIXTURE_GUEST
 #define FIXTURE_GUEST "build/guests/hello.elf"
+#endif
 #define FIXTURE_PAGES 4096u /* 16 MiB */
 #define FIXTURE_MIN_VA 0x10000ull
 
