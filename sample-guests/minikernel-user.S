@@ -1,10 +1,12 @@
 /* minikernel-user.S - the user program every process of the minikernel
  * runs, in its own address space. %rbx holds the process number. Each step
  * stores into a demand-paged data page (first touch faults), logs itself
- * with a system call and burns time so the timer preempts it. */
+ * with a system call and then waits until the timer has preempted it (the
+ * kernel counts preemptions in a page every process maps read-only), so
+ * every run preempts and interleaves the processes whatever the CPU's speed. */
 #define DATA 0x800000
+#define TICKS 0x5fe000
 #define STEPS 4
-#define SPIN 3000000
 
 	.section .text.user, "ax"
 	.balign 4096
@@ -21,9 +23,10 @@ mk_user_entry:
 	mov %r12, %rsi
 	mov (%rcx), %rdx		/* what the page holds now */
 	syscall				/* log(process, step, value) */
-	mov $SPIN, %rcx
-2:	dec %rcx
-	jnz 2b
+	mov TICKS, %rcx
+2:	pause
+	cmp TICKS, %rcx			/* until a preemption bumped it */
+	je 2b
 	inc %r12
 	cmp $STEPS, %r12
 	jb 1b

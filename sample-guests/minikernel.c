@@ -10,6 +10,7 @@
 #define STEPS 4
 #define STACK_VA 0x5ff000ul
 #define DATA_VA 0x800000ul
+#define TICKS_VA 0x5fe000ul /* preemptions so far, read-only to user mode */
 #define USER_CS 0xe033ul
 
 struct proc {
@@ -23,6 +24,7 @@ static struct proc procs[NPROC];
 static unsigned cur, preemptions, switches, pages_mapped, timer_port, last_logger = NPROC;
 static unsigned interleaved;
 static struct shared_info *shared;
+static volatile uint64_t *ticks; /* the page every process maps at TICKS_VA */
 extern char mk_user_entry[], mk_user_end[];
 
 static uint64_t *table(void)
@@ -37,8 +39,10 @@ static void make_process(unsigned n)
 	uint64_t *l4 = table(), *l3 = table(), *l2 = table(), *l1 = table(), *dl1 = table();
 	uint64_t *stack = rt_alloc_page(), code = (uint64_t)mk_user_entry;
 
-	guest_assert((code >> 21) == (STACK_VA >> 21));
+	guest_assert((code >> 21) == (STACK_VA >> 21) && (code >> 21) == (TICKS_VA >> 21));
+	guest_assert(code + 4096 <= TICKS_VA);
 	l1[(code >> 12) & 511] = pte(virt_to_mfn(mk_user_entry), PTE_RO);
+	l1[(TICKS_VA >> 12) & 511] = pte(virt_to_mfn((void *)ticks), PTE_RO);
 	l1[(STACK_VA >> 12) & 511] = pte(virt_to_mfn(stack), PTE_DATA);
 	l2[(code >> 21) & 511] = pte(virt_to_mfn(l1), PTE_TABLE);
 	l2[(DATA_VA >> 21) & 511] = pte(virt_to_mfn(dl1), PTE_TABLE); /* empty: demand paged */
@@ -151,6 +155,7 @@ static void hook(struct rt_frame *f)
 		while ((port = rt_next_event(shared)) >= 0)
 			if ((unsigned)port == timer_port && (f->cs & 3) == 3) {
 				preemptions++;
+				*ticks = preemptions;
 				schedule(f, 1);
 			}
 		break;
@@ -171,6 +176,7 @@ int guest_main(struct start_info *si)
 	guest_assert(mk_user_end - mk_user_entry == 4096);
 	shared = rt_map_shared_info();
 	rt_trap_hook = hook;
+	ticks = rt_alloc_page();
 	expect_eq(rt_install_traps_masked(), 0);
 	expect_eq(HYPERVISOR_stack_switch(FLAT_KERNEL_SS64, (uint64_t)kstack + 4096), 0);
 	for (unsigned n = 0; n < NPROC; n++)

@@ -442,6 +442,9 @@ static void shutdown_request(struct vm *vm)
 		return;
 	vm->shutdown_sent = 1;
 	xs_request_shutdown(vm, "poweroff");
+	if (!vm->end)
+		fprintf(stderr, "pvmm: %s: asked the guest to power off (control/shutdown = poweroff)\n",
+			vmm_signals_name());
 }
 
 /* After every trap: fire due timers, wait while blocked, send the pending

@@ -40,8 +40,27 @@ alive() { # a process that exists and is not a zombie (init may reap orphans lat
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# wait_until SECS CMD...: polls CMD every 50 ms until it succeeds (status 0)
+# or SECS seconds have passed (status 1). Tests wait for a condition, never
+# for a fixed time: the bound only keeps a broken run from hanging.
+wait_until() {
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; } # has_line FILE REGEX
+guests_alive() { # how many of the user's pvmm-guest processes are alive
+	local n=0 p
+	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do alive "$p" && n=$((n + 1)); done
+	echo $n
+}
+no_guests_alive() { [ "$(guests_alive)" = 0 ]; }
+
 no_guest_left() { # the guest processes of pvmm runs are gone
 	local left="" p
+	wait_until 10 no_guests_alive
 	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do
 		alive "$p" && left="$left $p"
 	done
@@ -254,14 +273,15 @@ start=$(date +%s%N)
 run --timeout=1 $G/spin.elf
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 expect "--timeout stops a guest that never stops (status 4)" 4 '^spin: looping forever$' '^pvmm: timeout'
-if [ "$elapsed" -lt 4000 ]; then ok "--timeout=1 took ${elapsed} ms"; else not_ok "--timeout=1 took ${elapsed} ms"; fi
+# a bound, not a speed test: the run ended because of --timeout, not later
+if [ "$elapsed" -lt 30000 ]; then ok "--timeout=1 took ${elapsed} ms"; else not_ok "--timeout=1 took ${elapsed} ms"; fi
 no_guest_left "timeout"
 
 # --- signals and lifecycle ----------------------------------------------
 for sig in TERM INT HUP; do
-	"$PVMM" $G/spin.elf >/dev/null 2>"$WORK/err" </dev/null &
+	"$PVMM" $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
-	sleep 0.3
+	wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
 	kill -$sig $pid
 	wait $pid
 	status=$?
@@ -272,7 +292,7 @@ done
 # a guest that watches control/shutdown is asked first, as xl shutdown asks
 "$PVMM" -c wait=shutdown $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
-for w in $(seq 100); do grep -q '^xenstore: waiting' "$WORK/out" && break; sleep 0.05; done
+wait_until 60 has_line "$WORK/out" '^xenstore: waiting'
 kill -TERM $pid; wait $pid; status=$?
 expect "SIGTERM to a guest that watches control/shutdown: it is asked, powers off (status 0)" 0 \
 	'^xenstore: asked to poweroff$'
@@ -285,12 +305,14 @@ for mode in grace second zero; do
 	start=$(date +%s%N)
 	"$PVMM" $args -c wait=ignore $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
-	for w in $(seq 100); do grep -q '^xenstore: waiting' "$WORK/out" && break; sleep 0.05; done
+	wait_until 60 has_line "$WORK/out" '^xenstore: waiting'
 	kill -TERM $pid
-	[ $mode = second ] && { sleep 0.3; kill -INT $pid; }
+	# the second signal only once pvmm has asked the guest, so that the two
+	# cannot arrive together (the lower-numbered SIGINT would come first)
+	[ $mode = second ] && { wait_until 60 has_line "$WORK/err" 'asked the guest to power off'; kill -INT $pid; }
 	wait $pid; status=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	if [ $status = 7 ] && grep -q "$want" "$WORK/err" && [ $ms -lt 10000 ]; then
+	if [ $status = 7 ] && grep -q "$want" "$WORK/err" && [ $ms -lt 60000 ]; then
 		ok "shutdown $mode ($args): status 7, '$want' (${ms} ms)"
 	else
 		not_ok "shutdown $mode" "status $status, ${ms} ms" "$(cat "$WORK/err")"
@@ -300,16 +322,14 @@ no_guest_left "shutdown requests"
 run --shutdown-grace=soon $G/hello.elf
 expect "a bad --shutdown-grace is refused" 2 '' "bad --shutdown-grace 'soon'"
 
-"$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
+"$PVMM" $G/spin.elf >"$WORK/out" 2>&1 </dev/null &
 pid=$!
-sleep 0.3
+wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
 guest=$(pgrep -P $pid -x pvmm-guest || true)
 kill -KILL $pid
 wait $pid 2>/dev/null
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	[ -n "$guest" ] && alive "$guest" || break
-	sleep 0.1
-done
+guest_gone() { [ -n "$guest" ] && ! alive "$guest"; }
+wait_until 10 guest_gone
 if [ -n "$guest" ] && ! alive "$guest"; then
 	ok "kill -9 of pvmm takes its guest process (pid $guest) with it"
 else
@@ -317,9 +337,9 @@ else
 fi
 
 # --- the guest process is confined --------------------------------------
-"$PVMM" $G/spin.elf >/dev/null 2>&1 </dev/null &
+"$PVMM" $G/spin.elf >"$WORK/out" 2>&1 </dev/null &
 pid=$!
-sleep 0.3
+wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
 guest=$(pgrep -P $pid -x pvmm-guest || true)
 if [ -n "$guest" ]; then
 	fds=$(ls /proc/"$guest"/fd 2>/dev/null | tr '\n' ' ')
@@ -353,7 +373,7 @@ else
 fi
 "$PVMM" --pidfile="$WORK/pid" $G/spin.elf >/dev/null 2>&1 </dev/null &
 pid=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/pid" ] && break; sleep 0.1; done
+wait_until 60 test -s "$WORK/pid"
 if [ -s "$WORK/pid" ] && [ "$(cat /proc/"$(cat "$WORK/pid")"/comm 2>/dev/null)" = pvmm-guest ]; then
 	ok "--pidfile names the pvmm-guest process"
 else
@@ -380,11 +400,8 @@ gdb_session() {
 	rm -f "$WORK/err"
 	"$PVMM" --timeout=60 --gdb=tcp:0 "${opts[@]}" "$guest" >"$WORK/out" 2>"$WORK/err" </dev/null &
 	local pid=$! port="" args=()
-	for _ in $(seq 50); do
-		port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" 2>/dev/null | cut -d: -f3)
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
+	wait_until 60 has_line "$WORK/err" 'tcp:127.0.0.1:[0-9]+'
+	port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" 2>/dev/null | cut -d: -f3)
 	for c in "$@"; do args+=(-ex "$c"); done
 	timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" "${args[@]}" "$guest" >"$WORK/gdb.txt" 2>&1
 	wait $pid
@@ -414,14 +431,16 @@ fi
 # Ctrl-C: gdb interrupts a guest that never stops, then kills it
 "$PVMM" --timeout=30 --gdb=tcp:0 $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
-for _ in $(seq 50); do port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" | cut -d: -f3); [ -n "$port" ] && break; sleep 0.1; done
+wait_until 60 has_line "$WORK/err" 'tcp:127.0.0.1:[0-9]+'
+port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" | cut -d: -f3)
 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex 'print $pc' -ex kill \
 	$G/spin.elf >"$WORK/gdb.txt" 2>&1 </dev/null &
 gdbpid=$!
-for _ in $(seq 50); do grep -q 'guest waits for gdb' "$WORK/err" && ss -x -t 2>/dev/null | grep -q ":$port" && break; sleep 0.1; done
-sleep 2 # gdb connected and continued: now interrupt it
+# the guest waits for gdb before its first instruction, so its first line
+# means gdb has connected and continued: now interrupt it
+wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
 kill -INT $gdbpid
-( sleep 20; kill -KILL $gdbpid 2>/dev/null ) &
+( sleep 60; kill -KILL $gdbpid 2>/dev/null ) &
 watchdog=$!
 wait $gdbpid
 kill $watchdog 2>/dev/null
@@ -435,7 +454,7 @@ fi
 # a Unix socket, and a guest about to be crashed stops for gdb first
 "$PVMM" --timeout=30 --gdb=unix:"$WORK/gdb.sock" $G/fault.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
-for _ in $(seq 50); do [ -S "$WORK/gdb.sock" ] && break; sleep 0.1; done
+wait_until 60 test -S "$WORK/gdb.sock"
 timeout 60 gdb -batch -nx -ex "target remote $WORK/gdb.sock" -ex continue -ex 'print $pc' -ex continue \
 	$G/fault.elf >"$WORK/gdb.txt" 2>&1 </dev/null
 wait $pid
@@ -518,10 +537,23 @@ fi
 mkdir -p "$WORK/par"
 for i in 1 2 3 4; do cp $G/spin.elf "$WORK/par/spin$i.elf"; printf 'timeout = 1\n' >"$WORK/par/spin$i.cfg"; done
 chmod -R a+rX "$WORK/par"
-t0=$(date +%s%N); "$PVMM" test -j 1 "$WORK/par" >/dev/null 2>&1; t1=$(date +%s%N)
-"$PVMM" test -j 4 "$WORK/par" >/dev/null 2>&1; t2=$(date +%s%N)
-j1=$(( (t1 - t0) / 1000000 )) j4=$(( (t2 - t1) / 1000000 ))
-[ $j4 -lt $j1 ] && ok "pvmm test -j 4 took $j4 ms, -j 1 $j1 ms" || not_ok "pvmm test -j 4 ($j4 ms) not faster than -j 1 ($j1 ms)"
+# -j 4 runs the four at once: while it runs, four guest processes are seen
+# together (counted, not timed); -j 1 never has more than one
+most_guests() { # most_guests CMD...: runs CMD, prints the most pvmm-guests seen at once
+	local most=0 n pid
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	while alive $pid; do n=$(guests_alive); [ "$n" -gt "$most" ] && most=$n; sleep 0.02; done
+	wait $pid
+	echo $most
+}
+for i in 1 2 3 4; do printf 'timeout = 5\n' >"$WORK/par/spin$i.cfg"; done
+wait_until 10 no_guests_alive
+j4=$(most_guests "$PVMM" test -j 4 "$WORK/par")
+for i in 1 2 3 4; do printf 'timeout = 1\n' >"$WORK/par/spin$i.cfg"; done
+j1=$(most_guests "$PVMM" test -j 1 "$WORK/par")
+[ "$j4" = 4 ] && [ "$j1" = 1 ] && ok "pvmm test -j 4 runs four guests at once, -j 1 one at a time" ||
+	not_ok "pvmm test -j: at most $j4 guests at once with -j 4, $j1 with -j 1"
 "$PVMM" test "$WORK/nothing-here" >"$WORK/out" 2>&1; status=$?
 expect "pvmm test: a missing path is a usage error" 2 'nothing-here'
 
@@ -592,7 +624,7 @@ for i in 1 2 3 4 5 6 7 8; do
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
 done
-sleep 0.5
+wait_until 10 no_guests_alive # the guests die of PR_SET_PDEATHSIG, a moment later
 for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do alive "$p" && leftover=$((leftover + 1)); done
 [ $leftover = 0 ] && ok "kill -9 of pvmm at random moments leaves no guest process" ||
 	not_ok "kill -9 at random moments left $leftover guest processes"
@@ -604,14 +636,13 @@ for i in 1 2 3 4 5 6 7 8; do
 	rm -f "$WORK/churn.pid"
 	"$PVMM" --pidfile="$WORK/churn.pid" -c attempt=churn $G/escape.elf >"$WORK/churn.out" 2>&1 </dev/null &
 	pid=$!
-	for w in $(seq 100); do grep -q '^escape: churning' "$WORK/churn.out" && break; sleep 0.05; done
-	grep -q '^escape: churning' "$WORK/churn.out" && started=$((started + 1))
+	wait_until 60 has_line "$WORK/churn.out" '^escape: churning' && started=$((started + 1))
 	sleep "0.0$((RANDOM % 9))"
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	guest=$(cat "$WORK/churn.pid" 2>/dev/null)
-	for w in $(seq 20); do alive "$guest" || break; sleep 0.05; done
-	alive "$guest" && leftover="$leftover $guest"
+	churn_gone() { ! alive "$guest"; }
+	wait_until 10 churn_gone || leftover="$leftover $guest"
 done
 files_after=$(ls -A /tmp /dev/shm 2>/dev/null | grep -i pvmm | sort)
 if [ $started = 8 ] && [ -z "$leftover" ] && [ "$files_before" = "$files_after" ]; then
@@ -620,7 +651,7 @@ else
 	not_ok "kill -9 during mapping batches" "$started of 8 churned; left:$leftover" \
 		"new files: $(diff <(echo "$files_before") <(echo "$files_after") | grep '^>' | tr '\n' ' ')"
 fi
-run --timeout=1 -c attempt=churn $G/escape.elf
+run --timeout=3 -c attempt=churn $G/escape.elf
 expect "--timeout stops a guest in the middle of its mapping batches (status 4)" 4 '^escape: churning' \
 	'timeout: the guest was stopped'
 
@@ -649,7 +680,7 @@ for f in "$WORK"/bad/*.elf; do
 	run "$f"
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	lines=$(wc -l <"$WORK/err")
-	if [ "$status" = 3 ] && [ "$lines" = 1 ] && grep -qF -- "$want" "$WORK/err" && [ "$ms" -lt 2000 ]; then
+	if [ "$status" = 3 ] && [ "$lines" = 1 ] && grep -qF -- "$want" "$WORK/err" && [ "$ms" -lt 30000 ]; then
 		ok "malformed image '$name' refused: $(cut -c1-100 "$WORK/err")"
 	else
 		not_ok "malformed image '$name'" "status $status, $lines lines, $ms ms" "$(cat "$WORK/err")"
