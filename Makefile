@@ -31,7 +31,7 @@ GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
 GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
 STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
-BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev pkg-config gdb clang libclang-rt-dev
+BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev pkg-config gdb clang libclang-rt-dev
 
 .PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke
 all: $(BUILD)/pvmm guests
@@ -59,9 +59,12 @@ ifeq ($(SANITIZE),)
 endif
 
 # Installs what the build needs when a probe compile shows it missing.
+# (<xen/xen.h> is libxen-dev's: Xen's public headers, which the ABI unit
+# test compares include/xen_abi.h with; linux-libc-dev's /usr/include/xen
+# has other files.)
 deps:
-	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\nint main(void){return 0;}\n' \
-		| $(CC) -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis 2>/dev/null \
+	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\n#include <stdint.h>\n#include <xen/xen.h>\nint main(void){return 0;}\n' \
+		| $(CC) -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__ -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis 2>/dev/null \
 		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null \
 		&& printf 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}\n' \
 		| clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then :; \

@@ -2,12 +2,15 @@
 TEST_LIB_SRCS := tests/lib/bad_elf.c tests/lib/fixture.c
 UNIT_SRCS := tests/unit/main.c tests/unit/check_loader.c tests/unit/check_mmu.c tests/unit/check_hc.c \
 	tests/unit/check_rules.c tests/unit/check_types.c tests/unit/check_emulate.c tests/unit/check_ptwr.c \
-	tests/unit/check_traps.c tests/unit/check_xs.c
+	tests/unit/check_traps.c tests/unit/check_xs.c tests/unit/check_abi.c tests/unit/abi_xen.c
 # The unit tests read the hello guest of their own build directory (build/
 # or build/sanitize/), which `unit` builds first.
 TEST_CFLAGS := $(HOST_CFLAGS) -Itests/lib -DFIXTURE_GUEST='"$(BUILD)/guests/hello.elf"' \
 	$(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# Xen's side of the ABI comparison: Xen's public headers at their latest
+# interface (without a version they give the legacy one).
+$(BUILD)/tests/unit/abi_xen.o: TEST_CFLAGS += -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__
 
 $(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(@D)
@@ -32,6 +35,7 @@ bench: deps
 	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf tests/bench/run.sh
 
 unit: $(BUILD)/tests/unit-tests guests
+	tests/abi/names.sh include/xen_abi.h tests/abi/xen_abi.def
 	$(BUILD)/tests/unit-tests
 
 # The whole end-to-end suite runs once per transport.

@@ -11,6 +11,7 @@ Suite *emulate_suite(void);
 Suite *ptwr_suite(void);
 Suite *xs_suite(void);
 Suite *traps_suite(void);
+Suite *abi_suite(void);
 
 int main(void)
 {
@@ -25,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, ptwr_suite());
 	srunner_add_suite(sr, xs_suite());
 	srunner_add_suite(sr, traps_suite());
+	srunner_add_suite(sr, abi_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
