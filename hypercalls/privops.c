@@ -153,11 +153,19 @@ static int write_cr(struct vm *vm, ZydisRegister cr, uint64_t v)
 	}
 }
 
+/* The NULL selector (FLAT_*_DS64) and Xen's flat GDT entries, at RPL 3 or
+ * with the RPL the guest kernel believes it has (0). */
 static int is_flat_selector(uint64_t sel)
 {
+	static const uint16_t flat[] = { FLAT_RING3_CS32, FLAT_RING3_DS32, FLAT_RING3_CS64 };
+
 	sel &= 0xffff;
-	return sel == 0 || sel == FLAT_KERNEL_DS64 || sel == FLAT_KERNEL_CS64 || sel == 0xe023 ||
-	       sel == (FLAT_KERNEL_DS64 & ~3u) || sel == (FLAT_KERNEL_CS64 & ~3u);
+	if (sel == FLAT_RING3_DS64)
+		return 1;
+	for (unsigned i = 0; i < sizeof(flat) / sizeof(*flat); i++)
+		if (sel == flat[i] || sel == (flat[i] & ~3u))
+			return 1;
+	return 0;
 }
 
 static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)

@@ -150,25 +150,38 @@ int64_t hc_set_callbacks(struct vm *vm, const uint64_t a[5])
 	return 0;
 }
 
+/* As Xen's pv/callback.c: registering needs a canonical address (-EINVAL);
+ * a type Xen does not know on x86-64 (3, 6, > 7) is -ENOSYS; only the NMI
+ * callback can be unregistered (the others are -EINVAL). */
 int64_t hc_callback_op(struct vm *vm, const uint64_t a[5])
 {
 	static const int types[] = {
 		[CALLBACKTYPE_event] = CB_EVENT, [CALLBACKTYPE_failsafe] = CB_FAILSAFE,
-		[CALLBACKTYPE_syscall] = CB_SYSCALL, [3] = -1, [CALLBACKTYPE_nmi] = CB_NMI,
-		[5] = -1, [6] = -1, [CALLBACKTYPE_syscall32] = CB_SYSCALL32,
-		[CALLBACKTYPE_sysenter] = CB_SYSENTER,
+		[CALLBACKTYPE_syscall] = CB_SYSCALL, [CALLBACKTYPE_sysenter_deprecated] = -1,
+		[CALLBACKTYPE_nmi] = CB_NMI, [CALLBACKTYPE_sysenter] = CB_SYSENTER, [6] = -1,
+		[CALLBACKTYPE_syscall32] = CB_SYSCALL32,
 	};
 	struct callback_register cb;
-	int which;
+	int reg = a[0] == CALLBACKOP_register, which;
 
-	if (a[0] != CALLBACKOP_register && a[0] != CALLBACKOP_unregister)
+	if (!reg && a[0] != CALLBACKOP_unregister)
 		return -XEN_ENOSYS;
-	if (mmu_copy_from_guest(vm, &cb, a[1], a[0] == CALLBACKOP_register ? sizeof(cb) : 2))
+	/* struct callback_unregister is { uint16_t type, _unused; } */
+	if (mmu_copy_from_guest(vm, &cb, a[1], reg ? sizeof(cb) : 4))
 		return -XEN_EFAULT;
+	if (reg && (uint64_t)((int64_t)(cb.address << 16) >> 16) != cb.address)
+		return -XEN_EINVAL; /* not canonical */
 	if (cb.type >= sizeof(types) / sizeof(*types) || (which = types[cb.type]) < 0)
-		return -XEN_EINVAL;
-	vm->vcpu.callbacks[which] = a[0] == CALLBACKOP_register ? cb.address : 0;
-	vm->vcpu.callback_flags[which] = a[0] == CALLBACKOP_register ? (uint8_t)cb.flags : 0;
+		return -XEN_ENOSYS;
+	if (!reg) {
+		if (which != CB_NMI)
+			return -XEN_EINVAL;
+		vm->vcpu.callbacks[which] = 0;
+		vm->vcpu.callback_flags[which] = 0;
+		return 0;
+	}
+	vm->vcpu.callbacks[which] = cb.address;
+	vm->vcpu.callback_flags[which] = (uint8_t)cb.flags;
 	return 0;
 }
 

@@ -70,7 +70,6 @@ enum xen_hypercall {
 #define XEN_EPERM 1
 #define XEN_ENOENT 2
 #define XEN_ESRCH 3
-#define XEN_EINTR 4
 #define XEN_EIO 5
 #define XEN_E2BIG 7
 #define XEN_EBADF 9
@@ -253,9 +252,10 @@ _Static_assert(sizeof(struct trap_info) == 16, "trap_info");
 #define CALLBACKTYPE_event 0
 #define CALLBACKTYPE_failsafe 1
 #define CALLBACKTYPE_syscall 2
-#define CALLBACKTYPE_syscall32 7
-#define CALLBACKTYPE_sysenter 8
+#define CALLBACKTYPE_sysenter_deprecated 3 /* 32-bit Xen only: -ENOSYS on x86-64 */
 #define CALLBACKTYPE_nmi 4
+#define CALLBACKTYPE_sysenter 5
+#define CALLBACKTYPE_syscall32 7
 #define CALLBACKF_mask_events (1u << 0)
 
 struct callback_register {
@@ -408,15 +408,19 @@ struct sched_poll {
 };
 _Static_assert(sizeof(struct sched_poll) == 24, "sched_poll");
 
-/* Flat selectors Xen gives 64-bit PV guests. */
-#define FLAT_KERNEL_CS64 0xe033
-#define FLAT_KERNEL_DS64 0xe02b
-#define FLAT_KERNEL_SS64 0xe02b
-#define FLAT_USER_CS64 0xe033
-#define FLAT_USER_DS64 0xe02b
-#define FLAT_USER_SS64 0xe02b
+/* Flat selectors Xen gives 64-bit PV guests, in Xen's reserved GDT entries
+ * 260-262. Data segments of 64-bit code are the NULL selector. */
+#define FLAT_RING3_CS32 0xe023
 #define FLAT_RING3_CS64 0xe033
+#define FLAT_RING3_DS32 0xe02b
+#define FLAT_RING3_DS64 0x0000
 #define FLAT_RING3_SS64 0xe02b
+#define FLAT_KERNEL_CS64 FLAT_RING3_CS64
+#define FLAT_KERNEL_DS64 FLAT_RING3_DS64
+#define FLAT_KERNEL_SS64 FLAT_RING3_SS64
+#define FLAT_USER_CS64 FLAT_RING3_CS64
+#define FLAT_USER_DS64 FLAT_RING3_DS64
+#define FLAT_USER_SS64 FLAT_RING3_SS64
 
 /* ---- Shared info and vCPU info ----------------------------------------- */
 struct vcpu_time_info {

@@ -70,8 +70,9 @@ static void segments_and_msrs(void)
 	uint32_t lo, hi;
 	uint64_t v;
 
-	__asm__ volatile("mov %k0, %%ds; mov %k0, %%es" :: "r"(0xe02bul));
-	__asm__ volatile("mov %k0, %%ds" :: "r"(0ul));
+	/* Xen's flat data selector, then the NULL one 64-bit PV kernels use */
+	__asm__ volatile("mov %k0, %%ds; mov %k0, %%es" :: "r"((uint64_t)FLAT_RING3_DS32));
+	__asm__ volatile("mov %k0, %%ds; mov %k0, %%es" :: "r"((uint64_t)FLAT_KERNEL_DS64));
 	EXPECT_GP("mov %k0, %%ds", :: "r"(0x1234ul) : "r11");
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));
 	guest_assert(lo & (1 << 11)); /* NXE */

@@ -225,8 +225,12 @@ static void read_regs(struct vm *vm, char *out)
 {
 	const uint64_t *r = (const uint64_t *)&vm->vcpu.regs;
 	uint8_t buf[17 * 8 + 7 * 4];
-	uint32_t seg[7] = { (uint32_t)vm->vcpu.regs.eflags, vm->vcpu.user_mode ? 0xe033 : 0xe030,
-			    0xe02b, 0xe02b, 0xe02b, 0, 0 };
+	/* eflags, cs, ss, ds, es, fs, gs: what Xen's builder loads (data
+	 * segments are the NULL selector for 64-bit guests); kernel mode's RPL
+	 * reads 0, as the guest believes */
+	uint32_t seg[7] = { (uint32_t)vm->vcpu.regs.eflags,
+			    vm->vcpu.user_mode ? FLAT_USER_CS64 : FLAT_KERNEL_CS64 & ~3u,
+			    FLAT_KERNEL_SS64, FLAT_KERNEL_DS64, FLAT_KERNEL_DS64, 0, 0 };
 
 	for (int i = 0; i < 17; i++)
 		memcpy(buf + i * 8, &r[gdb_order[i]], 8);

@@ -122,6 +122,43 @@ START_TEST(iret_restores_and_switches)
 }
 END_TEST
 
+/* callback_op as Xen's pv/callback.c: type numbers from callback.h, -ENOSYS
+ * for a type x86-64 Xen does not know, -EINVAL for a non-canonical address
+ * and for unregistering anything but the NMI callback. */
+START_TEST(callback_op_types_and_errors)
+{
+	uint64_t va = stack_va + 0x100;
+	struct callback_register *cb = (struct callback_register *)at(va);
+	const uint64_t reg[5] = { CALLBACKOP_register, va }, unreg[5] = { CALLBACKOP_unregister, va };
+
+	*cb = (struct callback_register){ CALLBACKTYPE_sysenter, CALLBACKF_mask_events, 0, 0x401234 };
+	ck_assert_int_eq(hc_callback_op(vm, reg), 0);
+	ck_assert_uint_eq(vm->vcpu.callbacks[CB_SYSENTER], 0x401234);
+	ck_assert_uint_eq(vm->vcpu.callback_flags[CB_SYSENTER], CALLBACKF_mask_events);
+	cb->type = CALLBACKTYPE_syscall32, cb->address = 0x401300;
+	ck_assert_int_eq(hc_callback_op(vm, reg), 0);
+	ck_assert_uint_eq(vm->vcpu.callbacks[CB_SYSCALL32], 0x401300);
+	for (unsigned t = 0; t < 12; t++) {
+		int known = t <= 2 || t == 4 || t == 5 || t == 7;
+
+		cb->type = (uint16_t)t;
+		ck_assert_int_eq(hc_callback_op(vm, reg), known ? 0 : -XEN_ENOSYS);
+		ck_assert_int_eq(hc_callback_op(vm, unreg), !known ? -XEN_ENOSYS
+					: t == CALLBACKTYPE_nmi ? 0 : -XEN_EINVAL);
+	}
+	ck_assert_uint_eq(vm->vcpu.callbacks[CB_NMI], 0);
+	ck_assert_uint_eq(vm->vcpu.callbacks[CB_SYSENTER], 0x401300);
+	cb->type = CALLBACKTYPE_event, cb->address = 0x0000800000000000ull;
+	ck_assert_int_eq(hc_callback_op(vm, reg), -XEN_EINVAL);
+	cb->type = 99;
+	ck_assert_int_eq(hc_callback_op(vm, reg), -XEN_EINVAL); /* the address is checked first */
+	cb->address = 0xffff800000001000ull;
+	ck_assert_int_eq(hc_callback_op(vm, reg), -XEN_ENOSYS);
+	ck_assert_int_eq(hc_callback_op(vm, (const uint64_t[5]){ 2, va }), -XEN_ENOSYS);
+	ck_assert_int_eq(hc_callback_op(vm, (const uint64_t[5]){ CALLBACKOP_register, 8 }), -XEN_EFAULT);
+}
+END_TEST
+
 START_TEST(events_masking_and_timer)
 {
 	struct shared_info *s = shinfo();
@@ -164,6 +201,7 @@ Suite *traps_suite(void)
 	tcase_add_test(tc, no_handler_and_bad_stack);
 	tcase_add_test(tc, software_interrupt_gates);
 	tcase_add_test(tc, iret_restores_and_switches);
+	tcase_add_test(tc, callback_op_types_and_errors);
 	tcase_add_test(tc, events_masking_and_timer);
 	suite_add_tcase(s, tc);
 	return s;
