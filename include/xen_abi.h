@@ -5,7 +5,10 @@
  * Xen's headers. Self-contained: used by the monitor (hosted C) and by the
  * sample guests (freestanding C), so it needs only <stdint.h>.
  * Every layout that crosses the guest boundary has _Static_asserts on its
- * size and the offsets that matter. Hypercall argument fields are marked
+ * size and the offsets that matter. Xen's headers are the authority: the
+ * unit test tests/unit/check_abi.c compares every name here with Debian's
+ * libxen-dev; a new name goes on tests/abi/xen_abi.def (or `make unit`
+ * fails), mapped to Xen's or marked as pvmm's own. Hypercall argument fields are marked
  * IN (guest to pvmm) and OUT (pvmm to guest).
  */
 #ifndef PVMM_XEN_ABI_H
