@@ -296,10 +296,10 @@ static int place(struct loader_image *img, struct raw_notes *rn, uint64_t e_entr
 	img->entry = rn->num[XEN_ELFNOTE_ENTRY] == UNSET ? e_entry : rn->num[XEN_ELFNOTE_ENTRY];
 	img->hypercall_page = rn->num[XEN_ELFNOTE_HYPERCALL_PAGE] == UNSET ? 0
 			      : rn->num[XEN_ELFNOTE_HYPERCALL_PAGE];
-	if (img->virt_base > img->virt_kstart || img->virt_base < min_va)
-		return refuse(why, "VIRT_BASE %#llx is above the image or below the lowest "
-			      "mappable address %#llx", (unsigned long long)img->virt_base,
-			      (unsigned long long)min_va);
+	if (img->virt_base > img->virt_kstart)
+		return refuse(why, "VIRT_BASE %#llx is above the image's start %#llx",
+			      (unsigned long long)img->virt_base,
+			      (unsigned long long)img->virt_kstart);
 	if (img->entry < img->virt_kstart || img->entry >= img->virt_kend)
 		return refuse(why, "entry point %#llx is outside the image [%#llx, %#llx)",
 			      (unsigned long long)img->entry, (unsigned long long)img->virt_kstart,

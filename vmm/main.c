@@ -358,11 +358,6 @@ static int load_guest(struct vm *vm, const struct options *o)
 	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
 	if (!rc)
 		loader_symbols(file, size, &vm->syms); /* traces work without them */
-	if (!rc && (vm->img.features_required & ~hc_features(0))) {
-		snprintf(why, sizeof(why), "the guest requires Xen features %#x that pvmm "
-			 "does not implement", vm->img.features_required & ~hc_features(0));
-		rc = -ENOTSUP;
-	}
 	if (!rc && (rc = vmm_mem_create(vm, o->memory / 4096)) != 0) {
 		free(file);
 		fprintf(stderr, "pvmm: %s\n", vm->end_msg);

@@ -35,6 +35,16 @@ static uint8_t *xen_note(uint8_t *b, unsigned type, Elf64_Nhdr **hdr)
 	return NULL;
 }
 
+int elf_retype_xen_note(uint8_t *b, unsigned type, unsigned new_type)
+{
+	Elf64_Nhdr *n;
+
+	if (!xen_note(b, type, &n))
+		return -1;
+	n->n_type = new_type;
+	return 0;
+}
+
 static void empty(uint8_t *b, size_t *len) { (void)b; *len = 0; }
 static void bad_magic(uint8_t *b, size_t *len) { (void)len; b[1] = 'X'; }
 static void text_file(uint8_t *b, size_t *len) { memcpy(b, "hello\n", 6); *len = 6; }

@@ -17,6 +17,10 @@ struct bad_elf {
 	const char *expect; /* substring of the loader's reason */
 };
 
+/* Give the Xen note of (type) another type (a loader ignores unknown
+ * ones): 0, or -1 when the image has no such note. */
+int elf_retype_xen_note(uint8_t *buf, unsigned type, unsigned new_type);
+
 extern const struct bad_elf bad_elves[];
 extern const unsigned bad_elves_count;
 

@@ -63,6 +63,23 @@ START_TEST(features_note_parsed)
 }
 END_TEST
 
+/* Xen's libelf: an image without a VIRT_BASE note has virtual base 0, even
+ * when nothing can be mapped there (XTF's images, linked at 1 MiB). */
+START_TEST(no_virt_base_means_zero)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	ck_assert_int_eq(elf_retype_xen_note(buf, XEN_ELFNOTE_VIRT_BASE, 0x7fff), 0);
+	ck_assert_int_eq(elf_retype_xen_note(buf, XEN_ELFNOTE_PADDR_OFFSET, 0x7ffe), 0);
+	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
+	ck_assert_uint_eq(img.virt_base, 0);
+	ck_assert_uint_eq(img.virt_kstart, 0x400000);
+	ck_assert_uint_eq(img.entry, 0x400000);
+	free(buf);
+}
+END_TEST
+
 static uint64_t *frame(struct vm *vm, uint64_t pfn) { return (uint64_t *)(vm->mem + pfn * 4096); }
 
 START_TEST(builder_start_info)
@@ -225,6 +242,7 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, good_image_parses);
 	tcase_add_loop_test(tc, malformed_image_refused, 0, (int)bad_elves_count);
 	tcase_add_test(tc, features_note_parsed);
+	tcase_add_test(tc, no_virt_base_means_zero);
 	tcase_add_test(tc, symbols_name_addresses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");
