@@ -7,6 +7,8 @@
 #include "mmu.h"
 
 #include <cpuid.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <Zydis/Zydis.h>
 
@@ -30,10 +32,31 @@
 
 static const uint8_t forced_prefix[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
 
+/* A segment base the guest asks for, before it is stored or loaded: 0 when
+ * the host can load it; -XEN_EINVAL when it is not canonical (Xen refuses
+ * it: #GP for wrmsr, -EINVAL for set_segment_base); a canonical base no
+ * Linux process may have (upper half) crashes the domain: -XEN_EPERM. */
+static int check_base(struct vm *vm, const char *what, uint64_t base)
+{
+	if (!vm_canonical(base))
+		return -XEN_EINVAL;
+	if (vm_host_base_ok(base))
+		return 0;
+	vm->end = VM_CRASH;
+	snprintf(vm->end_msg, sizeof(vm->end_msg),
+		 "the guest set its %s to %#llx (rip %#llx): Xen would accept this canonical "
+		 "address, but a Linux process cannot have a segment base at or above %#llx",
+		 what, (unsigned long long)base, (unsigned long long)vm->vcpu.regs.rip,
+		 VM_BASE_LIMIT);
+	return -XEN_EPERM;
+}
+
 static int set_base(struct vm *vm, unsigned which, uint64_t base)
 {
 	struct stub_op op = { .kind = STUB_OP_SET_BASE, .prot = which, .addr = base };
 
+	if (mmu_check_op(vm, &op))
+		return -EINVAL; /* check_base() keeps such bases out of the vCPU */
 	return vm->mmu.emit(vm->mmu.emit_ctx, &op);
 }
 
@@ -46,6 +69,12 @@ int hc_apply_gs(struct vm *vm)
 
 int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5])
 {
+	static const char *const names[] = { [SEGBASE_FS] = "FS base",
+		[SEGBASE_GS_USER] = "user GS base", [SEGBASE_GS_KERNEL] = "kernel GS base" };
+	int rc;
+
+	if (a[0] <= SEGBASE_GS_KERNEL && (rc = check_base(vm, names[a[0]], a[1])))
+		return rc; /* as Xen: a base that is not canonical is -EINVAL */
 	switch (a[0]) {
 	case SEGBASE_FS:
 		vm->vcpu.fs_base = a[1];
@@ -101,12 +130,27 @@ static int rdmsr(struct vm *vm)
 	return 1;
 }
 
+/* wrmsr of a base: a base that is not canonical is #GP(0), as on Xen
+ * (XSA-193); 1 to go on, 0 for #GP, -1 when the domain was crashed. */
+static int wrmsr_base(struct vm *vm, uint32_t msr, uint64_t v)
+{
+	int rc = check_base(vm, msr == MSR_FS_BASE ? "FS base" : msr == MSR_GS_BASE ? "GS base"
+							  : "shadow GS base", v);
+
+	return !rc ? 1 : rc == -XEN_EINVAL ? 0 : -1;
+}
+
 static int wrmsr(struct vm *vm)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
 	uint64_t v = (uint32_t)r->rax | r->rdx << 32;
+	uint32_t msr = (uint32_t)r->rcx;
+	int ok;
 
-	switch ((uint32_t)r->rcx) {
+	if ((msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_SHADOW_GS_BASE) &&
+	    (ok = wrmsr_base(vm, msr, v)) <= 0)
+		return ok;
+	switch (msr) {
 	case MSR_EFER:
 		return v == EFER_VALUE;
 	case MSR_FS_BASE:

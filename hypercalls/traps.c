@@ -130,6 +130,8 @@ int64_t hc_set_trap_table(struct vm *vm, const uint64_t a[5])
 			return -XEN_EFAULT;
 		if (!ti.address)
 			break;
+		if (!vm_canonical(ti.address))
+			return -XEN_EINVAL; /* as Xen; the entries before it stay */
 		vm->vcpu.traps[ti.vector] = (struct vcpu_trap){ ti.address, ti.cs, ti.flags };
 	}
 	return 0;
@@ -142,11 +144,15 @@ int64_t hc_stack_switch(struct vm *vm, const uint64_t a[5])
 	return 0;
 }
 
+/* As Xen's do_set_callbacks: each address is registered on its own, one
+ * that is not canonical is not, and the result is 0 all the same. */
 int64_t hc_set_callbacks(struct vm *vm, const uint64_t a[5])
 {
-	vm->vcpu.callbacks[CB_EVENT] = a[0];
-	vm->vcpu.callbacks[CB_FAILSAFE] = a[1];
-	vm->vcpu.callbacks[CB_SYSCALL] = a[2];
+	static const enum vcpu_callback which[3] = { CB_EVENT, CB_FAILSAFE, CB_SYSCALL };
+
+	for (int i = 0; i < 3; i++)
+		if (vm_canonical(a[i]))
+			vm->vcpu.callbacks[which[i]] = a[i];
 	return 0;
 }
 
@@ -169,8 +175,8 @@ int64_t hc_callback_op(struct vm *vm, const uint64_t a[5])
 	/* struct callback_unregister is { uint16_t type, _unused; } */
 	if (mmu_copy_from_guest(vm, &cb, a[1], reg ? sizeof(cb) : 4))
 		return -XEN_EFAULT;
-	if (reg && (uint64_t)((int64_t)(cb.address << 16) >> 16) != cb.address)
-		return -XEN_EINVAL; /* not canonical */
+	if (reg && !vm_canonical(cb.address))
+		return -XEN_EINVAL;
 	if (cb.type >= sizeof(types) / sizeof(*types) || (which = types[cb.type]) < 0)
 		return -XEN_ENOSYS;
 	if (!reg) {

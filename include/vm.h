@@ -15,6 +15,26 @@
 #include "stub_abi.h"
 #include "xen_abi.h"
 
+/* ---- guest addresses -------------------------------------------------------
+ * The limits every guest-supplied address meets before it can become a
+ * host operation. Xen's rule is canonical (bits 63-47 all equal); the host
+ * adds its own: guest mappings live in [vm.min_va, HOLE_BASE) (realise.c),
+ * and a segment base must be below Linux's TASK_SIZE_MAX, or arch_prctl
+ * refuses it with EPERM. */
+#define VM_BASE_LIMIT 0x00007ffffffff000ull /* Linux's TASK_SIZE_MAX (4-level paging) */
+
+/* True when (va) is canonical for 48-bit virtual addresses. */
+static inline int vm_canonical(uint64_t va)
+{
+	return va < 0x0000800000000000ull || va >= 0xffff800000000000ull;
+}
+
+/* True when a Linux process can have (base) as its FS or GS base. */
+static inline int vm_host_base_ok(uint64_t base)
+{
+	return base < VM_BASE_LIMIT;
+}
+
 /* Counters reported by --stats. */
 enum vm_trap_kind {
 	TRAP_HYPERCALL,
@@ -111,6 +131,7 @@ enum ptwr_fallback {         /* why a write was emulated in unhook mode */
 	PTWR_FB_MULTI,           /* hooked in more than one place */
 	PTWR_FB_IDLE,            /* the last batch changed (almost) nothing */
 	PTWR_FB_POLICY,          /* auto mode chose emulation */
+	PTWR_FB_LOW,             /* written through a page below vm.mmap_min_addr */
 	PTWR_FALLBACKS
 };
 

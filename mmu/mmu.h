@@ -141,14 +141,17 @@ int mmu_host_prot(int writable, int exec);
  * out-of-sync L1's alias. */
 int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w);
 
-/* 0 when (op) is page-aligned and lies wholly in the guest half, else
- * -EINVAL. Every operation mmu_realise() emits passes it. */
-int mmu_check_op(const struct stub_op *op);
+/* 0 when the host will carry out (op) for a reason of the guest's: a
+ * mapping operation is page-aligned, not empty, lies wholly in
+ * [vm->min_va, HOLE_BASE) and an mmap stays inside the memory file; a
+ * SET_BASE names FS or GS and a base a Linux process may have
+ * (vm_host_base_ok). Else -EINVAL. Every operation pvmm emits passes it. */
+int mmu_check_op(const struct vm *vm, const struct stub_op *op);
 
 /* Emit the operations that make the host mappings of [start, end) equal what
  * the tables rooted at (l4) say: coalesced mmaps of present runs (never
  * writable for a page-table frame), munmaps of the gaps. start and end are
- * page-aligned guest addresses. Returns the emitter's error, or -ENOSPC when
+ * page-aligned guest addresses; the range is cut to [vm->min_va, HOLE_BASE). Returns the emitter's error, or -ENOSPC when
  * the range needs more than MMU_MAX_HOST_MAPPINGS operations (an address
  * space no host could map: Linux's vm.max_map_count is 65530 by default). */
 #define MMU_MAX_HOST_MAPPINGS 65536u

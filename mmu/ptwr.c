@@ -27,6 +27,7 @@ static const char *const fallback_names[PTWR_FALLBACKS] = {
 	[PTWR_FB_MULTI] = "the L1 is hooked in more than one place",
 	[PTWR_FB_IDLE] = "the last batch changed too little",
 	[PTWR_FB_POLICY] = "auto mode emulates until an L1 is written repeatedly",
+	[PTWR_FB_LOW] = "the page being written is below vm.mmap_min_addr",
 };
 
 const char *mmu_ptwr_mode_name(enum ptwr_mode mode)
@@ -106,6 +107,8 @@ static int realise(struct vm *vm, uint64_t start, uint64_t len)
 
 static int host_error(struct vm *vm)
 {
+	if (vm->end)
+		return -1; /* the emitter ended the domain and said why */
 	vm->end = VM_HOST_ERROR;
 	snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations for writable "
 		 "page tables failed");
@@ -345,6 +348,13 @@ int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
 	    vm->mmu.frames[mfn].type != PGT_L1)
 		return 0;
 	s = slot_of(vm, mfn);
+	if (addr < vm->min_va) { /* no process can map a writable alias there */
+		if (s && resync(vm, s, PTWR_RESYNC_SLOT))
+			return -1;
+		vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW]++;
+		trace(vm, "fallback", addr, mfn, -1, 0, 0, fallback_names[PTWR_FB_LOW], NULL, 0);
+		return emulate(vm, addr, mfn);
+	}
 	if (s)
 		return add_alias(vm, s, addr); /* another read-only alias of the same L1 */
 	if (choose(vm, mfn, &reason)) {

@@ -29,16 +29,26 @@ int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w)
 	return mmu_host_prot(host_writable(vm, va, w), w->exec);
 }
 
-int mmu_check_op(const struct stub_op *op)
+int mmu_check_op(const struct vm *vm, const struct stub_op *op)
 {
-	if (op->addr >= HOLE_BASE || !op->len || op->len > HOLE_BASE - op->addr ||
-	    (op->addr | op->len | op->off) & (PAGE - 1))
+	uint64_t file = vm->nr_frames * PAGE;
+
+	if (op->kind == STUB_OP_SET_BASE)
+		return (op->prot == STUB_BASE_FS || op->prot == STUB_BASE_GS) &&
+		       vm_host_base_ok(op->addr) ? 0 : -EINVAL;
+	if (op->kind < STUB_OP_MMAP || op->kind > STUB_OP_MPROTECT)
+		return -EINVAL;
+	if (op->addr < vm->min_va || op->addr >= HOLE_BASE || !op->len ||
+	    op->len > HOLE_BASE - op->addr || (op->addr | op->len | op->off) & (PAGE - 1))
+		return -EINVAL;
+	if (op->kind == STUB_OP_MMAP && (op->off >= file || op->len > file - op->off))
 		return -EINVAL;
 	return 0;
 }
 
 /* A run of pages being coalesced into one operation. */
 struct run {
+	const struct vm *vm;
 	struct stub_op op;
 	uint64_t emitted;
 	mmu_emit_fn emit;
@@ -52,7 +62,7 @@ static int run_flush(struct run *r)
 	if (r->op.len && ++r->emitted > MMU_MAX_HOST_MAPPINGS)
 		return -XEN_ENOSPC; /* more mappings than any host allows one process */
 	if (r->op.len)
-		rc = mmu_check_op(&r->op) ? -EINVAL : r->emit(r->ctx, &r->op);
+		rc = mmu_check_op(r->vm, &r->op) ? -EINVAL : r->emit(r->ctx, &r->op);
 	r->op.len = 0;
 	return rc;
 }
@@ -116,9 +126,11 @@ static int realise_table(const struct vm *vm, struct run *r, uint64_t mfn, unsig
 int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 		mmu_emit_fn emit, void *ctx)
 {
-	struct run r = { .emit = emit, .ctx = ctx };
+	struct run r = { .vm = vm, .emit = emit, .ctx = ctx };
 	int rc;
 
+	if (start < vm->min_va) /* no process can map there: loads are emulated */
+		start = vm->min_va;
 	if (end > HOLE_BASE)
 		end = HOLE_BASE;
 	if (start >= end)

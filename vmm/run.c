@@ -25,6 +25,18 @@
 #define PFEC_USER 4ull
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 
+static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
+	va_end(ap);
+	vm->end = VM_CRASH;
+}
+
 /* Append one host-mapping operation to the reply, running a full batch
  * first (the stub reports back with OPS_DONE). */
 struct op_sink {
@@ -32,17 +44,25 @@ struct op_sink {
 	const struct vmm_transport *t;
 };
 
+/* The results of the batch the stub ran. Every operation was checked
+ * (mmu_check_op) before it was emitted, so the host refuses one only when
+ * it is out of something (ENOMEM: vm.max_map_count): a host error. Any
+ * other failure was written by the guest over the control page (or is a
+ * pvmm bug the message names): the domain is crashed, not the host. */
 static int check_ops(struct vm *vm)
 {
 	for (uint32_t i = 0; i < vm->ctrl->nops && i < STUB_MAX_OPS; i++) {
 		const struct stub_op *op = &vm->ctrl->ops[i];
 		if (op->result) {
+			int host = op->result == -ENOMEM;
 			snprintf(vm->end_msg, sizeof(vm->end_msg),
 				 "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
 				 (unsigned long long)op->addr, (unsigned long long)op->len,
 				 strerror((int)-op->result),
-				 op->result == -ENOMEM ? " (host mapping limit vm.max_map_count?)" : "");
-			vm->end = VM_HOST_ERROR;
+				 host ? " (host mapping limit vm.max_map_count?)"
+				      : " (an operation pvmm checked: the guest wrote over the "
+					"stub's control page)");
+			vm->end = host ? VM_HOST_ERROR : VM_CRASH;
 			return -EIO;
 		}
 	}
@@ -59,9 +79,14 @@ static int flush_batch(struct op_sink *s)
 	rc = s->t->resume(s->vm, &stop);
 	if (rc)
 		return rc;
+	if (stop.kind == STOP_GONE) {
+		vmm_proc_describe_end(s->vm, stop.status);
+		return -EIO;
+	}
 	if (stop.kind != STOP_HANDOFF || s->vm->ctrl->trap.event != STUB_EV_OPS_DONE) {
-		if (stop.kind == STOP_GONE)
-			vmm_proc_describe_end(s->vm, stop.status);
+		/* only the guest can hand off mid-batch: a forged hand-off */
+		crash(s->vm, "the stub's control page holds event %u where the end of a batch of "
+		      "host operations was due: the guest wrote over it", s->vm->ctrl->trap.event);
 		return -EIO;
 	}
 	return check_ops(s->vm);
@@ -90,18 +115,6 @@ static uint64_t mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void crash(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
-	va_end(ap);
-	vm->end = VM_CRASH;
 }
 
 static enum vm_trap_kind trap_kind(const struct stub_trap *t)
@@ -272,6 +285,12 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 	enum vm_trap_kind kind = trap_kind(t);
 
 	vm->stats.traps[kind]++;
+	if (vm->vcpu.regs.rip >= HOLE_END) {
+		crash(vm, "signal %d at rip %#llx: the guest went to an address outside the lower "
+		      "half, where a process has no code", t->signo,
+		      (unsigned long long)vm->vcpu.regs.rip);
+		return;
+	}
 	if (vm->vcpu.regs.rip >= HOLE_BASE) {
 		crash(vm, "signal %d inside the pvmm stub at rip %#llx (the guest jumped into the hole?)",
 		      t->signo, (unsigned long long)vm->vcpu.regs.rip);

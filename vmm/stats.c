@@ -44,6 +44,7 @@ static void write_ptwr(const struct ptwr_state *p, FILE *f)
 	static const char *const fallbacks[PTWR_FALLBACKS] = {
 		[PTWR_FB_CODE] = "code", [PTWR_FB_STACK] = "stack", [PTWR_FB_SELF] = "self",
 		[PTWR_FB_MULTI] = "multi_hooked", [PTWR_FB_IDLE] = "idle", [PTWR_FB_POLICY] = "policy",
+		[PTWR_FB_LOW] = "below_mmap_min_addr",
 	};
 	const struct ptwr_counters *c = &p->count;
 

@@ -74,7 +74,7 @@ START_TEST(realise_coalesces_runs)
 
 	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, FIXTURE_MIN_VA, HOLE_BASE, fixture_collect, &o), 0);
 	for (unsigned i = 0; i < o.n; i++) {
-		ck_assert_int_eq(mmu_check_op(&o.op[i]), 0);
+		ck_assert_int_eq(mmu_check_op(vm, &o.op[i]), 0);
 		maps += o.op[i].kind == STUB_OP_MMAP;
 	}
 	ck_assert_uint_eq(maps, 5);
@@ -221,17 +221,43 @@ END_TEST
 
 START_TEST(check_op_bounds)
 {
-	struct stub_op op = { .kind = STUB_OP_MMAP, .addr = 0x1000, .len = 0x1000 };
+	struct vm vm = { .min_va = 0x10000, .nr_frames = 16 };
+	struct stub_op op = { .kind = STUB_OP_MMAP, .addr = 0x10000, .len = 0x1000 };
 
-	ck_assert_int_eq(mmu_check_op(&op), 0);
+	ck_assert_int_eq(mmu_check_op(&vm, &op), 0);
 	op.addr = HOLE_BASE - 0x1000;
-	ck_assert_int_eq(mmu_check_op(&op), 0);
+	ck_assert_int_eq(mmu_check_op(&vm, &op), 0);
 	op.len = 0x2000;
-	ck_assert_int_eq(mmu_check_op(&op), -EINVAL);
-	op.addr = 0x1800, op.len = 0x1000;
-	ck_assert_int_eq(mmu_check_op(&op), -EINVAL);
-	op.addr = 0x1000, op.len = 0;
-	ck_assert_int_eq(mmu_check_op(&op), -EINVAL);
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	op.addr = 0x10800, op.len = 0x1000;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	op.addr = 0x10000, op.len = 0;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	/* below vm.mmap_min_addr, upper half, non-canonical: refused */
+	static const uint64_t bad[] = { 0, 0xf000, 0x800000000000ull, 0x8000000000000000ull,
+					0xffff800000000000ull, 0xfffffffffffff000ull };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		op.addr = bad[i], op.len = 0x1000;
+		ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	}
+	/* an mmap past the end of the memory file */
+	op.addr = 0x10000, op.off = 15 * 0x1000, op.len = 0x1000;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), 0);
+	op.len = 0x2000;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	op.off = 16 * 0x1000, op.len = 0x1000;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	/* segment bases: FS or GS, below Linux's TASK_SIZE_MAX */
+	op = (struct stub_op){ .kind = STUB_OP_SET_BASE, .prot = STUB_BASE_GS, .addr = 0 };
+	ck_assert_int_eq(mmu_check_op(&vm, &op), 0);
+	op.addr = VM_BASE_LIMIT - 1;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), 0);
+	op.addr = VM_BASE_LIMIT;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	op.addr = 0xffff800000000000ull;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
+	op.addr = 0, op.prot = 7;
+	ck_assert_int_eq(mmu_check_op(&vm, &op), -EINVAL);
 }
 END_TEST
 
