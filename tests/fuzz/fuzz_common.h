@@ -1,7 +1,8 @@
 /*
  * fuzz_common.h - a small domain built by hand for the fuzz harnesses (no
  * files, no processes): 512 frames, bootstrap tables L4 (frame 1), L3 (2),
- * L2 (3), L1 (4) mapping frames 0-63 at 0x400000 (frames 1-4 read-only),
+ * L2 (3), L1 (4) mapping frames 0-63 at 0x400000 (frames 1-4 read-only;
+ * frame 40 holds a page-table store, 41 a wrmsr),
  * adopted through the MMU's own code, and a four-frame P2M list (frames
  * 8-11, as for 2048 pages) written on first use. Host operations are
  * checked and carried out on a simulated address space, not run; after
@@ -77,16 +78,51 @@ static void fz_host_apply(const struct stub_op *op)
 	h->m = h->tmp, h->tmp = t, h->n = n;
 }
 
-/* Every host operation must stay in the guest half; no page table may ever
- * become writable on the host except an out-of-sync L1's alias. */
+/* What a real Linux host would refuse, written down here on its own (not
+ * mmu_check_op, which it checks): a guest that could make pvmm emit such an
+ * operation would end pvmm with a host error (status 5). */
+#define FZ_MMAP_MIN 0x10000ull          /* vm.mmap_min_addr, as fz_vm's min_va */
+#define FZ_TASK_SIZE_MAX 0x7ffffffff000ull /* arch_prctl: EPERM at or above */
+
+static void fz_refused(const struct stub_op *op, const char *why)
+{
+	fprintf(stderr, "fuzz invariant: the host would refuse op %u at %#llx+%#llx off %#llx "
+		"prot %u: %s\n", op->kind, (unsigned long long)op->addr, (unsigned long long)op->len,
+		(unsigned long long)op->off, op->prot, why);
+	abort();
+}
+
+static void fz_host_check(const struct vm *vm, const struct stub_op *op)
+{
+	if (op->kind == STUB_OP_SET_BASE) {
+		if (op->prot != STUB_BASE_FS && op->prot != STUB_BASE_GS)
+			fz_refused(op, "neither FS nor GS");
+		if (op->addr >= FZ_TASK_SIZE_MAX)
+			fz_refused(op, "arch_prctl refuses a base at or above TASK_SIZE_MAX");
+		return;
+	}
+	if (op->kind != STUB_OP_MMAP && op->kind != STUB_OP_MUNMAP && op->kind != STUB_OP_MPROTECT)
+		fz_refused(op, "unknown operation");
+	if (!op->len || ((op->addr | op->len | op->off) & 4095))
+		fz_refused(op, "empty or unaligned");
+	if (op->addr < FZ_MMAP_MIN)
+		fz_refused(op, "below vm.mmap_min_addr");
+	if (op->addr >= HOLE_BASE || op->len > HOLE_BASE - op->addr)
+		fz_refused(op, "in the pvmm hole, the upper half or not canonical");
+	if (op->kind == STUB_OP_MMAP && (op->off >= vm->nr_frames * 4096ull ||
+					 op->len > vm->nr_frames * 4096ull - op->off))
+		fz_refused(op, "beyond the end of the memory file");
+}
+
+/* Every host operation must be one the host carries out; no page table may
+ * ever become writable on the host except an out-of-sync L1's alias. */
 static int fz_emit(void *ctx, const struct stub_op *op)
 {
 	const struct vm *vm = ctx;
 
+	fz_host_check(vm, op);
 	if (op->kind == STUB_OP_SET_BASE)
 		return 0;
-	if (mmu_check_op(op))
-		abort();
 	fz_host_apply(op);
 	if (op->kind == STUB_OP_MMAP && (op->prot & PROT_WRITE))
 		for (uint64_t off = 0; off < op->len; off += 4096)
@@ -136,6 +172,7 @@ static struct vm *fz_vm(void)
 	vm.mmu.emit = fz_emit;
 	vm.mmu.emit_ctx = &vm;
 	mem[40 * 4096] = 0x48, mem[40 * 4096 + 1] = 0x89, mem[40 * 4096 + 2] = 0x07; /* mov %rax,(%rdi) */
+	mem[41 * 4096] = 0x0f, mem[41 * 4096 + 1] = 0x30; /* wrmsr */
 	vm.vcpu.regs.rsp = FZ_BASE + 60 * 4096;
 	vm.vcpu.regs.rip = FZ_BASE + 40 * 4096;
 	return &vm;

@@ -219,6 +219,26 @@ START_TEST(p2m_promotion_validates_the_contents)
 }
 END_TEST
 
+/* A range that starts below vm.mmap_min_addr (as writable page tables
+ * realise an L1 hooked at address 0) is cut there: nothing is emitted that
+ * the host would refuse. */
+START_TEST(realise_starts_at_min_va)
+{
+	struct vm *vm = fixture_vm();
+	struct fixture_ops o = { .n = 0 };
+
+	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, 0, HOLE_BASE, fixture_collect, &o), 0);
+	ck_assert_uint_gt(o.n, 0);
+	ck_assert_uint_eq(o.op[0].addr, FIXTURE_MIN_VA);
+	for (unsigned i = 0; i < o.n; i++)
+		ck_assert_int_eq(mmu_check_op(vm, &o.op[i]), 0);
+	o.n = 0;
+	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, 0, FIXTURE_MIN_VA, fixture_collect, &o), 0);
+	ck_assert_uint_eq(o.n, 0);
+	fixture_free(vm);
+}
+END_TEST
+
 START_TEST(check_op_bounds)
 {
 	struct vm vm = { .min_va = 0x10000, .nr_frames = 16 };
@@ -273,6 +293,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, copy_checks_every_byte);
 	tcase_add_test(tc, realise_coalesces_runs);
 	tcase_add_test(tc, check_op_bounds);
+	tcase_add_test(tc, realise_starts_at_min_va);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("p2m");
 	tcase_add_test(tc, p2m_written_when_pvmm_reads_it);
