@@ -1,8 +1,8 @@
 /* privops: the privileged instructions a PV kernel executes, each emulated
  * or faulted as Xen does: control registers, Xen's forced-emulation cpuid
  * with its hypervisor leaves, flat segment loads, hlt, a small MSR set with
- * real FS/GS bases, and #GP for cli, sti, in, out, lgdt, lidt, invlpg and
- * unknown MSRs. */
+ * real FS/GS bases (non-canonical ones refused as Xen refuses them), and
+ * #GP for cli, sti, in, out, lgdt, lidt, invlpg and unknown MSRs. */
 #include "rt.h"
 
 static volatile unsigned gp_count;
@@ -92,6 +92,51 @@ static void segments_and_msrs(void)
 	printf("privops: flat segment loads, EFER, FS and GS bases, hlt\n");
 }
 
+/* XSA-193: a base that is not canonical is refused as on Xen, #GP for wrmsr
+ * and -EINVAL for set_segment_base, and the bases stay what they were (an
+ * address pvmm passed on used to end pvmm with a host error, status 5).
+ * Trap-table entries and callbacks must be canonical too. */
+static void noncanonical_bases(void)
+{
+	static const uint64_t bad[] = { 0x8000000000000000ull, 0x800000000000ull,
+					0xffff7ffffffff000ull };
+	static const uint32_t msrs[] = { 0xc0000100, 0xc0000101, 0xc0000102 };
+	uint64_t before[3];
+	uint32_t lo, hi;
+
+	for (unsigned m = 0; m < 3; m++) {
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msrs[m]));
+		before[m] = (uint64_t)hi << 32 | lo;
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		for (unsigned m = 0; m < 3; m++)
+			EXPECT_GP("wrmsr", :: "c"(msrs[m]), "a"((uint32_t)bad[i]),
+				  "d"((uint32_t)(bad[i] >> 32)) : "r11");
+		for (unsigned which = SEGBASE_FS; which <= SEGBASE_GS_KERNEL; which++)
+			expect_eq(hypercall(XEN_HC_set_segment_base, which, bad[i], 0), -XEN_EINVAL);
+	}
+	for (unsigned m = 0; m < 3; m++) {
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msrs[m]));
+		expect_eq((uint64_t)hi << 32 | lo, before[m]);
+	}
+	struct trap_info t[2] = { { .vector = 3, .cs = 0xe033, .address = bad[0] }, { 0 } };
+	struct callback_register cb = { .type = CALLBACKTYPE_event, .address = bad[0] };
+	expect_eq(HYPERVISOR_set_trap_table(t), -XEN_EINVAL);
+	expect_eq(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), -XEN_EINVAL);
+	printf("privops: non-canonical FS, GS and shadow GS bases get #GP and -EINVAL, as on Xen\n");
+}
+
+/* With the command line "upper-base": a canonical upper-half base, which
+ * Xen accepts and no Linux process can have: pvmm crashes the domain with
+ * one line (status 1), not a host error. */
+static void upper_half_base(void)
+{
+	uint64_t base = 0xffff800000001000ull;
+
+	__asm__ volatile("wrmsr" :: "c"(0xc0000100), "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
+	guest_assert(!"pvmm loaded an upper-half FS base");
+}
+
 static void faulting(void)
 {
 	static const uint64_t desc[2];
@@ -152,12 +197,14 @@ static void descriptor_tables(void)
 
 int guest_main(struct start_info *si)
 {
-	(void)si;
 	rt_trap_hook = hook;
 	expect_eq(rt_install_traps(), 0);
+	if (!strcmp((const char *)si->cmd_line, "upper-base"))
+		upper_half_base();
 	control_registers();
 	forced_cpuid();
 	segments_and_msrs();
+	noncanonical_bases();
 	faulting();
 	impossible_loads();
 	descriptor_tables();

@@ -60,8 +60,9 @@ static int check_ops(struct vm *vm)
 				 (unsigned long long)op->addr, (unsigned long long)op->len,
 				 strerror((int)-op->result),
 				 host ? " (host mapping limit vm.max_map_count?)"
-				      : " (an operation pvmm checked: the guest wrote over the "
-					"stub's control page)");
+				      : " (pvmm checked this operation before it asked for it: "
+					"the guest wrote over the stub's control page, or pvmm's "
+					"checks missed a case)");
 			vm->end = host ? VM_HOST_ERROR : VM_CRASH;
 			return -EIO;
 		}
