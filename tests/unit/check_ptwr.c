@@ -220,6 +220,35 @@ START_TEST(inactive_l1_needs_no_unhook)
 }
 END_TEST
 
+/* An unhooked L1 written through a second alias below vm.mmap_min_addr
+ * (another L1, hooked at address 0, maps it at 0x1000): a writable alias
+ * could never be mapped there, so the L1 is resynced and the store
+ * emulated, and nothing reaches the host that it would refuse. */
+START_TEST(low_alias_is_emulated)
+{
+	uint64_t l2 = vm->lay.pt_first_pfn + 2, low = vm->lay.first_free_pfn - 4;
+	uint64_t val = page << 12 | T;
+
+	remap(low, R);
+	tab(low)[1] = l1 << 12 | R;
+	ck_assert_int_eq(mmu_mod_entry(vm, l2, 0, low << 12 | T, 0), 0);
+	vm->mmu.ptwr.mode = PTWR_UNHOOK;
+	ck_assert_int_eq(mmu_ptwr_write(vm, alias + 8, l1), 1); /* unhooked */
+	ck_assert(mmu_ptwr_pending(vm));
+	vm->vcpu.regs.rax = val;
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_write(vm, 0x1000 + 2 * 8, l1), 1);
+	ck_assert_int_eq(vm->end, VM_RUNNING);
+	ck_assert(!mmu_ptwr_pending(vm));
+	ck_assert_uint_eq(tab(l1)[2], val);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW], 1);
+	ck_assert_int_eq(mmu_sync(vm), 0);
+	for (unsigned i = 0; i < nops; i++)
+		ck_assert_int_eq(mmu_check_op(vm, &ops[i]), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, l2, 0, 0, 0), 0);
+}
+END_TEST
+
 Suite *ptwr_suite(void);
 
 Suite *ptwr_suite(void)
@@ -235,6 +264,7 @@ Suite *ptwr_suite(void)
 	tcase_add_test(tc, fallbacks_to_emulation);
 	tcase_add_test(tc, auto_unhooks_after_a_streak);
 	tcase_add_test(tc, inactive_l1_needs_no_unhook);
+	tcase_add_test(tc, low_alias_is_emulated);
 	suite_add_tcase(s, tc);
 	return s;
 }
