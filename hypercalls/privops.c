@@ -55,8 +55,12 @@ static int set_base(struct vm *vm, unsigned which, uint64_t base)
 {
 	struct stub_op op = { .kind = STUB_OP_SET_BASE, .prot = which, .addr = base };
 
-	if (mmu_check_op(vm, &op))
-		return -EINVAL; /* check_base() keeps such bases out of the vCPU */
+	if (mmu_check_op(vm, &op)) { /* check_base() keeps such bases out: pvmm's own error */
+		vm->end = VM_HOST_ERROR;
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "pvmm was about to load segment base "
+			 "%#llx, which the host refuses", (unsigned long long)base);
+		return -EINVAL;
+	}
 	return vm->mmu.emit(vm->mmu.emit_ctx, &op);
 }
 

@@ -16,6 +16,8 @@
 
 static int crash(struct vm *vm, const char *msg)
 {
+	if (vm->end)
+		return -1; /* ended already (the emitter's failure): its reason stands */
 	vm->end = VM_CRASH;
 	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
 	return -1;

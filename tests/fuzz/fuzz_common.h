@@ -136,6 +136,15 @@ static int fz_emit(void *ctx, const struct stub_op *op)
 	return 0;
 }
 
+/* No guest action may end the domain with a host error (status 5). */
+static void fz_no_host_error(const struct vm *vm)
+{
+	if (vm->end == VM_HOST_ERROR) {
+		fprintf(stderr, "fuzz invariant: a host error: %s\n", vm->end_msg);
+		abort();
+	}
+}
+
 static struct vm *fz_vm(void)
 {
 	static struct vm vm;

@@ -66,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				r->rdi = arg(p + 33);
 			hc_dispatch(vm);
 		}
+		fz_no_host_error(vm);
 		vm->ev.blocked = 0;
 		hc_events_tick(vm);
 		if (!mmu_ptwr_pending(vm) && !vm->end)

@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* as the hypercall layer does: MMU state is exact before any update */
 		if (p[0] % 8 != 6 && p[0] % 8 != 7 && mmu_ptwr_pending(vm)) {
 			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
+			fz_no_host_error(vm);
 			vm->end = VM_RUNNING;
 		}
 		switch (p[0] % 8) {
@@ -48,11 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    mmu_ptwr_pending(vm)) /* out of sync: the store runs natively */
 					((uint64_t *)(vm->mem + frame * 4096))[idx] = val;
 				vm->vcpu.regs.rip = FZ_BASE + 40 * 4096;
-				vm->end = VM_RUNNING;
+				fz_no_host_error(vm);
+			vm->end = VM_RUNNING;
 			}
 			break;
 		default: /* then a fault or a read by pvmm, maybe of a P2M frame */
 			mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL);
+			fz_no_host_error(vm);
 			vm->end = VM_RUNNING;
 			if (p[2] & 1) {
 				struct mmu_walk w;
@@ -75,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_check(vm);
 	}
 	mmu_ptwr_resync_all(vm, PTWR_RESYNC_SHUTDOWN);
+	fz_no_host_error(vm);
 	fz_check(vm);
 	return 0;
 }
