@@ -44,26 +44,26 @@ struct op_sink {
 	const struct vmm_transport *t;
 };
 
-/* The results of the batch the stub ran. Every operation was checked
- * (mmu_check_op) before it was emitted, so the host refuses one only when
- * it is out of something (ENOMEM: vm.max_map_count): a host error. Any
- * other failure was written by the guest over the control page (or is a
- * pvmm bug the message names): the domain is crashed, not the host. */
+/* The results of the batch the stub ran, as the guest process reports them
+ * in a page the guest can write. Every operation was checked
+ * (mmu_check_op) before it was emitted, so a failure is the domain's: its
+ * address space needs more host mappings than the host gives one process
+ * (ENOMEM), or the guest wrote over the control page. The domain is
+ * crashed with one line; pvmm's own host calls are what status 5 is for. */
 static int check_ops(struct vm *vm)
 {
 	for (uint32_t i = 0; i < vm->ctrl->nops && i < STUB_MAX_OPS; i++) {
 		const struct stub_op *op = &vm->ctrl->ops[i];
 		if (op->result) {
-			int host = op->result == -ENOMEM;
-			snprintf(vm->end_msg, sizeof(vm->end_msg),
-				 "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
-				 (unsigned long long)op->addr, (unsigned long long)op->len,
-				 strerror((int)-op->result),
-				 host ? " (host mapping limit vm.max_map_count?)"
+			crash(vm, "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
+			      (unsigned long long)op->addr, (unsigned long long)op->len,
+			      strerror((int)-op->result),
+			      op->result == -ENOMEM
+				      ? " (the guest's address space needs more host mappings than "
+					"vm.max_map_count allows, or the host is out of memory)"
 				      : " (pvmm checked this operation before it asked for it: "
 					"the guest wrote over the stub's control page, or pvmm's "
 					"checks missed a case)");
-			vm->end = host ? VM_HOST_ERROR : VM_CRASH;
 			return -EIO;
 		}
 	}
