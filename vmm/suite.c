@@ -7,6 +7,15 @@
  * and, with --result-regex, from the last console line matching it
  * (SUCCESS, SKIP, ERROR, FAILURE, severity ordered). Options for one guest
  * come from NAME.cfg beside NAME.elf (docs/suite.md).
+ *
+ * SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd beside
+ * SIGCHLD, so the one wait in the loop sees both and no signal falls
+ * between a check and the wait. The first stops every running guest
+ * (SIGTERM to its pvmm, which runs with --shutdown-grace=0, then SIGKILL
+ * after STOP_GRACE_S or at a second signal), and the reports are written
+ * with the unfinished guests marked. The runner is its children's
+ * subreaper and reaps every process below it before it exits; each child
+ * dies with the runner (PR_SET_PDEATHSIG) and each guest with its pvmm.
  */
 #include "vmm.h"
 
@@ -20,14 +29,25 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum outcome { OUT_PASS, OUT_SKIP, OUT_FAIL, OUT_ERROR, OUT_TIMEOUT };
-static const char *const outcome_names[] = { "PASS", "SKIP", "FAIL", "ERROR", "TIMEOUT" };
+/* INTERRUPTED: started, then stopped because the runner was interrupted;
+ * NOTRUN: not started because it was. */
+enum outcome { OUT_PASS, OUT_SKIP, OUT_FAIL, OUT_ERROR, OUT_TIMEOUT, OUT_INTERRUPTED, OUT_NOTRUN,
+	       OUT_COUNT };
+static const char *const outcome_names[] = { "PASS", "SKIP", "FAIL", "ERROR", "TIMEOUT",
+					      "INTERRUPTED", "NOTRUN" };
+
+/* Seconds the guests' pvmm processes get to stop after SIGTERM before
+ * SIGKILL (they run with --shutdown-grace=0, so they need far less). */
+#define STOP_GRACE_S 2.0
 
 struct guest {
 	char path[PATH_MAX];
@@ -50,6 +70,10 @@ struct suite {
 	unsigned jobs, timeout;
 	const char *junit, *keep, *regex_text, *self;
 	int tap, trace_failures, tty;
+	int sigfd;             /* SIGINT, SIGTERM, SIGHUP and SIGCHLD, blocked */
+	sigset_t oldmask;      /* the mask to give the children back */
+	int interrupted;       /* the signal that interrupted the run, or 0 */
+	size_t running;        /* guests started and not reaped */
 	regex_t regex;
 	char workdir[PATH_MAX / 2];
 };
@@ -73,7 +97,9 @@ static const char usage_text[] =
 	"      --tap             print TAP 13 instead of the table\n"
 	"      --keep=DIR        keep each failing guest's console output in DIR\n"
 	"      --trace-failures  also keep a failing guest's page-table trace (needs --keep)\n"
-	"exit status: 0 all passed or skipped, 1 some failed, 2 bad command line\n";
+	"On SIGINT, SIGTERM or SIGHUP it stops the running guests and reports what ran.\n"
+	"exit status: 0 all passed or skipped, 1 some failed, 2 bad command line,\n"
+	"  5 host error, 7 interrupted (unfinished guests INTERRUPTED or NOTRUN)\n";
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -230,10 +256,41 @@ static void suite_free(struct suite *s)
 
 /* ---- running -------------------------------------------------------------- */
 
-static void start(struct suite *s, struct guest *g, size_t idx)
+/* Block SIGINT, SIGTERM, SIGHUP and SIGCHLD and open a signalfd for them;
+ * become the subreaper of everything started below. 0 or -1 (errno). */
+static int signals_open(struct suite *s)
 {
-	char timeout[32], *argv[16], extra[1024], *save = NULL;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, &s->oldmask))
+		return -1;
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1))
+		return -1;
+	return 0;
+}
+
+/* In the child, before exec: the runner's signal mask undone, and death
+ * with the runner. A runner already gone (killed between fork and prctl)
+ * means exit at once. */
+static void child_prepare(struct suite *s, pid_t parent)
+{
+	if (sigprocmask(SIG_SETMASK, &s->oldmask, NULL) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+}
+
+static int start(struct suite *s, struct guest *g, size_t idx)
+{
+	char timeout[32], *argv[18], extra[1024], *save = NULL;
+	static char grace0[] = "--shutdown-grace=0"; /* the runner decides when to stop */
 	int argc = 0, fd;
+	pid_t parent = getpid();
 
 	snprintf(g->log, sizeof(g->log), "%.3000s/%zu.log", s->workdir, idx);
 	snprintf(g->trace, sizeof(g->trace), "%.3000s/%zu.trace", s->workdir, idx);
@@ -243,6 +300,7 @@ static void start(struct suite *s, struct guest *g, size_t idx)
 
 	argv[argc++] = (char *)s->self;
 	argv[argc++] = timeout;
+	argv[argc++] = grace0;
 	if (g->memory[0]) {
 		snprintf(mem, sizeof(mem), "--memory=%s", g->memory);
 		argv[argc++] = mem;
@@ -257,13 +315,14 @@ static void start(struct suite *s, struct guest *g, size_t idx)
 		argv[argc++] = trace;
 	}
 	snprintf(extra, sizeof(extra), "%s", g->extra);
-	for (char *tok = strtok_r(extra, " \t", &save); tok && argc < 14; tok = strtok_r(NULL, " \t", &save))
+	for (char *tok = strtok_r(extra, " \t", &save); tok && argc < 16; tok = strtok_r(NULL, " \t", &save))
 		argv[argc++] = tok;
 	argv[argc++] = g->path;
 	argv[argc] = NULL;
 	g->start = now();
 	g->pid = fork();
 	if (g->pid == 0) {
+		child_prepare(s, parent);
 		fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || in < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(in, 0) < 0)
@@ -271,6 +330,12 @@ static void start(struct suite *s, struct guest *g, size_t idx)
 		execv(s->self, argv);
 		_exit(127);
 	}
+	if (g->pid < 0) {
+		g->pid = 0;
+		return -1;
+	}
+	s->running++;
+	return 0;
 }
 
 /* The last line of the log matching the result regex, or NULL. */
@@ -361,37 +426,155 @@ static void progress(struct suite *s, const struct guest *g, size_t done)
 {
 	if (s->tap)
 		return;
-	printf("[%zu/%zu] %-28s %-7s %7.3fs%s%s\n", done, s->n, g->name, outcome_names[g->outcome],
+	printf("[%zu/%zu] %-28s %-11s %7.3fs%s%s\n", done, s->n, g->name, outcome_names[g->outcome],
 	       g->seconds, g->outcome > OUT_SKIP ? "  " : "", g->outcome > OUT_SKIP ? g->why : "");
 	fflush(stdout);
 }
 
+static const char *sig_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* A guest that ended after the runner was interrupted, stopped by it
+ * (pvmm's status 7, or a signal), is INTERRUPTED; one that finished on its
+ * own in the meantime is judged as usual. */
+static void judge_ended(struct suite *s, struct guest *g)
+{
+	int code = WIFEXITED(g->status) ? WEXITSTATUS(g->status) : -1;
+
+	if (s->interrupted && (code == VMM_EXIT_INTERRUPTED || WIFSIGNALED(g->status))) {
+		g->outcome = OUT_INTERRUPTED;
+		snprintf(g->why, sizeof(g->why), "interrupted: stopped after %.3f s because pvmm test got %s",
+			 g->seconds, sig_name(s->interrupted));
+		return;
+	}
+	judge(s, g);
+}
+
+/* Reap whatever has ended: the guests' pvmm processes, and any process
+ * orphaned below the runner (it is their subreaper). */
+static void reap(struct suite *s, size_t *done)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (size_t i = 0; i < s->n; i++) {
+			struct guest *g = &s->g[i];
+			if (g->pid != pid)
+				continue;
+			g->status = status;
+			g->seconds = now() - g->start;
+			g->pid = 0;
+			s->running--;
+			judge_ended(s, g);
+			progress(s, g, ++*done);
+		}
+}
+
+/* Read the pending signals; the first of SIGINT/SIGTERM/SIGHUP interrupts
+ * the run. Returns how many of those came. */
+static int read_signals(struct suite *s)
+{
+	struct signalfd_siginfo si;
+	int stops = 0;
+
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo != SIGCHLD) {
+			stops++;
+			if (!s->interrupted)
+				s->interrupted = (int)si.ssi_signo;
+		}
+	return stops;
+}
+
+/* Wait until a signal comes or (timeout_ms, -1 for none) passes. */
+static void wait_event(struct suite *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->sigfd, .events = POLLIN };
+
+	poll(&p, 1, timeout_ms); /* an error is EINTR at most: the caller looks again */
+}
+
+static void kill_running(struct suite *s, int sig)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->g[i].pid > 0)
+			kill(s->g[i].pid, sig);
+}
+
+/* The run was interrupted: SIGTERM to every running guest's pvmm (it
+ * kills its guest and exits 7), SIGKILL to those left after STOP_GRACE_S
+ * or at the next signal; reap them all. */
+static void stop_all(struct suite *s, size_t *done)
+{
+	double deadline = now() + STOP_GRACE_S;
+	int killed = 0;
+
+	fprintf(stderr, "pvmm test: interrupted by %s: stopping %zu running guest%s\n",
+		sig_name(s->interrupted), s->running, s->running == 1 ? "" : "s");
+	kill_running(s, SIGTERM);
+	while (s->running) {
+		double left = deadline - now();
+		if (!killed && left <= 0) {
+			kill_running(s, SIGKILL);
+			killed = 1;
+		}
+		wait_event(s, killed ? -1 : (int)(left * 1000) + 1);
+		if (read_signals(s) && !killed) {
+			kill_running(s, SIGKILL);
+			killed = 1;
+		}
+		reap(s, done);
+	}
+}
+
+/* Reap the processes orphaned below the runner (a guest process whose
+ * pvmm died first gets SIGKILL from it and is the runner's to reap). */
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+}
+
+static void mark_not_run(struct suite *s, size_t from)
+{
+	for (size_t i = from; i < s->n; i++) {
+		s->g[i].outcome = OUT_NOTRUN;
+		snprintf(s->g[i].why, sizeof(s->g[i].why), "not run: pvmm test was interrupted by %s",
+			 sig_name(s->interrupted));
+	}
+}
+
+static void start_failed(struct suite *s, struct guest *g, size_t *done)
+{
+	g->outcome = OUT_ERROR;
+	snprintf(g->why, sizeof(g->why), "cannot start pvmm: %s", strerror(errno));
+	progress(s, g, ++*done);
+}
+
 static void run_all(struct suite *s)
 {
-	size_t next = 0, running = 0, done = 0;
+	size_t next = 0, done = 0;
 
-	while (done < s->n) {
-		while (running < s->jobs && next < s->n) {
-			start(s, &s->g[next], next);
-			next++, running++;
+	while (done < s->n && !s->interrupted) {
+		while (s->running < s->jobs && next < s->n) {
+			if (start(s, &s->g[next], next))
+				start_failed(s, &s->g[next], &done);
+			next++;
 		}
-		int status;
-		pid_t pid = wait(&status);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
+		if (done == s->n)
 			break;
-		}
-		for (size_t i = 0; i < next; i++)
-			if (s->g[i].pid == pid) {
-				s->g[i].status = status;
-				s->g[i].seconds = now() - s->g[i].start;
-				s->g[i].pid = 0;
-				judge(s, &s->g[i]);
-				progress(s, &s->g[i], ++done);
-				running--;
-			}
+		wait_event(s, -1);
+		read_signals(s);  /* first, so a guest stopped by the same signal is INTERRUPTED */
+		reap(s, &done);
 	}
+	if (s->interrupted) {
+		stop_all(s, &done);
+		mark_not_run(s, next);
+	}
+	reap_orphans();
 }
 
 /* ---- reports --------------------------------------------------------------- */
@@ -447,8 +630,9 @@ static int write_junit(struct suite *s)
 		return -1;
 	for (size_t i = 0; i < s->n; i++) {
 		failures += s->g[i].outcome == OUT_FAIL;
-		errors += s->g[i].outcome == OUT_ERROR || s->g[i].outcome == OUT_TIMEOUT;
-		skipped += s->g[i].outcome == OUT_SKIP;
+		errors += s->g[i].outcome == OUT_ERROR || s->g[i].outcome == OUT_TIMEOUT ||
+			  s->g[i].outcome == OUT_INTERRUPTED;
+		skipped += s->g[i].outcome == OUT_SKIP || s->g[i].outcome == OUT_NOTRUN;
 		total += s->g[i].seconds;
 	}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
@@ -463,6 +647,10 @@ static int write_junit(struct suite *s)
 		fprintf(f, "\" time=\"%.3f\">\n", g->seconds);
 		if (g->outcome == OUT_SKIP) {
 			fprintf(f, "      <skipped/>\n");
+		} else if (g->outcome == OUT_NOTRUN) {
+			fprintf(f, "      <skipped message=\"");
+			xml_text(f, g->why, sizeof(g->why));
+			fprintf(f, "\"/>\n");
 		} else if (g->outcome != OUT_PASS) {
 			fprintf(f, "      <%s message=\"", g->outcome == OUT_FAIL ? "failure" : "error");
 			xml_text(f, g->why, sizeof(g->why));
@@ -484,12 +672,15 @@ static void write_tap(struct suite *s)
 	printf("TAP version 13\n1..%zu\n", s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
-		int ok = g->outcome == OUT_PASS || g->outcome == OUT_SKIP;
-		printf("%s %zu - %s%s\n", ok ? "ok" : "not ok", i + 1, g->name,
-		       g->outcome == OUT_SKIP ? " # SKIP" : "");
+		int ok = g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN;
+		printf("%s %zu - %s%s%s\n", ok ? "ok" : "not ok", i + 1, g->name,
+		       g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN ? " # SKIP" : "",
+		       g->outcome == OUT_NOTRUN ? " not run: pvmm test was interrupted" : "");
 		if (!ok)
 			printf("  ---\n  outcome: %s\n  message: \"%s\"\n  ...\n", outcome_names[g->outcome], g->why);
 	}
+	if (s->interrupted)
+		printf("Bail out! pvmm test was interrupted by %s\n", sig_name(s->interrupted));
 }
 
 static void keep_failures(struct suite *s)
@@ -499,7 +690,7 @@ static void keep_failures(struct suite *s)
 	mkdir(s->keep, 0755);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
-		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP)
+		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN)
 			continue;
 		snprintf(dst, sizeof(dst), "%s/%s.console", s->keep, g->name);
 		rename(g->log, dst);
@@ -512,15 +703,19 @@ static void keep_failures(struct suite *s)
 
 static void summary(struct suite *s)
 {
-	size_t count[5] = { 0 };
+	size_t count[OUT_COUNT] = { 0 };
 
 	for (size_t i = 0; i < s->n; i++)
 		count[s->g[i].outcome]++;
-	printf("\n%-28s %-7s %8s\n", "guest", "outcome", "seconds");
+	printf("\n%-28s %-11s %8s\n", "guest", "outcome", "seconds");
 	for (size_t i = 0; i < s->n; i++)
-		printf("%-28s %-7s %8.3f\n", s->g[i].name, outcome_names[s->g[i].outcome], s->g[i].seconds);
-	printf("\n%zu passed, %zu failed, %zu skipped\n", count[OUT_PASS],
+		printf("%-28s %-11s %8.3f\n", s->g[i].name, outcome_names[s->g[i].outcome], s->g[i].seconds);
+	printf("\n%zu passed, %zu failed, %zu skipped", count[OUT_PASS],
 	       count[OUT_FAIL] + count[OUT_ERROR] + count[OUT_TIMEOUT], count[OUT_SKIP]);
+	if (s->interrupted)
+		printf(", %zu interrupted, %zu not run (pvmm test was interrupted by %s)",
+		       count[OUT_INTERRUPTED], count[OUT_NOTRUN], sig_name(s->interrupted));
+	printf("\n");
 }
 
 static void cleanup(struct suite *s)
@@ -573,7 +768,7 @@ static int parse(struct suite *s, int argc, char **argv)
 
 int vmm_suite_main(int argc, char **argv, const char *self)
 {
-	struct suite s = { .jobs = 0, .timeout = 60, .self = self };
+	struct suite s = { .jobs = 0, .timeout = 60, .self = self, .sigfd = -1 };
 	char why[600] = "";
 	int bad;
 
@@ -601,6 +796,11 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 		fprintf(stderr, "pvmm test: %s: %s\n", s.workdir, strerror(errno));
 		return VMM_EXIT_HOST;
 	}
+	if (signals_open(&s)) {
+		fprintf(stderr, "pvmm test: cannot take SIGINT/SIGTERM/SIGHUP: %s\n", strerror(errno));
+		cleanup(&s);
+		return suite_free(&s), VMM_EXIT_HOST;
+	}
 	run_all(&s);
 	if (s.tap)
 		write_tap(&s);
@@ -614,6 +814,7 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 	bad = 0;
 	for (size_t i = 0; i < s.n; i++)
 		bad |= s.g[i].outcome > OUT_SKIP;
+	close(s.sigfd);
 	suite_free(&s);
-	return bad ? 1 : 0;
+	return s.interrupted ? VMM_EXIT_INTERRUPTED : bad ? 1 : 0;
 }
