@@ -73,6 +73,7 @@ struct suite {
 	int sigfd;             /* SIGINT, SIGTERM, SIGHUP and SIGCHLD, blocked */
 	sigset_t oldmask;      /* the mask to give the children back */
 	int interrupted;       /* the signal that interrupted the run, or 0 */
+	unsigned stops;        /* SIGINT/SIGTERM/SIGHUP received */
 	size_t running;        /* guests started and not reaped */
 	regex_t regex;
 	char workdir[PATH_MAX / 2];
@@ -474,19 +475,17 @@ static void reap(struct suite *s, size_t *done)
 }
 
 /* Read the pending signals; the first of SIGINT/SIGTERM/SIGHUP interrupts
- * the run. Returns how many of those came. */
-static int read_signals(struct suite *s)
+ * the run, and each is counted in s->stops. */
+static void read_signals(struct suite *s)
 {
 	struct signalfd_siginfo si;
-	int stops = 0;
 
 	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		if (si.ssi_signo != SIGCHLD) {
-			stops++;
+			s->stops++;
 			if (!s->interrupted)
 				s->interrupted = (int)si.ssi_signo;
 		}
-	return stops;
 }
 
 /* Wait until a signal comes or (timeout_ms, -1 for none) passes. */
@@ -504,6 +503,14 @@ static void kill_running(struct suite *s, int sig)
 			kill(s->g[i].pid, sig);
 }
 
+/* SIGKILL to the guests' pvmm processes still running, saying why. */
+static void kill_rest(struct suite *s, const char *why)
+{
+	fprintf(stderr, "pvmm test: %s: killing the %zu guest%s left\n", why, s->running,
+		s->running == 1 ? "" : "s");
+	kill_running(s, SIGKILL);
+}
+
 /* The run was interrupted: SIGTERM to every running guest's pvmm (it
  * kills its guest and exits 7), SIGKILL to those left after STOP_GRACE_S
  * or at the next signal; reap them all. */
@@ -517,15 +524,17 @@ static void stop_all(struct suite *s, size_t *done)
 	kill_running(s, SIGTERM);
 	while (s->running) {
 		double left = deadline - now();
-		if (!killed && left <= 0) {
-			kill_running(s, SIGKILL);
+		if (!killed && s->stops > 1) {
+			kill_rest(s, "a second signal");
+			killed = 1;
+		} else if (!killed && left <= 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "still running %.0f s after SIGTERM", STOP_GRACE_S);
+			kill_rest(s, why);
 			killed = 1;
 		}
 		wait_event(s, killed ? -1 : (int)(left * 1000) + 1);
-		if (read_signals(s) && !killed) {
-			kill_running(s, SIGKILL);
-			killed = 1;
-		}
+		read_signals(s);
 		reap(s, done);
 	}
 }
