@@ -589,11 +589,8 @@ suite_start() {
 	rm -rf "$WORK/tmp" && mkdir -p "$WORK/tmp"
 	TMPDIR="$WORK/tmp" "$PVMM" test -j 2 "$@" "$dir" >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
-	for w in $(seq 200); do
-		procs=$(descendants $pid)
-		[ "$(guests_among $procs)" -ge 2 ] && break
-		sleep 0.05
-	done
+	two_guests() { procs=$(descendants $pid); [ "$(guests_among $procs)" -ge 2 ]; }
+	wait_until 60 two_guests
 }
 mkdir -p "$WORK/forever"
 for i in 1 2 3; do cp $G/spin.elf "$WORK/forever/spin$i.elf"; done
@@ -648,13 +645,11 @@ done
 chmod -R a+rX "$WORK/deaf"
 for how in second deadline; do
 	suite_start "$WORK/deaf" -t 300 --junit="$WORK/int.xml"
-	for w in $(seq 200); do
-		[ "$(cat "$WORK"/tmp/pvmm-test.*/*.log 2>/dev/null | grep -c '^xenstore: waiting')" = 2 ] && break
-		sleep 0.05
-	done
+	both_wait() { [ "$(cat "$WORK"/tmp/pvmm-test.*/*.log 2>/dev/null | grep -c '^xenstore: waiting')" = 2 ]; }
+	wait_until 60 both_wait
 	kill -TERM $pid
 	if [ $how = second ]; then
-		for w in $(seq 200); do grep -q 'stopping 2 running guests' "$WORK/err" && break; sleep 0.05; done
+		wait_until 60 has_line "$WORK/err" 'stopping 2 running guests'
 		kill -INT $pid
 		want="a second signal: killing the 2 guests left"
 	else
@@ -676,7 +671,8 @@ suite_start "$WORK/forever" -t 300
 started=$(guests_among $procs)
 kill -KILL $pid
 wait $pid 2>/dev/null
-for w in $(seq 100); do [ -z "$(left_of $procs)" ] && break; sleep 0.05; done
+none_left() { [ -z "$(left_of $procs)" ]; }
+wait_until 10 none_left
 left=$(left_of $procs)
 if [ "$started" = 2 ] && [ -n "$procs" ] && [ -z "$left" ]; then
 	ok "kill -9 of pvmm test takes its $(echo $procs | wc -w) processes (pvmm and guests) with it"
