@@ -287,9 +287,16 @@ static const char *stub_exit_reason(int code)
 	}
 }
 
-void vmm_proc_describe_end(struct vm *vm, int status)
+void vmm_proc_describe_end(struct vm *vm, int status, int started)
 {
-	if (WIFEXITED(status)) {
+	if (WIFEXITED(status) && started && WEXITSTATUS(status) != STUB_EXIT_BADREPLY) {
+		/* after start-up the stub only exits when pvmm tells it to: the
+		 * guest called exit through the stub's own system call */
+		vm->end = VM_CRASH;
+		snprintf(vm->end_msg, sizeof(vm->end_msg),
+			 "guest process exited with status %d: the guest made the exit "
+			 "system call through its sandbox stub", WEXITSTATUS(status));
+	} else if (WIFEXITED(status)) {
 		const char *why = stub_exit_reason(WEXITSTATUS(status));
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process exited with status %d%s%s",
 			 WEXITSTATUS(status), why ? ": " : "", why ? why : "");

@@ -93,7 +93,7 @@ static int pt_start(struct vm *vm, struct vmm_stop *stop)
 		return rc;
 	/* the first stop is the SIGTRAP of the exec */
 	if (waitpid(vm->pid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
-		vmm_proc_describe_end(vm, status);
+		vmm_proc_describe_end(vm, status, 0);
 		vm->pid = 0;
 		return -ECHILD;
 	}

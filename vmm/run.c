@@ -81,7 +81,7 @@ static int flush_batch(struct op_sink *s)
 	if (rc)
 		return rc;
 	if (stop.kind == STOP_GONE) {
-		vmm_proc_describe_end(s->vm, stop.status);
+		vmm_proc_describe_end(s->vm, stop.status, 1);
 		return -EIO;
 	}
 	if (stop.kind != STOP_HANDOFF || s->vm->ctrl->trap.event != STUB_EV_OPS_DONE) {
@@ -388,7 +388,7 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 		return rc;
 	if (stop.kind != STOP_HANDOFF || vm->ctrl->trap.event != STUB_EV_READY) {
 		if (stop.kind == STOP_GONE)
-			vmm_proc_describe_end(vm, stop.status);
+			vmm_proc_describe_end(vm, stop.status, 0);
 		return -EIO;
 	}
 	vm->doorbell = vm->ctrl->trap.doorbell;
@@ -511,7 +511,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if (rc)
 			return rc;
 		if (stop.kind == STOP_GONE) {
-			vmm_proc_describe_end(vm, stop.status);
+			vmm_proc_describe_end(vm, stop.status, 1);
 			return -EIO;
 		}
 		uint64_t t0 = mono_now();

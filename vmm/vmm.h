@@ -36,8 +36,11 @@ struct mmu_host_map;
 int vmm_proc_maps(const struct vm *vm, struct mmu_host_map **out, size_t *n);
 /* Check that nothing but the hole is mapped in the lower half. */
 int vmm_proc_check_clean(struct vm *vm);
-/* Describe how the guest process ended, from a wait status. */
-void vmm_proc_describe_end(struct vm *vm, int status);
+/* Describe how the guest process ended, from a wait status. Once the
+ * guest has (started), any end of its process is the domain's doing
+ * (VM_CRASH); before, an exit is the stub's start-up failing (vm->end is
+ * left for the caller: a host error). */
+void vmm_proc_describe_end(struct vm *vm, int status, int started);
 
 /* A stop of the guest process as the trap loop sees it. */
 struct vmm_stop {
