@@ -12,7 +12,8 @@
  * SIGCHLD, so the one wait in the loop sees both and no signal falls
  * between a check and the wait. The first stops every running guest
  * (SIGTERM to its pvmm, which runs with --shutdown-grace=0, then SIGKILL
- * after STOP_GRACE_S or at a second signal), and the reports are written
+ * after --stop-grace seconds or at a second signal; two signals that
+ * arrive before the runner reads them count as one), and the reports are written
  * with the unfinished guests marked. The runner is its children's
  * subreaper and reaps every process below it before it exits; each child
  * dies with the runner (PR_SET_PDEATHSIG) and each guest with its pvmm.
@@ -47,7 +48,7 @@ static const char *const outcome_names[] = { "PASS", "SKIP", "FAIL", "ERROR", "T
 
 /* Seconds the guests' pvmm processes get to stop after SIGTERM before
  * SIGKILL (they run with --shutdown-grace=0, so they need far less). */
-#define STOP_GRACE_S 2.0
+#define STOP_GRACE_S 2u /* --stop-grace's default */
 
 struct guest {
 	char path[PATH_MAX];
@@ -67,7 +68,7 @@ struct guest {
 struct suite {
 	struct guest *g;
 	size_t n, cap;
-	unsigned jobs, timeout;
+	unsigned jobs, timeout, stop_grace;
 	const char *junit, *keep, *regex_text, *self;
 	int tap, trace_failures, tty;
 	int sigfd;             /* SIGINT, SIGTERM, SIGHUP and SIGCHLD, blocked */
@@ -98,6 +99,8 @@ static const char usage_text[] =
 	"      --tap             print TAP 13 instead of the table\n"
 	"      --keep=DIR        keep each failing guest's console output in DIR\n"
 	"      --trace-failures  also keep a failing guest's page-table trace (needs --keep)\n"
+	"      --stop-grace=SECS when interrupted, the running guests get SECS seconds to\n"
+	"                        stop after SIGTERM before SIGKILL (default 2)\n"
 	"On SIGINT, SIGTERM or SIGHUP it stops the running guests and reports what ran.\n"
 	"exit status: 0 all passed or skipped, 1 some failed, 2 bad command line,\n"
 	"  5 host error, 7 interrupted (unfinished guests INTERRUPTED or NOTRUN)\n";
@@ -263,6 +266,12 @@ static int signals_open(struct suite *s)
 {
 	sigset_t set;
 
+	/* an inherited SIG_IGN for SIGCHLD would make the kernel reap the
+	 * children itself and queue no SIGCHLD to wait for; a reader of our
+	 * output that went away (| tee, killed by the same Ctrl-C) must not
+	 * kill the runner before its report and clean-up */
+	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -281,7 +290,9 @@ static int signals_open(struct suite *s)
  * means exit at once. */
 static void child_prepare(struct suite *s, pid_t parent)
 {
-	if (sigprocmask(SIG_SETMASK, &s->oldmask, NULL) ||
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	if (sigaction(SIGPIPE, &dfl, NULL) || sigprocmask(SIG_SETMASK, &s->oldmask, NULL) ||
 	    prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
 }
@@ -512,11 +523,11 @@ static void kill_rest(struct suite *s, const char *why)
 }
 
 /* The run was interrupted: SIGTERM to every running guest's pvmm (it
- * kills its guest and exits 7), SIGKILL to those left after STOP_GRACE_S
+ * kills its guest and exits 7), SIGKILL to those left after --stop-grace
  * or at the next signal; reap them all. */
 static void stop_all(struct suite *s, size_t *done)
 {
-	double deadline = now() + STOP_GRACE_S;
+	double deadline = now() + s->stop_grace;
 	int killed = 0;
 
 	fprintf(stderr, "pvmm test: interrupted by %s: stopping %zu running guest%s\n",
@@ -529,7 +540,7 @@ static void stop_all(struct suite *s, size_t *done)
 			killed = 1;
 		} else if (!killed && left <= 0) {
 			char why[64];
-			snprintf(why, sizeof(why), "still running %.0f s after SIGTERM", STOP_GRACE_S);
+			snprintf(why, sizeof(why), "still running %u s after SIGTERM", s->stop_grace);
 			kill_rest(s, why);
 			killed = 1;
 		}
@@ -741,12 +752,13 @@ static void cleanup(struct suite *s)
 
 static int parse(struct suite *s, int argc, char **argv)
 {
-	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_TRACE };
+	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_TRACE, O_STOP_GRACE };
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
 		{ "result-regex", required_argument, NULL, O_REGEX }, { "junit", required_argument, NULL, O_JUNIT },
 		{ "tap", no_argument, NULL, O_TAP }, { "keep", required_argument, NULL, O_KEEP },
 		{ "trace-failures", no_argument, NULL, O_TRACE }, { "help", no_argument, NULL, 'h' },
+		{ "stop-grace", required_argument, NULL, O_STOP_GRACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -768,6 +780,14 @@ static int parse(struct suite *s, int argc, char **argv)
 		case O_TAP: s->tap = 1; break;
 		case O_KEEP: s->keep = optarg; break;
 		case O_TRACE: s->trace_failures = 1; break;
+		case O_STOP_GRACE: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || v > 3600 || optarg[0] == '-')
+				return -1;
+			s->stop_grace = (unsigned)v;
+			break;
+		}
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return -1;
 		}
@@ -777,7 +797,8 @@ static int parse(struct suite *s, int argc, char **argv)
 
 int vmm_suite_main(int argc, char **argv, const char *self)
 {
-	struct suite s = { .jobs = 0, .timeout = 60, .self = self, .sigfd = -1 };
+	struct suite s = { .jobs = 0, .timeout = 60, .stop_grace = STOP_GRACE_S, .self = self,
+			   .sigfd = -1 };
 	char why[600] = "";
 	int bad;
 
