@@ -57,6 +57,15 @@ guests_alive() { # how many of the user's pvmm-guest processes are alive
 	echo $n
 }
 no_guests_alive() { [ "$(guests_alive)" = 0 ]; }
+descendants() { # the processes below pid $1, recursively
+	local c
+	for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done
+}
+guests_among() { # how many of the pids given are pvmm-guest processes
+	local p n=0
+	for p in "$@"; do [ "$(cat /proc/$p/comm 2>/dev/null)" = pvmm-guest ] && n=$((n + 1)); done
+	echo $n
+}
 
 no_guest_left() { # the guest processes of pvmm runs are gone
 	local left="" p
@@ -544,16 +553,19 @@ for i in 1 2 3 4; do cp $G/spin.elf "$WORK/par/spin$i.elf"; printf 'timeout = 1\
 chmod -R a+rX "$WORK/par"
 # -j 4 runs the four at once: while it runs, four guest processes are seen
 # together (counted, not timed); -j 1 never has more than one
-most_guests() { # most_guests CMD...: runs CMD, prints the most pvmm-guests seen at once
+most_guests() { # most_guests CMD...: runs CMD, prints the most of its pvmm-guests seen at once
 	local most=0 n pid
 	"$@" >/dev/null 2>&1 &
 	pid=$!
-	while alive $pid; do n=$(guests_alive); [ "$n" -gt "$most" ] && most=$n; sleep 0.02; done
+	while alive $pid; do
+		n=$(guests_among $(descendants $pid))
+		[ "$n" -gt "$most" ] && most=$n
+		sleep 0.02
+	done
 	wait $pid
 	echo $most
 }
 for i in 1 2 3 4; do printf 'timeout = 5\n' >"$WORK/par/spin$i.cfg"; done
-wait_until 10 no_guests_alive
 j4=$(most_guests "$PVMM" test -j 4 "$WORK/par")
 for i in 1 2 3 4; do printf 'timeout = 1\n' >"$WORK/par/spin$i.cfg"; done
 j1=$(most_guests "$PVMM" test -j 1 "$WORK/par")
@@ -561,17 +573,10 @@ j1=$(most_guests "$PVMM" test -j 1 "$WORK/par")
 	not_ok "pvmm test -j: at most $j4 guests at once with -j 4, $j1 with -j 1"
 "$PVMM" test "$WORK/nothing-here" >"$WORK/out" 2>&1; status=$?
 expect "pvmm test: a missing path is a usage error" 2 'nothing-here'
+"$PVMM" test --stop-grace=soon $G/hello.elf >"$WORK/out" 2>&1; status=$?
+expect "pvmm test: a bad --stop-grace is a usage error" 2
 
 # --- pvmm test interrupted: no process outlives the runner ---------------------
-descendants() { # the processes below pid $1, recursively
-	local c
-	for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done
-}
-guests_among() { # how many of the pids given are pvmm-guest processes
-	local p n=0
-	for p in "$@"; do [ "$(cat /proc/$p/comm 2>/dev/null)" = pvmm-guest ] && n=$((n + 1)); done
-	echo $n
-}
 left_of() { # those of the pids given still alive
 	local p
 	for p in "$@"; do alive "$p" && printf ' %s' "$p"; done
@@ -644,7 +649,9 @@ for i in 1 2; do
 done
 chmod -R a+rX "$WORK/deaf"
 for how in second deadline; do
-	suite_start "$WORK/deaf" -t 300 --junit="$WORK/int.xml"
+	# --stop-grace: the second signal must come before the runner's deadline
+	grace=--stop-grace=300; [ $how = deadline ] && grace=--stop-grace=2
+	suite_start "$WORK/deaf" -t 300 $grace --junit="$WORK/int.xml"
 	both_wait() { [ "$(cat "$WORK"/tmp/pvmm-test.*/*.log 2>/dev/null | grep -c '^xenstore: waiting')" = 2 ]; }
 	wait_until 60 both_wait
 	kill -TERM $pid
@@ -712,6 +719,9 @@ for a in open execve socket fork ptrace kill mmapfd mprotect; do
 		not_ok "escape '$a'" "status $status" "$(cat "$WORK/out" "$WORK/err")"
 	fi
 done
+run --timeout=20 -c attempt=exit $G/escape.elf
+expect "escape 'exit': a guest that exits its own process through the stub is a crash (1), not a host error" 1 '' \
+	'^pvmm: guest process exited with status 0: the guest made the exit system call through its sandbox stub$'
 run --timeout=20 -c attempt=stubjump $G/escape.elf
 expect "escape 'stubjump': jumping into the stub crashes the guest, not pvmm" 1 '' 'inside the pvmm stub'
 run --timeout=20 -c attempt=scribble $G/escape.elf
