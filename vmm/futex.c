@@ -3,12 +3,12 @@
  *
  * Guest system calls reach the stub as SIGSYS (syscall user dispatch) and
  * faults as the signals they are; the stub publishes each trap in the
- * control page, bumps its `req` word and wakes pvmm with a futex; pvmm
- * answers and sets `resp` = `req`. Each side polls the other's word for a
- * while before sleeping when they run on different CPUs (the poll budget is
- * --spin, 0 when pinned to one CPU, where polling only burns the slice).
- * pvmm's wait times out every 20 ms (and SIGCHLD interrupts it) to notice
- * a guest process that died.
+ * control page, sets its `req` word to `resp` + 1 and wakes pvmm with a
+ * futex; pvmm answers and sets `resp` = `req`. Each side polls the other's
+ * word for a while before sleeping when they run on different CPUs (the
+ * poll budget is --spin, 0 when pinned to one CPU, where polling only burns
+ * the slice). pvmm's wait times out every 20 ms to notice a guest process
+ * that died (and a signal to pvmm interrupts it).
  */
 #include "vmm.h"
 

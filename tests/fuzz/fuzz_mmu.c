@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					((uint64_t *)(vm->mem + frame * 4096))[idx] = val;
 				vm->vcpu.regs.rip = FZ_BASE + 40 * 4096;
 				fz_no_host_error(vm);
-			vm->end = VM_RUNNING;
+				vm->end = VM_RUNNING;
 			}
 			break;
 		default: /* then a fault or a read by pvmm, maybe of a P2M frame */
