@@ -38,7 +38,11 @@ unit: $(BUILD)/tests/unit-tests guests
 	tests/abi/names.sh include/xen_abi.h tests/abi/xen_abi.def
 	$(BUILD)/tests/unit-tests
 
-# The whole end-to-end suite runs once per transport.
+# The whole end-to-end suite runs once per transport, each in a PID
+# namespace of its own where the host allows one (root): the checks that no
+# guest process is left then see only this run's processes, whatever else
+# runs on the machine, and whatever a run leaves dies with it.
+E2E_NS = $$(unshare --pid --fork --mount-proc true 2>/dev/null && echo unshare --pid --fork --mount-proc)
 e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
-	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=seccomp tests/e2e/run.sh
-	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=ptrace tests/e2e/run.sh
+	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=seccomp $(E2E_NS) tests/e2e/run.sh
+	BUILD_DIR=$(BUILD) PVMM_TRANSPORT=ptrace $(E2E_NS) tests/e2e/run.sh

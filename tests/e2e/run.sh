@@ -51,6 +51,9 @@ wait_until() {
 	done
 }
 has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; } # has_line FILE REGEX
+# fresh FILE...: empty the files a background run will write, in this shell
+# before it starts (its own redirection truncates them only once it runs)
+fresh() { local f; for f; do : >"$f"; done; }
 guests_alive() { # how many of the user's pvmm-guest processes are alive
 	local n=0 p
 	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do alive "$p" && n=$((n + 1)); done
@@ -293,6 +296,7 @@ no_guest_left "timeout"
 
 # --- signals and lifecycle ----------------------------------------------
 for sig in TERM INT HUP; do
+	fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 	"$PVMM" $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
 	wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
@@ -304,6 +308,7 @@ for sig in TERM INT HUP; do
 done
 
 # a guest that watches control/shutdown is asked first, as xl shutdown asks
+fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 "$PVMM" -c wait=shutdown $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
 wait_until 60 has_line "$WORK/out" '^xenstore: waiting'
@@ -317,6 +322,7 @@ for mode in grace second zero; do
 	zero) args="--shutdown-grace=0" want="stopped by SIGTERM" ;;
 	esac
 	start=$(date +%s%N)
+	fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 	"$PVMM" $args -c wait=ignore $G/xenstore.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
 	wait_until 60 has_line "$WORK/out" '^xenstore: waiting'
@@ -336,6 +342,7 @@ no_guest_left "shutdown requests"
 run --shutdown-grace=soon $G/hello.elf
 expect "a bad --shutdown-grace is refused" 2 '' "bad --shutdown-grace 'soon'"
 
+fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 "$PVMM" $G/spin.elf >"$WORK/out" 2>&1 </dev/null &
 pid=$!
 wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
@@ -351,6 +358,7 @@ else
 fi
 
 # --- the guest process is confined --------------------------------------
+fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 "$PVMM" $G/spin.elf >"$WORK/out" 2>&1 </dev/null &
 pid=$!
 wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
@@ -412,6 +420,7 @@ gdb_session() {
 	local opts=()
 	while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
 	rm -f "$WORK/err"
+	fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 	"$PVMM" --timeout=60 --gdb=tcp:0 "${opts[@]}" "$guest" >"$WORK/out" 2>"$WORK/err" </dev/null &
 	local pid=$! port="" args=()
 	wait_until 60 has_line "$WORK/err" 'tcp:127.0.0.1:[0-9]+'
@@ -443,6 +452,7 @@ else
 fi
 
 # Ctrl-C: gdb interrupts a guest that never stops, then kills it
+fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 "$PVMM" --timeout=30 --gdb=tcp:0 $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
 wait_until 60 has_line "$WORK/err" 'tcp:127.0.0.1:[0-9]+'
@@ -466,6 +476,7 @@ else
 	not_ok "gdb Ctrl-C" "status $status" "$(tail -10 "$WORK/gdb.txt")"
 fi
 # a Unix socket, and a guest about to be crashed stops for gdb first
+fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 "$PVMM" --timeout=30 --gdb=unix:"$WORK/gdb.sock" $G/fault.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
 wait_until 60 test -S "$WORK/gdb.sock"
@@ -592,6 +603,7 @@ suite_start() {
 	local dir=$1 w
 	shift
 	rm -rf "$WORK/tmp" && mkdir -p "$WORK/tmp"
+	fresh "$WORK/out" "$WORK/err" # no line of an earlier run may satisfy a wait
 	TMPDIR="$WORK/tmp" "$PVMM" test -j 2 "$@" "$dir" >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
 	two_guests() { procs=$(descendants $pid); [ "$(guests_among $procs)" -ge 2 ]; }
@@ -768,6 +780,7 @@ files_before=$(ls -A /tmp /dev/shm 2>/dev/null | grep -i pvmm | sort)
 leftover="" started=0
 for i in 1 2 3 4 5 6 7 8; do
 	rm -f "$WORK/churn.pid"
+	fresh "$WORK/churn.out"
 	"$PVMM" --pidfile="$WORK/churn.pid" -c attempt=churn $G/escape.elf >"$WORK/churn.out" 2>&1 </dev/null &
 	pid=$!
 	wait_until 60 has_line "$WORK/churn.out" '^escape: churning' && started=$((started + 1))
