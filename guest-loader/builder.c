@@ -24,13 +24,19 @@ static uint64_t pt_frames_for(uint64_t s, uint64_t e)
 	return 1 + tables_for(s, e, 39) + tables_for(s, e, 30) + tables_for(s, e, 21);
 }
 
-static void lay_out(const struct loader_image *img, uint64_t nr_pages, struct loader_layout *lay)
+static void lay_out(const struct loader_image *img, uint64_t nr_pages, uint64_t mod_size,
+		    struct loader_layout *lay)
 {
 	uint64_t cur = img->virt_kend, nr_pt = 1, pt_va, need;
 
 	lay->nr_pages = nr_pages;
 	lay->shared_info_pfn = nr_pages;
 	lay->v_start = img->virt_base;
+	if (mod_size) { /* the ramdisk segment comes right after the kernel's */
+		lay->mod_va = cur;
+		lay->mod_len = round_up(mod_size, PAGE);
+		cur += lay->mod_len;
+	}
 	lay->p2m_va = cur;
 	cur += round_up(nr_pages * 8, PAGE);
 	lay->start_info_va = cur;
@@ -144,11 +150,20 @@ static void fill_start_info(const struct loader_layout *lay, uint8_t *mem, const
 	si->pt_base = lay->pt_base_va;
 	si->nr_pt_frames = lay->nr_pt_frames;
 	si->mfn_list = lay->p2m_va;
+	si->mod_start = lay->mod_va; /* virtual: SIF_MOD_START_PFN is not set */
+	si->mod_len = lay->mod_len;
 	snprintf((char *)si->cmd_line, sizeof(si->cmd_line), "%s", cmdline ? cmdline : "");
 }
 
 int loader_build(const struct loader_image *img, uint8_t *mem, uint64_t nr_pages,
 		 const char *cmdline, struct loader_layout *lay, char *why)
+{
+	return loader_build_mod(img, mem, nr_pages, cmdline, NULL, 0, lay, why);
+}
+
+int loader_build_mod(const struct loader_image *img, uint8_t *mem, uint64_t nr_pages,
+		     const char *cmdline, const void *mod, size_t mod_size,
+		     struct loader_layout *lay, char *why)
 {
 	if (cmdline && strlen(cmdline) >= XEN_CMDLINE_SIZE) {
 		snprintf(why, LOADER_WHY, "command line is %zu characters, Xen allows %d",
@@ -156,15 +171,17 @@ int loader_build(const struct loader_image *img, uint8_t *mem, uint64_t nr_pages
 		return -E2BIG;
 	}
 	memset(lay, 0, sizeof(*lay));
-	lay_out(img, nr_pages, lay);
+	lay_out(img, nr_pages, mod ? mod_size : 0, lay);
 	if (lay->first_free_pfn > nr_pages) {
 		snprintf(why, LOADER_WHY, "guest needs at least %llu KiB of memory for its "
-			 "image and bootstrap, --memory gives %llu KiB",
-			 (unsigned long long)(lay->first_free_pfn * 4),
+			 "image%s and bootstrap, --memory gives %llu KiB",
+			 (unsigned long long)(lay->first_free_pfn * 4), lay->mod_len ? ", ramdisk" : "",
 			 (unsigned long long)(nr_pages * 4));
 		return -ENOMEM;
 	}
 	load_segments(img, mem, lay->v_start);
+	if (lay->mod_len) /* the rest of its last page is already zero */
+		memcpy(mem + (lay->mod_va - lay->v_start), mod, mod_size);
 	if (img->hypercall_page)
 		loader_fill_hypercall_page(mem + (img->hypercall_page - lay->v_start));
 	/* the P2M list is left to loader_fill_p2m(): the monitor writes it

@@ -63,6 +63,7 @@ struct loader_layout {
 	uint64_t stack_top;
 	uint64_t entry;
 	uint64_t first_free_pfn;  /* first frame not used by the bootstrap */
+	uint64_t mod_va, mod_len; /* the module (initial ramdisk) after the image, 0 if none */
 };
 
 /* Extra frames after guest RAM the memory file must hold: shared_info, then
@@ -81,6 +82,17 @@ struct loader_layout {
 int loader_build(const struct loader_image *img, uint8_t *mem,
 		 uint64_t nr_pages, const char *cmdline,
 		 struct loader_layout *lay, char *why);
+
+/* loader_build() with a module (an initial ramdisk: mod_size bytes at mod,
+ * the caller's) placed as Xen's PV builder places it: in the pages right
+ * after the image, before the P2M list, and given to the guest as
+ * start_info.mod_start = its virtual address (SIF_MOD_START_PFN clear) and
+ * mod_len = its size rounded up to whole pages (the segment's extent, as
+ * libxenguest reports it). mod may be NULL (no module). Same returns. */
+int loader_build_mod(const struct loader_image *img, uint8_t *mem,
+		     uint64_t nr_pages, const char *cmdline,
+		     const void *mod, size_t mod_size,
+		     struct loader_layout *lay, char *why);
 
 /* The P2M list's frames: the first, and how many (nr_pages * 8 rounded up
  * to pages). */

@@ -6,6 +6,7 @@
 #include "mmu.h"
 #include "ptwr.h"
 #include "gdb.h"
+#include "xlcfg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,8 @@
 
 struct options {
 	const char *image;
+	const char *ramdisk;    /* --ramdisk: the initial ramdisk module, or NULL */
+	const char *name;       /* --name: the xenstore name, or NULL for the image's */
 	uint64_t memory;
 	const char *cmdline;
 	unsigned timeout;
@@ -47,13 +50,19 @@ struct options {
 };
 
 static const char usage_text[] =
-	"usage: pvmm [OPTIONS] GUEST.elf\n"
-	"Run an x86-64 Xen PV guest kernel in a sandboxed Linux process.\n"
+	"usage: pvmm [OPTIONS] GUEST.elf | GUEST.cfg\n"
+	"Run an x86-64 Xen PV guest kernel in a sandboxed Linux process; GUEST.cfg is\n"
+	"an xl domain configuration (kernel, ramdisk, memory, name, cmdline, ...) as\n"
+	"for `xl create`; the options given here override it.\n"
 	"\n"
 	"options:\n"
 	"  -m, --memory=SIZE     guest memory; K, M or G suffix, MiB when none (default 64M)\n"
 	"  -c, --cmdline=TEXT    guest command line, in start_info (at most 1023 bytes)\n"
 	"  -t, --timeout=SECS    stop the guest after SECS seconds (default: none)\n"
+	"      --ramdisk=FILE    load FILE after the kernel as its initial ramdisk\n"
+	"                        (start_info mod_start/mod_len)\n"
+	"      --name=NAME       the domain's name in the xenstore (default: the image's\n"
+	"                        file name without .elf)\n"
 	"      --shutdown-grace=SECS  on SIGINT/SIGTERM/SIGHUP, a guest that watches its\n"
 	"                        xenstore control/shutdown is asked to power off and given\n"
 	"                        SECS seconds (default 5; 0: stop it at once)\n"
@@ -202,12 +211,15 @@ static int split_cpus(int *guest)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
-	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE };
+	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
+	       OPT_RAMDISK, OPT_NAME };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "shutdown-grace", required_argument, NULL, OPT_GRACE },
+		{ "ramdisk", required_argument, NULL, OPT_RAMDISK },
+		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "cpu", required_argument, NULL, OPT_CPU },
@@ -226,6 +238,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	opterr = 0;
+	optind = 0; /* a full reset: the options are parsed again after a .cfg */
 	while ((c = getopt_long(argc, argv, ":m:c:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -242,6 +255,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_GRACE:
 			if (parse_uint(optarg, &o->shutdown_grace))
 				return usage_error("bad --shutdown-grace '%s': want whole seconds", optarg);
+			break;
+		case OPT_RAMDISK: o->ramdisk = optarg; break;
+		case OPT_NAME:
+			if (!*optarg || strlen(optarg) > 63 || strchr(optarg, '/'))
+				return usage_error("bad --name '%s': want 1 to 63 characters, no /", optarg);
+			o->name = optarg;
 			break;
 		case OPT_STATS: o->stats = optarg ? optarg : "-"; break;
 		case OPT_TRANSPORT:
@@ -288,6 +307,44 @@ static int parse_options(int argc, char **argv, struct options *o)
 						  : "more than one guest image given%s", "");
 	o->image = argv[optind];
 	return 0;
+}
+
+/* GUEST.cfg: read the xl configuration and parse the options again, with
+ * what it says before the command line's own (which win, being later) and
+ * its kernel as the image. Returns 0 or an exit status. */
+static int apply_config(int argc, char **argv, struct options *o, const struct options *defaults)
+{
+	static struct xlcfg cfg;
+	static char buf[8192], timeout[32], *args[256];
+	char why[XLCFG_WHY];
+	int n = 0, k;
+
+	if (vmm_xlcfg_read(o->image, &cfg, why)) {
+		fprintf(stderr, "pvmm: %s\n", why);
+		return VMM_EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < cfg.nwarn; i++)
+		fprintf(stderr, "pvmm: %s\n", cfg.warn[i]);
+	if (!cfg.kernel[0]) {
+		fprintf(stderr, "pvmm: %s: no kernel key: no guest to run\n", o->image);
+		return VMM_EXIT_USAGE;
+	}
+	args[n++] = argv[0];
+	if (cfg.timeout) {
+		snprintf(timeout, sizeof(timeout), "--timeout=%u", cfg.timeout);
+		args[n++] = timeout;
+	}
+	k = vmm_xlcfg_options(&cfg, buf, sizeof(buf), args + n, 200);
+	if (k < 0) {
+		fprintf(stderr, "pvmm: %s: too many pvmm_options\n", o->image);
+		return VMM_EXIT_USAGE;
+	}
+	n += k;
+	for (int i = 1; i < argc && n < 254; i++) /* getopt left the image last */
+		args[n++] = argv[i] == o->image ? cfg.kernel : argv[i];
+	args[n] = NULL;
+	*o = *defaults;
+	return parse_options(n, args, o);
 }
 
 /* Read the whole image; returns a malloc'd buffer or NULL with errno set. */
@@ -347,25 +404,33 @@ static const char *domain_name(const char *image)
 static int load_guest(struct vm *vm, const struct options *o)
 {
 	char why[LOADER_WHY];
-	size_t size = 0;
-	uint8_t *file = read_file(o->image, &size);
+	size_t size = 0, mod_size = 0;
+	uint8_t *file = read_file(o->image, &size), *mod = NULL;
 	int rc;
 
 	if (!file) {
 		fprintf(stderr, "pvmm: %s: %s\n", o->image, strerror(errno));
 		return VMM_EXIT_IMAGE;
 	}
+	if (o->ramdisk && !(mod = read_file(o->ramdisk, &mod_size))) {
+		fprintf(stderr, "pvmm: ramdisk %s: %s\n", o->ramdisk, strerror(errno));
+		free(file);
+		return VMM_EXIT_USAGE;
+	}
 	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
 	if (!rc)
 		loader_symbols(file, size, &vm->syms); /* traces work without them */
 	if (!rc && (rc = vmm_mem_create(vm, o->memory / 4096)) != 0) {
 		free(file);
+		free(mod);
 		fprintf(stderr, "pvmm: %s\n", vm->end_msg);
 		return VMM_EXIT_HOST;
 	}
 	if (!rc)
-		rc = loader_build(&vm->img, vm->mem, vm->nr_pages, o->cmdline, &vm->lay, why);
-	free(file); /* the image is in guest memory now */
+		rc = loader_build_mod(&vm->img, vm->mem, vm->nr_pages, o->cmdline, mod, mod_size,
+				      &vm->lay, why);
+	free(file); /* the image and the ramdisk are in guest memory now */
+	free(mod);
 	vm->img.file = NULL;
 	if (rc) {
 		fprintf(stderr, "pvmm: %s: %s\n", o->image, why);
@@ -373,7 +438,7 @@ static int load_guest(struct vm *vm, const struct options *o)
 	}
 	rc = mmu_defer_p2m(vm); /* written on first use */
 	if (!rc)
-		rc = xs_init(vm, domain_name(o->image));
+		rc = xs_init(vm, o->name ? o->name : domain_name(o->image));
 	if (rc) {
 		fprintf(stderr, "pvmm: out of memory for the P2M bitmap or the xenstore\n");
 		return VMM_EXIT_HOST;
@@ -422,7 +487,8 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .memory = 64ull << 20, .shutdown_grace = 5, .transport = NULL, .cpu = -1 };
+	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
+	struct options o = defaults;
 	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
 	double t0 = now();
 	int status;
@@ -431,6 +497,8 @@ int main(int argc, char **argv)
 		return vmm_suite_main(argc - 1, argv + 1, "/proc/self/exe");
 
 	status = parse_options(argc, argv, &o);
+	if (!status && vmm_xlcfg_is_config(o.image))
+		status = apply_config(argc, argv, &o, &defaults);
 	if (status)
 		return status;
 	if (!o.transport) { /* PVMM_TRANSPORT overrides the default, for test suites */

@@ -6,7 +6,9 @@
  * time, with its console captured. Its outcome comes from the exit status
  * and, with --result-regex, from the last console line matching it
  * (SUCCESS, SKIP, ERROR, FAILURE, severity ordered). Options for one guest
- * come from NAME.cfg beside NAME.elf (docs/suite.md).
+ * come from NAME.cfg beside NAME.elf, or a guest is an xl .cfg of its own
+ * whose kernel key names the image; both are read by xlcfg.c
+ * (docs/suite.md).
  *
  * SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd beside
  * SIGCHLD, so the one wait in the loop sees both and no signal falls
@@ -19,6 +21,7 @@
  * dies with the runner (PR_SET_PDEATHSIG) and each guest with its pvmm.
  */
 #include "vmm.h"
+#include "xlcfg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -53,10 +56,11 @@ static const char *const outcome_names[] = { "PASS", "SKIP", "FAIL", "ERROR", "T
 struct guest {
 	char path[PATH_MAX];
 	char name[128];
-	char memory[32], cmdline[1024], extra[1024];
+	char opts[4096];       /* from its .cfg: pvmm options, NUL-separated */
+	int nopt;
 	unsigned timeout;
 	int expect;            /* .cfg expect: the pvmm exit status wanted, -1 any pass */
-	char expect_log[512];  /* .cfg expect_log: a line of the log must match */
+	char expect_log[1024]; /* .cfg expect_log: a line of the log must match */
 	pid_t pid;
 	char log[PATH_MAX], trace[PATH_MAX];
 	double start, seconds;
@@ -89,8 +93,9 @@ static double now(void)
 }
 
 static const char usage_text[] =
-	"usage: pvmm test [OPTIONS] GUEST.elf... | DIR...\n"
-	"Run guests as a test suite; a directory means every *.elf in it.\n"
+	"usage: pvmm test [OPTIONS] GUEST.elf|GUEST.cfg... | DIR...\n"
+	"Run guests as a test suite; a directory means every *.elf in it and every\n"
+	"xl *.cfg that is not a NAME.cfg beside a NAME.elf (docs/suite.md).\n"
 	"  -j, --jobs=N          guests at a time (default: the number of CPUs)\n"
 	"  -t, --timeout=SECS    per guest, unless its .cfg says otherwise (default 60)\n"
 	"      --result-regex=RE the last console line matching RE decides: it must contain\n"
@@ -107,96 +112,44 @@ static const char usage_text[] =
 
 /* ---- configuration ------------------------------------------------------ */
 
-static char *trim(char *s)
+static int ends_with(const char *s, const char *suffix)
 {
-	char *e;
+	size_t n = strlen(s), k = strlen(suffix);
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	if (e - s >= 2 && (*s == '"' || *s == '\'') && e[-1] == *s) {
-		e[-1] = '\0';
-		s++;
-	}
-	return s;
+	return n > k && !strcmp(s + n - k, suffix);
 }
 
-/* The pvmm exit status an `expect` value names, or -1. */
-static int expected_status(const char *v)
+/* What a guest's .cfg says (xlcfg.h), kept as the pvmm options it makes,
+ * NUL-separated in g->opts. */
+static int take_cfg(struct suite *s, struct guest *g, const struct xlcfg *c, char *why, size_t len)
 {
-	static const struct { const char *name; int status; } ends[] = {
-		{ "poweroff", VMM_EXIT_POWEROFF }, { "crash", VMM_EXIT_CRASH },
-		{ "timeout", VMM_EXIT_TIMEOUT }, { "reboot", VMM_EXIT_REBOOT },
-	};
+	char *argv[64];
+	int n = vmm_xlcfg_options(c, g->opts, sizeof(g->opts), argv, 64);
 
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if (!strcmp(v, ends[i].name))
-			return ends[i].status;
-	return -1;
-}
-
-/* NAME.cfg: xl-style `key = value` lines; memory, cmdline, extra, timeout,
- * expect, expect_log. */
-static int read_cfg(struct guest *g, char *why, size_t len)
-{
-	char path[PATH_MAX + 8], line[2048];
-	size_t n = strlen(g->path);
-	FILE *f;
-	int lineno = 0;
-
-	if (n < 4 || strcmp(g->path + n - 4, ".elf"))
-		return 0;
-	snprintf(path, sizeof(path), "%.*s.cfg", (int)(n - 4), g->path);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *eq, *key, *val;
-		lineno++;
-		if (*trim(line) == '#' || !*trim(line))
-			continue;
-		if (!(eq = strchr(line, '='))) {
-			snprintf(why, len, "%.400s:%d: want key = value", path, lineno);
-			fclose(f);
-			return -1;
-		}
-		*eq = '\0';
-		key = trim(line), val = trim(eq + 1);
-		if (!strcmp(key, "memory"))
-			snprintf(g->memory, sizeof(g->memory), "%s", val);
-		else if (!strcmp(key, "cmdline"))
-			snprintf(g->cmdline, sizeof(g->cmdline), "%s", val);
-		else if (!strcmp(key, "extra"))
-			snprintf(g->extra, sizeof(g->extra), "%s", val);
-		else if (!strcmp(key, "timeout"))
-			g->timeout = (unsigned)atoi(val);
-		else if (!strcmp(key, "expect") && (g->expect = expected_status(val)) < 0) {
-			snprintf(why, len, "%.400s:%d: expect is poweroff, crash, timeout or reboot",
-				 path, lineno);
-			fclose(f);
-			return -1;
-		} else if (!strcmp(key, "expect_log")) {
-			regex_t re;
-			if (regcomp(&re, val, REG_EXTENDED | REG_NOSUB)) {
-				snprintf(why, len, "%.400s:%d: expect_log is not a regular expression",
-					 path, lineno);
-				fclose(f);
-				return -1;
-			}
-			regfree(&re);
-			snprintf(g->expect_log, sizeof(g->expect_log), "%s", val);
-		}
-		/* other xl keys (name, kernel, vcpus, ...) mean nothing here */
+	for (unsigned i = 0; i < c->nwarn; i++)
+		fprintf(stderr, "pvmm test: %s\n", c->warn[i]);
+	if (n < 0) {
+		snprintf(why, len, "%.400s: too many options", c->file);
+		return -1;
 	}
-	fclose(f);
+	g->nopt = n;
+	g->timeout = c->timeout ? c->timeout : s->timeout;
+	g->expect = c->expect;
+	snprintf(g->expect_log, sizeof(g->expect_log), "%s", c->expect_log);
 	return 0;
 }
 
+/* A guest: NAME.elf (with NAME.cfg beside it when there is one), or an xl
+ * configuration whose kernel key names the image (NAME.elf beside it when
+ * it has none). */
 static int add_guest(struct suite *s, const char *path, char *why, size_t len)
 {
+	static struct xlcfg cfg;
+	char cfgpath[PATH_MAX], elf[PATH_MAX];
 	struct guest *g;
 	const char *base = strrchr(path, '/');
+	int is_cfg = ends_with(path, ".cfg"), rc;
+	size_t stem = strlen(path) - (ends_with(path, ".elf") || is_cfg ? 4 : 0);
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -207,13 +160,26 @@ static int add_guest(struct suite *s, const char *path, char *why, size_t len)
 	}
 	g = &s->g[s->n++];
 	memset(g, 0, sizeof(*g));
+	base = base ? base + 1 : path;
+	snprintf(g->name, sizeof(g->name), "%.*s", (int)(strlen(base) - (strlen(path) - stem)), base);
 	snprintf(g->path, sizeof(g->path), "%s", path);
-	snprintf(g->name, sizeof(g->name), "%s", base ? base + 1 : path);
-	if (strlen(g->name) > 4 && !strcmp(g->name + strlen(g->name) - 4, ".elf"))
-		g->name[strlen(g->name) - 4] = '\0';
 	g->timeout = s->timeout;
 	g->expect = -1;
-	return read_cfg(g, why, len);
+	snprintf(cfgpath, sizeof(cfgpath), "%.*s.cfg", (int)stem, path);
+	snprintf(elf, sizeof(elf), "%.*s.elf", (int)stem, path);
+	if (!is_cfg && access(cfgpath, F_OK))
+		return 0; /* an image without a .cfg */
+	if ((rc = vmm_xlcfg_read(cfgpath, &cfg, why)) != 0)
+		return -1;
+	if (is_cfg && cfg.kernel[0])
+		snprintf(g->path, sizeof(g->path), "%s", cfg.kernel);
+	else if (is_cfg && !access(elf, F_OK))
+		snprintf(g->path, sizeof(g->path), "%s", elf);
+	else if (is_cfg) {
+		snprintf(why, len, "%.400s: no kernel key, and no %.100s.elf beside it", path, g->name);
+		return -1;
+	}
+	return take_cfg(s, g, &cfg, why, len);
 }
 
 static int by_name(const void *a, const void *b)
@@ -238,9 +204,16 @@ static int add_path(struct suite *s, const char *path, char *why, size_t len)
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(list[i]->d_name);
 		char full[PATH_MAX];
-		if (!rc && l > 4 && !strcmp(list[i]->d_name + l - 4, ".elf")) {
-			snprintf(full, sizeof(full), "%s/%s", path, list[i]->d_name);
+		snprintf(full, sizeof(full), "%s/%s", path, list[i]->d_name);
+		if (!rc && l > 4 && !strcmp(list[i]->d_name + l - 4, ".elf"))
 			rc = add_guest(s, full, why, len);
+		else if (!rc && l > 4 && !strcmp(list[i]->d_name + l - 4, ".cfg")) {
+			/* a unit of its own unless it is NAME.elf's */
+			snprintf(full + strlen(full) - 4, 5, ".elf");
+			if (access(full, F_OK)) {
+				snprintf(full, sizeof(full), "%s/%s", path, list[i]->d_name);
+				rc = add_guest(s, full, why, len);
+			}
 		}
 		free(list[i]);
 	}
@@ -299,7 +272,8 @@ static void child_prepare(struct suite *s, pid_t parent)
 
 static int start(struct suite *s, struct guest *g, size_t idx)
 {
-	char timeout[32], *argv[18], extra[1024], *save = NULL;
+	char timeout[32], *argv[80];
+	const char *opt = g->opts;
 	static char grace0[] = "--shutdown-grace=0"; /* the runner decides when to stop */
 	int argc = 0, fd;
 	pid_t parent = getpid();
@@ -308,27 +282,19 @@ static int start(struct suite *s, struct guest *g, size_t idx)
 	snprintf(g->trace, sizeof(g->trace), "%.3000s/%zu.trace", s->workdir, idx);
 	snprintf(timeout, sizeof(timeout), "--timeout=%u", g->timeout);
 	static char trace_pt[] = "--trace=pt";
-	char mem[48], cmd[1040], trace[PATH_MAX + 16];
+	char trace[PATH_MAX + 16];
 
 	argv[argc++] = (char *)s->self;
 	argv[argc++] = timeout;
 	argv[argc++] = grace0;
-	if (g->memory[0]) {
-		snprintf(mem, sizeof(mem), "--memory=%s", g->memory);
-		argv[argc++] = mem;
-	}
-	if (g->cmdline[0]) {
-		snprintf(cmd, sizeof(cmd), "--cmdline=%s", g->cmdline);
-		argv[argc++] = cmd;
-	}
 	if (s->trace_failures) {
 		argv[argc++] = trace_pt;
 		snprintf(trace, sizeof(trace), "--trace-file=%s", g->trace);
 		argv[argc++] = trace;
 	}
-	snprintf(extra, sizeof(extra), "%s", g->extra);
-	for (char *tok = strtok_r(extra, " \t", &save); tok && argc < 16; tok = strtok_r(NULL, " \t", &save))
-		argv[argc++] = tok;
+	/* the .cfg's (pvmm_options last), after grace0, which they may override */
+	for (int i = 0; i < g->nopt && argc < 72; i++, opt += strlen(opt) + 1)
+		argv[argc++] = (char *)opt;
 	argv[argc++] = g->path;
 	argv[argc] = NULL;
 	g->start = now();
@@ -817,7 +783,7 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 			return suite_free(&s), VMM_EXIT_USAGE;
 		}
 	if (!s.n) {
-		fprintf(stderr, "pvmm test: no guests (*.elf) found\n");
+		fprintf(stderr, "pvmm test: no guests (*.elf or *.cfg) found\n");
 		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	qsort(s.g, s.n, sizeof(*s.g), by_name);

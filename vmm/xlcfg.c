@@ -1,0 +1,472 @@
+/* xlcfg.c - xl domain configuration files: lexer, keys, command line. */
+#include "xlcfg.h"
+#include "vmm.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_VALUE 1024
+#define MAX_MEMORY_MIB 65536u /* pvmm's --memory limit, 64 GiB */
+
+enum tok { T_EOF, T_NL, T_SEMI, T_EQ, T_LBR, T_RBR, T_COMMA, T_STR, T_WORD, T_BAD };
+
+struct lexer {
+	const char *file, *p, *end;
+	int line;
+	enum tok t;
+	char text[MAX_VALUE];
+	int too_long;
+};
+
+/* A value: one atom, or a list (we keep its first atom and its length). */
+struct value {
+	int list;
+	unsigned items;
+	char atom[MAX_VALUE];
+};
+
+/* Raw strings before the command line is composed. */
+struct raw {
+	char cmdline[MAX_VALUE], root[MAX_VALUE], extra[MAX_VALUE];
+	int has_cmdline, has_root, has_extra, cmdline_line;
+};
+
+static int is_word_char(int c)
+{
+	return c > ' ' && !strchr("#=,;[]\"'", c);
+}
+
+static void read_string(struct lexer *lx, char quote)
+{
+	size_t n = 0;
+
+	lx->t = T_BAD;
+	while (lx->p < lx->end && *lx->p != quote && *lx->p != '\n') {
+		char c = *lx->p++;
+		if (c == '\\' && lx->p < lx->end && *lx->p != '\n') {
+			c = *lx->p++;
+			c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+		}
+		if (n + 1 < sizeof(lx->text))
+			lx->text[n++] = c;
+		else
+			lx->too_long = 1;
+	}
+	lx->text[n] = '\0';
+	if (lx->p < lx->end && *lx->p == quote) {
+		lx->p++;
+		lx->t = T_STR;
+	}
+}
+
+static enum tok next(struct lexer *lx)
+{
+	static const char single[] = "\n;=[],";
+	static const enum tok kinds[] = { T_NL, T_SEMI, T_EQ, T_LBR, T_RBR, T_COMMA };
+	size_t n = 0;
+
+	lx->too_long = 0;
+	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r'))
+		lx->p++;
+	if (lx->p < lx->end && *lx->p == '#') /* a comment runs to the end of the line */
+		while (lx->p < lx->end && *lx->p != '\n')
+			lx->p++;
+	if (lx->p >= lx->end)
+		return lx->t = T_EOF;
+	const char *s = strchr(single, *lx->p);
+	if (s && *lx->p) {
+		if (*lx->p == '\n')
+			lx->line++;
+		lx->p++;
+		return lx->t = kinds[s - single];
+	}
+	if (*lx->p == '"' || *lx->p == '\'') {
+		char q = *lx->p++;
+		read_string(lx, q);
+		return lx->t;
+	}
+	if (!is_word_char((unsigned char)*lx->p)) {
+		lx->p++;
+		return lx->t = T_BAD;
+	}
+	while (lx->p < lx->end && is_word_char((unsigned char)*lx->p)) {
+		if (n + 1 < sizeof(lx->text))
+			lx->text[n++] = *lx->p;
+		else
+			lx->too_long = 1;
+		lx->p++;
+	}
+	lx->text[n] = '\0';
+	return lx->t = T_WORD;
+}
+
+static int fail(char *why, const struct lexer *lx, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(why, XLCFG_WHY, "%.300s:%d: ", lx->file, line);
+
+	va_start(ap, fmt);
+	vsnprintf(why + n, XLCFG_WHY - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void warn(struct xlcfg *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[300], full[sizeof(c->warn[0])];
+
+	if (c->nwarn >= XLCFG_MAX_WARN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%.200s:%d: %s", c->file, line, msg);
+	memcpy(c->warn[c->nwarn++], full, sizeof(full));
+}
+
+/* value := STRING | WORD | '[' [ atom { ',' atom } [','] ] ']' ; lists
+ * may span lines. Leaves the token after the value in lx->t. */
+static int parse_value(struct lexer *lx, struct value *v, const char *key, char *why)
+{
+	int line = lx->line;
+
+	memset(v, 0, sizeof(*v));
+	if (lx->t == T_STR || lx->t == T_WORD) {
+		if (lx->too_long)
+			return fail(why, lx, line, "%s: value longer than %d characters", key, MAX_VALUE - 1);
+		snprintf(v->atom, sizeof(v->atom), "%s", lx->text);
+		next(lx);
+		return 0;
+	}
+	if (lx->t != T_LBR)
+		return fail(why, lx, line, "%s: want a value (a \"string\", a number or a [ list ])", key);
+	v->list = 1;
+	while (next(lx) == T_NL)
+		;
+	while (lx->t == T_STR || lx->t == T_WORD) {
+		if (!v->items++)
+			snprintf(v->atom, sizeof(v->atom), "%s", lx->text);
+		while (next(lx) == T_NL)
+			;
+		if (lx->t != T_COMMA)
+			break;
+		while (next(lx) == T_NL)
+			;
+	}
+	if (lx->t != T_RBR)
+		return fail(why, lx, lx->line, "%s: list not closed with ]", key);
+	next(lx);
+	return 0;
+}
+
+static int want_atom(const struct lexer *lx, int line, const char *key, const struct value *v, char *why)
+{
+	return v->list ? fail(why, lx, line, "%s: want a single value, not a list", key) : 0;
+}
+
+/* A whole number written as xl writes numbers (decimal, or 0x hex). */
+static int number(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	*out = strtoull(s, &end, 0);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static void resolve(const char *file, const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (path[0] == '/' || !slash)
+		snprintf(out, len, "%s", path);
+	else
+		snprintf(out, len, "%.*s/%s", (int)(slash - file), file, path);
+}
+
+static int expect_status(const char *v)
+{
+	static const struct { const char *name; int status; } ends[] = {
+		{ "poweroff", VMM_EXIT_POWEROFF }, { "crash", VMM_EXIT_CRASH },
+		{ "timeout", VMM_EXIT_TIMEOUT }, { "reboot", VMM_EXIT_REBOOT },
+	};
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (!strcmp(v, ends[i].name))
+			return ends[i].status;
+	return -1;
+}
+
+/* on_poweroff, on_reboot, on_crash, ...: xl's actions. pvmm ends the run
+ * whatever happens, which is destroy. */
+static int action(struct xlcfg *c, const struct lexer *lx, int line, const char *key,
+		  const char *v, char *why)
+{
+	static const char *const actions[] = { "destroy", "restart", "rename-restart", "preserve",
+					       "coredump-destroy", "coredump-restart", "soft-reset" };
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (!strcmp(v, actions[i])) {
+			if (i)
+				warn(c, line, "%s = '%s' not supported yet: pvmm ends the run (destroy)",
+				     key, v);
+			return 0;
+		}
+	return fail(why, lx, line, "%s: '%s' is not an xl action (destroy, restart, preserve, ...)",
+		    key, v);
+}
+
+static int set_key(struct xlcfg *c, struct raw *r, const struct lexer *lx, int line,
+		   const char *key, const struct value *v, char *why)
+{
+	unsigned long long n;
+	const char *a = v->atom;
+	int list_ok = !strcmp(key, "disk") || !strcmp(key, "vif");
+
+	if (!list_ok && want_atom(lx, line, key, v, why))
+		return -EINVAL;
+	if (!strcmp(key, "kernel") || !strcmp(key, "ramdisk")) {
+		char *dst = key[0] == 'k' ? c->kernel : c->ramdisk;
+		if (!*a)
+			return fail(why, lx, line, "%s: empty path", key);
+		resolve(c->file, a, dst, PATH_MAX);
+	} else if (!strcmp(key, "memory")) {
+		if (number(a, MAX_MEMORY_MIB, &n) || !n)
+			return fail(why, lx, line, "memory: '%s' is not a number of MiB (1 to %u)", a,
+				    MAX_MEMORY_MIB);
+		c->memory_mib = n;
+	} else if (!strcmp(key, "name")) {
+		if (!*a || strlen(a) >= sizeof(c->name) || strchr(a, '/'))
+			return fail(why, lx, line, "name: '%s' is not a domain name (1 to 63 characters, no /)", a);
+		snprintf(c->name, sizeof(c->name), "%s", a);
+	} else if (!strcmp(key, "cmdline")) {
+		snprintf(r->cmdline, sizeof(r->cmdline), "%s", a), r->has_cmdline = 1;
+		r->cmdline_line = line;
+	} else if (!strcmp(key, "root")) {
+		snprintf(r->root, sizeof(r->root), "%s", a), r->has_root = 1;
+	} else if (!strcmp(key, "extra")) {
+		snprintf(r->extra, sizeof(r->extra), "%s", a), r->has_extra = 1;
+	} else if (!strcmp(key, "vcpus") || !strcmp(key, "maxvcpus")) {
+		if (number(a, 4096, &n) || !n)
+			return fail(why, lx, line, "%s: '%s' is not a number of vCPUs", key, a);
+		if (n > 1)
+			return fail(why, lx, line, "%s: %llu: pvmm runs one vCPU", key, n);
+		c->vcpus = 1;
+	} else if (!strcmp(key, "type")) {
+		if (strcmp(a, "pv") && strcmp(a, "pvh") && strcmp(a, "hvm"))
+			return fail(why, lx, line, "type: '%s' is not pv, pvh or hvm", a);
+		if (strcmp(a, "pv"))
+			return fail(why, lx, line, "type: '%s': pvmm runs PV guests only", a);
+	} else if (!strcmp(key, "builder")) { /* xl's name for type before Xen 4.10 */
+		if (strcmp(a, "generic") && strcmp(a, "linux"))
+			return fail(why, lx, line, "builder: '%s': pvmm runs PV guests only (generic)", a);
+	} else if (!strcmp(key, "disk") || !strcmp(key, "vif")) {
+		if (v->list ? v->items > 0 : *a != '\0')
+			warn(c, line, "%s: virtual %s are not supported yet; the guest runs without them",
+			     key, key[0] == 'd' ? "disks" : "network interfaces");
+	} else if (!strncmp(key, "on_", 3) && (!strcmp(key + 3, "poweroff") || !strcmp(key + 3, "reboot") ||
+					      !strcmp(key + 3, "crash") || !strcmp(key + 3, "watchdog") ||
+					      !strcmp(key + 3, "soft_reset"))) {
+		return action(c, lx, line, key, a, why);
+	} else if (!strcmp(key, "loader") || !strcmp(key, "uuid") || !strcmp(key, "maxmem")) {
+		/* loader: XTF's legacy PV key; uuid, maxmem: nothing to do with one domain */
+	} else if (!strcmp(key, "timeout")) {
+		if (number(a, 1000000, &n) || !n)
+			return fail(why, lx, line, "timeout: '%s' is not a positive number of seconds", a);
+		c->timeout = (unsigned)n, c->timeout_line = line;
+	} else if (!strcmp(key, "expect")) {
+		if ((c->expect = expect_status(a)) < 0)
+			return fail(why, lx, line, "expect is poweroff, crash, timeout or reboot, not '%s'", a);
+	} else if (!strcmp(key, "expect_log")) {
+		regex_t re;
+		if (regcomp(&re, a, REG_EXTENDED | REG_NOSUB))
+			return fail(why, lx, line, "expect_log is not a regular expression");
+		regfree(&re);
+		snprintf(c->expect_log, sizeof(c->expect_log), "%s", a);
+	} else if (!strcmp(key, "pvmm_options")) {
+		snprintf(c->pvmm_options, sizeof(c->pvmm_options), "%s", a);
+	} else {
+		warn(c, line, "unknown key '%s' ignored", key);
+	}
+	return 0;
+}
+
+/* As xl's parse_cmdline(): cmdline wins over root and extra (with a
+ * warning); otherwise "root=ROOT EXTRA", "root=ROOT" or "EXTRA". */
+static int compose_cmdline(struct xlcfg *c, const struct raw *r, const struct lexer *lx, char *why)
+{
+	int n = 0;
+
+	if (r->has_cmdline) {
+		n = snprintf(c->cmdline, sizeof(c->cmdline), "%s", r->cmdline);
+		if (r->has_root || r->has_extra)
+			warn(c, r->cmdline_line, "root and extra ignored in favour of cmdline, as xl does");
+	} else if (r->has_root && r->has_extra) {
+		n = snprintf(c->cmdline, sizeof(c->cmdline), "root=%s %s", r->root, r->extra);
+	} else if (r->has_root) {
+		n = snprintf(c->cmdline, sizeof(c->cmdline), "root=%s", r->root);
+	} else if (r->has_extra) {
+		n = snprintf(c->cmdline, sizeof(c->cmdline), "%s", r->extra);
+	}
+	c->has_cmdline = r->has_cmdline || r->has_root || r->has_extra;
+	if ((size_t)n >= sizeof(c->cmdline))
+		return fail(why, lx, r->cmdline_line ? r->cmdline_line : lx->line,
+			    "the command line is %d characters, Xen allows 1023", n);
+	return 0;
+}
+
+int vmm_xlcfg_parse(const char *file, const char *text, size_t len, struct xlcfg *c, char *why)
+{
+	struct lexer lx = { .file = file, .p = text, .end = text + len, .line = 1 };
+	struct raw *r = calloc(1, sizeof(*r));
+	struct value *v = malloc(sizeof(*v));
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->expect = -1;
+	snprintf(c->file, sizeof(c->file), "%s", file);
+	if (!r || !v) {
+		free(r), free(v);
+		snprintf(why, XLCFG_WHY, "%.300s: out of memory", file);
+		return -ENOMEM;
+	}
+	next(&lx);
+	while (!rc && lx.t != T_EOF) {
+		char key[64];
+		int line = lx.line;
+		if (lx.t == T_NL || lx.t == T_SEMI) {
+			next(&lx);
+			continue;
+		}
+		if (lx.t != T_WORD || !(isalpha((unsigned char)lx.text[0]) || lx.text[0] == '_') ||
+		    strlen(lx.text) >= sizeof(key)) {
+			rc = fail(why, &lx, line, "want key = value");
+			break;
+		}
+		snprintf(key, sizeof(key), "%s", lx.text);
+		if (next(&lx) != T_EQ) {
+			rc = fail(why, &lx, line, "%s: want key = value", key);
+			break;
+		}
+		next(&lx);
+		if ((rc = parse_value(&lx, v, key, why)))
+			break;
+		if (lx.t != T_NL && lx.t != T_SEMI && lx.t != T_EOF) {
+			rc = fail(why, &lx, line, "%s: one value per key (a string with blanks needs quotes)", key);
+			break;
+		}
+		rc = set_key(c, r, &lx, line, key, v, why);
+	}
+	if (!rc)
+		rc = compose_cmdline(c, r, &lx, why);
+	free(r);
+	free(v);
+	return rc;
+}
+
+/* The file's contents, NUL-terminated; NULL with errno set. */
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > XLCFG_MAX_FILE) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto out;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1)))
+		goto out;
+	for (*len = 0; *len < (size_t)st.st_size; *len += (size_t)n)
+		if ((n = read(fd, buf + *len, (size_t)st.st_size - *len)) <= 0)
+			break;
+	buf[*len] = '\0';
+out:
+	close(fd);
+	return buf;
+}
+
+int vmm_xlcfg_read(const char *path, struct xlcfg *c, char *why)
+{
+	size_t len = 0;
+	char *text = slurp(path, &len);
+	int rc;
+
+	if (!text) {
+		rc = -errno;
+		snprintf(why, XLCFG_WHY, "%.300s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = vmm_xlcfg_parse(path, text, len, c, why);
+	free(text);
+	return rc;
+}
+
+int vmm_xlcfg_is_config(const char *path)
+{
+	size_t n = strlen(path), len = 0;
+	char *text, why[XLCFG_WHY];
+	struct xlcfg *c = NULL;
+	int yes;
+
+	if (n > 4 && !strcmp(path + n - 4, ".cfg"))
+		return 1;
+	if (!(text = slurp(path, &len)))
+		return 0;
+	yes = !(len >= 4 && !memcmp(text, "\177ELF", 4)) && (c = malloc(sizeof(*c))) &&
+	      !vmm_xlcfg_parse(path, text, len, c, why) && c->kernel[0];
+	free(c);
+	free(text);
+	return yes;
+}
+
+/* Append one option to (argv); -E2BIG when out of room. */
+static int add(char **argv, int *argc, int max, char **buf, size_t *left, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*argc >= max)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(*buf, *left, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= *left)
+		return -E2BIG;
+	argv[(*argc)++] = *buf;
+	*buf += n + 1, *left -= (size_t)n + 1;
+	return 0;
+}
+
+int vmm_xlcfg_options(const struct xlcfg *c, char *buf, size_t len, char **argv, int max)
+{
+	int argc = 0, rc = 0;
+	char words[sizeof(c->pvmm_options)], *save = NULL;
+
+	if (c->memory_mib)
+		rc = add(argv, &argc, max, &buf, &len, "--memory=%lluM", (unsigned long long)c->memory_mib);
+	if (!rc && c->has_cmdline)
+		rc = add(argv, &argc, max, &buf, &len, "--cmdline=%s", c->cmdline);
+	if (!rc && c->ramdisk[0])
+		rc = add(argv, &argc, max, &buf, &len, "--ramdisk=%s", c->ramdisk);
+	if (!rc && c->name[0])
+		rc = add(argv, &argc, max, &buf, &len, "--name=%s", c->name);
+	snprintf(words, sizeof(words), "%s", c->pvmm_options);
+	for (char *w = strtok_r(words, " \t", &save); !rc && w; w = strtok_r(NULL, " \t", &save))
+		rc = add(argv, &argc, max, &buf, &len, "%s", w);
+	return rc ? rc : argc;
+}
