@@ -1,5 +1,5 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk
 GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
 $(BUILD)/guests/%.o: sample-guests/%.S
@@ -22,5 +22,10 @@ $(BUILD)/guests/%.cfg: sample-guests/%.cfg
 	cp $< $@
 
 .PHONY: guests
-guests: $(GUESTS:%=$(BUILD)/guests/%.elf) $(GUEST_CFGS:sample-guests/%=$(BUILD)/guests/%)
+guests: $(GUESTS:%=$(BUILD)/guests/%.elf) $(GUEST_CFGS:sample-guests/%=$(BUILD)/guests/%) \
+	$(BUILD)/guests/ramdisk.txt
+# the file ramdisk.cfg loads as the ramdisk guest's initial ramdisk
+$(BUILD)/guests/ramdisk.txt: sample-guests/ramdisk.txt
+	@mkdir -p $(@D)
+	cp $< $@
 .SECONDARY:

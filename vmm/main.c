@@ -325,6 +325,12 @@ static int apply_config(int argc, char **argv, struct options *o, const struct o
 	}
 	for (unsigned i = 0; i < cfg.nwarn; i++)
 		fprintf(stderr, "pvmm: %s\n", cfg.warn[i]);
+	size_t len = strlen(o->image);
+	if (!cfg.kernel[0] && len > 4 && !strcmp(o->image + len - 4, ".cfg")) { /* NAME.elf beside? */
+		snprintf(cfg.kernel, sizeof(cfg.kernel), "%.*s.elf", (int)(len - 4), o->image);
+		if (access(cfg.kernel, F_OK))
+			cfg.kernel[0] = '\0';
+	}
 	if (!cfg.kernel[0]) {
 		fprintf(stderr, "pvmm: %s: no kernel key: no guest to run\n", o->image);
 		return VMM_EXIT_USAGE;
