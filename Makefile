@@ -33,7 +33,7 @@ STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev pkg-config gdb clang libclang-rt-dev
 
-.PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke
+.PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke xtf
 all: $(BUILD)/pvmm guests
 
 include guest-loader/loader.mk
@@ -52,11 +52,20 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory unit e2e
 ifeq ($(SANITIZE),)
+	@$(MAKE) --no-print-directory xtf
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "# the same again with AddressSanitizer and UBSan (build/sanitize)"
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all tests
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
 endif
+
+# The Xen Test Framework's 64-bit PV tests, each outcome compared with
+# tests/xtf/expected.txt (tests/xtf/run.sh). XTF_SRC=DIR names another copy;
+# without one it says so and succeeds. Built once in build/xtf, then
+# incrementally; not run again under the sanitizers.
+XTF_SRC ?= ../shared/third_party/xtf
+xtf: $(BUILD)/pvmm
+	BUILD_DIR=$(BUILD) XTF_SRC=$(XTF_SRC) tests/xtf/run.sh
 
 # Installs what the build needs when a probe compile shows it missing.
 # (<xen/xen.h> is libxen-dev's: Xen's public headers, which the ABI unit

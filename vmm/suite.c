@@ -58,6 +58,7 @@ struct guest {
 	char name[128];
 	char opts[4096];       /* from its .cfg: pvmm options, NUL-separated */
 	int nopt;
+	int unrunnable;        /* its .cfg is bad: ERROR, not started */
 	unsigned timeout;
 	int expect;            /* .cfg expect: the pvmm exit status wanted, -1 any pass */
 	char expect_log[1024]; /* .cfg expect_log: a line of the log must match */
@@ -139,6 +140,15 @@ static int take_cfg(struct suite *s, struct guest *g, const struct xlcfg *c, cha
 	return 0;
 }
 
+/* A guest whose .cfg cannot be honoured is an ERROR without running; the
+ * reason (FILE:LINE: ...) is already in g->why. */
+static int not_runnable(struct guest *g)
+{
+	g->outcome = OUT_ERROR;
+	g->unrunnable = 1;
+	return 0;
+}
+
 /* A guest: NAME.elf (with NAME.cfg beside it when there is one), or an xl
  * configuration whose kernel key names the image (NAME.elf beside it when
  * it has none). */
@@ -169,15 +179,16 @@ static int add_guest(struct suite *s, const char *path, char *why, size_t len)
 	snprintf(elf, sizeof(elf), "%.*s.elf", (int)stem, path);
 	if (!is_cfg && access(cfgpath, F_OK))
 		return 0; /* an image without a .cfg */
-	if ((rc = vmm_xlcfg_read(cfgpath, &cfg, why)) != 0)
-		return -1;
+	if ((rc = vmm_xlcfg_read(cfgpath, &cfg, g->why)) != 0)
+		return rc == -ENOMEM ? -1 : not_runnable(g);
 	if (is_cfg && cfg.kernel[0])
 		snprintf(g->path, sizeof(g->path), "%s", cfg.kernel);
 	else if (is_cfg && !access(elf, F_OK))
 		snprintf(g->path, sizeof(g->path), "%s", elf);
 	else if (is_cfg) {
-		snprintf(why, len, "%.400s: no kernel key, and no %.100s.elf beside it", path, g->name);
-		return -1;
+		snprintf(g->why, sizeof(g->why), "%.300s: no kernel key, and no %.100s.elf beside it",
+			 path, g->name);
+		return not_runnable(g);
 	}
 	return take_cfg(s, g, &cfg, why, len);
 }
@@ -400,11 +411,22 @@ static void judge(struct suite *s, struct guest *g)
 	check_expect_log(g);
 }
 
+/* The width of the name column: 28, or the longest name. */
+static int name_width(const struct suite *s)
+{
+	size_t w = 28;
+
+	for (size_t i = 0; i < s->n; i++)
+		w = strlen(s->g[i].name) > w ? strlen(s->g[i].name) : w;
+	return (int)w;
+}
+
 static void progress(struct suite *s, const struct guest *g, size_t done)
 {
 	if (s->tap)
 		return;
-	printf("[%zu/%zu] %-28s %-11s %7.3fs%s%s\n", done, s->n, g->name, outcome_names[g->outcome],
+	printf("[%zu/%zu] %-*s %-11s %7.3fs%s%s\n", done, s->n, name_width(s), g->name,
+	       outcome_names[g->outcome],
 	       g->seconds, g->outcome > OUT_SKIP ? "  " : "", g->outcome > OUT_SKIP ? g->why : "");
 	fflush(stdout);
 }
@@ -546,7 +568,9 @@ static void run_all(struct suite *s)
 
 	while (done < s->n && !s->interrupted) {
 		while (s->running < s->jobs && next < s->n) {
-			if (start(s, &s->g[next], next))
+			if (s->g[next].unrunnable)
+				progress(s, &s->g[next], ++done);
+			else if (start(s, &s->g[next], next))
 				start_failed(s, &s->g[next], &done);
 			next++;
 		}
@@ -693,9 +717,11 @@ static void summary(struct suite *s)
 
 	for (size_t i = 0; i < s->n; i++)
 		count[s->g[i].outcome]++;
-	printf("\n%-28s %-11s %8s\n", "guest", "outcome", "seconds");
+	int w = name_width(s);
+
+	printf("\n%-*s %-11s %8s\n", w, "guest", "outcome", "seconds");
 	for (size_t i = 0; i < s->n; i++)
-		printf("%-28s %-11s %8.3f\n", s->g[i].name, outcome_names[s->g[i].outcome], s->g[i].seconds);
+		printf("%-*s %-11s %8.3f\n", w, s->g[i].name, outcome_names[s->g[i].outcome], s->g[i].seconds);
 	printf("\n%zu passed, %zu failed, %zu skipped", count[OUT_PASS],
 	       count[OUT_FAIL] + count[OUT_ERROR] + count[OUT_TIMEOUT], count[OUT_SKIP]);
 	if (s->interrupted)

@@ -279,8 +279,10 @@ static int set_key(struct xlcfg *c, struct raw *r, const struct lexer *lx, int l
 					      !strcmp(key + 3, "crash") || !strcmp(key + 3, "watchdog") ||
 					      !strcmp(key + 3, "soft_reset"))) {
 		return action(c, lx, line, key, a, why);
-	} else if (!strcmp(key, "loader") || !strcmp(key, "uuid") || !strcmp(key, "maxmem")) {
-		/* loader: XTF's legacy PV key; uuid, maxmem: nothing to do with one domain */
+	} else if (!strcmp(key, "loader") || !strcmp(key, "uuid") || !strcmp(key, "maxmem") ||
+		   !strcmp(key, "viridian") || !strcmp(key, "hap")) {
+		/* loader: XTF's legacy PV key; uuid, maxmem: nothing to do with
+		 * one domain; viridian, hap: HVM keys xl does not read for PV */
 	} else if (!strcmp(key, "timeout")) {
 		if (number(a, 1000000, &n) || !n)
 			return fail(why, lx, line, "timeout: '%s' is not a positive number of seconds", a);
