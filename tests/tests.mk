@@ -2,7 +2,8 @@
 TEST_LIB_SRCS := tests/lib/bad_elf.c tests/lib/fixture.c
 UNIT_SRCS := tests/unit/main.c tests/unit/check_loader.c tests/unit/check_mmu.c tests/unit/check_hc.c \
 	tests/unit/check_rules.c tests/unit/check_types.c tests/unit/check_emulate.c tests/unit/check_ptwr.c \
-	tests/unit/check_traps.c tests/unit/check_xs.c tests/unit/check_abi.c tests/unit/abi_xen.c
+	tests/unit/check_traps.c tests/unit/check_xs.c tests/unit/check_abi.c tests/unit/abi_xen.c \
+	tests/unit/check_xlcfg.c
 # The unit tests read the hello guest of their own build directory (build/
 # or build/sanitize/), which `unit` builds first.
 TEST_CFLAGS := $(HOST_CFLAGS) -Itests/lib -DFIXTURE_GUEST='"$(BUILD)/guests/hello.elf"' \
@@ -17,7 +18,7 @@ $(BUILD)/tests/%.o: tests/%.c | deps
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.o) \
-		$(TEST_LIB_SRCS:tests/%.c=$(BUILD)/tests/%.o) $(BUILD)/libpvmm.a
+		$(TEST_LIB_SRCS:tests/%.c=$(BUILD)/tests/%.o) $(BUILD)/vmm/xlcfg.o $(BUILD)/libpvmm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/mkbad: $(BUILD)/tests/lib/mkbad.o $(BUILD)/tests/lib/bad_elf.o $(BUILD)/tests/lib/fixture.o $(BUILD)/libpvmm.a

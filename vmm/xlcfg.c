@@ -24,6 +24,7 @@ struct lexer {
 	enum tok t;
 	char text[MAX_VALUE];
 	int too_long;
+	int unclosed;          /* a string not closed on its line */
 };
 
 /* A value: one atom, or a list (we keep its first atom and its length). */
@@ -64,6 +65,8 @@ static void read_string(struct lexer *lx, char quote)
 	if (lx->p < lx->end && *lx->p == quote) {
 		lx->p++;
 		lx->t = T_STR;
+	} else {
+		lx->unclosed = 1;
 	}
 }
 
@@ -73,7 +76,7 @@ static enum tok next(struct lexer *lx)
 	static const enum tok kinds[] = { T_NL, T_SEMI, T_EQ, T_LBR, T_RBR, T_COMMA };
 	size_t n = 0;
 
-	lx->too_long = 0;
+	lx->too_long = lx->unclosed = 0;
 	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r'))
 		lx->p++;
 	if (lx->p < lx->end && *lx->p == '#') /* a comment runs to the end of the line */
@@ -147,6 +150,8 @@ static int parse_value(struct lexer *lx, struct value *v, const char *key, char 
 		next(lx);
 		return 0;
 	}
+	if (lx->unclosed)
+		return fail(why, lx, line, "%s: string not closed on its line", key);
 	if (lx->t != T_LBR)
 		return fail(why, lx, line, "%s: want a value (a \"string\", a number or a [ list ])", key);
 	v->list = 1;

@@ -211,6 +211,35 @@ START_TEST(builder_refuses_long_cmdline)
 }
 END_TEST
 
+/* The module goes right after the image, before the P2M list, and
+ * start_info gives its virtual address and whole pages, as libxenguest. */
+START_TEST(builder_module_after_the_image)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+	uint8_t *mem = calloc(FIXTURE_PAGES + 1, 4096);
+	static char mod[4097] = "initrd bytes"; /* one byte into a second page */
+	struct loader_layout lay, plain;
+	struct start_info *si;
+
+	ck_assert_int_eq(parse_buf(buf, len), 0);
+	ck_assert_int_eq(loader_build(&img, mem, FIXTURE_PAGES, "", &plain, why), 0);
+	memset(mem, 0, (FIXTURE_PAGES + 1) * 4096ull);
+	ck_assert_int_eq(loader_build_mod(&img, mem, FIXTURE_PAGES, "", mod, sizeof(mod), &lay, why), 0);
+	ck_assert_uint_eq(lay.mod_va, img.virt_kend);
+	ck_assert_uint_eq(lay.mod_len, 8192);
+	ck_assert_uint_eq(lay.p2m_va, plain.p2m_va + 8192);
+	si = (struct start_info *)(mem + lay.start_info_pfn * 4096);
+	ck_assert_uint_eq(si->mod_start, img.virt_kend);
+	ck_assert_uint_eq(si->mod_len, 8192);
+	ck_assert_uint_eq(si->flags & SIF_MOD_START_PFN, 0);
+	ck_assert_str_eq((char *)mem + (lay.mod_va - lay.v_start), mod);
+	ck_assert_uint_eq(plain.mod_va | plain.mod_len, 0);
+	free(mem);
+	free(buf);
+}
+END_TEST
+
 START_TEST(symbols_name_addresses)
 {
 	size_t len;
@@ -252,6 +281,7 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, builder_hypercall_page);
 	tcase_add_test(tc, builder_refuses_small_memory);
 	tcase_add_test(tc, builder_refuses_long_cmdline);
+	tcase_add_test(tc, builder_module_after_the_image);
 	suite_add_tcase(s, tc);
 	return s;
 }
