@@ -10,6 +10,7 @@ set -eu
 src=$1 dest=$2
 mkdir -p "$dest"
 cp -a -u "$src"/. "$dest"/
+chmod -R u+w "$dest" # a read-only source stays writable in its copy
 root=$(cd "$dest" && pwd)
 py=$(command -v python3 || command -v python)
 export ROOT="$root" xtfdir="$root" xtftestdir="$root/tests" DESTDIR="$root/dist" \
