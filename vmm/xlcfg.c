@@ -173,11 +173,6 @@ static int parse_value(struct lexer *lx, struct value *v, const char *key, char 
 	return 0;
 }
 
-static int want_atom(const struct lexer *lx, int line, const char *key, const struct value *v, char *why)
-{
-	return v->list ? fail(why, lx, line, "%s: want a single value, not a list", key) : 0;
-}
-
 /* A whole number written as xl writes numbers (decimal, or 0x hex). */
 static int number(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -213,99 +208,189 @@ static int expect_status(const char *v)
 	return -1;
 }
 
+/* One `key = value` being applied. */
+struct kv {
+	struct xlcfg *c;
+	struct raw *r;
+	const struct lexer *lx;
+	int line;
+	const char *key;
+	const struct value *v;
+	const char *a;     /* the value's (first) atom */
+	char *why;
+};
+
+#define FAIL(kv, ...) fail((kv)->why, (kv)->lx, (kv)->line, __VA_ARGS__)
+
+static int k_path(struct kv *kv)
+{
+	char *dst = kv->key[0] == 'k' ? kv->c->kernel : kv->c->ramdisk;
+
+	if (!*kv->a)
+		return FAIL(kv, "%s: empty path", kv->key);
+	resolve(kv->c->file, kv->a, dst, PATH_MAX);
+	return 0;
+}
+
+static int k_memory(struct kv *kv)
+{
+	unsigned long long n;
+
+	if (number(kv->a, MAX_MEMORY_MIB, &n) || !n)
+		return FAIL(kv, "memory: '%s' is not a number of MiB (1 to %u)", kv->a, MAX_MEMORY_MIB);
+	kv->c->memory_mib = n;
+	return 0;
+}
+
+static int k_name(struct kv *kv)
+{
+	if (!*kv->a || strlen(kv->a) >= sizeof(kv->c->name) || strchr(kv->a, '/'))
+		return FAIL(kv, "name: '%s' is not a domain name (1 to 63 characters, no /)", kv->a);
+	snprintf(kv->c->name, sizeof(kv->c->name), "%s", kv->a);
+	return 0;
+}
+
+/* cmdline, root, extra: kept for compose_cmdline() */
+static int k_cmdline(struct kv *kv)
+{
+	struct raw *r = kv->r;
+	char *dst = kv->key[0] == 'c' ? r->cmdline : kv->key[0] == 'r' ? r->root : r->extra;
+
+	snprintf(dst, MAX_VALUE, "%s", kv->a);
+	if (kv->key[0] == 'c')
+		r->has_cmdline = 1, r->cmdline_line = kv->line;
+	else if (kv->key[0] == 'r')
+		r->has_root = 1;
+	else
+		r->has_extra = 1;
+	return 0;
+}
+
+static int k_vcpus(struct kv *kv)
+{
+	unsigned long long n;
+
+	if (number(kv->a, 4096, &n) || !n)
+		return FAIL(kv, "%s: '%s' is not a number of vCPUs", kv->key, kv->a);
+	if (n > 1)
+		return FAIL(kv, "%s: %llu: pvmm runs one vCPU", kv->key, n);
+	kv->c->vcpus = 1;
+	return 0;
+}
+
+static int k_type(struct kv *kv)
+{
+	if (strcmp(kv->a, "pv") && strcmp(kv->a, "pvh") && strcmp(kv->a, "hvm"))
+		return FAIL(kv, "type: '%s' is not pv, pvh or hvm", kv->a);
+	if (strcmp(kv->a, "pv"))
+		return FAIL(kv, "type: '%s': pvmm runs PV guests only", kv->a);
+	return 0;
+}
+
+/* xl's name for type before Xen 4.10 */
+static int k_builder(struct kv *kv)
+{
+	if (strcmp(kv->a, "generic") && strcmp(kv->a, "linux"))
+		return FAIL(kv, "builder: '%s': pvmm runs PV guests only (generic)", kv->a);
+	return 0;
+}
+
+static int k_devices(struct kv *kv)
+{
+	if (kv->v->list ? kv->v->items > 0 : *kv->a != '\0')
+		warn(kv->c, kv->line, "%s: virtual %s are not supported yet; the guest runs without them",
+		     kv->key, kv->key[0] == 'd' ? "disks" : "network interfaces");
+	return 0;
+}
+
 /* on_poweroff, on_reboot, on_crash, ...: xl's actions. pvmm ends the run
  * whatever happens, which is destroy. */
-static int action(struct xlcfg *c, const struct lexer *lx, int line, const char *key,
-		  const char *v, char *why)
+static int k_action(struct kv *kv)
 {
 	static const char *const actions[] = { "destroy", "restart", "rename-restart", "preserve",
 					       "coredump-destroy", "coredump-restart", "soft-reset" };
 
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (!strcmp(v, actions[i])) {
+		if (!strcmp(kv->a, actions[i])) {
 			if (i)
-				warn(c, line, "%s = '%s' not supported yet: pvmm ends the run (destroy)",
-				     key, v);
+				warn(kv->c, kv->line, "%s = '%s' not supported yet: pvmm ends the run (destroy)",
+				     kv->key, kv->a);
 			return 0;
 		}
-	return fail(why, lx, line, "%s: '%s' is not an xl action (destroy, restart, preserve, ...)",
-		    key, v);
+	return FAIL(kv, "%s: '%s' is not an xl action (destroy, restart, preserve, ...)", kv->key, kv->a);
 }
 
-static int set_key(struct xlcfg *c, struct raw *r, const struct lexer *lx, int line,
-		   const char *key, const struct value *v, char *why)
+/* loader: XTF's legacy PV key; uuid, maxmem: nothing to do with one
+ * domain; viridian, hap: HVM keys xl does not read for a PV guest */
+static int k_nothing(struct kv *kv)
+{
+	(void)kv;
+	return 0;
+}
+
+static int k_timeout(struct kv *kv)
 {
 	unsigned long long n;
-	const char *a = v->atom;
-	int list_ok = !strcmp(key, "disk") || !strcmp(key, "vif");
 
-	if (!list_ok && want_atom(lx, line, key, v, why))
-		return -EINVAL;
-	if (!strcmp(key, "kernel") || !strcmp(key, "ramdisk")) {
-		char *dst = key[0] == 'k' ? c->kernel : c->ramdisk;
-		if (!*a)
-			return fail(why, lx, line, "%s: empty path", key);
-		resolve(c->file, a, dst, PATH_MAX);
-	} else if (!strcmp(key, "memory")) {
-		if (number(a, MAX_MEMORY_MIB, &n) || !n)
-			return fail(why, lx, line, "memory: '%s' is not a number of MiB (1 to %u)", a,
-				    MAX_MEMORY_MIB);
-		c->memory_mib = n;
-	} else if (!strcmp(key, "name")) {
-		if (!*a || strlen(a) >= sizeof(c->name) || strchr(a, '/'))
-			return fail(why, lx, line, "name: '%s' is not a domain name (1 to 63 characters, no /)", a);
-		snprintf(c->name, sizeof(c->name), "%s", a);
-	} else if (!strcmp(key, "cmdline")) {
-		snprintf(r->cmdline, sizeof(r->cmdline), "%s", a), r->has_cmdline = 1;
-		r->cmdline_line = line;
-	} else if (!strcmp(key, "root")) {
-		snprintf(r->root, sizeof(r->root), "%s", a), r->has_root = 1;
-	} else if (!strcmp(key, "extra")) {
-		snprintf(r->extra, sizeof(r->extra), "%s", a), r->has_extra = 1;
-	} else if (!strcmp(key, "vcpus") || !strcmp(key, "maxvcpus")) {
-		if (number(a, 4096, &n) || !n)
-			return fail(why, lx, line, "%s: '%s' is not a number of vCPUs", key, a);
-		if (n > 1)
-			return fail(why, lx, line, "%s: %llu: pvmm runs one vCPU", key, n);
-		c->vcpus = 1;
-	} else if (!strcmp(key, "type")) {
-		if (strcmp(a, "pv") && strcmp(a, "pvh") && strcmp(a, "hvm"))
-			return fail(why, lx, line, "type: '%s' is not pv, pvh or hvm", a);
-		if (strcmp(a, "pv"))
-			return fail(why, lx, line, "type: '%s': pvmm runs PV guests only", a);
-	} else if (!strcmp(key, "builder")) { /* xl's name for type before Xen 4.10 */
-		if (strcmp(a, "generic") && strcmp(a, "linux"))
-			return fail(why, lx, line, "builder: '%s': pvmm runs PV guests only (generic)", a);
-	} else if (!strcmp(key, "disk") || !strcmp(key, "vif")) {
-		if (v->list ? v->items > 0 : *a != '\0')
-			warn(c, line, "%s: virtual %s are not supported yet; the guest runs without them",
-			     key, key[0] == 'd' ? "disks" : "network interfaces");
-	} else if (!strncmp(key, "on_", 3) && (!strcmp(key + 3, "poweroff") || !strcmp(key + 3, "reboot") ||
-					      !strcmp(key + 3, "crash") || !strcmp(key + 3, "watchdog") ||
-					      !strcmp(key + 3, "soft_reset"))) {
-		return action(c, lx, line, key, a, why);
-	} else if (!strcmp(key, "loader") || !strcmp(key, "uuid") || !strcmp(key, "maxmem") ||
-		   !strcmp(key, "viridian") || !strcmp(key, "hap")) {
-		/* loader: XTF's legacy PV key; uuid, maxmem: nothing to do with
-		 * one domain; viridian, hap: HVM keys xl does not read for PV */
-	} else if (!strcmp(key, "timeout")) {
-		if (number(a, 1000000, &n) || !n)
-			return fail(why, lx, line, "timeout: '%s' is not a positive number of seconds", a);
-		c->timeout = (unsigned)n, c->timeout_line = line;
-	} else if (!strcmp(key, "expect")) {
-		if ((c->expect = expect_status(a)) < 0)
-			return fail(why, lx, line, "expect is poweroff, crash, timeout or reboot, not '%s'", a);
-	} else if (!strcmp(key, "expect_log")) {
-		regex_t re;
-		if (regcomp(&re, a, REG_EXTENDED | REG_NOSUB))
-			return fail(why, lx, line, "expect_log is not a regular expression");
-		regfree(&re);
-		snprintf(c->expect_log, sizeof(c->expect_log), "%s", a);
-	} else if (!strcmp(key, "pvmm_options")) {
-		snprintf(c->pvmm_options, sizeof(c->pvmm_options), "%s", a);
-	} else {
-		warn(c, line, "unknown key '%s' ignored", key);
+	if (number(kv->a, 1000000, &n) || !n)
+		return FAIL(kv, "timeout: '%s' is not a positive number of seconds", kv->a);
+	kv->c->timeout = (unsigned)n, kv->c->timeout_line = kv->line;
+	return 0;
+}
+
+static int k_expect(struct kv *kv)
+{
+	if ((kv->c->expect = expect_status(kv->a)) < 0)
+		return FAIL(kv, "expect is poweroff, crash, timeout or reboot, not '%s'", kv->a);
+	return 0;
+}
+
+static int k_expect_log(struct kv *kv)
+{
+	regex_t re;
+
+	if (regcomp(&re, kv->a, REG_EXTENDED | REG_NOSUB))
+		return FAIL(kv, "expect_log is not a regular expression");
+	regfree(&re);
+	snprintf(kv->c->expect_log, sizeof(kv->c->expect_log), "%s", kv->a);
+	return 0;
+}
+
+static int k_pvmm_options(struct kv *kv)
+{
+	snprintf(kv->c->pvmm_options, sizeof(kv->c->pvmm_options), "%s", kv->a);
+	return 0;
+}
+
+/* Every key known, xl's then pvmm's; lists are for disk and vif only. */
+static const struct {
+	const char *key;
+	int (*set)(struct kv *kv);
+	int list;
+} keys[] = {
+	{ "kernel", k_path, 0 }, { "ramdisk", k_path, 0 }, { "memory", k_memory, 0 },
+	{ "name", k_name, 0 }, { "cmdline", k_cmdline, 0 }, { "root", k_cmdline, 0 },
+	{ "extra", k_cmdline, 0 }, { "vcpus", k_vcpus, 0 }, { "maxvcpus", k_vcpus, 0 },
+	{ "type", k_type, 0 }, { "builder", k_builder, 0 }, { "disk", k_devices, 1 },
+	{ "vif", k_devices, 1 }, { "on_poweroff", k_action, 0 }, { "on_reboot", k_action, 0 },
+	{ "on_crash", k_action, 0 }, { "on_watchdog", k_action, 0 },
+	{ "on_soft_reset", k_action, 0 }, { "loader", k_nothing, 0 }, { "uuid", k_nothing, 0 },
+	{ "maxmem", k_nothing, 0 }, { "viridian", k_nothing, 0 }, { "hap", k_nothing, 0 },
+	/* pvmm's own */
+	{ "timeout", k_timeout, 0 }, { "expect", k_expect, 0 }, { "expect_log", k_expect_log, 0 },
+	{ "pvmm_options", k_pvmm_options, 0 },
+};
+
+static int set_key(struct kv *kv)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(kv->key, keys[i].key))
+			continue;
+		if (kv->v->list && !keys[i].list)
+			return FAIL(kv, "%s: want a single value, not a list", kv->key);
+		return keys[i].set(kv);
 	}
+	warn(kv->c, kv->line, "unknown key '%s' ignored", kv->key);
 	return 0;
 }
 
@@ -373,7 +458,8 @@ int vmm_xlcfg_parse(const char *file, const char *text, size_t len, struct xlcfg
 			rc = fail(why, &lx, line, "%s: one value per key (a string with blanks needs quotes)", key);
 			break;
 		}
-		rc = set_key(c, r, &lx, line, key, v, why);
+		struct kv kv = { c, r, &lx, line, key, v, v->atom, why };
+		rc = set_key(&kv);
 	}
 	if (!rc)
 		rc = compose_cmdline(c, r, &lx, why);
