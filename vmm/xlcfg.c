@@ -228,7 +228,7 @@ static int k_path(struct kv *kv)
 
 	if (!*kv->a)
 		return FAIL(kv, "%s: empty path", kv->key);
-	resolve(kv->c->file, kv->a, dst, PATH_MAX);
+	resolve(kv->c->file, kv->a, dst, XLCFG_PATH);
 	return 0;
 }
 

@@ -23,19 +23,19 @@
 #ifndef PVMM_XLCFG_H
 #define PVMM_XLCFG_H
 
-#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define XLCFG_WHY 512
+#define XLCFG_PATH 4096 /* Linux's PATH_MAX */
 #define XLCFG_MAX_WARN 8
 #define XLCFG_MAX_FILE (1u << 20) /* a config file above 1 MiB is refused */
 
 struct xlcfg {
-	char file[PATH_MAX];       /* the file as named by the caller */
+	char file[XLCFG_PATH];       /* the file as named by the caller */
 	/* xl's keys */
-	char kernel[PATH_MAX];     /* resolved against the file's folder; "" absent */
-	char ramdisk[PATH_MAX];    /* likewise */
+	char kernel[XLCFG_PATH];     /* resolved against the file's folder; "" absent */
+	char ramdisk[XLCFG_PATH];    /* likewise */
 	uint64_t memory_mib;       /* 0: absent */
 	char name[64];             /* "" absent */
 	int has_cmdline;           /* cmdline, root or extra given */
