@@ -1,5 +1,5 @@
 # make fuzz: libFuzzer harnesses (clang) for the ELF loader, the MMU, the
-# hypercall decoding and the xenstore ring, with ASan and UBSan; FUZZ_SECONDS per harness
+# hypercall decoding, the xenstore ring and the xl configuration reader, with ASan and UBSan; FUZZ_SECONDS per harness
 # (default 60). make fuzz-smoke (part of make check): 8000 inputs each from
 # a fixed seed, so that a smoke run is the same on every machine.
 FUZZ_CC := clang
@@ -7,7 +7,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -Itests/fuzz \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-FUZZERS := elf mmu hc xs
+FUZZERS := elf mmu hc xs xlcfg
 FUZZ_SECONDS ?= 60
 
 $(FUZZ_BUILD)/%.o: %.c | deps
@@ -16,6 +16,10 @@ $(FUZZ_BUILD)/%.o: %.c | deps
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(HOST_LIBS)
+
+# the configuration reader lives in vmm/, outside the library
+$(FUZZ_BUILD)/fuzz_xlcfg: tests/fuzz/fuzz_xlcfg.c $(FUZZ_BUILD)/vmm/xlcfg.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/vmm/xlcfg.o
 
 .PHONY: fuzz fuzz-smoke fuzz-bin
 fuzz-bin: $(FUZZERS:%=$(FUZZ_BUILD)/fuzz_%) guests $(BUILD)/tests/mkbad
@@ -27,6 +31,7 @@ fuzz fuzz-smoke: fuzz-bin
 	@for f in $(FUZZERS); do mkdir -p $(FUZZ_BUILD)/corpus-$$f; \
 		cp tests/fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus-$$f/ 2>/dev/null || true; done
 	@cp $(BUILD)/guests/*.elf $(FUZZ_BUILD)/corpus-elf/
+	@cp sample-guests/*.cfg $(FUZZ_BUILD)/corpus-xlcfg/
 	@$(BUILD)/tests/mkbad $(BUILD)/guests/hello.elf $(FUZZ_BUILD)/corpus-elf
 	@rm -f $(FUZZ_BUILD)/corpus-elf/*.expect
 	@set -e; for f in $(FUZZERS); do \
