@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 struct vmm_gdb {
 	int lfd, fd;
 	int nowait;
+	int pending;            /* a connection is waiting (the guest was running) */
 	int stepping;
 	int interrupt;          /* Ctrl-C or an event asked for a stop */
 	char reason[600];       /* why, told to gdb as console output */
@@ -42,54 +44,115 @@ static const int gdb_order[17] = {
 #define GDB_EFLAGS 17
 #define GDB_NREGS 24
 
-static int listen_on(struct vmm_gdb *g, struct vm *vm, const char *spec)
+/* A port: decimal digits only, 0 to 65535. */
+static int parse_port(const char *s, unsigned *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* "tcp:[HOST]:PORT" or "tcp:PORT" (HOST an IPv4 address or localhost;
+ * default 127.0.0.1), or "unix:PATH"; (addr) without the ",nowait". */
+static int listen_on(struct vmm_gdb *g, const char *addr, char *why, size_t whysize)
 {
 	int one = 1;
 
-	if (!strncmp(spec, "tcp:", 4)) {
+	if (!strncmp(addr, "tcp:", 4)) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		socklen_t len = sizeof(a);
-		a.sin_port = htons((uint16_t)atoi(spec + 4));
+		const char *colon = strrchr(addr + 4, ':'), *port = colon ? colon + 1 : addr + 4;
+		char host[64], shown[INET_ADDRSTRLEN];
+		unsigned p;
+
+		if (colon) {
+			size_t n = (size_t)(colon - (addr + 4));
+			if (n >= sizeof(host)) {
+				snprintf(why, whysize, "bad host: want an IPv4 address or localhost");
+				return -EINVAL;
+			}
+			memcpy(host, addr + 4, n);
+			host[n] = '\0';
+			if (n && strcmp(host, "localhost") && inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+				snprintf(why, whysize, "bad host '%.40s': want an IPv4 address or localhost",
+					 host);
+				return -EINVAL;
+			}
+		}
+		if (parse_port(port, &p)) {
+			snprintf(why, whysize, "bad port '%.40s': want 0 to 65535", port);
+			return -EINVAL;
+		}
+		a.sin_port = htons((uint16_t)p);
 		g->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		setsockopt(g->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (g->lfd < 0 || bind(g->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(g->lfd, 1) ||
+		if (g->lfd < 0 || setsockopt(g->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(g->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(g->lfd, 1) ||
 		    getsockname(g->lfd, (struct sockaddr *)&a, &len))
 			return -errno;
-		fprintf(stderr, "pvmm: gdb: listening on tcp:127.0.0.1:%u%s\n", ntohs(a.sin_port),
+		inet_ntop(AF_INET, &a.sin_addr, shown, sizeof(shown));
+		fprintf(stderr, "pvmm: gdb: listening on tcp:%s:%u%s\n", shown, ntohs(a.sin_port),
 			g->nowait ? "" : " (the guest waits for gdb)");
 		return 0;
 	}
-	if (!strncmp(spec, "unix:", 5)) {
+	if (!strncmp(addr, "unix:", 5)) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
-		size_t n = strcspn(spec + 5, ",");
+		size_t n = strlen(addr + 5);
+		if (!n) {
+			snprintf(why, whysize, "no socket path: want unix:PATH");
+			return -EINVAL;
+		}
 		if (n >= sizeof(a.sun_path))
 			return -ENAMETOOLONG;
-		memcpy(a.sun_path, spec + 5, n);
-		memcpy(g->path, a.sun_path, sizeof(g->path));
-		unlink(g->path);
+		memcpy(a.sun_path, addr + 5, n);
 		g->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (g->lfd < 0 || bind(g->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(g->lfd, 1))
+		if (g->lfd < 0)
 			return -errno;
-		fprintf(stderr, "pvmm: gdb: listening on unix:%s\n", g->path);
+		unlink(a.sun_path);
+		if (bind(g->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(g->lfd, 1))
+			return -errno;
+		memcpy(g->path, a.sun_path, sizeof(g->path)); /* ours to unlink now */
+		fprintf(stderr, "pvmm: gdb: listening on unix:%s%s\n", g->path,
+			g->nowait ? "" : " (the guest waits for gdb)");
 		return 0;
 	}
-	(void)vm;
+	snprintf(why, whysize, "want tcp:[HOST:]PORT or unix:PATH, then maybe ,nowait");
 	return -EINVAL;
 }
 
 struct vmm_gdb *vmm_gdb_open(struct vm *vm, const char *spec)
 {
 	struct vmm_gdb *g = calloc(1, sizeof(*g));
+	char addr[256], why[200] = "";
+	size_t n = strlen(spec);
 	int rc;
 
-	if (!g)
+	if (!g) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "--gdb=%s: out of memory", spec);
 		return NULL;
+	}
 	g->lfd = g->fd = -1;
-	g->nowait = strstr(spec, ",nowait") != NULL;
-	rc = listen_on(g, vm, spec);
+	if (n >= 7 && !strcmp(spec + n - 7, ",nowait")) {
+		g->nowait = 1;
+		n -= 7;
+	}
+	snprintf(addr, sizeof(addr), "%.*s", (int)n, spec);
+	rc = n < sizeof(addr) ? listen_on(g, addr, why, sizeof(why)) : -ENAMETOOLONG;
+	/* a connection while the guest runs or blocks: SIGIO interrupts the
+	 * guest (as gdb's Ctrl-C does) and the trap loop accepts it */
+	if (!rc && (fcntl(g->lfd, F_SETOWN, getpid()) ||
+		    fcntl(g->lfd, F_SETFL, fcntl(g->lfd, F_GETFL) | O_NONBLOCK | O_ASYNC)))
+		rc = -errno;
 	if (rc) {
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "--gdb=%s: %s", spec,
-			 rc == -EINVAL ? "want tcp:PORT or unix:PATH" : strerror(-rc));
+			 rc == -EINVAL && why[0] ? why : strerror(-rc));
 		vmm_gdb_close(g);
 		return NULL;
 	}
@@ -112,6 +175,11 @@ void vmm_gdb_close(struct vmm_gdb *g)
 int vmm_gdb_wait_at_boot(const struct vmm_gdb *g)
 {
 	return !g->nowait;
+}
+
+int vmm_gdb_poll_fd(const struct vmm_gdb *g)
+{
+	return !g ? -1 : g->fd >= 0 ? g->fd : g->lfd;
 }
 
 /* ---- packets -------------------------------------------------------------- */
@@ -398,11 +466,23 @@ static void stop_reply(struct vmm_gdb *g, int signo)
 	putpkt(g, r);
 }
 
+/* Accept gdb's connection: waiting for it at boot, at once when one is
+ * pending (the listening socket is non-blocking). */
 static int accept_gdb(struct vmm_gdb *g)
 {
-	g->fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (g->fd < 0)
-		return -1;
+	struct pollfd p = { g->lfd, POLLIN, 0 };
+	int wait = !g->pending;
+
+	g->pending = 0;
+	for (;;) {
+		g->fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (g->fd >= 0)
+			break;
+		if (!wait || (errno != EAGAIN && errno != EINTR) || vmm_signals_ended())
+			return -1;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -1;
+	}
 	/* Ctrl-C while the guest runs: SIGIO makes pvmm interrupt the guest */
 	fcntl(g->fd, F_SETOWN, getpid());
 	fcntl(g->fd, F_SETFL, fcntl(g->fd, F_GETFL) | O_ASYNC);
@@ -517,8 +597,14 @@ int vmm_gdb_wants_stop(struct vmm_gdb *g, struct vm *vm, const struct stub_trap 
 	struct pollfd p = { g->fd, POLLIN, 0 };
 	unsigned char c;
 
-	if (g->fd < 0)
-		return 0;
+	if (g->fd < 0) { /* gdb connecting to a running guest: stop it, as qemu does */
+		p.fd = g->lfd;
+		if (vm->end || poll(&p, 1, 0) != 1)
+			return 0;
+		g->pending = 1;
+		g->interrupt = SIGINT;
+		return 1;
+	}
 	if (vm->end == VM_CRASH && !g->crash_shown) { /* show gdb the guest before it dies */
 		g->crash_shown = 1;
 		if (!g->interrupt) { /* unless a monitor break-* stop already says why */

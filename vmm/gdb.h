@@ -1,12 +1,12 @@
 /*
  * gdb.h - a GDB remote-protocol stub for the guest (--gdb).
  *
- * gdb itself is the debugger; pvmm speaks its protocol over TCP (127.0.0.1)
- * or a Unix socket: registers, guest virtual memory through the guest's
+ * gdb itself is the debugger; pvmm speaks its protocol over TCP (127.0.0.1
+ * unless told another address) or a Unix socket: registers, guest virtual memory through the guest's
  * current page tables (software breakpoints can be written into read-only
  * guest text; page-table frames are never written), continue, single step,
  * Ctrl-C, detach and kill, and `monitor` commands for the MMU. The guest
- * stops at boot (unless ",nowait"), at an int3 while gdb is attached, after
+ * stops at boot (unless ",nowait"), when gdb connects later, at an int3 while gdb is attached, after
  * a step, on Ctrl-C, and on the page-table events `monitor break-*` asks
  * for. Errors are returned; vmm/ decides.
  */
@@ -17,8 +17,10 @@
 
 struct vmm_gdb;
 
-/* Parse "tcp:PORT[,nowait]" or "unix:PATH[,nowait]" and start listening;
- * prints where to stderr. NULL with vm->end_msg set on failure. */
+/* Parse "tcp:[HOST:]PORT[,nowait]" or "unix:PATH[,nowait]" strictly and
+ * start listening (HOST: an IPv4 address or localhost; 127.0.0.1 when
+ * none); prints where to stderr. NULL with vm->end_msg set on failure.
+ * gdb may connect at any time: a running or blocked guest stops for it. */
 struct vmm_gdb *vmm_gdb_open(struct vm *vm, const char *spec);
 void vmm_gdb_close(struct vmm_gdb *g);
 
@@ -45,5 +47,10 @@ void vmm_gdb_event(struct vmm_gdb *g, const struct vm_event *ev);
 
 /* Whether gdb is waiting at boot. */
 int vmm_gdb_wait_at_boot(const struct vmm_gdb *g);
+
+/* The descriptor to poll while the guest is blocked (-1: none): gdb's
+ * connection (a Ctrl-C), or the listening socket (gdb connecting).
+ * Readable: vmm_gdb_wants_stop() says to stop. */
+int vmm_gdb_poll_fd(const struct vmm_gdb *g);
 
 #endif

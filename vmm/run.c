@@ -416,19 +416,22 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	return rc;
 }
 
-/* Wait while the guest is blocked: until its next deadline, or console
- * input. A guest blocked with nothing that could ever wake it is crashed. */
-static void wait_blocked(struct vm *vm, uint64_t next)
+/* Wait while the guest is blocked: until its next deadline, console input
+ * or gdb (connecting, or a Ctrl-C). A guest blocked with nothing that could
+ * ever wake it is crashed. Returns 1 when gdb has something to say. */
+static int wait_blocked(struct vm *vm, uint64_t next)
 {
-	struct pollfd p = { vm->console_in, POLLIN, 0 };
+	struct pollfd p[2] = { { vm->console_in, POLLIN, 0 }, { vmm_gdb_poll_fd(vm->gdb), POLLIN, 0 } };
 	char buf[512];
 	int input = vm->console_in >= 0 && (vm->ev.console_used || vm->ev.virq_port[VIRQ_CONSOLE]);
 
 	if (!next && !input) {
 		crash(vm, "the guest blocked with no timer armed and no console to wait for: "
 		      "nothing could ever wake it");
-		return;
+		return 0;
 	}
+	if (!input)
+		p[0].fd = -1; /* poll ignores it */
 	uint64_t now = hc_now(vm), wait = !next ? 0 : next <= now ? 0 : next - now;
 	struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
 	sigset_t stop, old;
@@ -441,17 +444,18 @@ static void wait_blocked(struct vm *vm, uint64_t next)
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	if ((vmm_signals_asked() && !vm->shutdown_sent) || vmm_signals_ended()) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		return;
+		return 0;
 	}
-	rc = ppoll(&p, input ? 1 : 0, next ? &ts : NULL, &old);
+	rc = ppoll(p, 2, next ? &ts : NULL, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (rc > 0 && (p.revents & (POLLIN | POLLHUP))) {
+	if (rc > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
 		ssize_t n = read(vm->console_in, buf, sizeof(buf));
 		if (n > 0)
 			hc_console_input(vm, buf, (size_t)n);
 		else
 			vm->console_in = -1; /* end of input: stop waiting for it */
 	}
+	return rc > 0 && p[1].revents != 0;
 }
 
 /* A signal asked the guest to shut down: tell it through control/shutdown,
@@ -482,7 +486,9 @@ static void events(struct vm *vm)
 			hc_unblock(vm);
 			break;
 		}
-		wait_blocked(vm, next);
+		/* gdb stops a blocked guest where it blocked; it stays blocked */
+		if (wait_blocked(vm, next) && vmm_gdb_wants_stop(vm->gdb, vm, NULL))
+			vmm_gdb_stopped(vm->gdb, vm, vmm_gdb_take_stop(vm->gdb));
 		next = hc_events_tick(vm);
 	}
 	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_print & TRACE_EVENT))
