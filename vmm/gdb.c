@@ -30,6 +30,7 @@ struct vmm_gdb {
 	char reason[600];       /* why, told to gdb as console output */
 	uint64_t break_unhook;  /* stop when this L1 is unhooked; 0: off */
 	int break_refuse;       /* stop when an entry is refused */
+	uint32_t trace_mask0;   /* the events collected before any break-* */
 	int crash_shown;        /* the stop before a crash was reported */
 	char path[108];
 };
@@ -139,6 +140,7 @@ struct vmm_gdb *vmm_gdb_open(struct vm *vm, const char *spec)
 		return NULL;
 	}
 	g->lfd = g->fd = -1;
+	g->trace_mask0 = vm->trace_mask;
 	if (n >= 7 && !strcmp(spec + n - 7, ",nowait")) {
 		g->nowait = 1;
 		n -= 7;
@@ -404,22 +406,47 @@ static void mon_unhooked(struct vmm_gdb *g, struct vm *vm)
 		say(g, "no L1 is out of sync\n");
 }
 
+static const char mon_help[] =
+	"pvmm monitor commands: ptwalk ADDR, unhooked, frame MFN, stats, trace LIST|off, "
+	"break-unhook MFN|off, break-refuse [off], help\n";
+
+/* A number and nothing after it. */
+static int mon_number(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+/* Replies OK, or an error gdb shows ("Protocol error with Rcmd") after
+ * the text that says what was wrong. */
 static void monitor(struct vmm_gdb *g, struct vm *vm, const char *hexcmd)
 {
 	char cmd[256];
 	size_t n = fromhex((uint8_t *)cmd, hexcmd, sizeof(cmd) - 1);
 	unsigned long long v = 0;
+	int err = 0;
 
 	cmd[n] = '\0';
-	if (sscanf(cmd, "ptwalk %lli", &v) == 1) {
+	if (!strncmp(cmd, "ptwalk ", 7) && !mon_number(cmd + 7, &v)) {
 		mon_ptwalk(g, vm, v);
 	} else if (!strcmp(cmd, "unhooked")) {
 		mon_unhooked(g, vm);
-	} else if (sscanf(cmd, "frame %lli", &v) == 1 && v < vm->nr_frames) {
-		const struct mmu_frame *f = &vm->mmu.frames[v];
-		say(g, "frame %#llx: %s, type count %u, references %u%s, linear %u/%u\n", v,
-		    mmu_type_name((enum mmu_type)f->type), f->type_count, f->refs,
-		    f->pinned ? ", pinned" : "", f->linear_entries, f->linear_uses);
+	} else if (!strncmp(cmd, "frame ", 6) && !mon_number(cmd + 6, &v)) {
+		if (v < vm->nr_frames) {
+			const struct mmu_frame *f = &vm->mmu.frames[v];
+			say(g, "frame %#llx: %s, type count %u, references %u%s, linear %u/%u\n", v,
+			    mmu_type_name((enum mmu_type)f->type), f->type_count, f->refs,
+			    f->pinned ? ", pinned" : "", f->linear_entries, f->linear_uses);
+		} else {
+			say(g, "frame %#llx: the domain has frames 0 to %#llx\n", v,
+			    (unsigned long long)vm->nr_frames - 1);
+			err = 1;
+		}
 	} else if (!strcmp(cmd, "stats")) {
 		char *buf = NULL;
 		size_t len = 0;
@@ -432,24 +459,35 @@ static void monitor(struct vmm_gdb *g, struct vm *vm, const char *hexcmd)
 	} else if (!strncmp(cmd, "trace ", 6)) {
 		uint32_t mask = 0;
 		if (strcmp(cmd + 6, "off") && vmm_trace_parse(cmd + 6, &mask)) {
-			say(g, "trace: want pt, hypercall, fault, event, all or off\n");
+			say(g, "trace: want a list of pt, hypercall, fault, event, xenstore, all; or off\n");
+			err = 1;
 		} else {
 			vm->trace_print = mask;
 			say(g, "trace: %s\n", cmd + 6);
 		}
-	} else if (sscanf(cmd, "break-unhook %lli", &v) == 1) {
+	} else if (!strcmp(cmd, "break-unhook off")) {
+		g->break_unhook = 0;
+		say(g, "will not stop when an L1 frame is unhooked\n");
+	} else if (!strncmp(cmd, "break-unhook ", 13) && !mon_number(cmd + 13, &v) && v) {
 		g->break_unhook = v;
 		say(g, "will stop when L1 frame %#llx is unhooked\n", v);
-	} else if (!strcmp(cmd, "break-refuse")) {
+	} else if (!strcmp(cmd, "break-refuse") || !strcmp(cmd, "break-refuse on")) {
 		g->break_refuse = 1;
 		say(g, "will stop when a page-table entry is refused\n");
+	} else if (!strcmp(cmd, "break-refuse off")) {
+		g->break_refuse = 0;
+		say(g, "will not stop when a page-table entry is refused\n");
+	} else if (!strcmp(cmd, "help")) {
+		say(g, "%s", mon_help);
 	} else {
-		say(g, "pvmm monitor commands: ptwalk ADDR, unhooked, frame MFN, stats, "
-		    "trace LIST|off, break-unhook MFN, break-refuse\n");
+		say(g, "pvmm: unknown monitor command '%s'; %s", cmd, mon_help);
+		err = 1;
 	}
-	if (g->break_unhook || g->break_refuse)
-		vm->trace_mask |= TRACE_PT;
-	putpkt(g, "OK");
+	/* the events --trace asked for at start, those monitor trace prints,
+	 * and page-table events while a break-* waits for one */
+	vm->trace_mask = g->trace_mask0 | vm->trace_print |
+			 (g->break_unhook || g->break_refuse ? TRACE_PT : 0);
+	putpkt(g, err ? "E01" : "OK");
 }
 
 /* ---- the conversation -------------------------------------------------------- */
