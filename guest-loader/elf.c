@@ -168,7 +168,9 @@ static int check_header(Elf *elf, GElf_Ehdr *eh, char *why)
 	if (ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
 		return refuse(why, "ELF machine %u is not x86-64", eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return refuse(why, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+		return refuse(why, "not a Xen PV kernel: ELF type %u%s is not an executable "
+			      "(ET_EXEC)", eh->e_type,
+			      eh->e_type == ET_DYN ? " (ET_DYN, a PIE program or shared library)" : "");
 	return 0;
 }
 

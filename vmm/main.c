@@ -45,6 +45,7 @@ struct options {
 	int trace_json;
 	const char *pidfile;
 	const char *gdb;
+	int gdb_s, gdb_S;       /* qemu's -s (gdb on tcp::1234) and -S (wait for it) */
 	unsigned spin;
 	int spin_set;
 };
@@ -82,8 +83,12 @@ static const char usage_text[] =
 	"      --trace-file=FILE write the trace to FILE instead\n"
 	"      --trace-format=F  text (default) or json (one object per line)\n"
 	"      --pidfile=FILE    write the guest process's pid to FILE\n"
-	"      --gdb=tcp:PORT|unix:PATH[,nowait]  serve gdb's remote protocol; the guest\n"
-	"                        waits for gdb before its first instruction unless nowait\n"
+	"      --gdb=tcp:[HOST:]PORT|unix:PATH[,nowait]  serve gdb's remote protocol on\n"
+	"                        127.0.0.1 (or HOST: an IPv4 address or localhost) or a\n"
+	"                        Unix socket; the guest waits for gdb before its first\n"
+	"                        instruction unless nowait, then stops when gdb connects\n"
+	"  -s                    like qemu: --gdb=tcp::1234,nowait\n"
+	"  -S                    like qemu: the guest waits for gdb (with -s or --gdb)\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -110,12 +115,24 @@ const struct vmm_transport *vmm_transport_find(const char *name)
 	return NULL;
 }
 
+/* One line: what was wrong, and where to look. */
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "pvmm: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'pvmm --help'.\n");
+	fprintf(stderr, " (see pvmm --help)\n");
 	return VMM_EXIT_USAGE;
+}
+
+/* The command-line word getopt found an unknown option in: "-kernel"
+ * when it stopped at its 'k' (optind still names it), "--frobnicate". */
+static const char *unknown_word(int argc, char **argv)
+{
+	const char *w = optind < argc ? argv[optind] : NULL;
+
+	if (optopt && w && w[0] == '-' && w[1] != '-' && strchr(w + 1, optopt))
+		return w;
+	return argv[optind - 1];
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -208,6 +225,71 @@ static int split_cpus(int *guest)
 	return -1;
 }
 
+/* The CPUs pvmm may use, as "0-1" or "0,2-3". */
+static void cpu_list(char *out, size_t size)
+{
+	cpu_set_t set;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int i = 0; i < CPU_SETSIZE && n < size; i++) {
+		int j = i;
+		if (!CPU_ISSET(i, &set))
+			continue;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &set))
+			j++;
+		n += (size_t)snprintf(out + n, size - n, j > i ? "%s%d-%d" : "%s%d", n ? "," : "", i, j);
+		i = j;
+	}
+}
+
+/* Everything checkable before the guest starts: the environment's
+ * transport, the CPU, and that each output file can be written (--stats
+ * is opened now; --pidfile's directory must exist). */
+static int check_outputs(struct options *o, FILE **stats_out)
+{
+	char cpus[256];
+	cpu_set_t set;
+
+	if (!o->transport) { /* PVMM_TRANSPORT overrides the default, for test suites */
+		const char *env = getenv("PVMM_TRANSPORT");
+		if (env && !vmm_transport_find(env)) {
+			fprintf(stderr, "pvmm: unknown PVMM_TRANSPORT '%s' in the environment "
+				"(known: seccomp, ptrace)\n", env);
+			return VMM_EXIT_USAGE;
+		}
+		o->transport = env ? env : "seccomp";
+	}
+	if (o->cpu >= 0 && (sched_getaffinity(0, sizeof(set), &set) || !CPU_ISSET(o->cpu, &set))) {
+		cpu_list(cpus, sizeof(cpus));
+		fprintf(stderr, "pvmm: --cpu=%d: this machine has CPUs %s\n", o->cpu, cpus);
+		return VMM_EXIT_USAGE;
+	}
+	if (o->stats && strcmp(o->stats, "-") && !(*stats_out = fopen(o->stats, "w"))) {
+		fprintf(stderr, "pvmm: --stats=%s: %s\n", o->stats, strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
+	if (o->pidfile) {
+		char dir[4096];
+		const char *slash = strrchr(o->pidfile, '/');
+		struct stat st;
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - o->pidfile) + 1 : 1,
+			 slash ? o->pidfile : ".");
+		int bad = stat(o->pidfile, &st) == 0 ? S_ISDIR(st.st_mode) ? EISDIR : 0
+						     : access(dir, W_OK | X_OK) ? errno : 0;
+		if (bad) {
+			errno = bad;
+			fprintf(stderr, "pvmm: --pidfile=%s: %s\n", o->pidfile, strerror(errno));
+			if (*stats_out)
+				fclose(*stats_out);
+			return VMM_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
@@ -239,7 +321,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	optind = 0; /* a full reset: the options are parsed again after a .cfg */
-	while ((c = getopt_long(argc, argv, ":m:c:t:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:t:sShV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_size(optarg, &o->memory) || o->memory < MIN_MEMORY ||
@@ -291,6 +373,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_GDB: o->gdb = optarg; break;
+		case 's': o->gdb_s = 1; break;
+		case 'S': o->gdb_S = 1; break;
 		case OPT_SPIN:
 			if (parse_uint(optarg, &o->spin))
 				return usage_error("bad --spin '%s': want a number of polls", optarg);
@@ -299,9 +383,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", unknown_word(argc, argv));
 		}
 	}
+	if (o->gdb_s && o->gdb)
+		return usage_error("-s and --gdb=%s both ask for a gdb server: give one", o->gdb);
+	if (o->gdb_s)
+		o->gdb = o->gdb_S ? "tcp::1234" : "tcp::1234,nowait";
+	else if (o->gdb_S && !o->gdb)
+		return usage_error("-S%s: the guest would wait for a gdb that cannot connect: "
+				   "add -s or --gdb", "");
+	else if (o->gdb_S && strlen(o->gdb) >= 7 && !strcmp(o->gdb + strlen(o->gdb) - 7, ",nowait"))
+		return usage_error("-S and --gdb=%s contradict each other", o->gdb);
 	if (optind != argc - 1)
 		return usage_error(optind == argc ? "no guest image given%s"
 						  : "more than one guest image given%s", "");
@@ -353,6 +446,8 @@ static int apply_config(int argc, char **argv, struct options *o, const struct o
 	return parse_options(n, args, o);
 }
 
+#define EFTYPE_NOT_REGULAR (-1) /* read_file's errno for a directory, device, ... */
+
 /* Read the whole image; returns a malloc'd buffer or NULL with errno set. */
 static uint8_t *read_file(const char *path, size_t *size)
 {
@@ -364,7 +459,7 @@ static uint8_t *read_file(const char *path, size_t *size)
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LOADER_MAX_FILE) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		errno = S_ISREG(st.st_mode) ? EFBIG : EFTYPE_NOT_REGULAR;
 		goto out;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -415,7 +510,8 @@ static int load_guest(struct vm *vm, const struct options *o)
 	int rc;
 
 	if (!file) {
-		fprintf(stderr, "pvmm: %s: %s\n", o->image, strerror(errno));
+		fprintf(stderr, "pvmm: %s: %s\n", o->image, errno == EFTYPE_NOT_REGULAR
+			? "not a regular file (want a Xen PV kernel's ELF image)" : strerror(errno));
 		return VMM_EXIT_IMAGE;
 	}
 	if (o->ramdisk && !(mod = read_file(o->ramdisk, &mod_size))) {
@@ -470,17 +566,16 @@ static int exit_status(const struct vm *vm)
 	}
 }
 
-static void write_stats(const struct vm *vm, const char *where, double seconds)
+/* --stats, to the file opened before the run (NULL: stderr); -1 when it
+ * could not be written. */
+static int write_stats(const struct vm *vm, FILE *f, const char *where, double seconds)
 {
-	FILE *f = strcmp(where, "-") ? fopen(where, "w") : stderr;
-
-	if (!f) {
-		fprintf(stderr, "pvmm: --stats %s: %s\n", where, strerror(errno));
-		return;
+	vmm_stats_write(vm, f ? f : stderr, seconds);
+	if (f && (ferror(f) | fclose(f))) {
+		fprintf(stderr, "pvmm: --stats=%s: %s\n", where, strerror(errno));
+		return -1;
 	}
-	vmm_stats_write(vm, f, seconds);
-	if (f != stderr)
-		fclose(f);
+	return 0;
 }
 
 static double now(void)
@@ -496,6 +591,7 @@ int main(int argc, char **argv)
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
 	struct options o = defaults;
 	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
+	FILE *stats_out = NULL;
 	double t0 = now();
 	int status;
 
@@ -507,10 +603,9 @@ int main(int argc, char **argv)
 		status = apply_config(argc, argv, &o, &defaults);
 	if (status)
 		return status;
-	if (!o.transport) { /* PVMM_TRANSPORT overrides the default, for test suites */
-		const char *env = getenv("PVMM_TRANSPORT");
-		o.transport = env && vmm_transport_find(env) ? env : "seccomp";
-	}
+	status = check_outputs(&o, &stats_out);
+	if (status)
+		return status;
 	/* the shared-memory hand-off is fastest with a CPU each */
 	int split = o.cpu == -1 && !strcmp(o.transport, "seccomp") && two_cpus();
 	vm.guest_cpu = -1;
@@ -561,8 +656,8 @@ int main(int argc, char **argv)
 		vmm_gdb_ended(vm.gdb, &vm, status);
 		vmm_gdb_close(vm.gdb);
 	}
-	if (o.stats)
-		write_stats(&vm, o.stats, now() - t0);
+	if (o.stats && write_stats(&vm, stats_out, o.stats, now() - t0) && !status)
+		status = VMM_EXIT_HOST; /* the guest powered off, but its counters are lost */
 	if (vm.trace_out != stderr)
 		fclose(vm.trace_out);
 	xs_free(&vm);
