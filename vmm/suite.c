@@ -693,22 +693,60 @@ static void write_tap(struct suite *s)
 		printf("Bail out! pvmm test was interrupted by %s\n", sig_name(s->interrupted));
 }
 
-static void keep_failures(struct suite *s)
+/* rename(), or a copy when (dst) is on another file system. */
+static int move_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = 0;
+
+	if (!rename(src, dst))
+		return 0;
+	if (errno != EXDEV)
+		return -1;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		for (ssize_t done = 0, w; done < n; done += w)
+			if ((w = write(out, buf + done, (size_t)(n - done))) <= 0) {
+				rc = -1;
+				n = -1;
+				break;
+			}
+	if (out < 0 || n < 0 || close(out))
+		rc = -1;
+	close(in);
+	if (!rc)
+		unlink(src);
+	return rc;
+}
+
+/* -1 when a failing guest's output could not be kept (said on stderr). */
+static int keep_failures(struct suite *s)
 {
 	char dst[PATH_MAX + 200];
+	int rc = 0;
 
-	mkdir(s->keep, 0755);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
 		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN)
 			continue;
 		snprintf(dst, sizeof(dst), "%s/%s.console", s->keep, g->name);
-		rename(g->log, dst);
+		if (move_file(g->log, dst)) {
+			fprintf(stderr, "pvmm test: --keep: %s: %s\n", dst, strerror(errno));
+			rc = -1;
+		}
 		if (s->trace_failures) {
 			snprintf(dst, sizeof(dst), "%s/%s.trace", s->keep, g->name);
-			rename(g->trace, dst);
+			if (move_file(g->trace, dst) && errno != ENOENT) { /* none: pvmm stopped early */
+				fprintf(stderr, "pvmm test: --keep: %s: %s\n", dst, strerror(errno));
+				rc = -1;
+			}
 		}
 	}
+	return rc;
 }
 
 static void summary(struct suite *s)
@@ -742,7 +780,24 @@ static void cleanup(struct suite *s)
 	rmdir(path);
 }
 
-static int parse(struct suite *s, int argc, char **argv)
+/* A whole number from 1 to (max). */
+static int parse_count(const char *v, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !n || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* 0, or -1 with (why) saying which argument was wrong and how. */
+static int parse(struct suite *s, int argc, char **argv, char *why, size_t len)
 {
 	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_TRACE, O_STOP_GRACE };
 	static const struct option opts[] = {
@@ -753,19 +808,31 @@ static int parse(struct suite *s, int argc, char **argv)
 		{ "stop-grace", required_argument, NULL, O_STOP_GRACE },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, rc;
 
 	optind = 1, opterr = 0;
 	while ((c = getopt_long(argc, argv, ":j:t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': s->jobs = (unsigned)atoi(optarg); if (!s->jobs) return -1; break;
-		case 't': s->timeout = (unsigned)atoi(optarg); if (!s->timeout) return -1; break;
+		case 'j':
+			if (parse_count(optarg, 4096, &s->jobs))
+				return snprintf(why, len, "bad -j/--jobs '%.100s': want 1 to 4096 guests "
+						"at a time", optarg), -1;
+			break;
+		case 't':
+			if (parse_count(optarg, 1000000, &s->timeout))
+				return snprintf(why, len, "bad -t/--timeout '%.100s': want whole seconds, "
+						"at least 1", optarg), -1;
+			break;
 		case O_REGEX:
 			if (s->regex_text)
 				regfree(&s->regex); /* given twice: the last one counts */
 			s->regex_text = NULL;
-			if (regcomp(&s->regex, optarg, REG_EXTENDED | REG_NOSUB))
-				return -1;
+			if ((rc = regcomp(&s->regex, optarg, REG_EXTENDED | REG_NOSUB)) != 0) {
+				char err[100];
+				regerror(rc, &s->regex, err, sizeof(err));
+				return snprintf(why, len, "bad --result-regex '%.100s': %s", optarg,
+						err), -1;
+			}
 			s->regex_text = optarg;
 			break;
 		case O_JUNIT: s->junit = optarg; break;
@@ -776,15 +843,55 @@ static int parse(struct suite *s, int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (end == optarg || *end || v > 3600 || optarg[0] == '-')
-				return -1;
+				return snprintf(why, len, "bad --stop-grace '%.100s': want 0 to 3600 "
+						"seconds", optarg), -1;
 			s->stop_grace = (unsigned)v;
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); exit(0);
-		default: return -1;
+		case ':':
+			return snprintf(why, len, "option '%.100s' needs a value", argv[optind - 1]), -1;
+		default:
+			return snprintf(why, len, "unknown option '%.100s'",
+					optopt && optind < argc && argv[optind][0] == '-' &&
+					argv[optind][1] != '-' && strchr(argv[optind], optopt)
+						? argv[optind] : argv[optind - 1]), -1;
 		}
 	}
-	return optind < argc ? 0 : -1;
+	if (optind == argc)
+		return snprintf(why, len, "no guests given: want GUEST.elf... or a directory"), -1;
+	return 0;
+}
+
+/* The outputs, checked before anything runs: --junit's file is created
+ * (written at the end), --keep's directory made. */
+static int check_outputs(struct suite *s)
+{
+	struct stat st;
+	FILE *f;
+
+	if (s->junit && !(f = fopen(s->junit, "a"))) {
+		fprintf(stderr, "pvmm test: --junit=%s: %s\n", s->junit, strerror(errno));
+		return -1;
+	}
+	if (s->junit)
+		fclose(f);
+	if (s->keep) {
+		const char *bad = NULL;
+		if (mkdir(s->keep, 0755) && errno != EEXIST)
+			bad = strerror(errno);
+		else if (stat(s->keep, &st))
+			bad = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			bad = "not a directory";
+		else if (access(s->keep, W_OK | X_OK))
+			bad = strerror(errno);
+		if (bad) {
+			fprintf(stderr, "pvmm test: --keep=%s: %s\n", s->keep, bad);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int vmm_suite_main(int argc, char **argv, const char *self)
@@ -792,11 +899,11 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 	struct suite s = { .jobs = 0, .timeout = 60, .stop_grace = STOP_GRACE_S, .self = self,
 			   .sigfd = -1 };
 	char why[600] = "";
-	int bad;
+	int bad, lost;
 
 	s.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	if (parse(&s, argc, argv)) {
-		fprintf(stderr, "pvmm test: bad command line\n%s", usage_text);
+	if (parse(&s, argc, argv, why, sizeof(why))) {
+		fprintf(stderr, "pvmm test: %s (see pvmm test --help)\n", why);
 		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	if (s.trace_failures && !s.keep) {
@@ -812,6 +919,8 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 		fprintf(stderr, "pvmm test: no guests (*.elf or *.cfg) found\n");
 		return suite_free(&s), VMM_EXIT_USAGE;
 	}
+	if (check_outputs(&s))
+		return suite_free(&s), VMM_EXIT_USAGE;
 	qsort(s.g, s.n, sizeof(*s.g), by_name);
 	snprintf(s.workdir, sizeof(s.workdir), "%s/pvmm-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(s.workdir)) {
@@ -828,15 +937,19 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 		write_tap(&s);
 	else
 		summary(&s);
-	if (s.junit && write_junit(&s))
-		fprintf(stderr, "pvmm test: --junit %s: %s\n", s.junit, strerror(errno));
-	if (s.keep)
-		keep_failures(&s);
+	/* a report that cannot be written is a host error, whatever ran */
+	lost = 0;
+	if (s.junit && write_junit(&s)) {
+		fprintf(stderr, "pvmm test: --junit=%s: %s\n", s.junit, strerror(errno));
+		lost = 1;
+	}
+	if (s.keep && keep_failures(&s))
+		lost = 1;
 	cleanup(&s);
 	bad = 0;
 	for (size_t i = 0; i < s.n; i++)
 		bad |= s.g[i].outcome > OUT_SKIP;
 	close(s.sigfd);
 	suite_free(&s);
-	return s.interrupted ? VMM_EXIT_INTERRUPTED : bad ? 1 : 0;
+	return s.interrupted ? VMM_EXIT_INTERRUPTED : lost ? VMM_EXIT_HOST : bad ? 1 : 0;
 }
