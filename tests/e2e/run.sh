@@ -491,7 +491,84 @@ else
 	not_ok "gdb crash stop" "status $status" "$(tail -10 "$WORK/gdb.txt")"
 fi
 run --gdb=serial:/dev/ttyS0 $G/hello.elf
-expect "a bad --gdb is refused" 2 '' 'want tcp:PORT or unix:PATH'
+expect "a bad --gdb is refused" 2 '' 'want tcp:\[HOST:\]PORT or unix:PATH'
+
+# ,nowait: gdb connects to a guest already running and stops it there, as
+# with qemu's gdbstub (it used to be accepted only once the guest stopped:
+# gdb got "Connection reset by peer" when the guest ended)
+"$PVMM" --timeout=30 --gdb=tcp:0,nowait $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
+pid=$!
+wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
+port=$(grep -o 'tcp:127.0.0.1:[0-9]*' "$WORK/err" | cut -d: -f3)
+timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex 'print $pc' -ex kill \
+	$G/spin.elf >"$WORK/gdb.txt" 2>&1 </dev/null
+wait $pid
+status=$?
+if gdb_has '^\$1 = .*<guest_main\+[0-9]+>' && gdb_has 'killed' && [ $status = 1 ]; then
+	ok "gdb: target remote to a running nowait guest stops it in guest_main; kill ends it (status 1)"
+else
+	not_ok "gdb nowait attach to a running guest" "status $status" "$(tail -10 "$WORK/gdb.txt")"
+fi
+# ... and to a guest blocked in SCHEDOP_block (events waits for console
+# input), over a Unix socket; it stays blocked, and runs on after detach
+rm -f "$WORK/in.fifo" "$WORK/gdb.sock" && mkfifo "$WORK/in.fifo"
+"$PVMM" --timeout=30 --gdb=unix:"$WORK/gdb.sock",nowait $G/events.elf >"$WORK/out" 2>"$WORK/err" <"$WORK/in.fifo" &
+pid=$!
+exec 3>"$WORK/in.fifo"
+wait_until 60 has_line "$WORK/out" 'hello through the console ring'
+timeout 60 gdb -batch -nx -ex "target remote $WORK/gdb.sock" -ex 'print $pc' -ex detach \
+	$G/events.elf >"$WORK/gdb.txt" 2>&1 </dev/null
+echo hello >&3
+exec 3>&-
+wait $pid
+status=$?
+if gdb_has '^\$1 = .*<hypercall_page\+[0-9]+>' && gdb_has 'detached' && [ $status = 0 ] &&
+   grep -q 'console input was "HELLO"' "$WORK/out"; then
+	ok "gdb: target remote to a nowait guest blocked in SCHEDOP_block stops it; after detach it runs on"
+else
+	not_ok "gdb nowait attach to a blocked guest" "status $status" "$(tail -10 "$WORK/gdb.txt")" \
+		"$(tail -3 "$WORK/out")"
+fi
+# --gdb addresses: qemu's spellings, strictly (tcp::1271 and
+# tcp:0.0.0.0:1270 listened on a random port, tcp:70000 on 4464, tcp:-1 on 65535)
+run --gdb=tcp::0,nowait $G/hello.elf
+expect "--gdb=tcp::PORT listens on 127.0.0.1" 0 '' '^pvmm: gdb: listening on tcp:127\.0\.0\.1:[1-9][0-9]*$'
+run --gdb=tcp:0.0.0.0:0,nowait $G/hello.elf
+expect "--gdb=tcp:HOST:PORT listens on HOST" 0 '' '^pvmm: gdb: listening on tcp:0\.0\.0\.0:[1-9][0-9]*$'
+run --gdb=tcp:localhost:0,nowait $G/hello.elf
+expect "--gdb=tcp:localhost:PORT listens on 127.0.0.1" 0 '' 'listening on tcp:127\.0\.0\.1:[1-9]'
+for a in tcp:70000 tcp:-1 tcp:12x tcp:1.2.3:5 tcp:host.invalid:1 'tcp:0,nowait,' unix:; do
+	run --gdb="$a" $G/hello.elf
+	if [ $status = 2 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -qF -- "--gdb=$a: " "$WORK/err" &&
+	   ! grep -q listening "$WORK/err"; then
+		ok "--gdb=$a is refused with status 2: $(cat "$WORK/err")"
+	else
+		not_ok "--gdb=$a" "status $status" "$(cat "$WORK/err")"
+	fi
+done
+# qemu's -s (tcp::1234, nowait) and -S (wait for gdb); port 1234 may be
+# taken on this machine, which is then the one line that says so
+run -s $G/hello.elf
+if grep -q 'Address already in use' "$WORK/err"; then expect "-s: port 1234 is taken (status 2)" 2
+else expect "-s listens on tcp:127.0.0.1:1234 and lets the guest run" 0 '^Test result: SUCCESS$' \
+	'^pvmm: gdb: listening on tcp:127\.0\.0\.1:1234$'; fi
+run -s -S --timeout=1 $G/hello.elf
+if grep -q 'Address already in use' "$WORK/err"; then expect "-s -S: port 1234 is taken (status 2)" 2
+else expect "-s -S: the guest waits for gdb on tcp:127.0.0.1:1234" 4 '' \
+	'listening on tcp:127\.0\.0\.1:1234 \(the guest waits for gdb\)'; fi
+run -S $G/hello.elf; expect "-S without a gdb server is a usage error" 2 '' '^pvmm: -S: .*add -s or --gdb'
+run -s --gdb=tcp:0 $G/hello.elf; expect "-s with --gdb is a usage error" 2 '' '^pvmm: -s and --gdb'
+
+# monitor: break-* can be cleared; an unknown command fails in gdb
+gdb_session $G/ptwr-bad.elf --ptwr=unhook -- 'monitor break-refuse' 'monitor break-refuse off' \
+	'monitor frobnicate' 'monitor frame 0xfffffff' 'continue'
+if gdb_has "unknown monitor command 'frobnicate'" && [ "$(grep -c 'Protocol error with Rcmd' "$WORK/gdb.txt")" = 2 ] &&
+   gdb_has 'will not stop when a page-table entry is refused' && ! gdb_has 'stopped: entry' &&
+   gdb_has 'the domain is being crashed'; then
+	ok "gdb: monitor break-refuse off clears it; unknown commands and bad arguments are errors in gdb"
+else
+	not_ok "gdb monitor off/unknown" "$(tail -12 "$WORK/gdb.txt")"
+fi
 
 # --- pvmm test: the suite runner -------------------------------------------
 "$PVMM" test -j 2 --result-regex='Test result: ' $G/hello.elf $G/hcall.elf $G/pt-basic.elf \
@@ -588,6 +665,22 @@ j1=$(most_guests "$PVMM" test -j 1 "$WORK/par")
 expect "pvmm test: a missing path is a usage error" 2 'nothing-here'
 "$PVMM" test --stop-grace=soon $G/hello.elf >"$WORK/out" 2>&1; status=$?
 expect "pvmm test: a bad --stop-grace is a usage error" 2
+# one line naming the argument (they printed the whole usage, and -j 2x was -j 2)
+for a in "-j 0" "-j 2x" "-t 0" "--result-regex=(" --frobnicate; do
+	"$PVMM" test $a $G/hello.elf >"$WORK/out" 2>"$WORK/err"; status=$?
+	if [ $status = 2 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && [ ! -s "$WORK/out" ] &&
+	   grep -qF -- "${a%%[ =]*}" "$WORK/err"; then
+		ok "pvmm test $a: one line naming it: $(cat "$WORK/err")"
+	else
+		not_ok "pvmm test $a" "status $status" "$(head -3 "$WORK/err")"
+	fi
+done
+# outputs checked before any guest runs (they ran everything, then status 0)
+for a in --junit=/nonexistent/r.xml --keep=/nonexistent/dir; do
+	"$PVMM" test "$a" $G/hello.elf >"$WORK/out" 2>"$WORK/err"; status=$?
+	expect "pvmm test $a: status 2 before any guest runs" 2 '' "^pvmm test: ${a}: No such file or directory\$"
+	[ ! -s "$WORK/out" ] || not_ok "pvmm test $a ran guests" "$(head -3 "$WORK/out")"
+done
 
 
 # --- xl configuration files: `pvmm guest.cfg`, as `xl create guest.cfg` ----
@@ -817,6 +910,9 @@ if [ -z "${PVMM_E2E_NESTED:-}" ]; then
 	for opt in $( { "$PVMM" --help; "$PVMM" test --help; } | grep -o -- '--[a-z-]*' | sort -u); do
 		grep -qF -- "$(printf '%s' "$opt" | sed 's/-/\\-/g')" docs/pvmm.1 || undocumented="$undocumented $opt"
 	done
+	for opt in $( { "$PVMM" --help; "$PVMM" test --help; } | grep -oE -- '^  -[a-zA-Z]' | sort -u); do
+		grep -qE -- "\\\\-${opt#-}([^a-zA-Z-]|\$)" docs/pvmm.1 || undocumented="$undocumented $opt"
+	done
 	[ -z "$undocumented" ] && ok "the man page documents every option of --help" || not_ok "pvmm.1 lacks:$undocumented"
 fi
 
@@ -914,7 +1010,30 @@ run $G/hello.elf $G/hello.elf; expect "two images are refused" 2 '' 'more than o
 run --help; expect "--help documents the exit statuses" 0 'exit status:'
 run --version; expect "--version prints a version" 0 '^pvmm '
 run $WORK/does-not-exist.elf; expect "a missing image is refused (status 3)" 3 '' 'No such file'
-run /; expect "a directory is refused (status 3)" 3 '' '^pvmm: /: '
+run /; expect "a directory is refused (status 3)" 3 '' '^pvmm: /: not a regular file'
+run /dev/null; expect "a device is refused as not a regular file (it was 'Invalid argument')" 3 '' \
+	'^pvmm: /dev/null: not a regular file'
+run /bin/true; expect "a Linux program is refused as not a Xen PV kernel" 3 '' '^pvmm: /bin/true: not a Xen PV kernel'
+# usage errors are one line naming the argument ('--frobnicate' used to
+# add a second line, '-kernel' was reported as 'unknown option build/pvmm')
+run --frobnicate $G/hello.elf
+[ $status = 2 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && ok "an unknown option is one line" ||
+	not_ok "unknown option: one line" "status $status" "$(cat "$WORK/err")"
+run -kernel $G/hello.elf; expect "qemu's -kernel is named as the unknown option" 2 '' "^pvmm: unknown option '-kernel'"
+# every option and output is checked before the guest starts
+run --stats=/nonexistent/x.json $G/hello.elf
+expect "--stats to a missing directory: status 2 before the guest runs (it was 0)" 2 '' \
+	'^pvmm: --stats=/nonexistent/x.json: No such file or directory$'
+[ ! -s "$WORK/out" ] || not_ok "--stats=/nonexistent: the guest ran" "$(head -3 "$WORK/out")"
+run --pidfile=/nonexistent/p $G/hello.elf
+expect "--pidfile to a missing directory: status 2 before the guest runs (it was 5)" 2 '' \
+	'^pvmm: --pidfile=/nonexistent/p: No such file or directory$'
+[ ! -s "$WORK/out" ] || not_ok "--pidfile=/nonexistent: the guest ran" "$(head -3 "$WORK/out")"
+PVMM_TRANSPORT=foo "$PVMM" $G/hello.elf >"$WORK/out" 2>"$WORK/err" </dev/null; status=$?
+expect "PVMM_TRANSPORT=foo is a usage error naming it (it ran with seccomp)" 2 '' "PVMM_TRANSPORT 'foo'"
+run --cpu=1023 $G/hello.elf
+expect "--cpu beyond the machine's CPUs names them (it was 'Invalid argument')" 2 '' \
+	'^pvmm: --cpu=1023: this machine has CPUs [0-9]'
 
 # --- malformed images: one clear line each, quickly, no process left ------
 mkdir -p "$WORK/bad"
