@@ -531,14 +531,17 @@ else
 fi
 # --gdb addresses: qemu's spellings, strictly (tcp::1271 and
 # tcp:0.0.0.0:1270 listened on a random port, tcp:70000 on 4464, tcp:-1 on 65535)
-run --gdb=tcp::0,nowait $G/hello.elf
-expect "--gdb=tcp::PORT listens on 127.0.0.1" 0 '' '^pvmm: gdb: listening on tcp:127\.0\.0\.1:[1-9][0-9]*$'
-run --gdb=tcp:0.0.0.0:0,nowait $G/hello.elf
-expect "--gdb=tcp:HOST:PORT listens on HOST" 0 '' '^pvmm: gdb: listening on tcp:0\.0\.0\.0:[1-9][0-9]*$'
+gport=$((20000 + $$ % 20000)) # a port that is taken says so: status 2
+run --timeout=10 --gdb=tcp::$gport,nowait $G/hello.elf
+if grep -q 'Address already in use' "$WORK/err"; then expect "--gdb=tcp::$gport: taken (status 2)" 2
+else expect "--gdb=tcp::PORT listens on 127.0.0.1:PORT" 0 '' "^pvmm: gdb: listening on tcp:127\\.0\\.0\\.1:$gport\$"; fi
+run --timeout=10 --gdb=tcp:0.0.0.0:$gport,nowait $G/hello.elf
+if grep -q 'Address already in use' "$WORK/err"; then expect "--gdb=tcp:0.0.0.0:$gport: taken (status 2)" 2
+else expect "--gdb=tcp:HOST:PORT listens on HOST:PORT" 0 '' "^pvmm: gdb: listening on tcp:0\\.0\\.0\\.0:$gport\$"; fi
 run --gdb=tcp:localhost:0,nowait $G/hello.elf
 expect "--gdb=tcp:localhost:PORT listens on 127.0.0.1" 0 '' 'listening on tcp:127\.0\.0\.1:[1-9]'
 for a in tcp:70000 tcp:-1 tcp:12x tcp:1.2.3:5 tcp:host.invalid:1 'tcp:0,nowait,' unix:; do
-	run --gdb="$a" $G/hello.elf
+	run --timeout=10 --gdb="$a" $G/hello.elf # the guest would wait for gdb
 	if [ $status = 2 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -qF -- "--gdb=$a: " "$WORK/err" &&
 	   ! grep -q listening "$WORK/err"; then
 		ok "--gdb=$a is refused with status 2: $(cat "$WORK/err")"
@@ -556,8 +559,8 @@ run -s -S --timeout=1 $G/hello.elf
 if grep -q 'Address already in use' "$WORK/err"; then expect "-s -S: port 1234 is taken (status 2)" 2
 else expect "-s -S: the guest waits for gdb on tcp:127.0.0.1:1234" 4 '' \
 	'listening on tcp:127\.0\.0\.1:1234 \(the guest waits for gdb\)'; fi
-run -S $G/hello.elf; expect "-S without a gdb server is a usage error" 2 '' '^pvmm: -S: .*add -s or --gdb'
-run -s --gdb=tcp:0 $G/hello.elf; expect "-s with --gdb is a usage error" 2 '' '^pvmm: -s and --gdb'
+run --timeout=10 -S $G/hello.elf; expect "-S without a gdb server is a usage error" 2 '' '^pvmm: -S: .*add -s or --gdb'
+run --timeout=10 -s --gdb=tcp:0 $G/hello.elf; expect "-s with --gdb is a usage error" 2 '' '^pvmm: -s and --gdb'
 
 # monitor: break-* can be cleared; an unknown command fails in gdb
 gdb_session $G/ptwr-bad.elf --ptwr=unhook -- 'monitor break-refuse' 'monitor break-refuse off' \
