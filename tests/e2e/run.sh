@@ -496,6 +496,7 @@ expect "a bad --gdb is refused" 2 '' 'want tcp:\[HOST:\]PORT or unix:PATH'
 # ,nowait: gdb connects to a guest already running and stops it there, as
 # with qemu's gdbstub (it used to be accepted only once the guest stopped:
 # gdb got "Connection reset by peer" when the guest ended)
+fresh "$WORK/out" "$WORK/err"
 "$PVMM" --timeout=30 --gdb=tcp:0,nowait $G/spin.elf >"$WORK/out" 2>"$WORK/err" </dev/null &
 pid=$!
 wait_until 60 has_line "$WORK/out" '^spin: looping forever$'
@@ -512,10 +513,13 @@ fi
 # ... and to a guest blocked in SCHEDOP_block (events waits for console
 # input), over a Unix socket; it stays blocked, and runs on after detach
 rm -f "$WORK/in.fifo" "$WORK/gdb.sock" && mkfifo "$WORK/in.fifo"
+fresh "$WORK/out" "$WORK/err"
 "$PVMM" --timeout=30 --gdb=unix:"$WORK/gdb.sock",nowait $G/events.elf >"$WORK/out" 2>"$WORK/err" <"$WORK/in.fifo" &
 pid=$!
 exec 3>"$WORK/in.fifo"
-wait_until 60 has_line "$WORK/out" 'hello through the console ring'
+# blocked: its last line out, and pvmm waiting in ppoll for input
+blocked() { has_line "$WORK/out" 'hello through the console ring' && grep -q poll "/proc/$pid/wchan" 2>/dev/null; }
+wait_until 60 blocked
 timeout 60 gdb -batch -nx -ex "target remote $WORK/gdb.sock" -ex 'print $pc' -ex detach \
 	$G/events.elf >"$WORK/gdb.txt" 2>&1 </dev/null
 echo hello >&3
