@@ -731,7 +731,8 @@ static int keep_failures(struct suite *s)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
-		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN)
+		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN ||
+		    access(g->log, F_OK)) /* never started (a .cfg it could not honour): no log */
 			continue;
 		snprintf(dst, sizeof(dst), "%s/%s.console", s->keep, g->name);
 		if (move_file(g->log, dst)) {
