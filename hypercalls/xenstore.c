@@ -515,7 +515,7 @@ static void trace(struct xs_store *s, const struct xsd_sockmsg *m, const char *b
 	while (n && reply[n - 1] == ' ')
 		n--;
 	reply[n] = 0;
-	ev.why = h->type == XS_ERROR ? "error" : NULL;
+	ev.error = h->type == XS_ERROR;
 	vm->trace(vm, &ev);
 }
 

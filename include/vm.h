@@ -172,6 +172,68 @@ struct ptwr_state {
 	struct ptwr_counters count;
 };
 
+/* Why something happened: every reason a trace event, a refusal or a
+ * gdb stop gives, as a stable short code (for tools: --trace's why=,
+ * docs/trace.md lists them) and its prose (for people: reason=). The one
+ * table of them; VM_WHY_NONE is no reason. */
+#define VM_WHY_TABLE(X) \
+	X(NONE, "", "") \
+	/* refusals: the rule an entry or a new type broke (mmu/frame.c) */ \
+	X(WRITABLE_PT_MAPPING, "writable-pt-mapping", "a writable mapping of a page-table frame") \
+	X(MAPPED_WRITABLE, "mapped-writable", "the frame is mapped writable: it cannot become a page table") \
+	X(OTHER_LEVEL, "other-level", "the frame is a page table of another level") \
+	X(TYPE_OVERFLOW, "type-overflow", "type count overflow") \
+	X(L2_TARGET, "l2-target", "an L2 entry must point to an L1 (or be linear)") \
+	X(L3_TARGET, "l3-target", "an L3 entry must point to an L2 (or be linear)") \
+	X(L4_TARGET, "l4-target", "an L4 entry must point to an L3 (or be linear)") \
+	X(LINEAR_WRITABLE, "linear-writable", "a linear page-table entry must be read-only") \
+	X(LINEAR_DEPTH, "linear-depth", "linear page tables go one level deep only") \
+	X(HOLE_SLOT, "hole-slot", "L4 slots 255-511 are the pvmm hole and the upper half") \
+	X(L1_FORBIDDEN_BITS, "l1-forbidden-bits", "forbidden bits (PWT, PCD, PAT or 52-62)") \
+	X(FORBIDDEN_BITS, "forbidden-bits", "forbidden bits (PWT, PCD, PSE, G or 52-62)") \
+	X(BEYOND_MEMORY, "beyond-memory", "the frame is beyond guest memory") \
+	/* unhook: where the L1 is (mmu/ptwr.c) */ \
+	X(ACTIVE, "active", "the L1 is hooked into the current tables") \
+	X(INACTIVE, "inactive", "the L1 is not reachable from the current tables") \
+	/* resync triggers (enum ptwr_trigger, same order) */ \
+	X(ACCESS, "access", "access to the unhooked range") \
+	X(HYPERCALL, "hypercall", "a hypercall (MMU state must be exact)") \
+	X(SLOT, "slot", "another L1 needed the slot") \
+	X(SHUTDOWN, "shutdown", "shutdown") \
+	/* fallbacks to emulation in unhook and auto mode (enum ptwr_fallback, same order) */ \
+	X(CODE_IN_RANGE, "code-in-range", "the L1 maps the faulting instruction") \
+	X(STACK_IN_RANGE, "stack-in-range", "the L1 maps the stack in use") \
+	X(SELF_IN_RANGE, "self-in-range", "the L1 maps the page being written") \
+	X(MULTI_HOOKED, "multi-hooked", "the L1 is hooked in more than one place") \
+	X(IDLE, "idle", "the last batch changed too little") \
+	X(POLICY, "policy", "auto mode emulates until an L1 is written repeatedly") \
+	X(BELOW_MMAP_MIN, "below-mmap-min", "the page being written is below vm.mmap_min_addr")
+
+enum vm_why {
+#define VM_WHY_ENUM(e, code, text) VM_WHY_##e,
+	VM_WHY_TABLE(VM_WHY_ENUM)
+#undef VM_WHY_ENUM
+	VM_WHYS
+};
+
+/* The stable code ("writable-pt-mapping"), "" for VM_WHY_NONE. */
+static inline const char *vm_why_code(enum vm_why w)
+{
+#define VM_WHY_CODE(e, code, text) code,
+	static const char *const codes[] = { VM_WHY_TABLE(VM_WHY_CODE) };
+#undef VM_WHY_CODE
+	return (unsigned)w < VM_WHYS ? codes[w] : "";
+}
+
+/* The prose ("a writable mapping of a page-table frame"). */
+static inline const char *vm_why_text(enum vm_why w)
+{
+#define VM_WHY_TEXT(e, code, text) text,
+	static const char *const texts[] = { VM_WHY_TABLE(VM_WHY_TEXT) };
+#undef VM_WHY_TEXT
+	return (unsigned)w < VM_WHYS ? texts[w] : "";
+}
+
 /* Trace events (--trace) that libraries report; formatting is vmm's. */
 enum vm_trace_kind { TRACE_PT = 1u << 0, TRACE_HYPERCALL = 1u << 1, TRACE_FAULT = 1u << 2,
 		     TRACE_EVENT = 1u << 3, TRACE_XENSTORE = 1u << 4 };
@@ -183,12 +245,13 @@ struct vm_event {
 	uint64_t mfn;            /* the table frame */
 	int idx;                 /* entry index, or -1 */
 	uint64_t old, val;       /* entry before and after */
-	const char *why;         /* reason: trigger, fallback, broken rule */
+	enum vm_why why;         /* reason: trigger, fallback, broken rule, or none */
 	const char *insn;        /* disassembly of the instruction, or NULL */
 	uint64_t count;          /* e.g. entries changed */
 	const char *path;        /* xenstore: the node, or NULL */
 	const char *reply;       /* xenstore: the reply, or NULL */
 	uint32_t tx;             /* xenstore: the transaction */
+	int error;               /* xenstore: the reply is an error */
 };
 
 struct vm;
@@ -204,7 +267,7 @@ struct mmu_state {
 	mmu_emit_fn emit;           /* where host operations go */
 	void *emit_ctx;
 	struct mmu_counters count;
-	const char *why;            /* the rule the last refused entry broke */
+	enum vm_why why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;
 	struct mmu_deferred deferred;
 };

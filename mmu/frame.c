@@ -70,19 +70,19 @@ static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level);
 
 /* Xen's get_page_type: a new type only at count 0; tables are validated
  * when they become tables. */
-static int refuse(struct vm *vm, const char *why)
+static int refuse(struct vm *vm, enum vm_why why)
 {
 	vm->mmu.why = why;
 	return -XEN_EINVAL;
 }
 
-static const char *conflict(enum mmu_type want, enum mmu_type have)
+static enum vm_why conflict(enum mmu_type want, enum mmu_type have)
 {
 	if (want == PGT_WRITABLE)
-		return "a writable mapping of a page-table frame";
+		return VM_WHY_WRITABLE_PT_MAPPING;
 	if (have == PGT_WRITABLE)
-		return "the frame is mapped writable: it cannot become a page table";
-	return "the frame is a page table of another level";
+		return VM_WHY_MAPPED_WRITABLE;
+	return VM_WHY_OTHER_LEVEL;
 }
 
 static int get_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
@@ -94,7 +94,7 @@ static int get_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
 		if (f->type != type)
 			return refuse(vm, conflict(type, (enum mmu_type)f->type));
 		if (f->type_count == UINT32_MAX)
-			return refuse(vm, "type count overflow");
+			return refuse(vm, VM_WHY_TYPE_OVERFLOW);
 		f->type_count++;
 		return 0;
 	}
@@ -146,17 +146,17 @@ static int get_linear(struct vm *vm, uint64_t t, unsigned level, uint64_t e)
 	struct mmu_frame *ft = &vm->mmu.frames[t], *fu = &vm->mmu.frames[u];
 
 	if (fu->type != level_type(level) || !fu->type_count)
-		return refuse(vm, level == 2 ? "an L2 entry must point to an L1 (or be linear)"
-			      : level == 3 ? "an L3 entry must point to an L2 (or be linear)"
-					   : "an L4 entry must point to an L3 (or be linear)");
+		return refuse(vm, level == 2 ? VM_WHY_L2_TARGET
+			      : level == 3 ? VM_WHY_L3_TARGET
+					   : VM_WHY_L4_TARGET);
 	if (e & PTE_RW)
-		return refuse(vm, "a linear page-table entry must be read-only");
+		return refuse(vm, VM_WHY_LINEAR_WRITABLE);
 	if (u == t)
 		return 0;           /* a self map takes no reference */
 	if (ft->linear_uses || fu->linear_entries)
-		return refuse(vm, "linear page tables go one level deep only");
+		return refuse(vm, VM_WHY_LINEAR_DEPTH);
 	if (fu->type_count == UINT32_MAX)
-		return refuse(vm, "type count overflow");
+		return refuse(vm, VM_WHY_TYPE_OVERFLOW);
 	fu->type_count++;
 	fu->refs++;
 	ft->linear_entries++;
@@ -179,12 +179,12 @@ static int get_entry(struct vm *vm, uint64_t t, unsigned level, unsigned idx, ui
 	if (!(e & PTE_P))
 		return 0;
 	if (level == 4 && idx >= HOLE_L4_SLOT)
-		return refuse(vm, "L4 slots 255-511 are the pvmm hole and the upper half");
+		return refuse(vm, VM_WHY_HOLE_SLOT);
 	if (!flags_ok(level, idx, e))
-		return refuse(vm, level == 1 ? "forbidden bits (PWT, PCD, PAT or 52-62)"
-			      : "forbidden bits (PWT, PCD, PSE, G or 52-62)");
+		return refuse(vm, level == 1 ? VM_WHY_L1_FORBIDDEN_BITS
+			      : VM_WHY_FORBIDDEN_BITS);
 	if (mfn >= vm->nr_frames)
-		return refuse(vm, "the frame is beyond guest memory");
+		return refuse(vm, VM_WHY_BEYOND_MEMORY);
 	if (level == 1) {
 		if (e & PTE_RW)
 			return mmu_get_page_and_type(vm, mfn, PGT_WRITABLE);

@@ -13,22 +13,20 @@
 #define AUTO_KEEP 4     /* auto: a batch must change this many entries to stay unhooked */
 #define AUTO_BACKOFF 256 /* auto: the longest streak an idle L1 must show again */
 
-static const char *const trigger_names[PTWR_TRIGGERS] = {
-	[PTWR_RESYNC_FAULT] = "access to the unhooked range",
-	[PTWR_RESYNC_HYPERCALL] = "hypercall",
-	[PTWR_RESYNC_SLOT] = "another L1 needed the slot",
-	[PTWR_RESYNC_SHUTDOWN] = "shutdown",
-};
-
-static const char *const fallback_names[PTWR_FALLBACKS] = {
-	[PTWR_FB_CODE] = "the L1 maps the faulting instruction",
-	[PTWR_FB_STACK] = "the L1 maps the stack in use",
-	[PTWR_FB_SELF] = "the L1 maps the page being written",
-	[PTWR_FB_MULTI] = "the L1 is hooked in more than one place",
-	[PTWR_FB_IDLE] = "the last batch changed too little",
-	[PTWR_FB_POLICY] = "auto mode emulates until an L1 is written repeatedly",
-	[PTWR_FB_LOW] = "the page being written is below vm.mmap_min_addr",
-};
+/* The trace reasons (include/vm.h) of the triggers and fallbacks, in order. */
+#define TRIGGER_WHY(t) ((enum vm_why)(VM_WHY_ACCESS + (t)))
+#define FALLBACK_WHY(f) ((enum vm_why)(VM_WHY_CODE_IN_RANGE + (f)))
+_Static_assert(VM_WHY_ACCESS + PTWR_RESYNC_HYPERCALL == VM_WHY_HYPERCALL &&
+	       VM_WHY_ACCESS + PTWR_RESYNC_SLOT == VM_WHY_SLOT &&
+	       VM_WHY_ACCESS + PTWR_RESYNC_SHUTDOWN == VM_WHY_SHUTDOWN,
+	       "enum ptwr_trigger and its reasons are in the same order");
+_Static_assert(VM_WHY_CODE_IN_RANGE + PTWR_FB_STACK == VM_WHY_STACK_IN_RANGE &&
+	       VM_WHY_CODE_IN_RANGE + PTWR_FB_SELF == VM_WHY_SELF_IN_RANGE &&
+	       VM_WHY_CODE_IN_RANGE + PTWR_FB_MULTI == VM_WHY_MULTI_HOOKED &&
+	       VM_WHY_CODE_IN_RANGE + PTWR_FB_IDLE == VM_WHY_IDLE &&
+	       VM_WHY_CODE_IN_RANGE + PTWR_FB_POLICY == VM_WHY_POLICY &&
+	       VM_WHY_CODE_IN_RANGE + PTWR_FB_LOW == VM_WHY_BELOW_MMAP_MIN,
+	       "enum ptwr_fallback and its reasons are in the same order");
 
 const char *mmu_ptwr_mode_name(enum ptwr_mode mode)
 {
@@ -51,7 +49,7 @@ static uint64_t *l1_of(const struct vm *vm, uint64_t mfn)
 }
 
 static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, int idx,
-		  uint64_t old, uint64_t val, const char *why, const char *insn, uint64_t count)
+		  uint64_t old, uint64_t val, enum vm_why why, const char *insn, uint64_t count)
 {
 	struct vm_event ev = { .kind = TRACE_PT, .what = what, .addr = addr, .mfn = mfn, .idx = idx,
 			       .old = old, .val = val, .why = why, .insn = insn, .count = count };
@@ -121,7 +119,7 @@ static int crash_entry(struct vm *vm, const char *when, uint64_t mfn, unsigned i
 	vm->end = VM_CRASH;
 	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s: L1 frame %#llx entry %u = %#llx refused: %s",
 		 when, (unsigned long long)mfn, idx, (unsigned long long)val,
-		 vm->mmu.why ? vm->mmu.why : "invalid entry");
+		 vm->mmu.why ? vm_why_text(vm->mmu.why) : "invalid entry");
 	return -1;
 }
 
@@ -170,13 +168,13 @@ static int resync(struct vm *vm, struct ptwr_slot *s, enum ptwr_trigger why)
 	vm->mmu.ptwr.count.resyncs[why]++;
 	vm->mmu.ptwr.count.resync_entries += changed;
 	hist_of(vm, mfn)->last_changed = changed;
-	trace(vm, "resync", active ? base : 0, mfn, -1, 0, 0, trigger_names[why], NULL, changed);
+	trace(vm, "resync", active ? base : 0, mfn, -1, 0, 0, TRIGGER_WHY(why), NULL, changed);
 	if (active) {
 		mmu_unmark_dirty(vm, mfn); /* the whole range is realised below */
 		vm->mmu.ptwr.count.rehooks++;
 		if (realise(vm, base, L1_SPAN))
 			return host_error(vm);
-		trace(vm, "rehook", base, mfn, -1, 0, 0, NULL, NULL, 0);
+		trace(vm, "rehook", base, mfn, -1, 0, 0, VM_WHY_NONE, NULL, 0);
 	}
 	for (unsigned i = 0; i < nalias; i++)
 		if (realise(vm, alias[i], PAGE))
@@ -230,7 +228,7 @@ static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 		return crash_entry(vm, "store to a page table", mfn, idx, val);
 	}
 	vm->mmu.ptwr.count.emulated++;
-	trace(vm, "emulate", addr, mfn, (int)idx, old, write ? val : old, NULL, st.text, 0);
+	trace(vm, "emulate", addr, mfn, (int)idx, old, write ? val : old, VM_WHY_NONE, st.text, 0);
 	after.rip += st.len;
 	*regs = after;
 	return 1;
@@ -332,7 +330,7 @@ static int unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct hooks
 	memcpy(s->snapshot, l1_of(vm, mfn), PAGE);
 	vm->mmu.ptwr.count.unhooks++;
 	trace(vm, "unhook", addr, mfn, -1, 0, 0,
-	      h->n ? "active" : "inactive", NULL, 0);
+	      h->n ? VM_WHY_ACTIVE : VM_WHY_INACTIVE, NULL, 0);
 	if ((h->n && realise(vm, h->base, L1_SPAN)) || realise(vm, s->alias[0], PAGE))
 		return host_error(vm);
 	return 1; /* the store restarts natively */
@@ -352,7 +350,7 @@ int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
 		if (s && resync(vm, s, PTWR_RESYNC_SLOT))
 			return -1;
 		vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW]++;
-		trace(vm, "fallback", addr, mfn, -1, 0, 0, fallback_names[PTWR_FB_LOW], NULL, 0);
+		trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(PTWR_FB_LOW), NULL, 0);
 		return emulate(vm, addr, mfn);
 	}
 	if (s)
@@ -366,7 +364,7 @@ int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
 	if (reason >= 0) {
 		vm->mmu.ptwr.count.fallbacks[reason]++;
 		if (reason != PTWR_FB_POLICY)
-			trace(vm, "fallback", addr, mfn, -1, 0, 0, fallback_names[reason], NULL, 0);
+			trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(reason), NULL, 0);
 	}
 	return emulate(vm, addr, mfn);
 }

@@ -693,7 +693,7 @@ void vmm_gdb_event(struct vmm_gdb *g, const struct vm_event *ev)
 	}
 	if (g->break_refuse && !strcmp(ev->what, "refuse")) {
 		snprintf(g->reason, sizeof(g->reason), "stopped: entry %d of L1 frame %#llx refused: %s",
-			 ev->idx, (unsigned long long)ev->mfn, ev->why ? ev->why : "");
+			 ev->idx, (unsigned long long)ev->mfn, vm_why_text(ev->why));
 		g->interrupt = SIGTRAP;
 	}
 }

@@ -137,7 +137,7 @@ static void trace_xenstore(struct vm *vm, const struct vm_event *ev)
 	begin(vm, &l, "xenstore", ev->what);
 	str(&l, "path", ev->path);
 	num(&l, "tx", ev->tx);
-	str(&l, ev->why ? "error" : "reply", ev->reply);
+	str(&l, ev->error ? "error" : "reply", ev->reply);
 	end(&l);
 }
 
@@ -164,8 +164,10 @@ void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 	}
 	if (!strcmp(ev->what, "resync"))
 		num(&l, "changed", (long long)ev->count);
-	if (ev->why)
-		str(&l, "why", ev->why);
+	if (ev->why) {
+		str(&l, "why", vm_why_code(ev->why));
+		str(&l, "reason", vm_why_text(ev->why));
+	}
 	end(&l);
 }
 

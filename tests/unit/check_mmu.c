@@ -214,7 +214,7 @@ START_TEST(p2m_promotion_validates_the_contents)
 	ck_assert(mmu_unfilled(vm, mfn));
 	ck_assert_int_eq(mmu_pin(vm, mfn, 1), -XEN_EINVAL);
 	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
-	ck_assert_ptr_nonnull(strstr(vm->mmu.why, "forbidden bits"));
+	ck_assert_ptr_nonnull(strstr(vm_why_text(vm->mmu.why), "forbidden bits"));
 	fixture_free(vm);
 }
 END_TEST
