@@ -207,7 +207,20 @@ struct ptwr_state {
 	X(MULTI_HOOKED, "multi-hooked", "the L1 is hooked in more than one place") \
 	X(IDLE, "idle", "the last batch changed too little") \
 	X(POLICY, "policy", "auto mode emulates until an L1 is written repeatedly") \
-	X(BELOW_MMAP_MIN, "below-mmap-min", "the page being written is below vm.mmap_min_addr")
+	X(BELOW_MMAP_MIN, "below-mmap-min", "the page being written is below vm.mmap_min_addr") \
+	/* fault outcomes: what pvmm did with a host fault (vmm/run.c) */ \
+	X(DELIVERED, "delivered", "delivered to the guest") \
+	X(NO_HANDLER, "no-handler", "no handler") \
+	X(INT_DELIVERED, "int-delivered", "software interrupt delivered") \
+	X(PT_WRITE_HANDLED, "pt-write-handled", "page-table write handled") \
+	X(PT_WRITE_REFUSED, "pt-write-refused", "page-table write refused") \
+	X(RESYNC, "resync", "resync of an unhooked L1") \
+	X(RESYNC_REFUSED, "resync-refused", "resync refused") \
+	X(LOAD_EMULATED, "load-emulated", "load emulated (M2P or below mmap_min_addr)") \
+	X(P2M_FILL, "p2m-fill", "P2M frame written on first use") \
+	X(PRIVOP_EMULATED, "privop-emulated", "privileged instruction emulated") \
+	X(CRASHED, "crashed", "crashed") \
+	X(FORCED_EMULATION, "forced-emulation", "forced emulation (cpuid)")
 
 enum vm_why {
 #define VM_WHY_ENUM(e, code, text) VM_WHY_##e,

@@ -146,7 +146,7 @@ static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
 	return err;
 }
 
-static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *what)
+static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why what)
 {
 	if (vm->trace_print & TRACE_FAULT)
 		vmm_trace_fault(vm, t, err, what);
@@ -159,7 +159,7 @@ static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t 
 {
 	int assist = !!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables));
 
-	fault_trace(vm, t, err, "page-table write refused");
+	fault_trace(vm, t, err, VM_WHY_PT_WRITE_REFUSED);
 	crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
 	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[w->mfn].type),
 	      (unsigned long long)w->mfn, (unsigned long long)t->addr,
@@ -176,8 +176,8 @@ static void deliver(struct vm *vm, const struct stub_trap *t, unsigned vector, i
 	uint64_t rip = vm->vcpu.regs.rip;
 	int user = vm->vcpu.user_mode;
 
-	fault_trace(vm, t, err, vm->vcpu.traps[vector].address ? "delivered to the guest"
-							       : "no handler");
+	fault_trace(vm, t, err, vm->vcpu.traps[vector].address ? VM_WHY_DELIVERED
+							       : VM_WHY_NO_HANDLER);
 	if (hc_inject(vm, vector, has_err, err, t->addr))
 		return;
 	crash(vm, "guest %s at rip %#llx in %s mode (vector %u, error code %#llx) and no handler "
@@ -193,23 +193,23 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 	char what[160];
 
 	if (rc) { /* the range of an unhooked L1: resynced, the access restarts */
-		fault_trace(vm, t, t->err, rc > 0 ? "resync of an unhooked L1" : "resync refused");
+		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_RESYNC : VM_WHY_RESYNC_REFUSED);
 		return;
 	}
 	if ((t->addr >= XEN_RO_MPT_BASE || t->addr < vm->min_va) && hc_emulate_load(vm, t->addr)) {
-		fault_trace(vm, t, t->err, "load emulated (M2P or below mmap_min_addr)");
+		fault_trace(vm, t, t->err, VM_WHY_LOAD_EMULATED);
 		return;
 	}
 	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
 	if ((err & PFEC_PRESENT) &&
 	    mmu_fill_fault(vm, t->addr, &w, !!(err & PFEC_WRITE), !!(err & PFEC_FETCH))) {
-		fault_trace(vm, t, t->err, "P2M frame written on first use");
+		fault_trace(vm, t, t->err, VM_WHY_P2M_FILL);
 		return;
 	}
 	table_store = (err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
 		      mmu_is_pagetable(vm, w.mfn);
 	if (table_store && (rc = mmu_ptwr_write(vm, t->addr, w.mfn)) != 0) {
-		fault_trace(vm, t, err, rc > 0 ? "page-table write handled" : "page-table write refused");
+		fault_trace(vm, t, err, rc > 0 ? VM_WHY_PT_WRITE_HANDLED : VM_WHY_PT_WRITE_REFUSED);
 		return;
 	}
 	if (vm->end)
@@ -233,12 +233,12 @@ static void protection_fault(struct vm *vm, const struct stub_trap *t)
 	int rc;
 
 	if (t->trapno == X86_GP && (t->err & 3) != 2 && (rc = hc_privop(vm, 0)) != 0) {
-		fault_trace(vm, t, t->err, rc > 0 ? "privileged instruction emulated" : "crashed");
+		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_PRIVOP_EMULATED : VM_WHY_CRASHED);
 		return;
 	}
 	if (t->trapno == X86_GP && (t->err & 3) == 2) {
 		rc = hc_software_interrupt(vm, (unsigned)(t->err >> 3), 2);
-		fault_trace(vm, t, t->err, rc > 0 ? "software interrupt delivered" : "no handler");
+		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_INT_DELIVERED : VM_WHY_NO_HANDLER);
 		if (!rc)
 			crash(vm, "guest int $%#llx at rip %#llx with no usable gate",
 			      (unsigned long long)(t->err >> 3), (unsigned long long)vm->vcpu.regs.rip);
@@ -309,7 +309,7 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		break;
 	case TRAP_INVALID_OP:
 		if (hc_privop(vm, 1) > 0)
-			fault_trace(vm, t, 0, "forced emulation (cpuid)");
+			fault_trace(vm, t, 0, VM_WHY_FORCED_EMULATION);
 		else if (!vm->end)
 			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;

@@ -186,7 +186,7 @@ void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t resu
 	end(&l);
 }
 
-void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *outcome)
+void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why outcome)
 {
 	struct line l;
 
@@ -196,7 +196,8 @@ void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, con
 	num(&l, "vector", (long long)t->trapno);
 	hex(&l, "addr", t->addr);
 	hex(&l, "error", err);
-	str(&l, "outcome", outcome);
+	str(&l, "why", vm_why_code(outcome));
+	str(&l, "outcome", vm_why_text(outcome));
 	end(&l);
 }
 

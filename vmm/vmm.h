@@ -89,7 +89,7 @@ const char *vmm_signals_name(void);
 int vmm_trace_parse(const char *spec, uint32_t *mask);
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev);
 void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t result);
-void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, const char *outcome);
+void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why outcome);
 void vmm_trace_upcall(struct vm *vm);
 void vmm_format_pte(uint64_t e, char *buf, size_t len);
 

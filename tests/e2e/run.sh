@@ -160,7 +160,7 @@ else
 	not_ok "4 GiB hello: $fills P2M frames written; map ops $ops4g vs $ops64m"
 fi
 run -m 4G --trace=fault $G/p2m.elf
-expect "--trace=fault shows a P2M frame written on first use" 0 '' 'P2M frame written on first use'
+expect "--trace=fault shows a P2M frame written on first use" 0 '' 'why=p2m-fill outcome="P2M frame written on first use"'
 
 for mode in emulate unhook auto; do
 	run --ptwr=$mode --check-invariants --stats="$WORK/ptwr-$mode.json" $G/ptwr.elf
