@@ -1133,7 +1133,7 @@ if [ "$(id -u)" = 0 ]; then
 	cp -r "$PVMM" $G "$copy/build/"
 	cp $B/tests/mkbad "$copy/build/tests/"
 	cp "$0" "$copy/tests/e2e/run.sh"
-	cp README.md "$copy/"
+	cp -r README.md docs "$copy/" # their examples are run
 	chmod -R a+rX "$copy"
 	touch "$copy/result" && chmod a+w "$copy/result"
 	if (cd "$copy" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
