@@ -75,10 +75,12 @@ static void time_and_timers(void)
 	disable_events();
 	printf("events: block woke on VIRQ_TIMER after %lu ms of system time\n",
 	       (unsigned long)((t1 - t0) / 1000000));
-	/* the area saw the block: running again, with the blocked time counted */
+	/* the area saw the block: running again since the timer woke it (at
+	 * or after its deadline), the blocked time counted from a start after
+	 * t0 (how long it is depends on how fast the block was reached) */
 	expect_eq(runstate.state, RUNSTATE_running);
-	guest_assert(runstate.time[RUNSTATE_blocked] >= 15000000);
-	guest_assert(runstate.state_entry_time >= t0 && runstate.state_entry_time <= t1);
+	guest_assert(runstate.state_entry_time >= t0 + 20000000 && runstate.state_entry_time <= t1);
+	guest_assert(runstate.time[RUNSTATE_blocked] <= runstate.state_entry_time - t0);
 	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &ri), 0);
 	guest_assert(ri.time[RUNSTATE_blocked] == runstate.time[RUNSTATE_blocked]);
 	guest_assert(ri.time[RUNSTATE_running] > 0);
@@ -88,9 +90,10 @@ static void time_and_timers(void)
 	struct vcpu_set_singleshot_timer past = { t0, VCPU_SSHOTTMR_future, 0 };
 	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &past), -XEN_ETIME);
 	uint32_t port = bind.port;
-	struct sched_poll poll = { (uint64_t)&port, 1, 0, now_ns() + 10000000 };
+	struct sched_poll poll = { (uint64_t)&port, 1, 0, 0 };
 	shared->evtchn_mask[0] |= 1ul << port; /* poll works on masked ports */
 	t0 = now_ns();
+	poll.timeout = t0 + 10000000;
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_poll, &poll), 0);
 	guest_assert(now_ns() - t0 >= 9000000);
 	printf("events: poll timed out after its 10 ms\n");
@@ -101,7 +104,7 @@ static void time_and_timers(void)
 	expect_eq(hypercall(XEN_HC_set_timer_op, t0 + 5000000, 0, 0), 0);
 	expect_eq(HYPERVISOR_sched_op(SCHEDOP_poll, &poll), 0);
 	t1 = now_ns();
-	guest_assert(t1 - t0 >= 4000000 && t1 - t0 < 1000000000ul);
+	guest_assert(t1 - t0 >= 4000000 && t1 - t0 < 1500000000ul); /* not the 2 s timeout */
 	guest_assert(shared->evtchn_pending[0] & (1ul << port));
 	shared->evtchn_pending[0] &= ~(1ul << port);
 	shared->evtchn_mask[0] &= ~(1ul << port);
