@@ -1136,7 +1136,7 @@ if [ -n "${PVMM_E2E_NESTED:-}" ]; then
 	echo "$pass $fail" >"$PVMM_E2E_NESTED"
 	exit 0
 fi
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ "${E2E_UNPRIVILEGED:-1}" = 1 ]; then
 	# Once more as an unprivileged user: pvmm needs no root. The run uses a
 	# copy of what it needs in a directory that user can reach.
 	echo "# the same tests as user nobody"
