@@ -8,7 +8,7 @@ BUILD := build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings
-INCLUDES := -Iinclude -Iguest-loader -Immu -Ihypercalls -Ivmm
+INCLUDES := -I. -Iinclude
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(INCLUDES) -DPVMM_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
 # make check SANITIZE=address,undefined: the monitor and the unit tests with
@@ -29,7 +29,7 @@ FREESTANDING := -std=c11 -O2 -g $(WARN) -ffreestanding -nostdinc -isystem $(CC_I
 	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-builtin -MMD -MP
 GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
 GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
-STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Ivmm
+STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Iinclude
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev pkg-config gdb clang libclang-rt-dev
 

@@ -1,6 +1,6 @@
 /* builder.c - the PV domain builder: image, start-of-day pages, bootstrap
  * page tables, boot stack. Follows the layout of Xen's own PV builder. */
-#include "loader.h"
+#include "guest-loader/loader.h"
 #include "xen_abi.h"
 
 #include <errno.h>

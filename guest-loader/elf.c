@@ -1,5 +1,5 @@
 /* elf.c - parse and check a Xen PV guest ELF image with libelf. */
-#include "loader.h"
+#include "guest-loader/loader.h"
 #include "xen_abi.h"
 
 #include <errno.h>

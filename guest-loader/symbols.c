@@ -1,5 +1,5 @@
 /* symbols.c - the guest image's code symbols, for traces. */
-#include "loader.h"
+#include "guest-loader/loader.h"
 
 #include <errno.h>
 #include <gelf.h>

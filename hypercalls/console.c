@@ -1,6 +1,6 @@
 /* console.c - console_io: the guest's debug console. */
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,11 +1,11 @@
 /* dispatch.c - the bounds-checked hypercall table. */
-#include "hc.h"
+#include "hypercalls/hc.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_set_trap_table] = hc_set_trap_table,
@@ -82,12 +82,6 @@ static const char *const names[XEN_HC_COUNT] = {
 const char *hc_name(unsigned nr)
 {
 	return nr < XEN_HC_COUNT ? names[nr] : NULL;
-}
-
-uint32_t hc_features(unsigned idx)
-{
-	(void)idx;
-	return 0; /* no optional XENFEAT_* is implemented yet */
 }
 
 void hc_sync(struct vm *vm)

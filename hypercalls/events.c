@@ -1,9 +1,9 @@
 /* events.c - event channels, virtual IRQs, timers, time, blocking and the
  * PV console ring: the parts of Xen a kernel needs to keep time, sleep and
  * be preempted. One vCPU; pvmm itself is the backend of the console. */
-#include "hc.h"
-#include "xenstore.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "hypercalls/xenstore.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,9 +3,9 @@
  * guest maps them and writes grant entries as on Xen. No other domain
  * exists, so nothing ever maps or copies through them: the operations that
  * would (map, unmap, copy, transfer, ...) are -ENOSYS. */
-#include "hc.h"
-#include "mmu.h"
-#include "xenstore.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
+#include "hypercalls/xenstore.h"
 
 static int own(uint16_t dom) { return dom == DOMID_SELF || dom == XS_DOMID; }
 

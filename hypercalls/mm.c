@@ -1,7 +1,7 @@
 /* mm.c - mmu_update, mmuext_op, update_va_mapping: decode the guest's
  * requests (through the checked accessor) and apply them with mmu/. */
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <string.h>
 

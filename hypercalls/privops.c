@@ -2,9 +2,9 @@
  * segment bases. In the guest process they fault (#GP, or #UD for Xen's
  * forced-emulation prefix); in guest kernel mode pvmm emulates what Xen
  * emulates and leaves the rest to be delivered as the fault it was. */
-#include "hc.h"
-#include "emulate.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/emulate.h"
+#include "mmu/mmu.h"
 
 #include <cpuid.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* sched.c - sched_op and its compat form: yield, block, shutdown. */
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 

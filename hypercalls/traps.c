@@ -1,7 +1,7 @@
 /* traps.c - the guest's exceptions and modes: trap table, bounce frames,
  * iret, stack_switch, callbacks, kernel/user switches. */
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* version.c - xen_version and vm_assist. */
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <string.h>
 
@@ -15,6 +15,12 @@ static int64_t put_string(struct vm *vm, uint64_t gva, const char *s, size_t siz
 	memset(buf, 0, size);
 	strncpy(buf, s, size - 1);
 	return mmu_copy_to_guest(vm, gva, buf, size) ? -XEN_EFAULT : 0;
+}
+
+uint32_t hc_features(unsigned idx)
+{
+	(void)idx;
+	return 0; /* no optional XENFEAT_* is implemented yet */
 }
 
 static int64_t get_features(struct vm *vm, uint64_t gva)

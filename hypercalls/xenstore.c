@@ -1,6 +1,6 @@
 /* xenstore.c - the store: a tree of nodes, watches, transactions, and the
  * ring protocol (io/xs_wire.h) that carries requests and replies. */
-#include "xenstore.h"
+#include "hypercalls/xenstore.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #define XS_MAX_NODES 4096
 #define XS_MAX_BYTES (1u << 20)  /* paths and values in one tree */

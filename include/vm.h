@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "loader.h"
+#include "guest-loader/loader.h"
 #include "stub_abi.h"
 #include "xen_abi.h"
 

@@ -1,7 +1,7 @@
 /* check.c - the model checker: the host's real mappings against the tables,
  * and the frame table's counts against the entries that make them. */
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* emulate.c - decode (Zydis) and emulate a store into a page-table entry. */
-#include "emulate.h"
+#include "mmu/emulate.h"
 
 #include <errno.h>
 #include <stdio.h>

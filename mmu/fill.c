@@ -5,7 +5,7 @@
  * allocate, clear and fill, and to free again at exit). They are written
  * when something first needs them instead: the guest, through a host
  * mapping realised with no access, or pvmm, through mmu_frame_data(). */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* frame.c - the frame table: types, counts, validation of page tables. */
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <errno.h>
 #include <stdlib.h>

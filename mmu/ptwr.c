@@ -1,7 +1,7 @@
 /* ptwr.c - writable page tables: emulation and out-of-sync L1s. */
-#include "ptwr.h"
-#include "emulate.h"
-#include "mmu.h"
+#include "mmu/ptwr.h"
+#include "mmu/emulate.h"
+#include "mmu/mmu.h"
 
 #include <errno.h>
 #include <stdio.h>

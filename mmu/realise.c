@@ -1,6 +1,6 @@
 /* realise.c - turn validated guest tables into host mapping operations. */
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <errno.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * (a table may be hooked at several places, and linear entries make tables
  * appear at other levels) and realises the addresses its changed entries
  * control there. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <string.h>
 

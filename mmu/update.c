@@ -1,6 +1,6 @@
 /* update.c - explicit page-table updates: mmu_update requests, pins, base
  * pointers and update_va_mapping, on top of the frame table's rules. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* walk.c - page walks and the checked guest-memory accessor. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <errno.h>
 #include <string.h>

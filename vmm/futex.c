@@ -10,7 +10,7 @@
  * the slice). pvmm's wait times out every 20 ms to notice a guest process
  * that died (and a signal to pvmm interrupts it).
  */
-#include "vmm.h"
+#include "vmm/vmm.h"
 
 #include <errno.h>
 #include <linux/futex.h>

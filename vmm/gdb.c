@@ -1,8 +1,8 @@
 /* gdb.c - the GDB remote stub (see gdb.h). */
-#include "gdb.h"
-#include "vmm.h"
-#include "mmu.h"
-#include "ptwr.h"
+#include "vmm/gdb.h"
+#include "vmm/vmm.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /* main.c - the pvmm command: options, loading, running, exit status. */
-#include "vmm.h"
-#include "hc.h"
-#include "xenstore.h"
-#include "loader.h"
-#include "mmu.h"
-#include "ptwr.h"
-#include "gdb.h"
-#include "xlcfg.h"
+#include "vmm/vmm.h"
+#include "hypercalls/hc.h"
+#include "hypercalls/xenstore.h"
+#include "guest-loader/loader.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
+#include "vmm/gdb.h"
+#include "vmm/xlcfg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -556,6 +556,14 @@ static int load_guest(struct vm *vm, const struct options *o)
 	return -1;
 }
 
+/* Where the domain's events go: gdb (which may stop on them) and --trace. */
+static void domain_event(struct vm *vm, const struct vm_event *ev)
+{
+	if (ev->kind != TRACE_XENSTORE)
+		vmm_gdb_event(vm->gdb, ev);
+	vmm_trace_event(vm, ev);
+}
+
 static int exit_status(const struct vm *vm)
 {
 	switch (vm->end) {
@@ -630,7 +638,7 @@ int main(int argc, char **argv)
 	}
 	vm.trace_json = o.trace_json;
 	vm.pidfile = o.pidfile;
-	vm.trace = vmm_trace_event;
+	vm.trace = domain_event;
 	vm.trace_out = stderr;
 	if (o.trace_file && !(vm.trace_out = fopen(o.trace_file, "w"))) {
 		fprintf(stderr, "pvmm: --trace-file %s: %s\n", o.trace_file, strerror(errno));

@@ -1,6 +1,6 @@
 /* proc.c - guest memory file and the sandboxed guest process. */
-#include "vmm.h"
-#include "mmu.h"
+#include "vmm/vmm.h"
+#include "mmu/mmu.h"
 
 #include <errno.h>
 #include <fcntl.h>

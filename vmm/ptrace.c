@@ -10,7 +10,7 @@
  * syscall user dispatch, so no system call of the guest ever runs on the
  * host, while the stub's own (mmap, rt_sigreturn) run normally.
  */
-#include "vmm.h"
+#include "vmm/vmm.h"
 
 #include <errno.h>
 #include <signal.h>

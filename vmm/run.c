@@ -1,10 +1,10 @@
 /* run.c - the trap loop: boot the domain, then serve the stub's hand-offs. */
-#include "vmm.h"
-#include "hc.h"
-#include "xenstore.h"
-#include "mmu.h"
-#include "ptwr.h"
-#include "gdb.h"
+#include "vmm/vmm.h"
+#include "hypercalls/hc.h"
+#include "hypercalls/xenstore.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
+#include "vmm/gdb.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -9,7 +9,7 @@
  * second signal, or the grace period's end, kills it. This file holds
  * pvmm's only mutable globals: what a signal handler must reach.
  */
-#include "vmm.h"
+#include "vmm/vmm.h"
 
 #include <signal.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* stats.c - --stats: counters as JSON at exit. */
-#include "vmm.h"
-#include "hc.h"
-#include "ptwr.h"
+#include "vmm/vmm.h"
+#include "hypercalls/hc.h"
+#include "mmu/ptwr.h"
 
 static const char *const trap_names[TRAP_KINDS] = {
 	[TRAP_HYPERCALL] = "hypercall", [TRAP_PAGE_FAULT] = "page_fault",

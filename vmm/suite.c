@@ -20,8 +20,8 @@
  * subreaper and reaps every process below it before it exits; each child
  * dies with the runner (PR_SET_PDEATHSIG) and each guest with its pvmm.
  */
-#include "vmm.h"
-#include "xlcfg.h"
+#include "vmm/vmm.h"
+#include "vmm/xlcfg.h"
 
 #include <dirent.h>
 #include <errno.h>

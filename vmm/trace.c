@@ -1,11 +1,10 @@
 /* trace.c - --trace: one line per event, as text for people or JSON lines
  * for tools (field names are documented in docs/trace.md). Nothing here
  * runs unless its category is on. */
-#include "vmm.h"
-#include "gdb.h"
-#include "emulate.h"
-#include "hc.h"
-#include "mmu.h"
+#include "vmm/vmm.h"
+#include "mmu/emulate.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -150,7 +149,6 @@ void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 			trace_xenstore(vm, ev);
 		return;
 	}
-	vmm_gdb_event(vm->gdb, ev);
 	if (ev->kind != TRACE_PT || !(vm->trace_print & TRACE_PT))
 		return;
 	begin(vm, &l, "pt", ev->what);

@@ -1,6 +1,6 @@
 /* xlcfg.c - xl domain configuration files: lexer, keys, command line. */
-#include "xlcfg.h"
-#include "vmm.h"
+#include "vmm/xlcfg.h"
+#include "vmm/vmm.h"
 
 #include <ctype.h>
 #include <errno.h>

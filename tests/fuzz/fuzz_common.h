@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #define FZ_PAGES 512u
 #define FZ_BASE 0x400000ull

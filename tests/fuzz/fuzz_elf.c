@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader.h"
+#include "guest-loader/loader.h"
 
 #define PAGES 2048u
 

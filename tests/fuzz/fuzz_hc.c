@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "hc.h"
+#include "hypercalls/hc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* fixture.c - see fixture.h */
 #include "fixture.h"
-#include "loader.h"
-#include "mmu.h"
+#include "guest-loader/loader.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "emulate.h"
+#include "mmu/emulate.h"
 
 enum { R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP };
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "hc.h"
+#include "hypercalls/hc.h"
 
 static int64_t call(struct vm *vm, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
 {

@@ -6,7 +6,7 @@
 
 #include "bad_elf.h"
 #include "fixture.h"
-#include "loader.h"
+#include "guest-loader/loader.h"
 
 static struct loader_image img;
 static char why[LOADER_WHY];

@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 
 #include "fixture.h"
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 START_TEST(walk_maps_bootstrap)
 {

@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 
 #include "fixture.h"
-#include "mmu.h"
-#include "ptwr.h"
+#include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #define T (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define R (PTE_P | PTE_US | PTE_A)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 enum target { FREE, DATA, T_L1, T_L2, T_L3, T_L4, SELF, BEYOND, SHARED_INFO };
 

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 static struct vm *vm;
 static struct fixture_ops ops;

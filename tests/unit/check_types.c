@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 
 #include "fixture.h"
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #define T (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define R (PTE_P | PTE_US | PTE_A)

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "xlcfg.h"
+#include "vmm/xlcfg.h"
 
 static struct xlcfg c;
 static char why[XLCFG_WHY];
