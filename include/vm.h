@@ -279,6 +279,9 @@ struct mmu_state {
 	int dirty_all;              /* resync the whole address space */
 	mmu_emit_fn emit;           /* where host operations go */
 	void *emit_ctx;
+	/* Emulates a load at (addr) that no host mapping can serve (the front
+	 * end supplies the instruction emulator): 1 when done, else 0. */
+	int (*emulate_load)(struct vm *vm, uint64_t addr);
 	struct mmu_counters count;
 	enum vm_why why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;

@@ -9,7 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define PAGE 4096ull
 
@@ -85,14 +84,10 @@ uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn)
 	return vm->mem + mfn * PAGE;
 }
 
-int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch)
+int mmu_fill_frame(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
 {
-	int need = PROT_READ | (write ? PROT_WRITE : 0) | (fetch ? PROT_EXEC : 0);
-
-	if (!mmu_unfilled(vm, w->mfn))
+	if (!mmu_unfilled(vm, mfn))
 		return 0;
-	fill(vm, w->mfn, w->table[3], (int)((va >> 12) & 511));
-	/* the access restarts unless the guest's tables forbid it: then it is
-	 * the guest's #PF, and the frame was written all the same */
-	return (mmu_page_prot(vm, va, w) & need) == need;
+	fill(vm, mfn, l1, idx);
+	return 1;
 }

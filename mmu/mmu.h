@@ -71,14 +71,10 @@ int mmu_unfilled(const struct vm *vm, uint64_t mfn);
 /* The contents of frame (mfn) < vm->nr_frames in pvmm's mapping, written
  * first when it was deferred. */
 uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
-/* A host fault at (va), which the current tables map as walked in (w) (the
- * caller's walk, which succeeded). When it maps a frame not written yet,
- * the frame is written and its mappings marked for mmu_sync(); returns 1
- * when the tables allow the access (write, fetch: it restarts after the
- * sync), 0 when they do not (the guest's own #PF) or the fault is not
- * about such a frame. */
-struct mmu_walk;
-int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch);
+/* Write (mfn) now if it is deferred and not written yet, after a guest
+ * access through entry (idx) of L1 (l1) (idx < 0: pvmm's own, no entry),
+ * and mark its mappings for mmu_sync(). 1 when it was written, else 0. */
+int mmu_fill_frame(struct vm *vm, uint64_t mfn, uint64_t l1, int idx);
 
 /* ---- explicit updates (update.c) ----------------------------------------- */
 
@@ -132,6 +128,49 @@ int mmu_copy_to_guest_at(struct vm *vm, uint64_t gva, const void *src, size_t le
  * read there; returns how many (0: none). */
 size_t mmu_fetch_insn(struct vm *vm, uint64_t rip, uint8_t buf[15]);
 
+/* ---- the page-fault decision (trap.c) ------------------------------------- */
+
+/* x86 page-fault error code bits */
+#define MMU_PFEC_PRESENT 1ull
+#define MMU_PFEC_WRITE 2ull
+#define MMU_PFEC_USER 4ull
+#define MMU_PFEC_FETCH 16ull
+
+/* A host page fault in guest code. */
+struct mmu_fault {
+	uint64_t addr;     /* in: the faulting address */
+	uint64_t hw_err;   /* in: the host's error code (its tables, not the guest's) */
+	int user;          /* in: the guest was in user mode */
+	uint64_t err;      /* out: the error code the guest's own tables give */
+	uint64_t mfn;      /* out: the frame the address maps to (when present) */
+	enum vm_why why;   /* out: what was done, for the trace (VM_WHY_NONE: nothing) */
+};
+
+enum mmu_trap {
+	MMU_TRAP_DONE,        /* handled: the guest resumes (restart or step) */
+	MMU_TRAP_GUEST,       /* the guest's own #PF, error code (err) */
+	MMU_TRAP_TABLE_STORE, /* a store into a page table that writable page
+			       * tables did not take: the guest's #PF if it
+			       * has a handler, else the domain's end */
+	MMU_TRAP_ENDED,       /* the domain was ended (vm->end, vm->end_msg) */
+};
+
+/* The MMU's part of a page fault, in Xen's order: an access to the range of
+ * an unhooked L1 resyncs it (mmu_ptwr_access); a load from where no host
+ * mapping can show the guest's (Xen's read-only M2P, pages below the
+ * host's mmap_min_addr) goes to vm->mmu.emulate_load; a frame not written
+ * yet is written (mmu_fill_fault); a store into an L1 goes to writable page
+ * tables (mmu_ptwr_trap). */
+enum mmu_trap mmu_trap(struct vm *vm, struct mmu_fault *f);
+
+/* A host fault at (va), which the current tables map as walked in (w) (the
+ * caller's walk, which succeeded). When it maps a frame not written yet,
+ * the frame is written and its mappings marked for mmu_sync(); returns 1
+ * when the tables allow the access (write, fetch: it restarts after the
+ * sync), 0 when they do not (the guest's own #PF) or the fault is not
+ * about such a frame. */
+int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch);
+
 /* ---- realisation (realise.c, sync.c) -------------------------------------- */
 
 /* Host protection (PROT_*) for a leaf reached with walk flags. */
@@ -158,6 +197,8 @@ int mmu_check_op(const struct vm *vm, const struct stub_op *op);
 int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
 		mmu_emit_fn emit, void *ctx);
 
+/* ---- the record of changed entries (dirty.c) ------------------------------ */
+
 /* Note that entry (idx) of table (mfn) changed / that everything did. */
 void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
 void mmu_mark_all(struct vm *vm);
@@ -168,6 +209,11 @@ void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to);
 int mmu_sync_pending(const struct vm *vm);
 /* Forget the changes recorded for table (mfn) (their range was realised). */
 void mmu_unmark_dirty(struct vm *vm, uint64_t mfn);
+/* The changes recorded for table (mfn), or NULL; whether entry (i) is one. */
+struct mmu_dirty *mmu_dirty_find(const struct mmu_state *m, uint64_t mfn);
+int mmu_dirty_test(const struct mmu_dirty *d, unsigned i);
+
+/* ---- bringing the host in line (sync.c) ----------------------------------- */
 
 /* Call (fn) for every place a table is used in the current address space:
  * the table's frame, the level it is used at (4..1) and the first address

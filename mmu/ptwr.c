@@ -1,4 +1,14 @@
-/* ptwr.c - writable page tables: emulation and out-of-sync L1s. */
+/* ptwr.c - writable page tables: the mechanisms of the seed, by name.
+ *
+ *   mmu_ptwr_trap     a store into an L1 through a read-only mapping faulted:
+ *                     choose emulate or unhook (the policy, --ptwr)
+ *   mmu_ptwr_emulate  decode, validate and commit the one store, step over it
+ *   mmu_ptwr_unhook   take the L1 out of sync: its range unmapped, the page
+ *                     writable, stores run natively
+ *   mmu_ptwr_resync   validate what changed since the snapshot
+ *   mmu_ptwr_rehook   map the range again, the L1 read-only
+ *
+ * The state they change (the two slots) is read through ptwr_state.c. */
 #include "mmu/ptwr.h"
 #include "mmu/emulate.h"
 #include "mmu/mmu.h"
@@ -43,11 +53,6 @@ int mmu_ptwr_mode_parse(const char *name, enum ptwr_mode *mode)
 	return -1;
 }
 
-static uint64_t *l1_of(const struct vm *vm, uint64_t mfn)
-{
-	return (uint64_t *)(vm->mem + mfn * PAGE);
-}
-
 static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, int idx,
 		  uint64_t old, uint64_t val, enum vm_why why, const char *insn, uint64_t count)
 {
@@ -56,45 +61,6 @@ static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, 
 
 	if ((vm->trace_mask & TRACE_PT) && vm->trace)
 		vm->trace(vm, &ev);
-}
-
-static struct ptwr_slot *slot_of(struct vm *vm, uint64_t mfn)
-{
-	for (int i = 0; i < 2; i++)
-		if (vm->mmu.ptwr.slot[i].used && vm->mmu.ptwr.slot[i].l1 == mfn)
-			return &vm->mmu.ptwr.slot[i];
-	return NULL;
-}
-
-const uint64_t *mmu_ptwr_entries(const struct vm *vm, uint64_t mfn)
-{
-	for (int i = 0; i < 2; i++)
-		if (vm->mmu.ptwr.slot[i].used && vm->mmu.ptwr.slot[i].l1 == mfn)
-			return vm->mmu.ptwr.slot[i].snapshot;
-	return l1_of(vm, mfn);
-}
-
-int mmu_ptwr_pending(const struct vm *vm)
-{
-	return vm->mmu.ptwr.slot[0].used || vm->mmu.ptwr.slot[1].used;
-}
-
-int mmu_ptwr_hidden(const struct vm *vm, uint64_t va)
-{
-	const struct ptwr_slot *s = &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
-
-	return s->used && va - s->base < L1_SPAN;
-}
-
-int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn)
-{
-	for (int i = 0; i < 2; i++) {
-		const struct ptwr_slot *s = &vm->mmu.ptwr.slot[i];
-		for (unsigned j = 0; s->used && s->l1 == mfn && j < s->naliases; j++)
-			if (s->alias[j] == (va & ~(PAGE - 1)))
-				return 1;
-	}
-	return 0;
 }
 
 static int realise(struct vm *vm, uint64_t start, uint64_t len)
@@ -139,12 +105,28 @@ static struct ptwr_hist *hist_of(struct vm *vm, uint64_t mfn)
 
 /* ---- resync ---------------------------------------------------------------- */
 
-static int resync(struct vm *vm, struct ptwr_slot *s, enum ptwr_trigger why)
+int mmu_ptwr_rehook(struct vm *vm, const struct ptwr_range *r)
 {
-	uint64_t *cur = l1_of(vm, s->l1), mfn = s->l1, base = s->base;
-	int active = s == &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
-	unsigned changed = 0, nalias = s->naliases;
-	uint64_t alias[PTWR_MAX_ALIASES];
+	if (r->active) {
+		mmu_unmark_dirty(vm, r->l1); /* the whole range is realised here */
+		vm->mmu.ptwr.count.rehooks++;
+		if (realise(vm, r->base, L1_SPAN))
+			return host_error(vm);
+		trace(vm, "rehook", r->base, r->l1, -1, 0, 0, VM_WHY_NONE, NULL, 0);
+	}
+	for (unsigned i = 0; i < r->naliases; i++)
+		if (realise(vm, r->alias[i], PAGE))
+			return host_error(vm);
+	return 0;
+}
+
+int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why)
+{
+	struct ptwr_slot *s = &vm->mmu.ptwr.slot[slot];
+	uint64_t *cur = mmu_ptwr_l1(vm, s->l1), mfn = s->l1;
+	struct ptwr_range r = { .l1 = mfn, .base = s->base, .active = slot == PTWR_SLOT_ACTIVE,
+				.naliases = s->naliases };
+	unsigned changed = 0;
 	int bad = -1;
 	uint64_t badval = 0;
 
@@ -157,28 +139,20 @@ static int resync(struct vm *vm, struct ptwr_slot *s, enum ptwr_trigger why)
 			continue;            /* after a bad entry the rest is restored */
 		if (mmu_mod_entry(vm, mfn, i, v, 0)) {
 			bad = (int)i, badval = v;
-			trace(vm, "refuse", base + i * PAGE, mfn, (int)i, s->snapshot[i], v,
+			trace(vm, "refuse", r.base + i * PAGE, mfn, (int)i, s->snapshot[i], v,
 			      vm->mmu.why, NULL, 0);
 			continue;
 		}
 		changed++;
 	}
-	memcpy(alias, s->alias, sizeof(alias));
+	memcpy(r.alias, s->alias, sizeof(r.alias));
 	s->used = 0; /* from here on realisation sees the L1 hooked and read-only */
 	vm->mmu.ptwr.count.resyncs[why]++;
 	vm->mmu.ptwr.count.resync_entries += changed;
 	hist_of(vm, mfn)->last_changed = changed;
-	trace(vm, "resync", active ? base : 0, mfn, -1, 0, 0, TRIGGER_WHY(why), NULL, changed);
-	if (active) {
-		mmu_unmark_dirty(vm, mfn); /* the whole range is realised below */
-		vm->mmu.ptwr.count.rehooks++;
-		if (realise(vm, base, L1_SPAN))
-			return host_error(vm);
-		trace(vm, "rehook", base, mfn, -1, 0, 0, VM_WHY_NONE, NULL, 0);
-	}
-	for (unsigned i = 0; i < nalias; i++)
-		if (realise(vm, alias[i], PAGE))
-			return host_error(vm);
+	trace(vm, "resync", r.active ? r.base : 0, mfn, -1, 0, 0, TRIGGER_WHY(why), NULL, changed);
+	if (mmu_ptwr_rehook(vm, &r))
+		return -1;
 	if (bad >= 0)
 		return crash_entry(vm, "resync of an out-of-sync page table", mfn, (unsigned)bad, badval);
 	return 0;
@@ -187,8 +161,7 @@ static int resync(struct vm *vm, struct ptwr_slot *s, enum ptwr_trigger why)
 int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why)
 {
 	for (int i = 0; i < 2; i++) {
-		struct ptwr_slot *s = &vm->mmu.ptwr.slot[i];
-		if (s->used && resync(vm, s, why))
+		if (vm->mmu.ptwr.slot[i].used && mmu_ptwr_resync(vm, (unsigned)i, why))
 			return -1;
 	}
 	return 0;
@@ -198,17 +171,16 @@ int mmu_ptwr_access(struct vm *vm, uint64_t addr)
 {
 	if (!mmu_ptwr_hidden(vm, addr))
 		return 0;
-	return resync(vm, &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE], PTWR_RESYNC_FAULT) ? -1 : 1;
+	return mmu_ptwr_resync(vm, PTWR_SLOT_ACTIVE, PTWR_RESYNC_FAULT) ? -1 : 1;
 }
 
 /* ---- emulation --------------------------------------------------------------- */
 
-
-static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
+int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 {
 	struct stub_regs *regs = &vm->vcpu.regs, after = *regs;
 	unsigned idx = (unsigned)((addr & (PAGE - 1)) >> 3);
-	uint64_t *tab = l1_of(vm, mfn), old = tab[idx], val;
+	uint64_t *tab = mmu_ptwr_l1(vm, mfn), old = tab[idx], val;
 	struct mmu_store st;
 	uint8_t insn[15];
 	size_t n = mmu_fetch_insn(vm, regs->rip, insn);
@@ -236,15 +208,9 @@ static int emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 
 /* ---- unhooking ------------------------------------------------------------- */
 
-struct hooks {
-	uint64_t l1;
-	unsigned n;
-	uint64_t base;
-};
-
 static int count_hooks(void *ctx, uint64_t mfn, unsigned level, uint64_t base)
 {
-	struct hooks *h = ctx;
+	struct ptwr_hooks *h = ctx;
 
 	if (level == 1 && mfn == h->l1) {
 		h->n++;
@@ -254,7 +220,7 @@ static int count_hooks(void *ctx, uint64_t mfn, unsigned level, uint64_t base)
 }
 
 /* Why unhooking (mfn), hooked as (h), cannot work for this store, or -1. */
-static int fallback(const struct vm *vm, const struct hooks *h, uint64_t addr)
+static int fallback(const struct vm *vm, const struct ptwr_hooks *h, uint64_t addr)
 {
 	const struct stub_regs *r = &vm->vcpu.regs;
 
@@ -308,26 +274,26 @@ static int choose(struct vm *vm, uint64_t mfn, int *reason)
 
 static int add_alias(struct vm *vm, struct ptwr_slot *s, uint64_t addr)
 {
-	if (s->naliases == PTWR_MAX_ALIASES)
-		return resync(vm, s, PTWR_RESYNC_SLOT) ? -1 : 1; /* too many: start over */
+	if (s->naliases == PTWR_MAX_ALIASES) /* too many: start over */
+		return mmu_ptwr_resync(vm, (unsigned)(s - vm->mmu.ptwr.slot), PTWR_RESYNC_SLOT) ? -1 : 1;
 	s->alias[s->naliases++] = addr & ~(PAGE - 1);
 	vm->mmu.ptwr.count.aliases++;
 	return realise(vm, addr & ~(PAGE - 1), PAGE) ? host_error(vm) : 1;
 }
 
-static int unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct hooks *h)
+int mmu_ptwr_unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct ptwr_hooks *h)
 {
-	int which = h->n ? PTWR_SLOT_ACTIVE : PTWR_SLOT_INACTIVE;
+	unsigned which = h->n ? PTWR_SLOT_ACTIVE : PTWR_SLOT_INACTIVE;
 	struct ptwr_slot *s = &vm->mmu.ptwr.slot[which];
 
-	if (s->used && resync(vm, s, PTWR_RESYNC_SLOT))
+	if (s->used && mmu_ptwr_resync(vm, which, PTWR_RESYNC_SLOT))
 		return -1;
 	s->used = 1;
 	s->l1 = mfn;
 	s->base = h->base;
 	s->naliases = 1;
 	s->alias[0] = addr & ~(PAGE - 1);
-	memcpy(s->snapshot, l1_of(vm, mfn), PAGE);
+	memcpy(s->snapshot, mmu_ptwr_l1(vm, mfn), PAGE);
 	vm->mmu.ptwr.count.unhooks++;
 	trace(vm, "unhook", addr, mfn, -1, 0, 0,
 	      h->n ? VM_WHY_ACTIVE : VM_WHY_INACTIVE, NULL, 0);
@@ -336,22 +302,22 @@ static int unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct hooks
 	return 1; /* the store restarts natively */
 }
 
-int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
+int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn)
 {
 	struct ptwr_slot *s;
-	struct hooks h = { mfn, 0, 0 };
+	struct ptwr_hooks h = { mfn, 0, 0 };
 	int reason = -1;
 
 	if (!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables)) ||
 	    vm->mmu.frames[mfn].type != PGT_L1)
 		return 0;
-	s = slot_of(vm, mfn);
+	s = mmu_ptwr_slot_of(vm, mfn);
 	if (addr < vm->min_va) { /* no process can map a writable alias there */
-		if (s && resync(vm, s, PTWR_RESYNC_SLOT))
+		if (s && mmu_ptwr_resync(vm, (unsigned)(s - vm->mmu.ptwr.slot), PTWR_RESYNC_SLOT))
 			return -1;
 		vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW]++;
 		trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(PTWR_FB_LOW), NULL, 0);
-		return emulate(vm, addr, mfn);
+		return mmu_ptwr_emulate(vm, addr, mfn);
 	}
 	if (s)
 		return add_alias(vm, s, addr); /* another read-only alias of the same L1 */
@@ -359,12 +325,12 @@ int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn)
 		mmu_for_each_use(vm, count_hooks, &h);
 		reason = fallback(vm, &h, addr);
 		if (reason < 0)
-			return unhook(vm, addr, mfn, &h);
+			return mmu_ptwr_unhook(vm, addr, mfn, &h);
 	}
 	if (reason >= 0) {
 		vm->mmu.ptwr.count.fallbacks[reason]++;
 		if (reason != PTWR_FB_POLICY)
 			trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(reason), NULL, 0);
 	}
-	return emulate(vm, addr, mfn);
+	return mmu_ptwr_emulate(vm, addr, mfn);
 }

@@ -25,20 +25,78 @@
 const char *mmu_ptwr_mode_name(enum ptwr_mode mode);
 int mmu_ptwr_mode_parse(const char *name, enum ptwr_mode *mode);
 
-/* A write fault at (addr) through a present read-only mapping of L1 frame
- * (mfn). Returns 1 when handled (the guest resumes: the store emulated and
- * stepped over, or to be restarted natively), 0 when writable page tables
- * do not apply (assist off, not an L1), -1 when the domain was crashed. */
-int mmu_ptwr_write(struct vm *vm, uint64_t addr, uint64_t mfn);
+/* ---- the mechanisms (ptwr.c), in the order a store meets them ------------ */
+
+/* Trap: a write fault at (addr) through a present read-only mapping of L1
+ * frame (mfn). With the assist on and (mfn) an L1, the mode (--ptwr) and
+ * the L1's history choose between emulating the store and unhooking the L1
+ * (or a fallback to emulation, counted and traced with its reason: the
+ * faulting code, stack or store lies in the L1's own range, the L1 is
+ * hooked twice, the alias is below mmap_min_addr). Returns 1 when handled
+ * (the guest resumes: the store emulated and stepped over, or restarted
+ * natively), 0 when writable page tables do not apply (assist off, not an
+ * L1), -1 when the domain was crashed. */
+int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn);
+
+/* Emulate: decode the store at the guest's rip (aligned 4- and 8-byte mov,
+ * xchg, cmpxchg, or, and, bts, btr), validate the new entry of (mfn) at
+ * (addr)'s index with Xen's rules, commit it, step over the instruction.
+ * 1, or -1 when it cannot be decoded or is refused (domain crashed). */
+int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn);
+
+/* Where an L1 is hooked in the current space (mmu_for_each_use): how many
+ * times, and the first address the last one covers. */
+struct ptwr_hooks {
+	uint64_t l1;
+	unsigned n;
+	uint64_t base;
+};
+
+/* Unhook: take L1 (mfn), hooked as (h), out of sync after a store through
+ * (addr): the slot's previous L1 is resynced first; a snapshot of the
+ * entries is kept (what the frame table's references stand for); when it
+ * is hooked in the current space its 2 MiB are unmapped on the host (the
+ * TLB flush); the page at (addr) becomes a writable alias. 1 (the store
+ * restarts natively), or -1 when host operations failed (domain ended). */
+int mmu_ptwr_unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct ptwr_hooks *h);
+
+/* Resync: the L1 in (slot) (PTWR_SLOT_ACTIVE or _INACTIVE) goes back in
+ * sync. Every entry that differs from the snapshot is validated and
+ * committed through mmu_mod_entry(); after the first refused entry the rest
+ * are restored. Then the slot is freed and the L1 rehooked. Triggered (why)
+ * by an access to the unhooked range, an MMU hypercall, the slot being
+ * needed, or the domain's end. 0, or -1 when an entry was refused or the
+ * host failed (domain ended; the message names frame, index and rule). */
+int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why);
+int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why);
+
+/* What a resync leaves to rehook: the L1, its range, whether that range is
+ * in the current space, and the writable aliases it had. */
+struct ptwr_range {
+	uint64_t l1, base;
+	int active;
+	unsigned naliases;
+	uint64_t alias[PTWR_MAX_ALIASES];
+};
+
+/* Rehook: realise the range of a resynced L1 again (only when it was hooked
+ * in the current space: its changed entries' dirty marks are dropped, the
+ * whole 2 MiB is redone) and every former writable alias, now read-only.
+ * 0, or -1 when host operations failed (domain ended). */
+int mmu_ptwr_rehook(struct vm *vm, const struct ptwr_range *r);
 
 /* A fault at (addr): when it lies in the range of an unhooked L1, resync it
  * and return 1 (restart the instruction). 0 when not, -1 when the resync
  * crashed the domain. */
 int mmu_ptwr_access(struct vm *vm, uint64_t addr);
 
-/* Resync every out-of-sync L1. 0, or -1 when the domain was crashed. */
-int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why);
+/* ---- the state they change (ptwr_state.c): queries ---------------------- */
+
 int mmu_ptwr_pending(const struct vm *vm);
+/* The slot holding L1 (mfn) out of sync, or NULL. */
+struct ptwr_slot *mmu_ptwr_slot_of(struct vm *vm, uint64_t mfn);
+/* The entries of L1 (mfn) in guest memory (what the guest writes). */
+uint64_t *mmu_ptwr_l1(const struct vm *vm, uint64_t mfn);
 
 /* The entries the frame table's references stand for: an out-of-sync L1's
  * snapshot, otherwise the table in guest memory. */

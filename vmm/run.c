@@ -19,10 +19,6 @@
 
 #define PAGE 4096ull
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
-#define PFEC_PRESENT 1ull
-#define PFEC_WRITE 2ull
-#define PFEC_FETCH 16ull
-#define PFEC_USER 4ull
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 
 static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -132,20 +128,6 @@ static enum vm_trap_kind trap_kind(const struct stub_trap *t)
 	}
 }
 
-/* The hardware error code describes the host's page tables, whose entries
- * Linux fills lazily: a write to a read-only page never touched reads as
- * "not present". The guest's view comes from its own tables: present when
- * its walk succeeds; write and instruction-fetch from the hardware. */
-static uint64_t guest_error_code(const struct vm *vm, const struct stub_trap *t,
-				 struct mmu_walk *w)
-{
-	uint64_t err = t->err & (PFEC_WRITE | PFEC_FETCH);
-
-	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), t->addr, w) == 0)
-		err |= PFEC_PRESENT;
-	return err;
-}
-
 static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why what)
 {
 	if (vm->trace_print & TRACE_FAULT)
@@ -154,15 +136,14 @@ static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, 
 
 /* A store into a page table that writable page tables did not take (and
  * the guest has no #PF handler): crash the domain saying why. */
-static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t err,
-			     const struct mmu_walk *w)
+static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t err, uint64_t mfn)
 {
 	int assist = !!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables));
 
 	fault_trace(vm, t, err, VM_WHY_PT_WRITE_REFUSED);
 	crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
-	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[w->mfn].type),
-	      (unsigned long long)w->mfn, (unsigned long long)t->addr,
+	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[mfn].type),
+	      (unsigned long long)mfn, (unsigned long long)t->addr,
 	      (unsigned long long)vm->vcpu.regs.rip,
 	      assist ? " (writable page tables cover L1 tables only)"
 		     : " (enable VMASST_TYPE_writable_pagetables to write them directly)");
@@ -187,42 +168,29 @@ static void deliver(struct vm *vm, const struct stub_trap *t, unsigned vector, i
 
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
-	struct mmu_walk w;
-	uint64_t err;
-	int rc = mmu_ptwr_access(vm, t->addr), table_store;
+	struct mmu_fault f = { .addr = t->addr, .hw_err = t->err, .user = vm->vcpu.user_mode };
 	char what[160];
 
-	if (rc) { /* the range of an unhooked L1: resynced, the access restarts */
-		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_RESYNC : VM_WHY_RESYNC_REFUSED);
+	switch (mmu_trap(vm, &f)) {
+	case MMU_TRAP_DONE:
+	case MMU_TRAP_ENDED:
+		if (f.why != VM_WHY_NONE)
+			fault_trace(vm, t, f.err, f.why);
 		return;
-	}
-	if ((t->addr >= XEN_RO_MPT_BASE || t->addr < vm->min_va) && hc_emulate_load(vm, t->addr)) {
-		fault_trace(vm, t, t->err, VM_WHY_LOAD_EMULATED);
-		return;
-	}
-	err = guest_error_code(vm, t, &w) | (vm->vcpu.user_mode ? PFEC_USER : 0);
-	if ((err & PFEC_PRESENT) &&
-	    mmu_fill_fault(vm, t->addr, &w, !!(err & PFEC_WRITE), !!(err & PFEC_FETCH))) {
-		fault_trace(vm, t, t->err, VM_WHY_P2M_FILL);
-		return;
-	}
-	table_store = (err & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
-		      mmu_is_pagetable(vm, w.mfn);
-	if (table_store && (rc = mmu_ptwr_write(vm, t->addr, w.mfn)) != 0) {
-		fault_trace(vm, t, err, rc > 0 ? VM_WHY_PT_WRITE_HANDLED : VM_WHY_PT_WRITE_REFUSED);
-		return;
-	}
-	if (vm->end)
-		return;
-	if (table_store && !vm->vcpu.traps[X86_PF].address) {
-		page_table_write(vm, t, err, &w);
-		return;
+	case MMU_TRAP_TABLE_STORE:
+		if (!vm->vcpu.traps[X86_PF].address) {
+			page_table_write(vm, t, f.err, f.mfn);
+			return;
+		}
+		break;
+	case MMU_TRAP_GUEST:
+		break;
 	}
 	snprintf(what, sizeof(what), "page fault at %#llx: %s of a %s page",
 		 (unsigned long long)t->addr,
-		 err & PFEC_FETCH ? "instruction fetch" : err & PFEC_WRITE ? "write" : "read",
-		 err & PFEC_PRESENT ? "protected" : "not-present");
-	deliver(vm, t, X86_PF, 1, err, what);
+		 f.err & MMU_PFEC_FETCH ? "instruction fetch" : f.err & MMU_PFEC_WRITE ? "write" : "read",
+		 f.err & MMU_PFEC_PRESENT ? "protected" : "not-present");
+	deliver(vm, t, X86_PF, 1, f.err, what);
 }
 
 /* SIGSEGV other than #PF: #GP (or `int $n` through a gate the guest may not
@@ -408,6 +376,7 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	vm->ctrl->nops = 0;
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
+	vm->mmu.emulate_load = hc_emulate_load;
 	rc = mmu_sync(vm); /* the bootstrap address space */
 	if (!rc)
 		rc = check_invariants(vm, sink);

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vm->mmu.ptwr.mode = (enum ptwr_mode)(p[2] % 3);
 			if (frame < 64 && vm->mmu.frames[frame].type == PGT_L1) {
 				vm->vcpu.regs.rax = val; /* the store at rip is mov %rax,(%rdi) */
-				if (mmu_ptwr_write(vm, FZ_BASE + frame * 4096 + idx * 8, frame) > 0 &&
+				if (mmu_ptwr_trap(vm, FZ_BASE + frame * 4096 + idx * 8, frame) > 0 &&
 				    (vm->mmu.ptwr.slot[0].l1 == frame || vm->mmu.ptwr.slot[1].l1 == frame) &&
 				    mmu_ptwr_pending(vm)) /* out of sync: the store runs natively */
 					((uint64_t *)(vm->mem + frame * 4096))[idx] = val;
