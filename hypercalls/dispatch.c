@@ -88,10 +88,9 @@ void hc_sync(struct vm *vm)
 {
 	int rc = mmu_sync(vm);
 
-	if (rc && !vm->end) {
+	if (rc) {
 		/* an address space no process could map is the guest's doing */
-		vm->end = rc == -XEN_ENOSPC ? VM_CRASH : VM_HOST_ERROR;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "%s",
+		vm_end_domain(vm, rc == -XEN_ENOSPC ? VM_CRASH : VM_HOST_ERROR, "%s",
 			 rc == -XEN_ENOSPC ? "the guest's address space needs more host mappings "
 					     "than a process may have (vm.max_map_count)"
 					   : "host mapping operations could not be queued");

@@ -42,9 +42,7 @@ static int check_base(struct vm *vm, const char *what, uint64_t base)
 		return -XEN_EINVAL;
 	if (vm_host_base_ok(base))
 		return 0;
-	vm->end = VM_CRASH;
-	snprintf(vm->end_msg, sizeof(vm->end_msg),
-		 "the guest set its %s to %#llx (rip %#llx): Xen would accept this canonical "
+	vm_end_domain(vm, VM_CRASH, "the guest set its %s to %#llx (rip %#llx): Xen would accept this canonical "
 		 "address, but a Linux process cannot have a segment base at or above %#llx",
 		 what, (unsigned long long)base, (unsigned long long)vm->vcpu.regs.rip,
 		 VM_BASE_LIMIT);
@@ -56,8 +54,7 @@ static int set_base(struct vm *vm, unsigned which, uint64_t base)
 	struct stub_op op = { .kind = STUB_OP_SET_BASE, .prot = which, .addr = base };
 
 	if (mmu_check_op(vm, &op)) { /* check_base() keeps such bases out: pvmm's own error */
-		vm->end = VM_HOST_ERROR;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "pvmm was about to load segment base "
+		vm_end_domain(vm, VM_HOST_ERROR, "pvmm was about to load segment base "
 			 "%#llx, which the host refuses", (unsigned long long)base);
 		return -EINVAL;
 	}

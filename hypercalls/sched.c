@@ -15,16 +15,15 @@ static int64_t shutdown(struct vm *vm, uint32_t reason)
 	vm->shutdown_code = (int)reason;
 	switch (reason) {
 	case SHUTDOWN_poweroff:
-		vm->end = VM_POWEROFF;
+		vm_end_domain(vm, VM_POWEROFF, NULL);
 		break;
 	case SHUTDOWN_reboot:
-		vm->end = VM_REBOOT;
+		vm_end_domain(vm, VM_REBOOT, NULL);
 		break;
 	case SHUTDOWN_crash:
 	case SHUTDOWN_watchdog:
 	case SHUTDOWN_suspend:
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest shut down with reason %s%s",
+		vm_end_domain(vm, VM_CRASH, "guest shut down with reason %s%s",
 			 reasons[reason],
 			 reason == SHUTDOWN_suspend ? " (pvmm cannot suspend a domain)" : "");
 		break;

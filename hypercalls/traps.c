@@ -14,12 +14,10 @@
 #define EFLAGS_IOPL (3ull << 12)
 #define KERNEL_CS (FLAT_KERNEL_CS64 & ~3u) /* kernel mode is ring 0 to the guest */
 
+/* Crash the domain (an earlier end, such as the emitter's failure, stands). */
 static int crash(struct vm *vm, const char *msg)
 {
-	if (vm->end)
-		return -1; /* ended already (the emitter's failure): its reason stands */
-	vm->end = VM_CRASH;
-	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
+	vm_end_domain(vm, VM_CRASH, "%s", msg);
 	return -1;
 }
 

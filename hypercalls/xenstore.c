@@ -673,13 +673,13 @@ static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *
 static void end_domain(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void end_domain(struct vm *vm, const char *fmt, ...)
 {
+	char msg[sizeof(vm->end_msg) - 16];
 	va_list ap;
-	int n = snprintf(vm->end_msg, sizeof(vm->end_msg), "xenstore: ");
 
 	va_start(ap, fmt);
-	vsnprintf(vm->end_msg + n, sizeof(vm->end_msg) - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vm->end = VM_CRASH;
+	vm_end_domain(vm, VM_CRASH, "xenstore: %s", msg);
 }
 
 static struct xenstore_domain_interface *ring(struct vm *vm)

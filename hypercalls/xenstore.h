@@ -16,7 +16,7 @@
  * Xen's XS_ERROR replies ("ENOENT", "EINVAL", ...); what would make
  * xenstored drop the connection (inconsistent indices, a message longer
  * than XENSTORE_PAYLOAD_MAX, replies the guest never reads) ends the domain
- * with a one-line reason (vm->end = VM_CRASH). Nothing here exits.
+ * with a one-line reason (vm_end_domain, VM_CRASH). Nothing here exits.
  */
 #ifndef PVMM_XENSTORE_H
 #define PVMM_XENSTORE_H

@@ -8,8 +8,10 @@
 #ifndef PVMM_VM_H
 #define PVMM_VM_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "guest-loader/loader.h"
 #include "stub_abi.h"
@@ -405,5 +407,34 @@ struct vm {
 	int guest_cpu;       /* the guest process's own CPU, or -1 (pvmm's affinity) */
 	uint32_t last_req;   /* futex transport: the request pvmm is answering */
 };
+
+/* Initialise (vm) before anything else touches it: all zero, no files. */
+static inline void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->memfd = vm->ctrlfd = vm->console_in = -1;
+	vm->guest_cpu = -1;
+}
+
+/* End the domain: the one way vm->end is set. (how) says how, and (fmt),
+ * printf-style, the one line the user gets (NULL: none, or what a failed
+ * host call already left in vm->end_msg). The
+ * first end stands and later ones change nothing, except a stop the user
+ * asked for (VM_TIMEOUT, VM_INTERRUPTED), which replaces whatever stopping
+ * the guest's process caused. */
+__attribute__((format(printf, 3, 4)))
+static inline void vm_end_domain(struct vm *vm, enum vm_end how, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->end && how != VM_TIMEOUT && how != VM_INTERRUPTED)
+		return;
+	vm->end = how;
+	if (!fmt)
+		return; /* a message already there (a host call's error) stays */
+	va_start(ap, fmt);
+	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
+	va_end(ap);
+}
 
 #endif

@@ -69,12 +69,10 @@ static int realise(struct vm *vm, uint64_t start, uint64_t len)
 			   vm->mmu.emit_ctx);
 }
 
+/* The emitter's failure (when it ended the domain, its reason stands). */
 static int host_error(struct vm *vm)
 {
-	if (vm->end)
-		return -1; /* the emitter ended the domain and said why */
-	vm->end = VM_HOST_ERROR;
-	snprintf(vm->end_msg, sizeof(vm->end_msg), "host mapping operations for writable "
+	vm_end_domain(vm, VM_HOST_ERROR, "host mapping operations for writable "
 		 "page tables failed");
 	return -1;
 }
@@ -82,8 +80,7 @@ static int host_error(struct vm *vm)
 static int crash_entry(struct vm *vm, const char *when, uint64_t mfn, unsigned idx, uint64_t val)
 {
 	vm->mmu.ptwr.count.refused++;
-	vm->end = VM_CRASH;
-	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s: L1 frame %#llx entry %u = %#llx refused: %s",
+	vm_end_domain(vm, VM_CRASH, "%s: L1 frame %#llx entry %u = %#llx refused: %s",
 		 when, (unsigned long long)mfn, idx, (unsigned long long)val,
 		 vm->mmu.why ? vm_why_text(vm->mmu.why) : "invalid entry");
 	return -1;
@@ -188,8 +185,7 @@ int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 
 	if (!n || mmu_emul_decode(insn, n, regs->rip, &st) ||
 	    (write = mmu_emul_apply(&st, addr, old, &after, &val)) < 0) {
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "cannot emulate the page-table store at "
+		vm_end_domain(vm, VM_CRASH, "cannot emulate the page-table store at "
 			 "rip %#llx (%s) to %#llx: only aligned 4- and 8-byte mov, xchg, cmpxchg, "
 			 "or, and, bts, btr are", (unsigned long long)regs->rip,
 			 n ? st.text : "unreadable", (unsigned long long)addr);

@@ -590,8 +590,7 @@ static int command(struct vmm_gdb *g, struct vm *vm, char *p)
 		return 1;
 	case 'D': putpkt(g, "OK"); detach(g, vm); return 1;
 	case 'k':
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "killed from gdb");
+		vm_end_domain(vm, VM_CRASH, "killed from gdb");
 		detach(g, vm);
 		return 1;
 	case 'H': case 'T': putpkt(g, "OK"); return 0;

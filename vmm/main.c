@@ -600,11 +600,12 @@ int main(int argc, char **argv)
 {
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
 	struct options o = defaults;
-	struct vm vm = { .memfd = -1, .ctrlfd = -1, .console_in = -1 };
+	struct vm vm;
 	FILE *stats_out = NULL;
 	double t0 = now();
 	int status;
 
+	vm_init(&vm);
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return vmm_suite_main(argc - 1, argv + 1, "/proc/self/exe");
 
@@ -618,7 +619,6 @@ int main(int argc, char **argv)
 		return status;
 	/* the shared-memory hand-off is fastest with a CPU each */
 	int split = o.cpu == -1 && !strcmp(o.transport, "seccomp") && two_cpus();
-	vm.guest_cpu = -1;
 	if (split && split_cpus(&vm.guest_cpu) == 0)
 		vm.spin = o.spin_set ? o.spin : DEFAULT_SPIN;
 	else if (pin_cpu(o.cpu)) {

@@ -292,28 +292,24 @@ void vmm_proc_describe_end(struct vm *vm, int status, int started)
 	if (WIFEXITED(status) && started && WEXITSTATUS(status) != STUB_EXIT_BADREPLY) {
 		/* after start-up the stub only exits when pvmm tells it to: the
 		 * guest called exit through the stub's own system call */
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg),
-			 "guest process exited with status %d: the guest made the exit "
+		vm_end_domain(vm, VM_CRASH, "guest process exited with status %d: the guest made the exit "
 			 "system call through its sandbox stub", WEXITSTATUS(status));
 	} else if (WIFEXITED(status)) {
 		const char *why = stub_exit_reason(WEXITSTATUS(status));
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process exited with status %d%s%s",
-			 WEXITSTATUS(status), why ? ": " : "", why ? why : "");
+		/* a reply the guest scribbled over is the guest's doing; the
+		 * rest are the host refusing the stub's set-up */
+		vm_end_domain(vm, WEXITSTATUS(status) == STUB_EXIT_BADREPLY ? VM_CRASH : VM_HOST_ERROR,
+			      "guest process exited with status %d%s%s",
+			      WEXITSTATUS(status), why ? ": " : "", why ? why : "");
 	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
 		/* the stub makes no such call: the guest jumped into it */
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg),
-			 "guest process killed by seccomp: it made a host system call "
+		vm_end_domain(vm, VM_CRASH, "guest process killed by seccomp: it made a host system call "
 			 "outside the stub's allowlist");
 	} else if (WIFSIGNALED(status)) {
 		/* the stub does not crash by itself: the guest broke it (jumped
 		 * into it, scribbled on its control page) */
-		vm->end = VM_CRASH;
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "guest process killed by signal %d (%s): "
+		vm_end_domain(vm, VM_CRASH, "guest process killed by signal %d (%s): "
 			 "the guest broke its own sandbox stub", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)));
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == STUB_EXIT_BADREPLY)
-		vm->end = VM_CRASH; /* a reply the guest scribbled over */
 }

@@ -21,18 +21,6 @@
 #define SYS_USER_DISPATCH_CODE 2 /* si_code of a syscall-user-dispatch SIGSYS */
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 
-static void crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void crash(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
-	va_end(ap);
-	vm->end = VM_CRASH;
-}
-
 /* Append one host-mapping operation to the reply, running a full batch
  * first (the stub reports back with OPS_DONE). */
 struct op_sink {
@@ -51,7 +39,7 @@ static int check_ops(struct vm *vm)
 	for (uint32_t i = 0; i < vm->ctrl->nops && i < STUB_MAX_OPS; i++) {
 		const struct stub_op *op = &vm->ctrl->ops[i];
 		if (op->result) {
-			crash(vm, "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
+			vm_end_domain(vm, VM_CRASH, "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
 			      (unsigned long long)op->addr, (unsigned long long)op->len,
 			      strerror((int)-op->result),
 			      op->result == -ENOMEM
@@ -82,7 +70,7 @@ static int flush_batch(struct op_sink *s)
 	}
 	if (stop.kind != STOP_HANDOFF || s->vm->ctrl->trap.event != STUB_EV_OPS_DONE) {
 		/* only the guest can hand off mid-batch: a forged hand-off */
-		crash(s->vm, "the stub's control page holds event %u where the end of a batch of "
+		vm_end_domain(s->vm, VM_CRASH, "the stub's control page holds event %u where the end of a batch of "
 		      "host operations was due: the guest wrote over it", s->vm->ctrl->trap.event);
 		return -EIO;
 	}
@@ -141,7 +129,7 @@ static void page_table_write(struct vm *vm, const struct stub_trap *t, uint64_t 
 	int assist = !!(vm->vm_assist & (1ull << VMASST_TYPE_writable_pagetables));
 
 	fault_trace(vm, t, err, VM_WHY_PT_WRITE_REFUSED);
-	crash(vm, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
+	vm_end_domain(vm, VM_CRASH, "guest wrote to its %s page-table frame %#llx through %#llx at rip %#llx: "
 	      "page-table pages are read-only%s", mmu_type_name(vm->mmu.frames[mfn].type),
 	      (unsigned long long)mfn, (unsigned long long)t->addr,
 	      (unsigned long long)vm->vcpu.regs.rip,
@@ -161,7 +149,7 @@ static void deliver(struct vm *vm, const struct stub_trap *t, unsigned vector, i
 							       : VM_WHY_NO_HANDLER);
 	if (hc_inject(vm, vector, has_err, err, t->addr))
 		return;
-	crash(vm, "guest %s at rip %#llx in %s mode (vector %u, error code %#llx) and no handler "
+	vm_end_domain(vm, VM_CRASH, "guest %s at rip %#llx in %s mode (vector %u, error code %#llx) and no handler "
 	      "in its trap table", what, (unsigned long long)rip, user ? "user" : "kernel", vector,
 	      (unsigned long long)err);
 }
@@ -208,7 +196,7 @@ static void protection_fault(struct vm *vm, const struct stub_trap *t)
 		rc = hc_software_interrupt(vm, (unsigned)(t->err >> 3), 2);
 		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_INT_DELIVERED : VM_WHY_NO_HANDLER);
 		if (!rc)
-			crash(vm, "guest int $%#llx at rip %#llx with no usable gate",
+			vm_end_domain(vm, VM_CRASH, "guest int $%#llx at rip %#llx with no usable gate",
 			      (unsigned long long)(t->err >> 3), (unsigned long long)vm->vcpu.regs.rip);
 		return;
 	}
@@ -221,13 +209,13 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 	struct stub_regs in = vm->vcpu.regs;
 
 	if (t->code != SYS_USER_DISPATCH_CODE) {
-		crash(vm, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
+		vm_end_domain(vm, VM_CRASH, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
 		      (unsigned long long)vm->vcpu.regs.rip);
 		return;
 	}
 	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE) { /* int $0x80: already stepped over */
 		if (!hc_software_interrupt(vm, 0x80, 0))
-			crash(vm, "guest int $0x80 at rip %#llx with no gate", (unsigned long long)in.rip);
+			vm_end_domain(vm, VM_CRASH, "guest int $0x80 at rip %#llx with no gate", (unsigned long long)in.rip);
 		return;
 	}
 	if (vm->vcpu.user_mode) { /* a system call of the guest's own user space */
@@ -255,13 +243,13 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 
 	vm->stats.traps[kind]++;
 	if (vm->vcpu.regs.rip >= HOLE_END) {
-		crash(vm, "signal %d at rip %#llx: the guest went to an address outside the lower "
+		vm_end_domain(vm, VM_CRASH, "signal %d at rip %#llx: the guest went to an address outside the lower "
 		      "half, where a process has no code", t->signo,
 		      (unsigned long long)vm->vcpu.regs.rip);
 		return;
 	}
 	if (vm->vcpu.regs.rip >= HOLE_BASE) {
-		crash(vm, "signal %d inside the pvmm stub at rip %#llx (the guest jumped into the hole?)",
+		vm_end_domain(vm, VM_CRASH, "signal %d inside the pvmm stub at rip %#llx (the guest jumped into the hole?)",
 		      t->signo, (unsigned long long)vm->vcpu.regs.rip);
 		return;
 	}
@@ -296,11 +284,11 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		if (t->trapno == X86_AC)
 			deliver(vm, t, X86_AC, 1, 0, names[kind]);
 		else
-			crash(vm, "bus error at %#llx (rip %#llx)", (unsigned long long)t->addr,
+			vm_end_domain(vm, VM_CRASH, "bus error at %#llx (rip %#llx)", (unsigned long long)t->addr,
 			      (unsigned long long)vm->vcpu.regs.rip);
 		break;
 	default:
-		crash(vm, "guest %s %d at rip %#llx", names[kind], t->signo,
+		vm_end_domain(vm, VM_CRASH, "guest %s %d at rip %#llx", names[kind], t->signo,
 		      (unsigned long long)vm->vcpu.regs.rip);
 		break;
 	}
@@ -339,8 +327,7 @@ static int check_invariants(struct vm *vm, struct op_sink *sink)
 		rc = mmu_check_counts(vm, why, sizeof(why));
 	free(maps);
 	if (rc) {
-		snprintf(vm->end_msg, sizeof(vm->end_msg), "invariant violated: %s", why);
-		vm->end = VM_HOST_ERROR;
+		vm_end_domain(vm, VM_HOST_ERROR, "invariant violated: %s", why);
 	}
 	return rc;
 }
@@ -395,7 +382,7 @@ static int wait_blocked(struct vm *vm, uint64_t next)
 	int input = vm->console_in >= 0 && (vm->ev.console_used || vm->ev.virq_port[VIRQ_CONSOLE]);
 
 	if (!next && !input) {
-		crash(vm, "the guest blocked with no timer armed and no console to wait for: "
+		vm_end_domain(vm, VM_CRASH, "the guest blocked with no timer armed and no console to wait for: "
 		      "nothing could ever wake it");
 		return 0;
 	}
@@ -465,8 +452,7 @@ static void events(struct vm *vm)
 	if (next != vm->ev.armed) {
 		vm->ev.armed = next;
 		if (vmm_timer_arm(next ? vm->ev.boot_ns + next : 0)) {
-			vm->end = VM_HOST_ERROR;
-			snprintf(vm->end_msg, sizeof(vm->end_msg), "cannot arm the guest's timer");
+			vm_end_domain(vm, VM_HOST_ERROR, "cannot arm the guest's timer");
 		}
 	}
 }
@@ -501,7 +487,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if (trap.event == STUB_EV_SIGNAL)
 			handle_trap(vm, &trap);
 		else
-			crash(vm, "the stub's control page holds an unknown event %u: the guest "
+			vm_end_domain(vm, VM_CRASH, "the stub's control page holds an unknown event %u: the guest "
 			      "wrote over it", trap.event);
 		if (!vm->end)
 			events(vm);
@@ -529,21 +515,16 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 	if (!rc)
 		rc = serve(vm, t, &sink);
 	t->kill(vm);
-	if (vmm_signals_ended()) {
-		vm->end = vmm_signals_ended();
-		if (vm->end == VM_TIMEOUT)
-			snprintf(vm->end_msg, sizeof(vm->end_msg),
-				 "timeout: the guest was stopped after --timeout seconds");
-		else if (vmm_signals_grace())
-			snprintf(vm->end_msg, sizeof(vm->end_msg),
-				 "interrupted: the guest did not shut down within %u s of %s "
-				 "(control/shutdown = poweroff) and was stopped",
-				 vmm_signals_grace(), vmm_signals_name());
-		else
-			snprintf(vm->end_msg, sizeof(vm->end_msg),
-				 "interrupted: the guest was stopped by %s to pvmm", vmm_signals_name());
-	} else if (rc && !vm->end) {
-		vm->end = VM_HOST_ERROR;
-	}
+	if (vmm_signals_ended() == VM_TIMEOUT)
+		vm_end_domain(vm, VM_TIMEOUT, "timeout: the guest was stopped after --timeout seconds");
+	else if (vmm_signals_ended() && vmm_signals_grace())
+		vm_end_domain(vm, VM_INTERRUPTED, "interrupted: the guest did not shut down within "
+			      "%u s of %s (control/shutdown = poweroff) and was stopped",
+			      vmm_signals_grace(), vmm_signals_name());
+	else if (vmm_signals_ended())
+		vm_end_domain(vm, VM_INTERRUPTED, "interrupted: the guest was stopped by %s to pvmm",
+			      vmm_signals_name());
+	else if (rc)
+		vm_end_domain(vm, VM_HOST_ERROR, NULL);
 	return rc;
 }

@@ -155,7 +155,7 @@ static struct vm *fz_vm(void)
 		mem = malloc((FZ_PAGES + 1) * 4096ull);
 	if (vm.mmu.frames)
 		mmu_free(&vm);
-	memset(&vm, 0, sizeof(vm));
+	vm_init(&vm);
 	fz_host.n = 0; /* a new process: nothing mapped */
 	memset(mem, 0, (FZ_PAGES + 1) * 4096ull);
 	vm.mem = mem;
@@ -166,7 +166,6 @@ static struct vm *fz_vm(void)
 	vm.lay.v_start = FZ_BASE;
 	vm.lay.p2m_va = FZ_BASE + 8 * 4096;
 	vm.lay.nr_pages = 4 * 512; /* only sizes the P2M list */
-	vm.memfd = vm.ctrlfd = vm.console_in = -1;
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
 	vm.console = devnull;

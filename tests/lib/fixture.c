@@ -40,11 +40,11 @@ struct vm *fixture_vm(void)
 	size_t len;
 
 	fx->file = fixture_read(FIXTURE_GUEST, &len);
+	vm_init(vm);
 	vm->nr_pages = FIXTURE_PAGES;
 	vm->nr_frames = FIXTURE_PAGES + LOADER_EXTRA_FRAMES;
 	vm->mem = calloc(vm->nr_frames, 4096);
 	vm->min_va = FIXTURE_MIN_VA;
-	vm->memfd = vm->ctrlfd = vm->console_in = -1;
 	vm->console = open_memstream(&fx->console_buf, &fx->console_len);
 	if (loader_parse(fx->file, len, FIXTURE_MIN_VA, HOLE_BASE, &vm->img, why) ||
 	    loader_build(&vm->img, vm->mem, vm->nr_pages, "fixture", &vm->lay, why)) {
