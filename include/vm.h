@@ -1,8 +1,10 @@
 /*
  * vm.h - the state of one virtual machine and its vCPU.
  *
- * One struct vm per guest, owned by the front end (vmm/), passed explicitly
- * to every module. Modules read and change the fields their own header says
+ * One struct vm per guest: the domain (memory, frame table, vCPU, events,
+ * time, the xenstore), passed explicitly to every module. The front end
+ * keeps its own state (the guest process, the transport, tracing, gdb) in
+ * struct vmm (vmm/vmm.h), around it. Modules read and change the fields their own header says
  * they own; nothing here is global.
  */
 #ifndef PVMM_VM_H
@@ -365,20 +367,13 @@ struct vm {
 	uint64_t min_va;     /* lowest address the host lets us map */
 
 	struct loader_image img;
-	struct loader_symtab syms;   /* for traces */
 	struct loader_layout lay;
 	struct vcpu vcpu;
 	struct vm_stats stats;
 	struct vm_events ev;
 	struct mmu_state mmu;
-	int check_invariants; /* --check-invariants */
 	uint32_t trace_mask;  /* vm_trace_kind bits the libraries report */
-	uint32_t trace_print; /* ... and those --trace prints */
-	struct vmm_gdb *gdb;  /* --gdb, owned by vmm/ */
-	vm_trace_fn trace;
-	FILE *trace_out;
-	int trace_json;       /* --trace-format=json */
-	const char *pidfile;  /* --pidfile */
+	vm_trace_fn trace;    /* where they go (the front end's) */
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
@@ -397,23 +392,13 @@ struct vm {
 	enum vm_end end;
 	int shutdown_code;   /* SHUTDOWN_* the guest asked for */
 	char end_msg[512];   /* one line for the user when the end is not clean */
-
-	/* the guest process and its transport */
-	int pid;
-	struct stub_ctrl *ctrl;
-	int ctrlfd;
-	uint64_t doorbell;
-	uint32_t spin;       /* futex transport: polls before sleeping, each side */
-	int guest_cpu;       /* the guest process's own CPU, or -1 (pvmm's affinity) */
-	uint32_t last_req;   /* futex transport: the request pvmm is answering */
 };
 
 /* Initialise (vm) before anything else touches it: all zero, no files. */
 static inline void vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->memfd = vm->ctrlfd = vm->console_in = -1;
-	vm->guest_cpu = -1;
+	vm->memfd = vm->console_in = -1;
 }
 
 /* End the domain: the one way vm->end is set. (how) says how, and (fmt),

@@ -29,14 +29,15 @@ static long futex(volatile uint32_t *word, int op, uint32_t val, const struct ti
 
 static int gone(struct vm *vm, struct vmm_stop *stop)
 {
+	struct vmm *v = vmm_of(vm);
 	int status;
-	pid_t r = waitpid(vm->pid, &status, WNOHANG);
+	pid_t r = waitpid(v->pid, &status, WNOHANG);
 
-	if (r != vm->pid)
+	if (r != v->pid)
 		return 0;
 	stop->kind = STOP_GONE;
 	stop->status = status;
-	vm->pid = 0;
+	v->pid = 0;
 	return 1;
 }
 
@@ -49,12 +50,13 @@ static int gone(struct vm *vm, struct vmm_stop *stop)
  * because the guest runs on the stub's thread. */
 static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 {
-	volatile uint32_t *req = &vm->ctrl->req, *resp = &vm->ctrl->resp;
+	struct vmm *v = vmm_of(vm);
+	volatile uint32_t *req = &v->ctrl->req, *resp = &v->ctrl->resp;
 	const struct timespec tick = { 0, 20000000 };
 	uint32_t seen;
 
 	for (;;) {
-		for (uint32_t i = vm->spin;
+		for (uint32_t i = v->spin;
 		     i && __atomic_load_n(req, __ATOMIC_ACQUIRE) == __atomic_load_n(resp, __ATOMIC_ACQUIRE);
 		     i--)
 			__builtin_ia32_pause();
@@ -65,7 +67,7 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 			return 0;
 		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
 	}
-	vm->last_req = seen;
+	v->last_req = seen;
 	stop->kind = STOP_HANDOFF;
 	vm->stats.handoffs++;
 	return 0;
@@ -83,21 +85,23 @@ static int fx_start(struct vm *vm, struct vmm_stop *stop)
 
 static int fx_resume(struct vm *vm, struct vmm_stop *stop)
 {
-	__atomic_store_n(&vm->ctrl->resp, vm->last_req, __ATOMIC_RELEASE);
-	futex(&vm->ctrl->resp, FUTEX_WAKE, 1, NULL);
+	struct vmm *v = vmm_of(vm);
+	__atomic_store_n(&v->ctrl->resp, v->last_req, __ATOMIC_RELEASE);
+	futex(&v->ctrl->resp, FUTEX_WAKE, 1, NULL);
 	return wait_handoff(vm, stop);
 }
 
 static void fx_kill(struct vm *vm)
 {
+	struct vmm *v = vmm_of(vm);
 	int status;
 
-	if (vm->pid <= 0)
+	if (v->pid <= 0)
 		return;
-	kill(vm->pid, SIGKILL);
-	while (waitpid(vm->pid, &status, 0) < 0 && errno == EINTR)
+	kill(v->pid, SIGKILL);
+	while (waitpid(v->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	vm->pid = 0;
+	v->pid = 0;
 }
 
 const struct vmm_transport vmm_futex_transport = {

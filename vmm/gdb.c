@@ -426,6 +426,7 @@ static int mon_number(const char *s, unsigned long long *v)
  * the text that says what was wrong. */
 static void monitor(struct vmm_gdb *g, struct vm *vm, const char *hexcmd)
 {
+	struct vmm *host = vmm_of(vm);
 	char cmd[256];
 	size_t n = fromhex((uint8_t *)cmd, hexcmd, sizeof(cmd) - 1);
 	unsigned long long v = 0;
@@ -462,7 +463,7 @@ static void monitor(struct vmm_gdb *g, struct vm *vm, const char *hexcmd)
 			say(g, "trace: want a list of pt, hypercall, fault, event, xenstore, all; or off\n");
 			err = 1;
 		} else {
-			vm->trace_print = mask;
+			host->trace_print = mask;
 			say(g, "trace: %s\n", cmd + 6);
 		}
 	} else if (!strcmp(cmd, "break-unhook off")) {
@@ -485,7 +486,7 @@ static void monitor(struct vmm_gdb *g, struct vm *vm, const char *hexcmd)
 	}
 	/* the events --trace asked for at start, those monitor trace prints,
 	 * and page-table events while a break-* waits for one */
-	vm->trace_mask = g->trace_mask0 | vm->trace_print |
+	vm->trace_mask = g->trace_mask0 | host->trace_print |
 			 (g->break_unhook || g->break_refuse ? TRACE_PT : 0);
 	putpkt(g, err ? "E01" : "OK");
 }

@@ -523,7 +523,7 @@ static int load_guest(struct vm *vm, const struct options *o)
 	}
 	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
 	if (!rc)
-		loader_symbols(file, size, &vm->syms); /* traces work without them */
+		loader_symbols(file, size, &vmm_of(vm)->syms); /* traces work without them */
 	if (!rc && (rc = vmm_mem_create(vm, o->memory / 4096)) != 0) {
 		free(file);
 		free(mod);
@@ -560,7 +560,7 @@ static int load_guest(struct vm *vm, const struct options *o)
 static void domain_event(struct vm *vm, const struct vm_event *ev)
 {
 	if (ev->kind != TRACE_XENSTORE)
-		vmm_gdb_event(vm->gdb, ev);
+		vmm_gdb_event(vmm_of(vm)->gdb, ev);
 	vmm_trace_event(vm, ev);
 }
 
@@ -600,12 +600,12 @@ int main(int argc, char **argv)
 {
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
 	struct options o = defaults;
-	struct vm vm;
+	struct vmm host;
 	FILE *stats_out = NULL;
 	double t0 = now();
 	int status;
 
-	vm_init(&vm);
+	vmm_init(&host);
 	if (argc > 1 && !strcmp(argv[1], "test"))
 		return vmm_suite_main(argc - 1, argv + 1, "/proc/self/exe");
 
@@ -619,59 +619,59 @@ int main(int argc, char **argv)
 		return status;
 	/* the shared-memory hand-off is fastest with a CPU each */
 	int split = o.cpu == -1 && !strcmp(o.transport, "seccomp") && two_cpus();
-	if (split && split_cpus(&vm.guest_cpu) == 0)
-		vm.spin = o.spin_set ? o.spin : DEFAULT_SPIN;
+	if (split && split_cpus(&host.guest_cpu) == 0)
+		host.spin = o.spin_set ? o.spin : DEFAULT_SPIN;
 	else if (pin_cpu(o.cpu)) {
 		fprintf(stderr, "pvmm: --cpu=%d: %s\n", o.cpu, strerror(errno));
 		return VMM_EXIT_USAGE;
 	}
-	vm.check_invariants = o.check_invariants;
+	host.check_invariants = o.check_invariants;
 	/* polling the other side only pays when it runs on another CPU */
-	if (vm.guest_cpu < 0)
-		vm.spin = o.spin_set ? o.spin : o.cpu == -2 ? DEFAULT_SPIN : 0;
-	vm.mmu.ptwr.mode = o.ptwr;
-	vm.trace_mask = o.trace;
-	vm.trace_print = o.trace;
-	if (o.gdb && !(vm.gdb = vmm_gdb_open(&vm, o.gdb))) {
-		fprintf(stderr, "pvmm: %s\n", vm.end_msg);
+	if (host.guest_cpu < 0)
+		host.spin = o.spin_set ? o.spin : o.cpu == -2 ? DEFAULT_SPIN : 0;
+	host.vm.mmu.ptwr.mode = o.ptwr;
+	host.vm.trace_mask = o.trace;
+	host.trace_print = o.trace;
+	if (o.gdb && !(host.gdb = vmm_gdb_open(&host.vm, o.gdb))) {
+		fprintf(stderr, "pvmm: %s\n", host.vm.end_msg);
 		return VMM_EXIT_USAGE;
 	}
-	vm.trace_json = o.trace_json;
-	vm.pidfile = o.pidfile;
-	vm.trace = domain_event;
-	vm.trace_out = stderr;
-	if (o.trace_file && !(vm.trace_out = fopen(o.trace_file, "w"))) {
+	host.trace_json = o.trace_json;
+	host.pidfile = o.pidfile;
+	host.vm.trace = domain_event;
+	host.trace_out = stderr;
+	if (o.trace_file && !(host.trace_out = fopen(o.trace_file, "w"))) {
 		fprintf(stderr, "pvmm: --trace-file %s: %s\n", o.trace_file, strerror(errno));
 		return VMM_EXIT_USAGE;
 	}
-	vm.console = stdout;
-	vm.console_in = STDIN_FILENO;
-	vm.min_va = host_min_va();
+	host.vm.console = stdout;
+	host.vm.console_in = STDIN_FILENO;
+	host.vm.min_va = host_min_va();
 	if (vmm_signals_install(o.timeout, o.shutdown_grace)) {
 		fprintf(stderr, "pvmm: cannot install signal handlers: %s\n", strerror(errno));
 		return VMM_EXIT_HOST;
 	}
-	status = load_guest(&vm, &o);
+	status = load_guest(&host.vm, &o);
 	if (status >= 0) {
-		xs_free(&vm);
-		vmm_mem_destroy(&vm);
+		xs_free(&host.vm);
+		vmm_mem_destroy(&host.vm);
 		return status;
 	}
-	vmm_run(&vm, vmm_transport_find(o.transport));
-	status = exit_status(&vm);
+	vmm_run(&host.vm, vmm_transport_find(o.transport));
+	status = exit_status(&host.vm);
 	fflush(stdout);
 	if (status != VMM_EXIT_POWEROFF)
-		fprintf(stderr, "pvmm: %s\n", vm.end_msg[0] ? vm.end_msg : vmm_end_name(vm.end));
-	if (vm.gdb) {
-		vmm_gdb_ended(vm.gdb, &vm, status);
-		vmm_gdb_close(vm.gdb);
+		fprintf(stderr, "pvmm: %s\n", host.vm.end_msg[0] ? host.vm.end_msg : vmm_end_name(host.vm.end));
+	if (host.gdb) {
+		vmm_gdb_ended(host.gdb, &host.vm, status);
+		vmm_gdb_close(host.gdb);
 	}
-	if (o.stats && write_stats(&vm, stats_out, o.stats, now() - t0) && !status)
+	if (o.stats && write_stats(&host.vm, stats_out, o.stats, now() - t0) && !status)
 		status = VMM_EXIT_HOST; /* the guest powered off, but its counters are lost */
-	if (vm.trace_out != stderr)
-		fclose(vm.trace_out);
-	xs_free(&vm);
-	vmm_mem_destroy(&vm);
-	loader_symbols_free(&vm.syms);
+	if (host.trace_out != stderr)
+		fclose(host.trace_out);
+	xs_free(&host.vm);
+	vmm_mem_destroy(&host.vm);
+	loader_symbols_free(&host.syms);
 	return status;
 }

@@ -49,16 +49,17 @@ int vmm_mem_create(struct vm *vm, uint64_t nr_pages)
 
 void vmm_mem_destroy(struct vm *vm)
 {
+	struct vmm *v = vmm_of(vm);
 	mmu_free(vm);
 	if (vm->mem)
 		munmap(vm->mem, vm->nr_frames * PAGE);
 	if (vm->memfd >= 0)
 		close(vm->memfd);
-	if (vm->ctrl)
-		munmap(vm->ctrl, CTRL_SIZE);
-	if (vm->ctrlfd >= 0)
-		close(vm->ctrlfd);
-	vm->mem = NULL, vm->ctrl = NULL, vm->memfd = vm->ctrlfd = -1;
+	if (v->ctrl)
+		munmap(v->ctrl, CTRL_SIZE);
+	if (v->ctrlfd >= 0)
+		close(v->ctrlfd);
+	vm->mem = NULL, v->ctrl = NULL, vm->memfd = v->ctrlfd = -1;
 }
 
 /* Mapping operations the stub may perform: MAP_SHARED|MAP_FIXED of the
@@ -93,6 +94,7 @@ static int allow_mapping_ops(scmp_filter_ctx ctx)
  * dispatch turns them into SIGSYS first. Anything else kills the process. */
 static int build_filter(struct vm *vm)
 {
+	struct vmm *v = vmm_of(vm);
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc, fd = -1;
 	ssize_t n;
@@ -123,29 +125,30 @@ static int build_filter(struct vm *vm)
 			close(fd);
 		return fail(vm, -rc, "building the seccomp filter");
 	}
-	n = pread(fd, vm->ctrl->filter, sizeof(vm->ctrl->filter), 0);
+	n = pread(fd, v->ctrl->filter, sizeof(v->ctrl->filter), 0);
 	close(fd);
-	if (n <= 0 || n % sizeof(struct sock_filter_insn) || n == sizeof(vm->ctrl->filter))
+	if (n <= 0 || n % sizeof(struct sock_filter_insn) || n == sizeof(v->ctrl->filter))
 		return fail(vm, E2BIG, "exporting the seccomp filter");
-	vm->ctrl->filter_len = (uint32_t)(n / sizeof(struct sock_filter_insn));
+	v->ctrl->filter_len = (uint32_t)(n / sizeof(struct sock_filter_insn));
 	return 0;
 }
 
 static int make_ctrl(struct vm *vm, int traced)
 {
-	vm->ctrlfd = memfd_create("pvmm-control", MFD_CLOEXEC);
-	if (vm->ctrlfd < 0)
+	struct vmm *v = vmm_of(vm);
+	v->ctrlfd = memfd_create("pvmm-control", MFD_CLOEXEC);
+	if (v->ctrlfd < 0)
 		return fail(vm, errno, "memfd_create for the control page");
-	if (ftruncate(vm->ctrlfd, CTRL_SIZE))
+	if (ftruncate(v->ctrlfd, CTRL_SIZE))
 		return fail(vm, errno, "sizing the control page");
-	vm->ctrl = mmap(NULL, CTRL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ctrlfd, 0);
-	if (vm->ctrl == MAP_FAILED) {
-		vm->ctrl = NULL;
+	v->ctrl = mmap(NULL, CTRL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, v->ctrlfd, 0);
+	if (v->ctrl == MAP_FAILED) {
+		v->ctrl = NULL;
 		return fail(vm, errno, "mapping the control page");
 	}
-	vm->ctrl->magic = STUB_MAGIC;
-	vm->ctrl->transport = traced ? STUB_TRANSPORT_PTRACE : STUB_TRANSPORT_FUTEX;
-	vm->ctrl->spin = vm->spin;
+	v->ctrl->magic = STUB_MAGIC;
+	v->ctrl->transport = traced ? STUB_TRANSPORT_PTRACE : STUB_TRANSPORT_FUTEX;
+	v->ctrl->spin = v->spin;
 	return build_filter(vm);
 }
 
@@ -167,19 +170,20 @@ static int make_stub_fd(struct vm *vm)
  * stub image (close-on-exec) survive; then the stub replaces us. */
 __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t parent, int traced)
 {
+	struct vmm *v = vmm_of(vm);
 	static char arg0[] = "pvmm-guest";
 	char *const argv[] = { arg0, NULL };
 	static char *const envp[] = { NULL };
 	int mem = fcntl(vm->memfd, F_DUPFD_CLOEXEC, 10);
-	int ctl = fcntl(vm->ctrlfd, F_DUPFD_CLOEXEC, 10);
+	int ctl = fcntl(v->ctrlfd, F_DUPFD_CLOEXEC, 10);
 	int stub = fcntl(stubfd, F_DUPFD_CLOEXEC, 10);
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
-	if (vm->guest_cpu >= 0) { /* a CPU of its own, beside pvmm's */
+	if (v->guest_cpu >= 0) { /* a CPU of its own, beside pvmm's */
 		cpu_set_t set;
 		CPU_ZERO(&set);
-		CPU_SET(vm->guest_cpu, &set);
+		CPU_SET(v->guest_cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
 	setsid(); /* terminal signals go to pvmm, which stops the guest itself */
@@ -211,7 +215,7 @@ int vmm_proc_spawn(struct vm *vm, int traced)
 	close(stubfd);
 	if (pid < 0)
 		return fail(vm, errno, "fork of the guest process");
-	vm->pid = pid;
+	vmm_of(vm)->pid = pid;
 	return pid;
 }
 
@@ -221,7 +225,7 @@ int vmm_proc_maps(const struct vm *vm, struct mmu_host_map **out, size_t *n)
 	size_t cap = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", vm->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", vmm_of(vm)->pid);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;

@@ -29,11 +29,12 @@ static long __ptrace_cont(int pid, int sig)
 
 static int ptrace_cont(struct vm *vm, int sig)
 {
-	long rc = __ptrace_cont(vm->pid, sig);
+	struct vmm *v = vmm_of(vm);
+	long rc = __ptrace_cont(v->pid, sig);
 
 	if (rc)
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "PTRACE_CONT of guest process %d: %s",
-			 vm->pid, strerror((int)-rc));
+			 v->pid, strerror((int)-rc));
 	return (int)rc;
 }
 
@@ -56,11 +57,12 @@ static int is_stop_signal(int sig)
  * guest code on to the stub. */
 static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 {
+	struct vmm *v = vmm_of(vm);
 	for (;;) {
 		int status, sig, rc;
 		uint64_t rip;
 
-		if (waitpid(vm->pid, &status, __WALL) < 0) {
+		if (waitpid(v->pid, &status, __WALL) < 0) {
 			if (errno == EINTR)
 				continue; /* the signal handler already killed the guest */
 			snprintf(vm->end_msg, sizeof(vm->end_msg), "waitpid: %s", strerror(errno));
@@ -69,12 +71,12 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 		if (!WIFSTOPPED(status)) {
 			stop->kind = STOP_GONE;
 			stop->status = status;
-			vm->pid = 0;
+			v->pid = 0;
 			return 0;
 		}
 		sig = WSTOPSIG(status);
-		if (sig == SIGTRAP && __ptrace_rip(vm->pid, &rip) == 0 &&
-		    (rip == vm->doorbell || !vm->doorbell)) {
+		if (sig == SIGTRAP && __ptrace_rip(v->pid, &rip) == 0 &&
+		    (rip == v->doorbell || !v->doorbell)) {
 			stop->kind = STOP_HANDOFF;
 			vm->stats.handoffs++;
 			return 0;
@@ -87,21 +89,22 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 
 static int pt_start(struct vm *vm, struct vmm_stop *stop)
 {
+	struct vmm *v = vmm_of(vm);
 	int status, rc = vmm_proc_spawn(vm, 1);
 
 	if (rc < 0)
 		return rc;
 	/* the first stop is the SIGTRAP of the exec */
-	if (waitpid(vm->pid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
+	if (waitpid(v->pid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
 		vmm_proc_describe_end(vm, status, 0);
-		vm->pid = 0;
+		v->pid = 0;
 		return -ECHILD;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, vm->pid, NULL, (void *)(long)PTRACE_O_EXITKILL)) {
+	if (ptrace(PTRACE_SETOPTIONS, v->pid, NULL, (void *)(long)PTRACE_O_EXITKILL)) {
 		snprintf(vm->end_msg, sizeof(vm->end_msg), "PTRACE_SETOPTIONS: %s", strerror(errno));
 		return -errno;
 	}
-	vm->doorbell = 0; /* learnt from the READY hand-off, before any guest code */
+	v->doorbell = 0; /* learnt from the READY hand-off, before any guest code */
 	rc = ptrace_cont(vm, 0);
 	return rc ? rc : wait_handoff(vm, stop);
 }
@@ -115,14 +118,15 @@ static int pt_resume(struct vm *vm, struct vmm_stop *stop)
 
 static void pt_kill(struct vm *vm)
 {
+	struct vmm *v = vmm_of(vm);
 	int status;
 
-	if (vm->pid <= 0)
+	if (v->pid <= 0)
 		return;
-	kill(vm->pid, SIGKILL);
-	while (waitpid(vm->pid, &status, __WALL) < 0 && errno == EINTR)
+	kill(v->pid, SIGKILL);
+	while (waitpid(v->pid, &status, __WALL) < 0 && errno == EINTR)
 		;
-	vm->pid = 0;
+	v->pid = 0;
 }
 
 const struct vmm_transport vmm_ptrace_transport = {

@@ -36,8 +36,9 @@ struct op_sink {
  * crashed with one line; pvmm's own host calls are what status 5 is for. */
 static int check_ops(struct vm *vm)
 {
-	for (uint32_t i = 0; i < vm->ctrl->nops && i < STUB_MAX_OPS; i++) {
-		const struct stub_op *op = &vm->ctrl->ops[i];
+	struct vmm *v = vmm_of(vm);
+	for (uint32_t i = 0; i < v->ctrl->nops && i < STUB_MAX_OPS; i++) {
+		const struct stub_op *op = &v->ctrl->ops[i];
 		if (op->result) {
 			vm_end_domain(vm, VM_CRASH, "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
 			      (unsigned long long)op->addr, (unsigned long long)op->len,
@@ -51,7 +52,7 @@ static int check_ops(struct vm *vm)
 			return -EIO;
 		}
 	}
-	vm->ctrl->nops = 0;
+	v->ctrl->nops = 0;
 	return 0;
 }
 
@@ -60,7 +61,7 @@ static int flush_batch(struct op_sink *s)
 	struct vmm_stop stop;
 	int rc;
 
-	s->vm->ctrl->action = STUB_ACT_MORE;
+	vmm_of(s->vm)->ctrl->action = STUB_ACT_MORE;
 	rc = s->t->resume(s->vm, &stop);
 	if (rc)
 		return rc;
@@ -68,10 +69,10 @@ static int flush_batch(struct op_sink *s)
 		vmm_proc_describe_end(s->vm, stop.status, 1);
 		return -EIO;
 	}
-	if (stop.kind != STOP_HANDOFF || s->vm->ctrl->trap.event != STUB_EV_OPS_DONE) {
+	if (stop.kind != STOP_HANDOFF || vmm_of(s->vm)->ctrl->trap.event != STUB_EV_OPS_DONE) {
 		/* only the guest can hand off mid-batch: a forged hand-off */
 		vm_end_domain(s->vm, VM_CRASH, "the stub's control page holds event %u where the end of a batch of "
-		      "host operations was due: the guest wrote over it", s->vm->ctrl->trap.event);
+		      "host operations was due: the guest wrote over it", vmm_of(s->vm)->ctrl->trap.event);
 		return -EIO;
 	}
 	return check_ops(s->vm);
@@ -80,7 +81,7 @@ static int flush_batch(struct op_sink *s)
 static int emit_op(void *ctx, const struct stub_op *op)
 {
 	struct op_sink *s = ctx;
-	struct stub_ctrl *c = s->vm->ctrl;
+	struct stub_ctrl *c = vmm_of(s->vm)->ctrl;
 
 	if (c->nops == STUB_MAX_OPS) {
 		int rc = flush_batch(s);
@@ -118,7 +119,7 @@ static enum vm_trap_kind trap_kind(const struct stub_trap *t)
 
 static void fault_trace(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why what)
 {
-	if (vm->trace_print & TRACE_FAULT)
+	if (vmm_of(vm)->trace_print & TRACE_FAULT)
 		vmm_trace_fault(vm, t, err, what);
 }
 
@@ -223,7 +224,7 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 		return;
 	}
 	hc_dispatch(vm);
-	if (vm->trace_print & TRACE_HYPERCALL)
+	if (vmm_of(vm)->trace_print & TRACE_HYPERCALL)
 		vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
 }
 
@@ -270,7 +271,7 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;
 	case TRAP_BREAKPOINT:
-		if (vmm_gdb_owns(vm->gdb, t))
+		if (vmm_gdb_owns(vmm_of(vm)->gdb, t))
 			break; /* gdb's breakpoint or step: the stop is gdb's */
 		deliver(vm, t, t->trapno == X86_DB ? X86_DB : X86_BP, 0, 0, names[kind]);
 		break;
@@ -314,7 +315,7 @@ static int check_invariants(struct vm *vm, struct op_sink *sink)
 	char why[400];
 	int rc;
 
-	if (!vm->check_invariants)
+	if (!vmm_of(vm)->check_invariants)
 		return 0;
 	rc = flush_batch(sink);
 	if (!rc)
@@ -335,22 +336,23 @@ static int check_invariants(struct vm *vm, struct op_sink *sink)
 /* Map the bootstrap address space and let the guest start. */
 static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
+	struct vmm *v = vmm_of(vm);
 	struct vmm_stop stop;
 	int rc = t->start(vm, &stop);
 
-	vmm_signals_watch(vm->pid);
+	vmm_signals_watch(v->pid);
 	if (rc)
 		return rc;
-	if (stop.kind != STOP_HANDOFF || vm->ctrl->trap.event != STUB_EV_READY) {
+	if (stop.kind != STOP_HANDOFF || v->ctrl->trap.event != STUB_EV_READY) {
 		if (stop.kind == STOP_GONE)
 			vmm_proc_describe_end(vm, stop.status, 0);
 		return -EIO;
 	}
-	vm->doorbell = vm->ctrl->trap.doorbell;
-	if (vm->pidfile) {
-		FILE *f = fopen(vm->pidfile, "w");
-		if (!f || fprintf(f, "%d\n", vm->pid) < 0 || fclose(f)) {
-			snprintf(vm->end_msg, sizeof(vm->end_msg), "--pidfile %s: %s", vm->pidfile,
+	v->doorbell = v->ctrl->trap.doorbell;
+	if (v->pidfile) {
+		FILE *f = fopen(v->pidfile, "w");
+		if (!f || fprintf(f, "%d\n", v->pid) < 0 || fclose(f)) {
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "--pidfile %s: %s", v->pidfile,
 				 strerror(errno));
 			return -EIO;
 		}
@@ -360,15 +362,15 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 		return rc;
 	set_boot_regs(vm);
 	hc_time_init(vm);
-	vm->ctrl->nops = 0;
+	v->ctrl->nops = 0;
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
 	vm->mmu.emulate_load = hc_emulate_load;
 	rc = mmu_sync(vm); /* the bootstrap address space */
 	if (!rc)
 		rc = check_invariants(vm, sink);
-	if (!rc && vm->gdb && vmm_gdb_wait_at_boot(vm->gdb))
-		vmm_gdb_stopped(vm->gdb, vm, SIGTRAP); /* like qemu -s -S */
+	if (!rc && v->gdb && vmm_gdb_wait_at_boot(v->gdb))
+		vmm_gdb_stopped(v->gdb, vm, SIGTRAP); /* like qemu -s -S */
 	return rc;
 }
 
@@ -377,7 +379,7 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
  * ever wake it is crashed. Returns 1 when gdb has something to say. */
 static int wait_blocked(struct vm *vm, uint64_t next)
 {
-	struct pollfd p[2] = { { vm->console_in, POLLIN, 0 }, { vmm_gdb_poll_fd(vm->gdb), POLLIN, 0 } };
+	struct pollfd p[2] = { { vm->console_in, POLLIN, 0 }, { vmm_gdb_poll_fd(vmm_of(vm)->gdb), POLLIN, 0 } };
 	char buf[512];
 	int input = vm->console_in >= 0 && (vm->ev.console_used || vm->ev.virq_port[VIRQ_CONSOLE]);
 
@@ -431,6 +433,7 @@ static void shutdown_request(struct vm *vm)
  * upcall, and arm the host timer for the next deadline. */
 static void events(struct vm *vm)
 {
+	struct vmm *v = vmm_of(vm);
 	uint64_t next = hc_events_tick(vm);
 
 	vmm_signals_watching(vm->shutdown_watched);
@@ -443,11 +446,11 @@ static void events(struct vm *vm)
 			break;
 		}
 		/* gdb stops a blocked guest where it blocked; it stays blocked */
-		if (wait_blocked(vm, next) && vmm_gdb_wants_stop(vm->gdb, vm, NULL))
-			vmm_gdb_stopped(vm->gdb, vm, vmm_gdb_take_stop(vm->gdb));
+		if (wait_blocked(vm, next) && vmm_gdb_wants_stop(v->gdb, vm, NULL))
+			vmm_gdb_stopped(v->gdb, vm, vmm_gdb_take_stop(v->gdb));
 		next = hc_events_tick(vm);
 	}
-	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (vm->trace_print & TRACE_EVENT))
+	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (v->trace_print & TRACE_EVENT))
 		vmm_trace_upcall(vm);
 	if (next != vm->ev.armed) {
 		vm->ev.armed = next;
@@ -459,6 +462,7 @@ static void events(struct vm *vm)
 
 static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
+	struct vmm *v = vmm_of(vm);
 	struct vmm_stop stop;
 	struct stub_trap trap;
 
@@ -466,8 +470,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		struct mmu_counters before = vm->mmu.count;
 		int rc;
 
-		vm->ctrl->regs = vm->vcpu.regs;
-		vm->ctrl->action = STUB_ACT_RESUME;
+		v->ctrl->regs = vm->vcpu.regs;
+		v->ctrl->action = STUB_ACT_RESUME;
 		rc = t->resume(vm, &stop);
 		if (rc)
 			return rc;
@@ -476,14 +480,14 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			return -EIO;
 		}
 		uint64_t t0 = mono_now();
-		trap = vm->ctrl->trap; /* one copy of what the stub wrote */
-		vm->vcpu.regs = vm->ctrl->regs;
+		trap = v->ctrl->trap; /* one copy of what the stub wrote */
+		vm->vcpu.regs = v->ctrl->regs;
 		/* The stub reports a failed batch before it returns to the guest
 		 * (OPS_DONE); after the guest ran, the page is the guest's to
 		 * scribble on, so results are not read then. */
 		if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
 			return -EIO;
-		vm->ctrl->nops = 0;
+		v->ctrl->nops = 0;
 		if (trap.event == STUB_EV_SIGNAL)
 			handle_trap(vm, &trap);
 		else
@@ -492,14 +496,14 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		if (!vm->end)
 			events(vm);
 		/* a refusal that crashes the domain still stops for gdb first */
-		if (vm->gdb && (!vm->end || vm->end == VM_CRASH) &&
-		    vmm_gdb_wants_stop(vm->gdb, vm, trap.event == STUB_EV_SIGNAL ? &trap : NULL))
-			vmm_gdb_stopped(vm->gdb, vm, vmm_gdb_take_stop(vm->gdb));
+		if (v->gdb && (!vm->end || vm->end == VM_CRASH) &&
+		    vmm_gdb_wants_stop(v->gdb, vm, trap.event == STUB_EV_SIGNAL ? &trap : NULL))
+			vmm_gdb_stopped(v->gdb, vm, vmm_gdb_take_stop(v->gdb));
 		if (!vm->end)
 			hc_sync(vm);
 		if (vm->end)
 			return 0;
-		if ((vm->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&
+		if ((v->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&
 		    check_invariants(vm, sink))
 			return -EIO;
 		if (trap.event == STUB_EV_SIGNAL)

@@ -60,8 +60,9 @@ struct line {
 
 static void begin(struct vm *vm, struct line *l, const char *kind, const char *what)
 {
-	l->f = vm->trace_out;
-	l->json = vm->trace_json;
+	struct vmm *v = vmm_of(vm);
+	l->f = v->trace_out;
+	l->json = v->trace_json;
 	l->first = 1;
 	if (l->json)
 		fprintf(l->f, "{\"kind\":\"%s\",\"what\":\"%s\"", kind, what);
@@ -112,7 +113,7 @@ static void where(struct vm *vm, struct line *l, const char *insn)
 	size_t n;
 
 	hex(l, "rip", rip);
-	str(l, "sym", loader_symbolise(&vm->syms, rip, sym, sizeof(sym)));
+	str(l, "sym", loader_symbolise(&vmm_of(vm)->syms, rip, sym, sizeof(sym)));
 	if (!insn && (n = mmu_fetch_insn(vm, rip, bytes)) && mmu_disassemble(bytes, n, rip, text, sizeof(text)))
 		insn = text;
 	if (insn)
@@ -142,14 +143,15 @@ static void trace_xenstore(struct vm *vm, const struct vm_event *ev)
 
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 {
+	struct vmm *v = vmm_of(vm);
 	struct line l;
 
 	if (ev->kind == TRACE_XENSTORE) {
-		if (vm->trace_print & TRACE_XENSTORE)
+		if (v->trace_print & TRACE_XENSTORE)
 			trace_xenstore(vm, ev);
 		return;
 	}
-	if (ev->kind != TRACE_PT || !(vm->trace_print & TRACE_PT))
+	if (ev->kind != TRACE_PT || !(v->trace_print & TRACE_PT))
 		return;
 	begin(vm, &l, "pt", ev->what);
 	where(vm, &l, ev->insn);

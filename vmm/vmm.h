@@ -7,10 +7,51 @@
 #ifndef PVMM_VMM_H
 #define PVMM_VMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "vm.h"
+
+/* The front end's state for one domain, around the domain itself: the
+ * guest process and its transport, what --trace prints and where, gdb. No
+ * module below vmm/ sees it. */
+struct vmm {
+	struct vm vm;          /* the domain */
+
+	/* the guest process and its transport */
+	int pid;
+	struct stub_ctrl *ctrl;
+	int ctrlfd;
+	uint64_t doorbell;
+	uint32_t spin;         /* futex transport: polls before sleeping, each side */
+	int guest_cpu;         /* the guest process's own CPU, or -1 (pvmm's affinity) */
+	uint32_t last_req;     /* futex transport: the request pvmm is answering */
+
+	/* reporting and debugging */
+	int check_invariants;  /* --check-invariants */
+	uint32_t trace_print;  /* vm_trace_kind bits --trace prints */
+	FILE *trace_out;
+	int trace_json;        /* --trace-format=json */
+	struct loader_symtab syms; /* for traces */
+	struct vmm_gdb *gdb;   /* --gdb */
+	const char *pidfile;   /* --pidfile */
+};
+
+/* The struct vmm around domain (vm), keeping its constness. Every struct vm
+ * the front end handles lives in a struct vmm. */
+#define vmm_of(d) _Generic((d), \
+	const struct vm *: (const struct vmm *)(const void *)((const char *)(d) - offsetof(struct vmm, vm)), \
+	struct vm *: (struct vmm *)(void *)((char *)(d) - offsetof(struct vmm, vm)))
+
+/* Initialise (v) and its domain: nothing open, no CPU of its own. */
+static inline void vmm_init(struct vmm *v)
+{
+	memset(v, 0, sizeof(*v));
+	vm_init(&v->vm);
+	v->ctrlfd = -1;
+	v->guest_cpu = -1;
+}
 
 /* Exit statuses of the pvmm command (documented in README and --help). */
 enum vmm_status {
