@@ -6,7 +6,9 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define UNSET UINT64_MAX
@@ -84,7 +86,8 @@ static void parse_features(struct loader_image *img, const char *s)
 
 struct raw_notes {
 	uint64_t num[XEN_ELFNOTE_MAX + 1];
-	int seen;
+	unsigned seen;  /* Xen notes read */
+	int legacy;     /* read from a __xen_guest string instead */
 };
 
 static int take_note(struct loader_image *img, struct raw_notes *rn,
@@ -93,7 +96,7 @@ static int take_note(struct loader_image *img, struct raw_notes *rn,
 	int ok = 1;
 	char feat[LOADER_STR * 4];
 
-	rn->seen = 1;
+	rn->seen++;
 	switch (nh->n_type) {
 	case XEN_ELFNOTE_ENTRY:
 	case XEN_ELFNOTE_HYPERCALL_PAGE:
@@ -130,21 +133,23 @@ static int take_note(struct loader_image *img, struct raw_notes *rn,
 	return 0;
 }
 
-static int scan_notes(Elf *elf, const GElf_Phdr *ph, struct loader_image *img,
-		      struct raw_notes *rn, char *why)
+/* The notes in [offset, offset + size) of the file, a PT_NOTE segment or
+ * a SHT_NOTE section (what). */
+static int scan_notes(Elf *elf, uint64_t offset, uint64_t size, const char *what,
+		      struct loader_image *img, struct raw_notes *rn, char *why)
 {
-	Elf_Data *d = elf_getdata_rawchunk(elf, ph->p_offset, ph->p_filesz, ELF_T_NHDR);
+	Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)offset, size, ELF_T_NHDR);
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
 
 	if (!d)
-		return refuse(why, "PT_NOTE segment at offset %#llx is outside the file or misaligned",
-			      (unsigned long long)ph->p_offset);
+		return refuse(why, "%s at offset %#llx is outside the file or misaligned", what,
+			      (unsigned long long)offset);
 	while (off < d->d_size) {
 		size_t next = gelf_getnote(d, off, &nh, &name_off, &desc_off);
 		if (next == 0)
 			return refuse(why, "malformed ELF note at offset %#llx",
-				      (unsigned long long)(ph->p_offset + off));
+				      (unsigned long long)(offset + off));
 		if (nh.n_namesz == 4 && !memcmp((char *)d->d_buf + name_off, "Xen", 4)) {
 			int rc = take_note(img, rn, &nh, (uint8_t *)d->d_buf + desc_off, why);
 			if (rc)
@@ -223,13 +228,98 @@ static int read_phdrs(Elf *elf, size_t fsize, struct loader_image *img,
 			return refuse(why, "program header %zu lies outside the file", i);
 		if (ph.p_type == PT_LOAD && ph.p_memsz)
 			rc = take_load(&ph, fsize, img, why);
-		else if (ph.p_type == PT_NOTE)
-			rc = scan_notes(elf, &ph, img, rn, why);
+		else if (ph.p_type == PT_NOTE && ph.p_offset) /* 0: an old binutils bug, skipped as Xen does */
+			rc = scan_notes(elf, ph.p_offset, ph.p_filesz, "PT_NOTE segment", img, rn, why);
 		if (rc)
 			return rc;
 	}
 	if (!img->nseg)
 		return refuse(why, "no loadable segments");
+	return 0;
+}
+
+/* Without Xen notes in a PT_NOTE segment, Xen's libelf reads those of every
+ * SHT_NOTE section. */
+static int read_note_sections(Elf *elf, struct loader_image *img, struct raw_notes *rn, char *why)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh))
+			return refuse(why, "section header %zu is corrupt", elf_ndxscn(scn));
+		if (sh.sh_type == SHT_NOTE && sh.sh_size) {
+			int rc = scan_notes(elf, sh.sh_offset, sh.sh_size, "SHT_NOTE section", img, rn, why);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* One NAME=VALUE of a legacy __xen_guest string, as Xen's libelf reads it:
+ * numbers in C notation, HYPERCALL_PAGE a page number. */
+static void take_legacy(struct loader_image *img, struct raw_notes *rn, const char *name,
+			const char *value)
+{
+	static const struct { const char *name; unsigned note; } numbers[] = {
+		{ "VIRT_BASE", XEN_ELFNOTE_VIRT_BASE }, { "VIRT_ENTRY", XEN_ELFNOTE_ENTRY },
+		{ "ELF_PADDR_OFFSET", XEN_ELFNOTE_PADDR_OFFSET },
+		{ "HYPERCALL_PAGE", XEN_ELFNOTE_HYPERCALL_PAGE },
+	};
+	static const struct { const char *name; size_t off; } strings[] = {
+		{ "LOADER", offsetof(struct loader_image, loader) },
+		{ "GUEST_OS", offsetof(struct loader_image, guest_os) },
+		{ "GUEST_VER", offsetof(struct loader_image, guest_version) },
+		{ "XEN_VER", offsetof(struct loader_image, xen_version) },
+	};
+
+	for (unsigned i = 0; i < sizeof(numbers) / sizeof(*numbers); i++)
+		if (!strcmp(name, numbers[i].name))
+			rn->num[numbers[i].note] = strtoull(value, NULL, 0);
+	for (unsigned i = 0; i < sizeof(strings) / sizeof(*strings); i++)
+		if (!strcmp(name, strings[i].name))
+			note_string((char *)img + strings[i].off, (const uint8_t *)value, strlen(value));
+	if (!strcmp(name, "FEATURES"))
+		parse_features(img, value);
+}
+
+/* The legacy __xen_guest section: "GUEST_OS=linux,XEN_VER=xen-3.0,...",
+ * read when there are no Xen notes at all. */
+static int read_xen_guest(Elf *elf, struct loader_image *img, struct raw_notes *rn, char *why)
+{
+	char text[1024], *save = NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0; /* no section names: no such section */
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, "__xen_guest") || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (sh.sh_offset > img->file_size || sh.sh_size > img->file_size - sh.sh_offset)
+			return refuse(why, "__xen_guest section lies beyond the end of the file");
+		size_t n = sh.sh_size < sizeof(text) - 1 ? sh.sh_size : sizeof(text) - 1;
+		memcpy(text, img->file + sh.sh_offset, n);
+		text[n] = '\0';
+		rn->legacy = 1;
+		for (char *kv = strtok_r(text, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '=');
+			if (eq)
+				*eq = '\0';
+			take_legacy(img, rn, kv, eq ? eq + 1 : "");
+		}
+		/* the legacy HYPERCALL_PAGE is a page number from VIRT_BASE */
+		uint64_t *hc = &rn->num[XEN_ELFNOTE_HYPERCALL_PAGE];
+		if (*hc != UNSET && rn->num[XEN_ELFNOTE_VIRT_BASE] != UNSET)
+			*hc = (*hc << 12) + rn->num[XEN_ELFNOTE_VIRT_BASE];
+		else if (*hc != UNSET)
+			*hc <<= 12;
+		return 0;
+	}
 	return 0;
 }
 
@@ -268,8 +358,9 @@ static int place(struct loader_image *img, struct raw_notes *rn, uint64_t e_entr
 	if (rn->num[XEN_ELFNOTE_PADDR_OFFSET] != UNSET && rn->num[XEN_ELFNOTE_VIRT_BASE] == UNSET)
 		return refuse(why, "PADDR_OFFSET note without VIRT_BASE");
 	img->virt_base = rn->num[XEN_ELFNOTE_VIRT_BASE] == UNSET ? 0 : rn->num[XEN_ELFNOTE_VIRT_BASE];
-	img->paddr_offset = rn->num[XEN_ELFNOTE_PADDR_OFFSET] == UNSET ? 0
-			    : rn->num[XEN_ELFNOTE_PADDR_OFFSET];
+	/* unset, it is 0 with notes and VIRT_BASE with a legacy string */
+	img->paddr_offset = rn->num[XEN_ELFNOTE_PADDR_OFFSET] != UNSET
+			    ? rn->num[XEN_ELFNOTE_PADDR_OFFSET] : rn->legacy ? img->virt_base : 0;
 	off = img->virt_base - img->paddr_offset;
 	for (unsigned i = 0; i < img->nseg; i++) {
 		struct loader_segment *s = &img->seg[i];
@@ -325,6 +416,7 @@ int loader_parse(const void *file, size_t size, uint64_t min_va, uint64_t max_va
 	memset(img, 0, sizeof(*img));
 	memset(&rn, 0xff, sizeof(rn.num));
 	rn.seen = 0;
+	rn.legacy = 0;
 	img->file = file;
 	img->file_size = size;
 	if (size > LOADER_MAX_FILE)
@@ -343,7 +435,12 @@ int loader_parse(const void *file, size_t size, uint64_t min_va, uint64_t max_va
 	if (!rc)
 		rc = read_phdrs(elf, size, img, &rn, why);
 	if (!rc && !rn.seen)
-		rc = refuse(why, "not a Xen PV kernel: no Xen ELF notes (PT_NOTE with name \"Xen\")");
+		rc = read_note_sections(elf, img, &rn, why);
+	if (!rc && !rn.seen)
+		rc = read_xen_guest(elf, img, &rn, why);
+	if (!rc && !rn.seen && !rn.legacy)
+		rc = refuse(why, "not a Xen PV kernel: no Xen ELF notes (in a PT_NOTE segment or a "
+			    "SHT_NOTE section) and no __xen_guest section");
 	if (!rc)
 		rc = check_identity(img, why);
 	if (!rc)

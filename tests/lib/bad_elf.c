@@ -56,7 +56,46 @@ static void cut_header(uint8_t *b, size_t *len) { (void)b; *len = 40; }
 static void cut_half(uint8_t *b, size_t *len) { (void)b; *len /= 2; }
 static void phoff_beyond(uint8_t *b, size_t *len) { eh(b)->e_phoff = *len + 4096; }
 static void phnum_huge(uint8_t *b, size_t *len) { (void)len; eh(b)->e_phnum = 0xfff0; }
-static void no_notes(uint8_t *b, size_t *len) { (void)len; phdr(b, PT_NOTE, 0)->p_type = PT_NULL; }
+static Elf64_Shdr *shdr(uint8_t *b, unsigned i)
+{
+	return (Elf64_Shdr *)(b + eh(b)->e_shoff + i * sizeof(Elf64_Shdr));
+}
+
+/* The notes only in the SHT_NOTE section, no PT_NOTE segment. */
+void elf_notes_in_section_only(uint8_t *b)
+{
+	phdr(b, PT_NOTE, 0)->p_type = PT_NULL;
+}
+
+static void no_notes(uint8_t *b, size_t *len)
+{
+	(void)len;
+	elf_notes_in_section_only(b);
+	for (unsigned i = 0; i < eh(b)->e_shnum; i++)
+		if (shdr(b, i)->sh_type == SHT_NOTE)
+			shdr(b, i)->sh_type = SHT_PROGBITS;
+}
+
+int elf_make_legacy(uint8_t *b, const char *info)
+{
+	static const char name[] = "__xen_guest";
+	const char *names = (const char *)b + shdr(b, eh(b)->e_shstrndx)->sh_offset;
+	size_t len = strlen(info) + 1;
+
+	no_notes(b, NULL);
+	for (unsigned i = 1; i < eh(b)->e_shnum; i++) {
+		Elf64_Shdr *sh = shdr(b, i);
+		char *old = (char *)names + sh->sh_name;
+		if (sh->sh_type != SHT_PROGBITS || (sh->sh_flags & SHF_ALLOC) ||
+		    strlen(old) < sizeof(name) - 1 || sh->sh_size < len)
+			continue;
+		memcpy(old, name, sizeof(name));
+		memcpy(b + sh->sh_offset, info, len);
+		sh->sh_size = len;
+		return 0;
+	}
+	return -1;
+}
 static void note_outside(uint8_t *b, size_t *len) { phdr(b, PT_NOTE, 0)->p_offset = *len + 64; }
 
 static void note_bad_size(uint8_t *b, size_t *len)

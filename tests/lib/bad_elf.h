@@ -21,6 +21,13 @@ struct bad_elf {
  * ones): 0, or -1 when the image has no such note. */
 int elf_retype_xen_note(uint8_t *buf, unsigned type, unsigned new_type);
 
+/* Leave the Xen notes in their SHT_NOTE section only (no PT_NOTE). */
+void elf_notes_in_section_only(uint8_t *buf);
+/* Replace every Xen note with a legacy __xen_guest section holding (info)
+ * ("GUEST_OS=linux,XEN_VER=xen-3.0,..."), in place of a debug section: 0,
+ * or -1 when the image has none big enough. */
+int elf_make_legacy(uint8_t *buf, const char *info);
+
 extern const struct bad_elf bad_elves[];
 extern const unsigned bad_elves_count;
 

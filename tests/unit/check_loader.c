@@ -80,6 +80,56 @@ START_TEST(no_virt_base_means_zero)
 }
 END_TEST
 
+/* Xen's libelf: without a PT_NOTE segment, the notes of SHT_NOTE sections. */
+START_TEST(notes_from_sections)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	elf_notes_in_section_only(buf);
+	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
+	ck_assert_uint_eq(img.virt_base, 0x400000);
+	ck_assert_str_eq(img.xen_version, "xen-3.0");
+	ck_assert_uint_eq(img.hypercall_page, 0x401000);
+	free(buf);
+}
+END_TEST
+
+/* ... and without notes at all, the legacy __xen_guest string: numbers in C
+ * notation, HYPERCALL_PAGE a page number from VIRT_BASE, ELF_PADDR_OFFSET
+ * VIRT_BASE when absent; and its identity checked as the notes' is. */
+START_TEST(legacy_xen_guest_section)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	ck_assert_int_eq(elf_make_legacy(buf, "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0x0,"
+				       "HYPERCALL_PAGE=0x401,LOADER=generic,FEATURES=!writable_page_tables"), 0);
+	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
+	ck_assert_str_eq(img.guest_os, "linux");
+	ck_assert_uint_eq(img.virt_base, 0);
+	ck_assert_uint_eq(img.paddr_offset, 0);
+	ck_assert_uint_eq(img.hypercall_page, 0x401000);
+	ck_assert_uint_eq(img.features_required, 1u << XENFEAT_writable_page_tables);
+	free(buf);
+
+	buf = fixture_read(FIXTURE_GUEST, &len);
+	ck_assert_int_eq(elf_make_legacy(buf, "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0x400000,"
+				       "HYPERCALL_PAGE=1"), 0);
+	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
+	ck_assert_uint_eq(img.paddr_offset, 0x400000); /* the legacy default */
+	ck_assert_uint_eq(img.hypercall_page, 0x401000);
+	ck_assert_uint_eq(img.virt_kstart, 0x400000); /* virt_base - paddr_offset = 0 */
+	free(buf);
+
+	buf = fixture_read(FIXTURE_GUEST, &len);
+	ck_assert_int_eq(elf_make_legacy(buf, "GUEST_OS=Plan9,XEN_VER=xen-3.0"), 0);
+	ck_assert_int_ne(parse_buf(buf, len), 0);
+	ck_assert_ptr_nonnull(strstr(why, "generic loader"));
+	free(buf);
+}
+END_TEST
+
 static uint64_t *frame(struct vm *vm, uint64_t pfn) { return (uint64_t *)(vm->mem + pfn * 4096); }
 
 START_TEST(builder_start_info)
@@ -272,6 +322,8 @@ Suite *loader_suite(void)
 	tcase_add_loop_test(tc, malformed_image_refused, 0, (int)bad_elves_count);
 	tcase_add_test(tc, features_note_parsed);
 	tcase_add_test(tc, no_virt_base_means_zero);
+	tcase_add_test(tc, notes_from_sections);
+	tcase_add_test(tc, legacy_xen_guest_section);
 	tcase_add_test(tc, symbols_name_addresses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");
