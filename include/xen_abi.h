@@ -319,6 +319,14 @@ _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 #define EVTCHNOP_bind_ipi 7
 #define EVTCHNOP_bind_vcpu 8
 #define EVTCHNOP_unmask 9
+#define EVTCHNOP_reset 10
+#define EVTCHNOP_init_control 11
+#define EVTCHNOP_expand_array 12
+#define EVTCHNOP_set_priority 13
+
+/* Ports of the 2-level ABI: shared_info's 64 words of 64 bits. */
+#define EVTCHN_2L_NR_CHANNELS 4096
+#define EVTCHN_FIFO_MAX_QUEUES 16
 
 #define EVTCHNSTAT_closed 0
 #define EVTCHNSTAT_unbound 1
@@ -364,6 +372,35 @@ struct evtchn_status {
 	} u;              /* OUT */
 };
 _Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
+
+/* The FIFO ABI's requests (pvmm checks them and declines: docs/differences.md). */
+struct evtchn_init_control {
+	uint64_t control_gfn; /* IN: the frame of the control block */
+	uint32_t offset;      /* IN: its offset there, 8-byte aligned */
+	uint32_t vcpu;        /* IN */
+	uint8_t link_bits;    /* OUT */
+	uint8_t _pad[7];
+};
+_Static_assert(sizeof(struct evtchn_init_control) == 24, "evtchn_init_control");
+
+struct evtchn_expand_array {
+	uint64_t array_gfn;   /* IN */
+};
+_Static_assert(sizeof(struct evtchn_expand_array) == 8, "evtchn_expand_array");
+
+struct evtchn_set_priority {
+	uint32_t port;        /* IN */
+	uint32_t priority;    /* IN */
+};
+_Static_assert(sizeof(struct evtchn_set_priority) == 8, "evtchn_set_priority");
+
+/* The per-vCPU control block init_control names (its size bounds offset). */
+struct evtchn_fifo_control_block {
+	uint32_t ready;
+	uint32_t _rsvd;
+	uint32_t head[EVTCHN_FIFO_MAX_QUEUES];
+};
+_Static_assert(sizeof(struct evtchn_fifo_control_block) == 72, "evtchn_fifo_control_block");
 
 /* ---- timers and vCPU operations ----------------------------------------- */
 #define VCPUOP_is_up 3

@@ -103,6 +103,62 @@ START_TEST(version_and_assist)
 }
 END_TEST
 
+/* The FIFO ABI: Xen's checks in Xen's order, then declined (the guest keeps
+ * the 2-level ABI); the other FIFO operations as Xen's before a switch. */
+START_TEST(fifo_checked_then_declined)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t arg = vm->lay.start_info_va + 2048;
+	struct evtchn_init_control *c = (void *)(vm->mem + (arg - vm->lay.v_start));
+	uint64_t free_frame = vm->lay.first_free_pfn;
+
+	*c = (struct evtchn_init_control){ free_frame, 0, 1, 0, { 0 } };
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0), -XEN_ENOENT);
+	*c = (struct evtchn_init_control){ free_frame, 4096 - 64, 0, 0, { 0 } };
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0), -XEN_EINVAL);
+	c->offset = 4;
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0), -XEN_EINVAL);
+	c->offset = 8;
+	c->control_gfn = (uint64_t)-2; /* XSA-188 */
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0), -XEN_EINVAL);
+	c->control_gfn = vm->lay.pt_first_pfn; /* a page table cannot be written */
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0), -XEN_EINVAL);
+	c->control_gfn = free_frame;
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, arg, 0),
+			 -XEN_EOPNOTSUPP);
+	ck_assert_uint_eq(vm->mmu.frames[free_frame].type_count, 0); /* nothing kept */
+	ck_assert_uint_eq(vm->mmu.frames[free_frame].refs, 0);
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_init_control, 0x10, 0), -XEN_EFAULT);
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_expand_array, arg, 0),
+			 -XEN_EOPNOTSUPP);
+	*(uint32_t *)c = 5000; /* set_priority: port, priority */
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_set_priority, arg, 0), -XEN_EINVAL);
+	*(uint32_t *)c = 5;
+	ck_assert_int_eq(call(vm, XEN_HC_event_channel_op, EVTCHNOP_set_priority, arg, 0), -XEN_ENOSYS);
+	fixture_free(vm);
+}
+END_TEST
+
+/* SCHEDOP_poll takes any port of the 2-level ABI (XSA-221's loop), bound or not. */
+START_TEST(poll_takes_the_abi_ports)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t arg = vm->lay.start_info_va + 2048;
+	struct sched_poll *p = (void *)(vm->mem + (arg - vm->lay.v_start));
+	uint32_t *port = (void *)(p + 1);
+
+	*p = (struct sched_poll){ arg + sizeof(*p), 1, 0, 1 };
+	*port = EVTCHN_2L_NR_CHANNELS - 1;
+	ck_assert_int_eq(call(vm, XEN_HC_sched_op, SCHEDOP_poll, arg, 0), 0);
+	ck_assert(vm->ev.blocked);
+	vm->ev.blocked = 0;
+	*port = EVTCHN_2L_NR_CHANNELS;
+	ck_assert_int_eq(call(vm, XEN_HC_sched_op, SCHEDOP_poll, arg, 0), -XEN_EINVAL);
+	ck_assert(!vm->ev.blocked);
+	fixture_free(vm);
+}
+END_TEST
+
 Suite *hc_suite(void);
 
 Suite *hc_suite(void)
@@ -116,6 +172,8 @@ Suite *hc_suite(void)
 	tcase_add_test(tc, console_write_reads_guest_memory);
 	tcase_add_test(tc, shutdown_reasons);
 	tcase_add_test(tc, version_and_assist);
+	tcase_add_test(tc, fifo_checked_then_declined);
+	tcase_add_test(tc, poll_takes_the_abi_ports);
 	suite_add_tcase(s, tc);
 	return s;
 }
