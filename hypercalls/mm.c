@@ -1,5 +1,6 @@
 /* mm.c - mmu_update, mmuext_op, update_va_mapping: decode the guest's
- * requests (through the checked accessor) and apply them with mmu/. */
+ * requests (through the checked accessor) and apply them with mmu/.
+ * memory_op is memory.c's. */
 #include "hypercalls/hc.h"
 #include "mmu/mmu.h"
 
@@ -74,7 +75,7 @@ static int64_t copy_page(struct vm *vm, uint64_t dst, uint64_t src)
 {
 	int rc;
 
-	if (src >= vm->nr_frames)
+	if (src >= vm->nr_frames || vm->mmu.frames[src].owner != FRAME_OWNED)
 		return -XEN_EINVAL;
 	rc = mmu_get_page_and_type(vm, dst, PGT_WRITABLE);
 	if (rc)
@@ -171,44 +172,4 @@ int64_t hc_update_va_mapping_otherdomain(struct vm *vm, const uint64_t a[5])
 	if ((uint16_t)a[3] != DOMID_SELF)
 		return -XEN_ESRCH;
 	return hc_update_va_mapping(vm, a);
-}
-
-/* ---- memory_op --------------------------------------------------------------- */
-
-/* One domain, all of whose memory it owns from the start: the sizes, the
- * M2P's window and the memory map a toolstack gives a PV guest (one RAM
- * region). Ballooning and exchanges are not offered (-ENOSYS). */
-int64_t hc_memory_op(struct vm *vm, const uint64_t a[5])
-{
-	uint16_t dom;
-
-	switch (a[0] & XENMEM_CMD_MASK) {
-	case XENMEM_maximum_ram_page:
-		return (int64_t)(vm->nr_frames - 1);
-	case XENMEM_current_reservation:
-	case XENMEM_maximum_reservation:
-		if (mmu_copy_from_guest(vm, &dom, a[1], sizeof(dom)))
-			return -XEN_EFAULT;
-		return dom == DOMID_SELF ? (int64_t)vm->nr_pages : -XEN_ESRCH;
-	case XENMEM_machphys_mapping: {
-		struct xen_machphys_mapping m = { XEN_RO_MPT_BASE, XEN_MACH2PHYS_VIRT_END,
-						  vm->nr_frames - 1 };
-		return mmu_copy_to_guest(vm, a[1], &m, sizeof(m)) ? -XEN_EFAULT : 0;
-	}
-	case XENMEM_memory_map: {
-		struct xen_memory_map map;
-		struct e820_entry ram = { 0, vm->nr_pages * PAGE, E820_RAM };
-
-		if (mmu_copy_from_guest(vm, &map, a[1], sizeof(map)))
-			return -XEN_EFAULT;
-		map.nr_entries = map.nr_entries ? 1 : 0; /* as many as fit, of the one */
-		if (map.nr_entries && mmu_copy_to_guest(vm, map.buffer, &ram, sizeof(ram)))
-			return -XEN_EFAULT;
-		return mmu_copy_to_guest(vm, a[1], &map, sizeof(map)) ? -XEN_EFAULT : 0;
-	}
-	case XENMEM_machine_memory_map:
-		return -XEN_EPERM; /* the host's map is dom0's business */
-	default:
-		return -XEN_ENOSYS;
-	}
 }

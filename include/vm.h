@@ -82,9 +82,19 @@ enum mmu_type {
 	PGT_TYPES
 };
 
+/* Whose a RAM frame is (mmu/balloon.c): the domain's, or given back. */
+enum mmu_owner {
+	FRAME_OWNED = 0,         /* the domain's */
+	FRAME_STOLEN,            /* being exchanged: not the domain's, contents kept */
+	FRAME_FREE,              /* given back: populate can hand it out again */
+	FRAME_CLAIMED,           /* chosen for an exchange's new extent */
+	FRAME_DYING,             /* given back while referenced: free when the last reference goes */
+};
+
 struct mmu_frame {
 	uint8_t type;            /* enum mmu_type */
 	uint8_t pinned;
+	uint8_t owner;           /* enum mmu_owner */
 	uint16_t linear_entries; /* linear entries this table holds */
 	uint32_t linear_uses;    /* linear entries elsewhere pointing at it */
 	uint32_t type_count;     /* references that need the type */
@@ -196,6 +206,7 @@ struct ptwr_state {
 	X(L1_FORBIDDEN_BITS, "l1-forbidden-bits", "forbidden bits (PWT, PCD, PAT or 52-62)") \
 	X(FORBIDDEN_BITS, "forbidden-bits", "forbidden bits (PWT, PCD, PSE, G or 52-62)") \
 	X(BEYOND_MEMORY, "beyond-memory", "the frame is beyond guest memory") \
+	X(GIVEN_BACK, "given-back", "the frame is not the domain's: it was given back (decrease_reservation, exchange)") \
 	/* unhook: where the L1 is (mmu/ptwr.c) */ \
 	X(ACTIVE, "active", "the L1 is hooked into the current tables") \
 	X(INACTIVE, "inactive", "the L1 is not reachable from the current tables") \
@@ -290,6 +301,7 @@ struct mmu_state {
 	enum vm_why why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;
 	struct mmu_deferred deferred;
+	uint64_t given_back;        /* RAM frames out of the reservation (balloon.c) */
 };
 
 /* A trap-table entry (set_trap_table). */

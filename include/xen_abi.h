@@ -615,6 +615,29 @@ struct grant_entry_v1 {
 #define XENMEM_exchange 11
 #define XENMEM_machphys_mapping 12
 #define XENMEM_CMD_MASK 0x3f /* the rest of the command is a continuation */
+#define XENMEM_EXTENT_SHIFT 6 /* ... the extent to start from */
+
+/* mem_flags of a reservation: bits 0-7 address bits, 8-15 the NUMA node + 1 */
+#define XENMEMF_populate_on_demand (1u << 16)
+#define XENMEMF_exact_node_request (1u << 17)
+#define XENMEMF_vnode (1u << 18)
+
+struct xen_memory_reservation {
+	uint64_t extent_start; /* IN/OUT: guest pointer to uint64_t frames[] */
+	uint64_t nr_extents;   /* IN */
+	uint32_t extent_order; /* IN: 2^order frames an extent */
+	uint32_t mem_flags;    /* IN: XENMEMF_* */
+	uint16_t domid;        /* IN */
+	uint16_t _pad[3];
+};
+_Static_assert(sizeof(struct xen_memory_reservation) == 32, "xen_memory_reservation");
+
+struct xen_memory_exchange {
+	struct xen_memory_reservation in;  /* IN: frames given up */
+	struct xen_memory_reservation out; /* IN/OUT: guest frames in, machine frames out */
+	uint64_t nr_exchanged;             /* IN/OUT: input extents done */
+};
+_Static_assert(sizeof(struct xen_memory_exchange) == 72, "xen_memory_exchange");
 
 /* Xen's read-only M2P window for 64-bit PV guests (MACH2PHYS_VIRT_*). */
 #define XEN_MACH2PHYS_VIRT_END 0xffff804000000000ull

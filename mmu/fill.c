@@ -42,6 +42,17 @@ int mmu_defer_p2m(struct vm *vm)
 	return 0;
 }
 
+void mmu_forget_deferred(struct vm *vm, uint64_t mfn)
+{
+	struct mmu_deferred *d = &vm->mmu.deferred;
+	uint64_t i = mfn - d->first;
+
+	if (!mmu_unfilled(vm, mfn))
+		return;
+	d->unfilled[i / 64] &= ~(1ull << (i % 64));
+	d->left--;
+}
+
 static void write_frame(struct vm *vm, uint64_t mfn)
 {
 	struct mmu_deferred *d = &vm->mmu.deferred;

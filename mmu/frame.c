@@ -127,6 +127,8 @@ int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
 
 	if (mfn >= vm->nr_frames)
 		return -XEN_EINVAL;
+	if (vm->mmu.frames[mfn].owner != FRAME_OWNED)
+		return refuse(vm, VM_WHY_GIVEN_BACK);
 	rc = get_type(vm, mfn, type);
 	if (!rc)
 		vm->mmu.frames[mfn].refs++;
@@ -137,6 +139,7 @@ void mmu_put_page_and_type(struct vm *vm, uint64_t mfn)
 {
 	vm->mmu.frames[mfn].refs--;
 	put_type(vm, mfn);
+	mmu_put_dying(vm, mfn);
 }
 
 /* A linear entry of table (t) at (level) pointing at (e)'s frame. */
@@ -185,6 +188,8 @@ static int get_entry(struct vm *vm, uint64_t t, unsigned level, unsigned idx, ui
 			      : VM_WHY_FORBIDDEN_BITS);
 	if (mfn >= vm->nr_frames)
 		return refuse(vm, VM_WHY_BEYOND_MEMORY);
+	if (vm->mmu.frames[mfn].owner != FRAME_OWNED)
+		return refuse(vm, VM_WHY_GIVEN_BACK);
 	if (level == 1) {
 		if (e & PTE_RW)
 			return mmu_get_page_and_type(vm, mfn, PGT_WRITABLE);
@@ -207,6 +212,7 @@ static void put_entry(struct vm *vm, uint64_t t, unsigned level, uint64_t e)
 	fu = &vm->mmu.frames[mfn];
 	if (level == 1 && !(e & PTE_RW)) {
 		fu->refs--;
+		mmu_put_dying(vm, mfn);
 		return;
 	}
 	if (level > 1 && mfn == t)

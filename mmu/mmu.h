@@ -68,6 +68,8 @@ const char *mmu_type_name(enum mmu_type type);
 int mmu_defer_p2m(struct vm *vm);
 /* True while (mfn) is deferred and not written yet. */
 int mmu_unfilled(const struct vm *vm, uint64_t mfn);
+/* (mfn) is not to be written on first use any more: its contents went. */
+void mmu_forget_deferred(struct vm *vm, uint64_t mfn);
 /* The contents of frame (mfn) < vm->nr_frames in pvmm's mapping, written
  * first when it was deferred. */
 uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
@@ -75,6 +77,45 @@ uint8_t *mmu_frame_data(struct vm *vm, uint64_t mfn);
  * access through entry (idx) of L1 (l1) (idx < 0: pvmm's own, no entry),
  * and mark its mappings for mmu_sync(). 1 when it was written, else 0. */
 int mmu_fill_frame(struct vm *vm, uint64_t mfn, uint64_t l1, int idx);
+
+/* ---- frames given back and taken again (balloon.c) ------------------------
+ * memory_op takes RAM frames from the domain (decrease_reservation,
+ * exchange) and hands them out again (populate_physmap,
+ * increase_reservation, exchange). pvmm has no other memory to hand out, so
+ * the domain never grows past its maximum (vm->nr_pages). A frame that is
+ * not the domain's (enum mmu_owner) cannot be referenced: entries, pins,
+ * base pointers and types refuse it (-EINVAL, why "given-back"); its
+ * memory goes back to the host, and it reads as zeros when handed out.
+ * vm->mmu.given_back counts the frames out of the domain's reservation. */
+
+/* True when (mfn) is a RAM frame the domain owns. */
+int mmu_owned(const struct vm *vm, uint64_t mfn);
+/* decrease_reservation: the domain gives (mfn) back. A frame still
+ * referenced (an entry, a type, a pin), or (held) by pvmm itself (a ring
+ * it serves), is freed when the last reference goes, as on Xen; until then
+ * it counts in the reservation. 0, or -EINVAL when the domain does not own
+ * it. */
+int mmu_give_back(struct vm *vm, uint64_t mfn, int held);
+/* A reference to (mfn) went: free it if it was given back and that was
+ * the last (frame.c calls this). */
+void mmu_put_dying(struct vm *vm, uint64_t mfn);
+/* exchange: take (mfn) from the domain as Xen's steal_page does, only an
+ * owned frame that nothing references. 0 or -EINVAL. Its contents stay:
+ * mmu_unsteal() undoes it, mmu_free_stolen() frees it. */
+int mmu_steal(struct vm *vm, uint64_t mfn);
+void mmu_unsteal(struct vm *vm, uint64_t mfn);
+void mmu_free_stolen(struct vm *vm, uint64_t mfn);
+/* The first frame of a naturally aligned run of 2^(order) free frames (or,
+ * with (or_stolen), stolen ones too) below frame (limit): (hint) when it
+ * starts one, else the lowest. UINT64_MAX when there is none. */
+uint64_t mmu_find_free(const struct vm *vm, unsigned order, uint64_t limit, uint64_t hint,
+		       int or_stolen);
+/* Reserve a frame mmu_find_free() chose, so that it is not chosen twice;
+ * returns its state for mmu_unclaim(), which puts it back. */
+uint8_t mmu_claim(struct vm *vm, uint64_t mfn);
+void mmu_unclaim(struct vm *vm, uint64_t mfn, uint8_t was);
+/* Free frame (mfn) becomes the domain's, guest frame (gpfn) in the M2P. */
+void mmu_assign(struct vm *vm, uint64_t mfn, uint64_t gpfn);
 
 /* ---- explicit updates (update.c) ----------------------------------------- */
 
@@ -123,6 +164,14 @@ int mmu_copy_to_guest_at(struct vm *vm, uint64_t gva, const void *src, size_t le
 	mmu_copy_from_guest_at(vm, dst, gva, len, __FILE__, __LINE__)
 #define mmu_copy_to_guest(vm, gva, src, len) \
 	mmu_copy_to_guest_at(vm, gva, src, len, __FILE__, __LINE__)
+/* Xen's guest_handle_okay, made before a loop over a guest array: (count)
+ * elements of (size) bytes from (gva) lie in the guest half, without
+ * overflow or wrap (0, else -EFAULT, recorded as the accessor records it).
+ * Whether they are mapped is the accessor's business, element by element. */
+int mmu_guest_array_ok_at(struct vm *vm, uint64_t gva, uint64_t count, uint64_t size,
+			  const char *file, int line);
+#define mmu_guest_array_ok(vm, gva, count, size) \
+	mmu_guest_array_ok_at(vm, gva, count, size, __FILE__, __LINE__)
 
 /* The instruction at (rip): as many of its at most 15 bytes as the guest can
  * read there; returns how many (0: none). */

@@ -34,7 +34,7 @@ int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val)
 			return write_plain(vm, mfn, idx, val);
 		return mmu_mod_entry(vm, mfn, idx, val, (ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
 	case MMU_MACHPHYS_UPDATE:
-		if (mfn >= vm->nr_pages)
+		if (!mmu_owned(vm, mfn))
 			return -XEN_EINVAL;
 		vm->mmu.m2p[mfn] = val ^ mfn; /* see mmu_m2p() */
 		return 0;

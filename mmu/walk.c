@@ -49,6 +49,20 @@ static int refuse(struct vm *vm, uint64_t gva, const char *file, int line)
 	return -EFAULT;
 }
 
+/* [gva, gva + len) is in the guest's half (and does not wrap). */
+static int in_guest_half(uint64_t gva, uint64_t len)
+{
+	return gva < HOLE_BASE && len <= HOLE_BASE - gva;
+}
+
+int mmu_guest_array_ok_at(struct vm *vm, uint64_t gva, uint64_t count, uint64_t size,
+			  const char *file, int line)
+{
+	if (!size || count > UINT64_MAX / size || !in_guest_half(gva, count * size))
+		return refuse(vm, gva, file, line);
+	return 0;
+}
+
 /* Copies page by page; (to_guest) selects the direction and the RW check. */
 static int copy_guest(struct vm *vm, uint64_t gva, void *buf, size_t len, int to_guest,
 		      const char *file, int line)
@@ -56,7 +70,7 @@ static int copy_guest(struct vm *vm, uint64_t gva, void *buf, size_t len, int to
 	uint8_t *p = buf;
 	struct mmu_walk w;
 
-	if (gva >= HOLE_BASE || len > HOLE_BASE - gva)
+	if (!in_guest_half(gva, len))
 		return refuse(vm, gva, file, line);
 	while (len) {
 		size_t in_page = PAGE - (gva & (PAGE - 1));
