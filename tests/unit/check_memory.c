@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "hc.h"
-#include "mmu.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 static int64_t call(struct vm *vm, uint64_t nr, uint64_t a1, uint64_t a2)
 {
