@@ -33,12 +33,13 @@ STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Iinclude
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev pkg-config gdb clang libclang-rt-dev
 
-.PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke xtf
+.PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke xtf structure
 all: $(BUILD)/pvmm guests
 
 include guest-loader/loader.mk
 include mmu/mmu.mk
 include hypercalls/hypercalls.mk
+include vmm/backends/backends.mk
 include vmm/vmm.mk
 include sample-guests/guests.mk
 include tests/tests.mk
@@ -50,7 +51,7 @@ run: deps
 
 check: deps
 	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory structure unit e2e
 ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory xtf
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -58,6 +59,11 @@ ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all tests
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
 endif
+
+# Includes point down the layers and no two files need each other
+# (docs/architecture.md, "Layers").
+structure: $(BUILD)/pvmm
+	tests/structure/check.sh $(BUILD)
 
 # The Xen Test Framework's 64-bit PV tests, each outcome compared with
 # tests/xtf/expected.txt (tests/xtf/run.sh). XTF_SRC=DIR names another copy;

@@ -144,9 +144,9 @@ static void fill_start_info(const struct loader_layout *lay, uint8_t *mem, const
 	si->shared_info = lay->shared_info_pfn << XEN_PAGE_SHIFT;
 	si->flags = 0;
 	si->store_mfn = lay->store_pfn;
-	si->store_evtchn = 1;
+	si->store_evtchn = LOADER_STORE_EVTCHN;
 	si->console_mfn = lay->console_pfn;
-	si->console_evtchn = 2;
+	si->console_evtchn = LOADER_CONSOLE_EVTCHN;
 	si->pt_base = lay->pt_base_va;
 	si->nr_pt_frames = lay->nr_pt_frames;
 	si->mfn_list = lay->p2m_va;

@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #define LOADER_WHY 256
+/* The event channels the builder puts in start_info, bound to the
+ * xenstore and the console backends. */
+#define LOADER_STORE_EVTCHN 1u
+#define LOADER_CONSOLE_EVTCHN 2u
 #define LOADER_MAX_SEGS 16
 #define LOADER_STR 64
 #define LOADER_MAX_FILE (1ull << 30) /* images above 1 GiB are refused */

@@ -1,8 +1,8 @@
-/* events.c - event channels, virtual IRQs, timers, time, blocking and the
- * PV console ring: the parts of Xen a kernel needs to keep time, sleep and
- * be preempted. One vCPU; pvmm itself is the backend of the console. */
+/* events.c - event channels, virtual IRQs, timers, time and blocking: the
+ * parts of Xen a kernel needs to keep time, sleep and be preempted. One
+ * vCPU; the other ends of its interdomain channels are pvmm's backends,
+ * bound to their ports with hc_bind_backend(). */
 #include "hypercalls/hc.h"
-#include "hypercalls/xenstore.h"
 #include "mmu/mmu.h"
 
 #include <stdio.h>
@@ -10,8 +10,6 @@
 #include <time.h>
 #include <x86intrin.h>
 
-#define PORT_STORE XS_PORT
-#define PORT_CONSOLE 2
 
 static struct shared_info *shinfo(struct vm *vm)
 {
@@ -82,8 +80,6 @@ void hc_time_init(struct vm *vm)
 	s->wc_sec_hi = (uint32_t)((uint64_t)wall.tv_sec >> 32);
 	s->wc_nsec = (uint32_t)wall.tv_nsec;
 	hc_vcpu_info(vm)->evtchn_upcall_mask = 1; /* events start masked, as on Xen */
-	vm->ev.state[PORT_STORE] = EVT_STORE;
-	vm->ev.state[PORT_CONSOLE] = EVT_CONSOLE;
 	update_time(vm);
 }
 
@@ -104,43 +100,27 @@ void hc_raise(struct vm *vm, uint32_t port)
 	hc_vcpu_info(vm)->evtchn_upcall_pending = 1;
 }
 
-/* ---- the console ring ---------------------------------------------------- */
+/* ---- backends ------------------------------------------------------------- */
 
-static struct xencons_interface *ring(struct vm *vm)
+int hc_bind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx)
 {
-	return (struct xencons_interface *)(vm->mem + vm->lay.console_pfn * 4096);
+	struct vm_events *e = &vm->ev;
+
+	if (!port || port >= VM_EVTCHNS || e->state[port] != EVT_FREE || e->nbackends == VM_MAX_BACKENDS)
+		return -XEN_EINVAL;
+	e->backend[e->nbackends].port = port;
+	e->backend[e->nbackends].be = be;
+	e->backend[e->nbackends].ctx = ctx;
+	e->nbackends++;
+	e->state[port] = EVT_BACKEND;
+	return 0;
 }
 
-static void console_out(struct vm *vm)
+static void notify_backend(struct vm *vm, uint32_t port)
 {
-	struct xencons_interface *r = ring(vm);
-	uint32_t cons = r->out_cons, prod = r->out_prod;
-
-	if (prod - cons > sizeof(r->out))
-		cons = prod - sizeof(r->out); /* a guest that overran its ring */
-	for (; cons != prod; cons++)
-		fputc(r->out[cons % sizeof(r->out)], vm->console);
-	fflush(vm->console);
-	vm->stats.console_bytes += prod - r->out_cons;
-	r->out_cons = prod;
-	vm->ev.console_used = 1;
-	hc_raise(vm, PORT_CONSOLE); /* the backend says: space again */
-}
-
-int hc_console_input(struct vm *vm, const char *buf, size_t n)
-{
-	struct xencons_interface *r = ring(vm);
-	size_t done = 0;
-
-	if (!vm->ev.console_used) {
-		if (vm->ev.virq_port[VIRQ_CONSOLE])
-			hc_raise(vm, vm->ev.virq_port[VIRQ_CONSOLE]); /* console_io readers */
-		return 0;
-	}
-	for (; done < n && r->in_prod - r->in_cons < sizeof(r->in); done++, r->in_prod++)
-		r->in[r->in_prod % sizeof(r->in)] = buf[done];
-	hc_raise(vm, PORT_CONSOLE);
-	return (int)done;
+	for (unsigned i = 0; i < vm->ev.nbackends; i++)
+		if (vm->ev.backend[i].port == port)
+			vm->ev.backend[i].be->notify(vm, vm->ev.backend[i].ctx);
 }
 
 /* ---- event_channel_op ---------------------------------------------------- */
@@ -239,11 +219,8 @@ static int64_t evtchn_send(struct vm *vm, uint32_t port)
 	case EVT_IPI:
 		hc_raise(vm, port);
 		return 0;
-	case EVT_CONSOLE:
-		console_out(vm);
-		return 0;
-	case EVT_STORE:
-		xs_notify(vm);
+	case EVT_BACKEND:
+		notify_backend(vm, port);
 		return 0;
 	case EVT_UNBOUND:
 		return 0; /* nobody listens: no other domains */
@@ -269,7 +246,7 @@ static int64_t evtchn_status(struct vm *vm, uint64_t arg)
 	static const uint32_t stat[] = {
 		[EVT_FREE] = EVTCHNSTAT_closed, [EVT_UNBOUND] = EVTCHNSTAT_unbound,
 		[EVT_VIRQ] = EVTCHNSTAT_virq, [EVT_IPI] = EVTCHNSTAT_ipi,
-		[EVT_CONSOLE] = EVTCHNSTAT_interdomain, [EVT_STORE] = EVTCHNSTAT_interdomain,
+		[EVT_BACKEND] = EVTCHNSTAT_interdomain,
 	};
 	struct evtchn_status st;
 

@@ -5,9 +5,8 @@
  * would (map, unmap, copy, transfer, ...) are -ENOSYS. */
 #include "hypercalls/hc.h"
 #include "mmu/mmu.h"
-#include "hypercalls/xenstore.h"
 
-static int own(uint16_t dom) { return dom == DOMID_SELF || dom == XS_DOMID; }
+static int own(uint16_t dom) { return dom == DOMID_SELF || dom == VM_DOMID; }
 
 static uint32_t table_frames(const struct vm *vm)
 {

@@ -69,14 +69,16 @@ int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5]);
 void hc_time_init(struct vm *vm);          /* at boot: measure the TSC, fill the time */
 uint64_t hc_now(const struct vm *vm);      /* system time now */
 void hc_raise(struct vm *vm, uint32_t port);
+/* Bind (port) to backend (be) (vmm/backends/): the guest's EVTCHNOP_send
+ * on it calls be->notify(vm, ctx); EVTCHNOP_status calls it interdomain.
+ * 0, or -XEN_EINVAL when the port is taken or out of range. */
+int hc_bind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx);
 /* Fire due timers; returns the next deadline (system time) or 0 for none. */
 uint64_t hc_events_tick(struct vm *vm);
 int hc_event_pending(struct vm *vm);       /* evtchn_upcall_pending */
 int hc_upcall_due(struct vm *vm);          /* pending, unmasked, with a callback */
 /* Send the pending upcall to the event callback: 1 sent, -1 crashed. */
 int hc_upcall(struct vm *vm);
-/* Bytes from the host's standard input for the guest's console. */
-int hc_console_input(struct vm *vm, const char *buf, size_t n);
 /* SCHEDOP_block / SCHEDOP_poll: set vm->ev.blocked for the front end to wait. */
 int64_t hc_block(struct vm *vm);
 /* The vCPU's vcpu_info: in shared_info, or where VCPUOP_register_vcpu_info

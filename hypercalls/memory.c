@@ -6,7 +6,6 @@
  * with all of its memory: only frames it gave back can be handed out. */
 #include "hypercalls/hc.h"
 #include "mmu/mmu.h"
-#include "hypercalls/xenstore.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -18,7 +17,7 @@
 #define NO_FRAME UINT64_MAX
 #define CHUNK_MAX (1u << MAX_ORDER) /* frames an exchange moves at once, at most */
 
-static int own(uint16_t dom) { return dom == DOMID_SELF || dom == XS_DOMID; }
+static int own(uint16_t dom) { return dom == DOMID_SELF || dom == VM_DOMID; }
 
 /* ---- flags ----------------------------------------------------------------- */
 

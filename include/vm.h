@@ -283,7 +283,7 @@ struct vm_event {
 };
 
 struct vm;
-struct xs_store; /* hypercalls/xenstore.c */
+struct xs_store; /* vmm/backends/xenstore.c */
 typedef void (*vm_trace_fn)(struct vm *vm, const struct vm_event *ev);
 
 struct mmu_state {
@@ -334,7 +334,20 @@ struct vcpu {
 
 /* Event channels, timers and time (hypercalls/events.c). */
 #define VM_EVTCHNS 1024
-enum vm_evtchn_state { EVT_FREE = 0, EVT_UNBOUND, EVT_VIRQ, EVT_IPI, EVT_CONSOLE, EVT_STORE };
+enum vm_evtchn_state { EVT_FREE = 0, EVT_UNBOUND, EVT_VIRQ, EVT_IPI, EVT_BACKEND };
+
+/* The domain's id, as the xenstore and grant/memory ops know it. */
+#define VM_DOMID 1u
+
+/* A device backend's end of an interdomain channel (vmm/backends/): the
+ * event-channel code knows a backend only by this. A guest's
+ * EVTCHNOP_send on its port calls (notify); the backend raises the port
+ * (hc_raise) when it produced or consumed something. */
+struct vm_backend {
+	const char *name;
+	void (*notify)(struct vm *vm, void *ctx);
+};
+#define VM_MAX_BACKENDS 8
 
 struct vm_events {
 	uint8_t state[VM_EVTCHNS];     /* enum vm_evtchn_state */
@@ -346,6 +359,12 @@ struct vm_events {
 	uint64_t period, next_period;  /* periodic timer */
 	int blocked;                   /* SCHEDOP_block/poll: wait for an event */
 	int console_used;              /* the guest uses the PV console ring */
+	struct {                       /* ports bound to a backend (EVT_BACKEND) */
+		uint32_t port;
+		const struct vm_backend *be;
+		void *ctx;
+	} backend[VM_MAX_BACKENDS];
+	unsigned nbackends;
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
 	uint32_t poll_port[128];       /* SCHEDOP_poll: the ports that wake it ... */
 	uint32_t npoll;                /* ... 0 for SCHEDOP_block */

@@ -1,7 +1,8 @@
 /* main.c - the pvmm command: options, loading, running, exit status. */
 #include "vmm/vmm.h"
 #include "hypercalls/hc.h"
-#include "hypercalls/xenstore.h"
+#include "vmm/backends/backend.h"
+#include "vmm/backends/xenstore.h"
 #include "guest-loader/loader.h"
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
@@ -543,6 +544,8 @@ static int load_guest(struct vm *vm, const struct options *o)
 	rc = mmu_defer_p2m(vm); /* written on first use */
 	if (!rc)
 		rc = xs_init(vm, o->name ? o->name : domain_name(o->image));
+	if (!rc)
+		rc = be_console_init(vm);
 	if (rc) {
 		fprintf(stderr, "pvmm: out of memory for the P2M bitmap or the xenstore\n");
 		return VMM_EXIT_HOST;

@@ -1,7 +1,8 @@
 /* run.c - the trap loop: boot the domain, then serve the stub's hand-offs. */
 #include "vmm/vmm.h"
 #include "hypercalls/hc.h"
-#include "hypercalls/xenstore.h"
+#include "vmm/backends/backend.h"
+#include "vmm/backends/xenstore.h"
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
 #include "vmm/gdb.h"
@@ -409,7 +410,7 @@ static int wait_blocked(struct vm *vm, uint64_t next)
 	if (rc > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
 		ssize_t n = read(vm->console_in, buf, sizeof(buf));
 		if (n > 0)
-			hc_console_input(vm, buf, (size_t)n);
+			be_console_input(vm, buf, (size_t)n);
 		else
 			vm->console_in = -1; /* end of input: stop waiting for it */
 	}

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "hypercalls/xenstore.h"
+#include "vmm/backends/xenstore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,8 @@
 #      2 domain    include/vm.h
 #      3 mmu       mmu/
 #      4 hypercall hypercalls/
-#      5 vmm       vmm/ (the front end)
+#      5 backends  vmm/backends/ (dom0's work: xenstore, console, ...)
+#      6 vmm       vmm/ (the front end)
 #    The stub (vmm/stub/) and the sample guests see layer 0 only.
 # 2. No file cycles. Which object file calls which is read from the built
 #    objects' symbol tables (nm), and tsort must find no loop: where two
@@ -32,7 +33,8 @@ layer() { # path -> layer number, or "" for files outside the layering
 	include/vm.h) echo 2 ;;
 	mmu/*) echo 3 ;;
 	hypercalls/*) echo 4 ;;
-	vmm/*) echo 5 ;;
+	vmm/backends/*) echo 5 ;;
+	vmm/*) echo 6 ;;
 	*) echo "" ;;
 	esac
 }
@@ -44,8 +46,8 @@ resolve() { # includer included -> path of the included file, or ""
 	done
 }
 
-files=$(git ls-files 'include/*' 'guest-loader/*' 'mmu/*' 'hypercalls/*' 'vmm/*' 'sample-guests/*' |
-	grep -E '\.(c|h|S)$')
+files=$( (git ls-files 'include/*' 'guest-loader/*' 'mmu/*' 'hypercalls/*' 'vmm/*' 'sample-guests/*' 2>/dev/null ||
+	find include guest-loader mmu hypercalls vmm sample-guests -type f) | grep -E '\.(c|h|S)$' | sort -u)
 nincl=0
 for f in $files; do
 	lf=$(layer "$f")
@@ -66,7 +68,7 @@ for f in $files; do
 done
 
 # file-level call graph of the monitor's objects
-objs=$(ls "$B"/guest-loader/*.o "$B"/mmu/*.o "$B"/hypercalls/*.o "$B"/vmm/*.o 2>/dev/null)
+objs=$(ls "$B"/guest-loader/*.o "$B"/mmu/*.o "$B"/hypercalls/*.o "$B"/vmm/backends/*.o "$B"/vmm/*.o 2>/dev/null)
 if [ -z "$objs" ]; then
 	echo "structure: no objects under $B (build first)"; exit 1
 fi

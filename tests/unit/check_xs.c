@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "hypercalls/xenstore.h"
+#include "vmm/backends/xenstore.h"
 
 static struct vm *vm;
 static char body[XENSTORE_PAYLOAD_MAX + 1];

@@ -25,11 +25,11 @@
 
 #include "vm.h"
 
-#define XS_DOMID 1u /* the guest's domain id, as the store reports it */
-#define XS_PORT 1u  /* its event channel: start_info.store_evtchn */
+#define XS_DOMID VM_DOMID          /* the guest's domain id, as the store reports it */
+#define XS_PORT LOADER_STORE_EVTCHN /* its event channel: start_info.store_evtchn */
 
-/* Create the store for (vm), seeded from vm->lay and the domain (name).
- * 0 or -XEN_ENOMEM. */
+/* Create the store for (vm), seeded from vm->lay and the domain (name), and
+ * bind it to XS_PORT (a backend, see backend.h). 0 or -XEN_ENOMEM. */
 int xs_init(struct vm *vm, const char *name);
 void xs_free(struct vm *vm);
 

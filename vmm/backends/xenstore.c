@@ -1,6 +1,6 @@
 /* xenstore.c - the store: a tree of nodes, watches, transactions, and the
  * ring protocol (io/xs_wire.h) that carries requests and replies. */
-#include "hypercalls/xenstore.h"
+#include "vmm/backends/xenstore.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -810,6 +810,14 @@ static int seed(struct xs_store *s, const char *key, const char *fmt, ...)
 	return tree_write(&s->tree, path, val, (uint32_t)strlen(val), 0);
 }
 
+static void xs_port_notified(struct vm *vm, void *ctx)
+{
+	(void)ctx;
+	xs_notify(vm);
+}
+
+static const struct vm_backend xs_backend = { "xenstore", xs_port_notified };
+
 int xs_init(struct vm *vm, const char *name)
 {
 	struct xs_store *s = calloc(1, sizeof(*s));
@@ -838,7 +846,7 @@ int xs_init(struct vm *vm, const char *name)
 	if (!rc)
 		rc = seed(s, "console/ring-ref", "%llu", (unsigned long long)vm->lay.console_pfn);
 	if (!rc)
-		rc = seed(s, "console/port", "%u", XS_PORT + 1);
+		rc = seed(s, "console/port", "%u", LOADER_CONSOLE_EVTCHN);
 	if (!rc)
 		rc = seed(s, "console/type", "%s", "xenconsoled");
 	if (!rc)
@@ -849,6 +857,8 @@ int xs_init(struct vm *vm, const char *name)
 		rc = seed(s, "data", "%s", "");
 	if (!rc)
 		rc = seed(s, "/local/domain/0/name", "%s", "Domain-0");
+	if (!rc)
+		rc = hc_bind_backend(vm, XS_PORT, &xs_backend, NULL);
 	if (rc)
 		xs_free(vm);
 	return rc;
