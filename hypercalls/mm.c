@@ -94,13 +94,13 @@ static int64_t ext_op(struct vm *vm, const void *req)
 	case MMUEXT_PIN_L2_TABLE:
 	case MMUEXT_PIN_L3_TABLE:
 	case MMUEXT_PIN_L4_TABLE:
-		return mmu_pin(vm, op->arg1, op->cmd - MMUEXT_PIN_L1_TABLE + 1);
+		return mmu_pin(vm, _mfn(op->arg1), op->cmd - MMUEXT_PIN_L1_TABLE + 1);
 	case MMUEXT_UNPIN_TABLE:
-		return mmu_unpin(vm, op->arg1);
+		return mmu_unpin(vm, _mfn(op->arg1));
 	case MMUEXT_NEW_BASEPTR:
-		return mmu_new_baseptr(vm, op->arg1, 0);
+		return mmu_new_baseptr(vm, _mfn(op->arg1), 0);
 	case MMUEXT_NEW_USER_BASEPTR:
-		return mmu_new_baseptr(vm, op->arg1, 1);
+		return mmu_new_baseptr(vm, _mfn(op->arg1), 1);
 	case MMUEXT_TLB_FLUSH_MULTI:
 	case MMUEXT_INVLPG_MULTI:
 		if (read_mask(vm, op->arg2))
@@ -162,7 +162,7 @@ static int64_t va_flush(struct vm *vm, uint64_t flags)
 
 int64_t hc_update_va_mapping(struct vm *vm, const uint64_t a[5])
 {
-	int64_t rc = mmu_update_va(vm, a[0], a[1]);
+	int64_t rc = mmu_update_va(vm, _gva(a[0]), a[1]);
 
 	return rc ? rc : va_flush(vm, a[2]);
 }

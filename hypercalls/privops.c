@@ -190,7 +190,7 @@ static int write_cr(struct vm *vm, ZydisRegister cr, uint64_t v)
 		vm->vcpu.cr0_ts = !!(v & CR0_TS);
 		return 1;
 	case ZYDIS_REGISTER_CR3:
-		return mmu_new_baseptr(vm, v >> 12, 0) ? 0 : 1;
+		return mmu_new_baseptr(vm, _mfn(v >> 12), 0) ? 0 : 1;
 	case ZYDIS_REGISTER_CR4:
 		return v == GUEST_CR4;
 	default:
@@ -266,7 +266,7 @@ static int load_value(struct vm *vm, uint64_t addr, unsigned size, uint64_t *v)
 		uint64_t idx = (addr - XEN_RO_MPT_BASE) / 8;
 		if (idx >= vm->nr_frames || (addr & (size - 1)))
 			return 0;
-		*v = mmu_m2p(vm, idx) >> ((addr & 7) * 8);
+		*v = pfn_x(mmu_m2p(vm, _mfn(idx))) >> ((addr & 7) * 8);
 		if (size == 4)
 			*v &= 0xffffffffull;
 		return 1;

@@ -23,7 +23,7 @@ static int crash(struct vm *vm, const char *msg)
 
 int hc_set_mode(struct vm *vm, int user)
 {
-	uint64_t from = vcpu_cr3(&vm->vcpu);
+	mfn_t from = vcpu_cr3(&vm->vcpu);
 
 	if (user == vm->vcpu.user_mode)
 		return 0;

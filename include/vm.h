@@ -39,6 +39,23 @@ static inline int vm_host_base_ok(uint64_t base)
 	return base < VM_BASE_LIMIT;
 }
 
+/* ---- typed addresses -------------------------------------------------------
+ * Where frames and addresses cross module boundaries they have distinct
+ * types, as in Xen (mfn_t), so that passing one for another, or swapping
+ * two adjacent ones, does not compile: a machine frame (an index into the
+ * memory file and the frame table), a guest-physical frame (what the
+ * guest's P2M and M2P speak of), a guest virtual address. _mfn() makes one,
+ * mfn_x() reads it. */
+typedef struct { uint64_t m; } mfn_t;
+typedef struct { uint64_t p; } pfn_t;
+typedef struct { uint64_t v; } gva_t;
+static inline mfn_t _mfn(uint64_t m) { return (mfn_t){ m }; }
+static inline uint64_t mfn_x(mfn_t m) { return m.m; }
+static inline pfn_t _pfn(uint64_t p) { return (pfn_t){ p }; }
+static inline uint64_t pfn_x(pfn_t p) { return p.p; }
+static inline gva_t _gva(uint64_t v) { return (gva_t){ v }; }
+static inline uint64_t gva_x(gva_t v) { return v.v; }
+
 /* Counters reported by --stats. */
 enum vm_trap_kind {
 	TRAP_HYPERCALL,
@@ -330,7 +347,7 @@ struct vcpu {
 };
 
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */
-#define vcpu_cr3(v) ((v)->user_mode ? (v)->user_l4 : (v)->kernel_l4)
+#define vcpu_cr3(v) _mfn((v)->user_mode ? (v)->user_l4 : (v)->kernel_l4)
 
 /* Event channels, timers and time (hypercalls/events.c). */
 #define VM_EVTCHNS 1024

@@ -15,8 +15,9 @@ struct mmu_dirty *mmu_dirty_find(const struct mmu_state *m, uint64_t mfn)
 	return NULL;
 }
 
-void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx)
+void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 {
+	uint64_t mfn = mfn_x(table);
 	struct mmu_state *m = &vm->mmu;
 	struct mmu_dirty *d;
 
@@ -95,12 +96,13 @@ static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned leve
 			diff_tables(vm, ca, cb, level - 1, walk_flags(flags_from, a[i]),
 				    walk_flags(flags_to, b[i]), budget);
 		else
-			mmu_mark_dirty(vm, to, i);
+			mmu_mark_dirty(vm, _mfn(to), i);
 	}
 }
 
-void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to)
+void mmu_mark_switch(struct vm *vm, mfn_t from_l4, mfn_t to_l4)
 {
+	uint64_t from = mfn_x(from_l4), to = mfn_x(to_l4);
 	unsigned budget = SWITCH_DIFF_BUDGET;
 
 	if (from == to || vm->mmu.dirty_all)

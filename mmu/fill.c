@@ -77,7 +77,7 @@ static void fill(struct vm *vm, uint64_t mfn, uint64_t l1, int idx)
 
 	write_frame(vm, mfn);
 	if (idx >= 0 && refs == 1) {
-		mmu_mark_dirty(vm, l1, (unsigned)idx);
+		mmu_mark_dirty(vm, _mfn(l1), (unsigned)idx);
 		return;
 	}
 	if (idx >= 0)

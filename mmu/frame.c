@@ -50,9 +50,9 @@ int mmu_init(struct vm *vm)
 	return 0; /* m2p holds value ^ mfn: untouched (zero) pages mean the identity */
 }
 
-uint64_t mmu_m2p(const struct vm *vm, uint64_t mfn)
+pfn_t mmu_m2p(const struct vm *vm, mfn_t m)
 {
-	return vm->mmu.m2p[mfn] ^ mfn;
+	return _pfn(vm->mmu.m2p[mfn_x(m)] ^ mfn_x(m));
 }
 
 void mmu_free(struct vm *vm)
@@ -251,8 +251,9 @@ static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level)
 	vm->mmu.count.devalidations++;
 }
 
-int mmu_mod_entry(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val, int preserve_ad)
+int mmu_mod_entry(struct vm *vm, mfn_t table, unsigned idx, uint64_t val, int preserve_ad)
 {
+	uint64_t mfn = mfn_x(table);
 	const struct mmu_frame *f;
 	uint64_t *tab, old;
 	unsigned level;
@@ -275,6 +276,6 @@ int mmu_mod_entry(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val, int p
 	put_entry(vm, mfn, level, old);
 	vm->mmu.count.updates++;
 	if (old != val)
-		mmu_mark_dirty(vm, mfn, idx);
+		mmu_mark_dirty(vm, _mfn(mfn), idx);
 	return 0;
 }

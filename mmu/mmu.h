@@ -40,11 +40,11 @@
 int mmu_init(struct vm *vm);
 void mmu_free(struct vm *vm);
 /* The guest's machine-to-phys view of (mfn): identity until MACHPHYS_UPDATE. */
-uint64_t mmu_m2p(const struct vm *vm, uint64_t mfn);
+pfn_t mmu_m2p(const struct vm *vm, mfn_t mfn);
 
 /* Pin the domain builder's L4 and make it the base: the same code as
  * MMUEXT_PIN_L4_TABLE and MMUEXT_NEW_BASEPTR. 0 or -errno. */
-int mmu_adopt_bootstrap(struct vm *vm, uint64_t l4);
+int mmu_adopt_bootstrap(struct vm *vm, mfn_t l4);
 
 /* Take / drop a type reference (and a general one) on (mfn). */
 int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type);
@@ -121,17 +121,17 @@ void mmu_assign(struct vm *vm, uint64_t mfn, uint64_t gpfn);
 
 /* Validate (val) as entry (idx) of table (mfn), write it, drop the old entry.
  * With (preserve_ad) the old entry's A and D bits are kept. */
-int mmu_mod_entry(struct vm *vm, uint64_t mfn, unsigned idx, uint64_t val, int preserve_ad);
+int mmu_mod_entry(struct vm *vm, mfn_t table, unsigned idx, uint64_t val, int preserve_ad);
 
 /* One mmu_update request: (ptr) with its MMU_* command in the low bits. */
 int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val);
 
-int mmu_pin(struct vm *vm, uint64_t mfn, unsigned level);
-int mmu_unpin(struct vm *vm, uint64_t mfn);
+int mmu_pin(struct vm *vm, mfn_t table, unsigned level);
+int mmu_unpin(struct vm *vm, mfn_t table);
 /* Switch the kernel (user == 0) or user base pointer; user mfn 0 clears. */
-int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user);
+int mmu_new_baseptr(struct vm *vm, mfn_t l4, int user);
 /* The entry of the current tables that maps (va): update_va_mapping. */
-int mmu_update_va(struct vm *vm, uint64_t va, uint64_t val);
+int mmu_update_va(struct vm *vm, gva_t va, uint64_t val);
 
 /* ---- walks and the checked accessor (walk.c) ------------------------------ */
 
@@ -148,7 +148,7 @@ struct mmu_walk {
 /* Translate (va) through the tables rooted at frame (l4). Returns 0 and fills
  * (w), or -EFAULT when an entry is absent, points beyond guest memory, or va
  * is not a guest address; (w->level_missing) says where it stopped. */
-int mmu_walk(const struct vm *vm, uint64_t l4, uint64_t va, struct mmu_walk *w);
+int mmu_walk(const struct vm *vm, mfn_t l4, gva_t va, struct mmu_walk *w);
 
 /* The checked accessor every hypercall argument goes through: copy (len)
  * bytes between pvmm and guest virtual address (gva) in the current address
@@ -218,7 +218,7 @@ enum mmu_trap mmu_trap(struct vm *vm, struct mmu_fault *f);
  * when the tables allow the access (write, fetch: it restarts after the
  * sync), 0 when they do not (the guest's own #PF) or the fault is not
  * about such a frame. */
-int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch);
+int mmu_fill_fault(struct vm *vm, gva_t va, const struct mmu_walk *w, int write, int fetch);
 
 /* ---- realisation (realise.c, sync.c) -------------------------------------- */
 
@@ -227,7 +227,7 @@ int mmu_host_prot(int writable, int exec);
 /* The host protection mmu_realise() gives page (va), walked as (w): none for
  * a frame not written yet, never writable for a page table but an
  * out-of-sync L1's alias. */
-int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w);
+int mmu_page_prot(const struct vm *vm, gva_t va, const struct mmu_walk *w);
 
 /* 0 when the host will carry out (op) for a reason of the guest's: a
  * mapping operation is page-aligned, not empty, lies wholly in
@@ -243,18 +243,18 @@ int mmu_check_op(const struct vm *vm, const struct stub_op *op);
  * the range needs more than MMU_MAX_HOST_MAPPINGS operations (an address
  * space no host could map: Linux's vm.max_map_count is 65530 by default). */
 #define MMU_MAX_HOST_MAPPINGS 65536u
-int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
+int mmu_realise(const struct vm *vm, mfn_t l4, gva_t start, gva_t end,
 		mmu_emit_fn emit, void *ctx);
 
 /* ---- the record of changed entries (dirty.c) ------------------------------ */
 
 /* Note that entry (idx) of table (mfn) changed / that everything did. */
-void mmu_mark_dirty(struct vm *vm, uint64_t mfn, unsigned idx);
+void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx);
 void mmu_mark_all(struct vm *vm);
 /* Note that the guest now runs on L4 (to) instead of (from): marks the
  * entries of the (to) tree that realise differently from the (from) tree
  * (everything when either is 0). */
-void mmu_mark_switch(struct vm *vm, uint64_t from, uint64_t to);
+void mmu_mark_switch(struct vm *vm, mfn_t from, mfn_t to);
 int mmu_sync_pending(const struct vm *vm);
 /* Forget the changes recorded for table (mfn) (their range was realised). */
 void mmu_unmark_dirty(struct vm *vm, uint64_t mfn);

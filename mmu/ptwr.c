@@ -65,7 +65,7 @@ static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, 
 
 static int realise(struct vm *vm, uint64_t start, uint64_t len)
 {
-	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), start, start + len, vm->mmu.emit,
+	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), _gva(start), _gva(start + len), vm->mmu.emit,
 			   vm->mmu.emit_ctx);
 }
 
@@ -134,7 +134,7 @@ int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why)
 		cur[i] = s->snapshot[i]; /* the entry the references stand for */
 		if (bad >= 0)
 			continue;            /* after a bad entry the rest is restored */
-		if (mmu_mod_entry(vm, mfn, i, v, 0)) {
+		if (mmu_mod_entry(vm, _mfn(mfn), i, v, 0)) {
 			bad = (int)i, badval = v;
 			trace(vm, "refuse", r.base + i * PAGE, mfn, (int)i, s->snapshot[i], v,
 			      vm->mmu.why, NULL, 0);
@@ -173,8 +173,9 @@ int mmu_ptwr_access(struct vm *vm, uint64_t addr)
 
 /* ---- emulation --------------------------------------------------------------- */
 
-int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
+int mmu_ptwr_emulate(struct vm *vm, gva_t va, mfn_t l1)
 {
+	uint64_t addr = gva_x(va), mfn = mfn_x(l1);
 	struct stub_regs *regs = &vm->vcpu.regs, after = *regs;
 	unsigned idx = (unsigned)((addr & (PAGE - 1)) >> 3);
 	uint64_t *tab = mmu_ptwr_l1(vm, mfn), old = tab[idx], val;
@@ -191,7 +192,7 @@ int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn)
 			 n ? st.text : "unreadable", (unsigned long long)addr);
 		return -1;
 	}
-	if (write && mmu_mod_entry(vm, mfn, idx, val, 0)) {
+	if (write && mmu_mod_entry(vm, l1, idx, val, 0)) {
 		trace(vm, "refuse", addr, mfn, (int)idx, old, val, vm->mmu.why, st.text, 0);
 		return crash_entry(vm, "store to a page table", mfn, idx, val);
 	}
@@ -277,8 +278,9 @@ static int add_alias(struct vm *vm, struct ptwr_slot *s, uint64_t addr)
 	return realise(vm, addr & ~(PAGE - 1), PAGE) ? host_error(vm) : 1;
 }
 
-int mmu_ptwr_unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct ptwr_hooks *h)
+int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *h)
 {
+	uint64_t addr = gva_x(va), mfn = mfn_x(l1);
 	unsigned which = h->n ? PTWR_SLOT_ACTIVE : PTWR_SLOT_INACTIVE;
 	struct ptwr_slot *s = &vm->mmu.ptwr.slot[which];
 
@@ -298,8 +300,9 @@ int mmu_ptwr_unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct ptw
 	return 1; /* the store restarts natively */
 }
 
-int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn)
+int mmu_ptwr_trap(struct vm *vm, gva_t va, mfn_t l1)
 {
+	uint64_t addr = gva_x(va), mfn = mfn_x(l1);
 	struct ptwr_slot *s;
 	struct ptwr_hooks h = { mfn, 0, 0 };
 	int reason = -1;
@@ -313,7 +316,7 @@ int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn)
 			return -1;
 		vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW]++;
 		trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(PTWR_FB_LOW), NULL, 0);
-		return mmu_ptwr_emulate(vm, addr, mfn);
+		return mmu_ptwr_emulate(vm, va, l1);
 	}
 	if (s)
 		return add_alias(vm, s, addr); /* another read-only alias of the same L1 */
@@ -321,12 +324,12 @@ int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn)
 		mmu_for_each_use(vm, count_hooks, &h);
 		reason = fallback(vm, &h, addr);
 		if (reason < 0)
-			return mmu_ptwr_unhook(vm, addr, mfn, &h);
+			return mmu_ptwr_unhook(vm, va, l1, &h);
 	}
 	if (reason >= 0) {
 		vm->mmu.ptwr.count.fallbacks[reason]++;
 		if (reason != PTWR_FB_POLICY)
 			trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(reason), NULL, 0);
 	}
-	return mmu_ptwr_emulate(vm, addr, mfn);
+	return mmu_ptwr_emulate(vm, va, l1);
 }

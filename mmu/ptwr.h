@@ -36,13 +36,13 @@ int mmu_ptwr_mode_parse(const char *name, enum ptwr_mode *mode);
  * (the guest resumes: the store emulated and stepped over, or restarted
  * natively), 0 when writable page tables do not apply (assist off, not an
  * L1), -1 when the domain was crashed. */
-int mmu_ptwr_trap(struct vm *vm, uint64_t addr, uint64_t mfn);
+int mmu_ptwr_trap(struct vm *vm, gva_t addr, mfn_t l1);
 
 /* Emulate: decode the store at the guest's rip (aligned 4- and 8-byte mov,
  * xchg, cmpxchg, or, and, bts, btr), validate the new entry of (mfn) at
  * (addr)'s index with Xen's rules, commit it, step over the instruction.
  * 1, or -1 when it cannot be decoded or is refused (domain crashed). */
-int mmu_ptwr_emulate(struct vm *vm, uint64_t addr, uint64_t mfn);
+int mmu_ptwr_emulate(struct vm *vm, gva_t addr, mfn_t l1);
 
 /* Where an L1 is hooked in the current space (mmu_for_each_use): how many
  * times, and the first address the last one covers. */
@@ -58,7 +58,7 @@ struct ptwr_hooks {
  * is hooked in the current space its 2 MiB are unmapped on the host (the
  * TLB flush); the page at (addr) becomes a writable alias. 1 (the store
  * restarts natively), or -1 when host operations failed (domain ended). */
-int mmu_ptwr_unhook(struct vm *vm, uint64_t addr, uint64_t mfn, const struct ptwr_hooks *h);
+int mmu_ptwr_unhook(struct vm *vm, gva_t addr, mfn_t l1, const struct ptwr_hooks *h);
 
 /* Resync: the L1 in (slot) (PTWR_SLOT_ACTIVE or _INACTIVE) goes back in
  * sync. Every entry that differs from the snapshot is validated and

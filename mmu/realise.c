@@ -22,8 +22,9 @@ static int host_writable(const struct vm *vm, uint64_t va, const struct mmu_walk
 	return mmu_ptwr_alias(vm, va, w->mfn);
 }
 
-int mmu_page_prot(const struct vm *vm, uint64_t va, const struct mmu_walk *w)
+int mmu_page_prot(const struct vm *vm, gva_t addr, const struct mmu_walk *w)
 {
+	uint64_t va = gva_x(addr);
 	if (mmu_unfilled(vm, w->mfn))
 		return PROT_NONE; /* the first access faults and writes it */
 	return mmu_host_prot(host_writable(vm, va, w), w->exec);
@@ -94,7 +95,7 @@ static int leaf(const struct vm *vm, struct run *r, uint64_t va, uint64_t mfn, i
 
 	if (mmu_ptwr_hidden(vm, va))
 		return run_add(r, STUB_OP_MUNMAP, va, 0, 0, PAGE); /* an unhooked L1's range */
-	return run_add(r, STUB_OP_MMAP, va, mfn * PAGE, (uint32_t)mmu_page_prot(vm, va, &w), PAGE);
+	return run_add(r, STUB_OP_MMAP, va, mfn * PAGE, (uint32_t)mmu_page_prot(vm, _gva(va), &w), PAGE);
 }
 
 /* Realise [start, end) below table (mfn), a level-(level) table covering
@@ -123,9 +124,10 @@ static int realise_table(const struct vm *vm, struct run *r, uint64_t mfn, unsig
 	return rc;
 }
 
-int mmu_realise(const struct vm *vm, uint64_t l4, uint64_t start, uint64_t end,
+int mmu_realise(const struct vm *vm, mfn_t root, gva_t from, gva_t to,
 		mmu_emit_fn emit, void *ctx)
 {
+	uint64_t l4 = mfn_x(root), start = gva_x(from), end = gva_x(to);
 	struct run r = { .vm = vm, .emit = emit, .ctx = ctx };
 	int rc;
 

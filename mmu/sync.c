@@ -29,7 +29,7 @@ static int realise(struct sync *s, uint64_t start, uint64_t end)
 	if (start >= end)
 		return 0;
 	vm->mmu.count.sync_ranges++;
-	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), start, end, vm->mmu.emit, vm->mmu.emit_ctx);
+	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), _gva(start), _gva(end), vm->mmu.emit, vm->mmu.emit_ctx);
 }
 
 /* Realise the runs of changed entries of (d) used as a level-(level) table
@@ -66,7 +66,7 @@ static int visit(const struct vm *vm, uint64_t mfn, unsigned level, uint64_t bas
 
 int mmu_for_each_use(const struct vm *vm, mmu_use_fn fn, void *ctx)
 {
-	return visit(vm, vcpu_cr3(&vm->vcpu), 4, 0, fn, ctx);
+	return visit(vm, mfn_x(vcpu_cr3(&vm->vcpu)), 4, 0, fn, ctx);
 }
 
 static int sync_use(void *ctx, uint64_t mfn, unsigned level, uint64_t base)

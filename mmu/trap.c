@@ -8,15 +8,16 @@
 
 #include <sys/mman.h>
 
-int mmu_fill_fault(struct vm *vm, uint64_t va, const struct mmu_walk *w, int write, int fetch)
+int mmu_fill_fault(struct vm *vm, gva_t addr, const struct mmu_walk *w, int write, int fetch)
 {
+	uint64_t va = gva_x(addr);
 	int need = PROT_READ | (write ? PROT_WRITE : 0) | (fetch ? PROT_EXEC : 0);
 
 	if (!mmu_fill_frame(vm, w->mfn, w->table[3], (int)((va >> 12) & 511)))
 		return 0;
 	/* the access restarts unless the guest's tables forbid it: then it is
 	 * the guest's #PF, and the frame was written all the same */
-	return (mmu_page_prot(vm, va, w) & need) == need;
+	return (mmu_page_prot(vm, addr, w) & need) == need;
 }
 
 /* Where no host mapping can show the guest's: Xen's read-only M2P in the
@@ -35,7 +36,7 @@ static uint64_t guest_error_code(const struct vm *vm, const struct mmu_fault *f,
 {
 	uint64_t err = f->hw_err & (MMU_PFEC_WRITE | MMU_PFEC_FETCH);
 
-	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), f->addr, w) == 0)
+	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(f->addr), w) == 0)
 		err |= MMU_PFEC_PRESENT;
 	return err | (f->user ? MMU_PFEC_USER : 0);
 }
@@ -63,13 +64,13 @@ enum mmu_trap mmu_trap(struct vm *vm, struct mmu_fault *f)
 	f->err = guest_error_code(vm, f, &w);
 	f->mfn = w.mfn;
 	if ((f->err & MMU_PFEC_PRESENT) &&
-	    mmu_fill_fault(vm, f->addr, &w, !!(f->err & MMU_PFEC_WRITE), !!(f->err & MMU_PFEC_FETCH))) {
+	    mmu_fill_fault(vm, _gva(f->addr), &w, !!(f->err & MMU_PFEC_WRITE), !!(f->err & MMU_PFEC_FETCH))) {
 		f->err = f->hw_err;
 		return done(f, VM_WHY_P2M_FILL, 1);
 	}
 	if ((f->err & pw) != pw || !mmu_is_pagetable(vm, w.mfn))
 		return vm->end ? MMU_TRAP_ENDED : MMU_TRAP_GUEST;
-	rc = mmu_ptwr_trap(vm, f->addr, w.mfn);
+	rc = mmu_ptwr_trap(vm, _gva(f->addr), _mfn(w.mfn));
 	if (rc)
 		return done(f, rc > 0 ? VM_WHY_PT_WRITE_HANDLED : VM_WHY_PT_WRITE_REFUSED, rc > 0);
 	return vm->end ? MMU_TRAP_ENDED : MMU_TRAP_TABLE_STORE;

@@ -32,7 +32,7 @@ int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val)
 			return -XEN_EINVAL;
 		if (!mmu_is_pagetable(vm, mfn))
 			return write_plain(vm, mfn, idx, val);
-		return mmu_mod_entry(vm, mfn, idx, val, (ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
+		return mmu_mod_entry(vm, _mfn(mfn), idx, val, (ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
 	case MMU_MACHPHYS_UPDATE:
 		if (!mmu_owned(vm, mfn))
 			return -XEN_EINVAL;
@@ -43,8 +43,9 @@ int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val)
 	}
 }
 
-int mmu_pin(struct vm *vm, uint64_t mfn, unsigned level)
+int mmu_pin(struct vm *vm, mfn_t table, unsigned level)
 {
+	uint64_t mfn = mfn_x(table);
 	int rc;
 
 	if (mfn >= vm->nr_frames || level < 1 || level > 4 || vm->mmu.frames[mfn].pinned)
@@ -57,8 +58,10 @@ int mmu_pin(struct vm *vm, uint64_t mfn, unsigned level)
 	return 0;
 }
 
-int mmu_unpin(struct vm *vm, uint64_t mfn)
+int mmu_unpin(struct vm *vm, mfn_t table)
 {
+	uint64_t mfn = mfn_x(table);
+
 	if (mfn >= vm->nr_frames || !vm->mmu.frames[mfn].pinned)
 		return -XEN_EINVAL;
 	vm->mmu.frames[mfn].pinned = 0;
@@ -67,8 +70,9 @@ int mmu_unpin(struct vm *vm, uint64_t mfn)
 	return 0;
 }
 
-int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user)
+int mmu_new_baseptr(struct vm *vm, mfn_t l4, int user)
 {
+	uint64_t mfn = mfn_x(l4);
 	uint64_t *slot = user ? &vm->vcpu.user_l4 : &vm->vcpu.kernel_l4;
 	uint64_t old = *slot;
 	int had = user ? old != 0 : 1;
@@ -85,33 +89,34 @@ int mmu_new_baseptr(struct vm *vm, uint64_t mfn, int user)
 	if (had)
 		mmu_put_page_and_type(vm, old);
 	if (user == vm->vcpu.user_mode)
-		mmu_mark_switch(vm, old, mfn); /* the tables the guest runs on changed */
+		mmu_mark_switch(vm, _mfn(old), l4); /* the tables the guest runs on changed */
 	vm->mmu.count.base_switches++;
 	return 0;
 }
 
-int mmu_adopt_bootstrap(struct vm *vm, uint64_t l4)
+int mmu_adopt_bootstrap(struct vm *vm, mfn_t l4)
 {
 	int rc = mmu_pin(vm, l4, 4);
 
 	if (rc)
 		return rc;
-	rc = mmu_get_page_and_type(vm, l4, PGT_L4); /* the base pointer's reference */
+	rc = mmu_get_page_and_type(vm, mfn_x(l4), PGT_L4); /* the base pointer's reference */
 	if (rc)
 		return rc;
-	vm->vcpu.kernel_l4 = l4;
+	vm->vcpu.kernel_l4 = mfn_x(l4);
 	mmu_mark_all(vm);
 	return 0;
 }
 
-int mmu_update_va(struct vm *vm, uint64_t va, uint64_t val)
+int mmu_update_va(struct vm *vm, gva_t addr, uint64_t val)
 {
+	uint64_t va = gva_x(addr);
 	struct mmu_walk w;
 
 	if (va >= HOLE_BASE)
 		return -XEN_EINVAL;
 	/* the walk stops at the L1 when only the leaf is missing */
-	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w) && w.level_missing != 1)
+	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), addr, &w) && w.level_missing != 1)
 		return -XEN_EINVAL;
-	return mmu_mod_entry(vm, w.table[3], (unsigned)((va >> 12) & 511), val, 0);
+	return mmu_mod_entry(vm, _mfn(w.table[3]), (unsigned)((va >> 12) & 511), val, 0);
 }

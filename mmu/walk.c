@@ -12,13 +12,13 @@ static const uint64_t *table(const struct vm *vm, uint64_t mfn)
 	return (const uint64_t *)(vm->mem + mfn * PAGE);
 }
 
-int mmu_walk(const struct vm *vm, uint64_t l4, uint64_t va, struct mmu_walk *w)
+int mmu_walk(const struct vm *vm, mfn_t l4, gva_t addr, struct mmu_walk *w)
 {
-	uint64_t mfn = l4;
+	uint64_t mfn = mfn_x(l4), va = gva_x(addr);
 
 	memset(w, 0, sizeof(*w));
 	w->writable = w->user = w->exec = 1;
-	if (va >= HOLE_BASE || l4 >= vm->nr_frames) {
+	if (va >= HOLE_BASE || mfn >= vm->nr_frames) {
 		w->level_missing = 4;
 		return -EFAULT;
 	}
@@ -77,7 +77,7 @@ static int copy_guest(struct vm *vm, uint64_t gva, void *buf, size_t len, int to
 		size_t n = len < in_page ? len : in_page;
 		uint8_t *host;
 
-		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), gva, &w) || (to_guest && !w.writable))
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(gva), &w) || (to_guest && !w.writable))
 			return refuse(vm, gva, file, line);
 		host = mmu_frame_data(vm, w.mfn) + (gva & (PAGE - 1));
 		if (to_guest)

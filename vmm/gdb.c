@@ -345,7 +345,7 @@ static int mem_access(struct vm *vm, uint64_t va, uint8_t *buf, size_t n, int wr
 		size_t chunk = 4096 - ((va + done) & 4095);
 		if (chunk > n - done)
 			chunk = n - done;
-		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), va + done, &w) || w.mfn >= vm->nr_pages ||
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va + done), &w) || w.mfn >= vm->nr_pages ||
 		    (write && (mmu_is_pagetable(vm, w.mfn) ||
 			       vm->mmu.frames[w.mfn].type == PGT_SEG_DESC)))
 			return -1;
@@ -364,7 +364,7 @@ static int mem_access(struct vm *vm, uint64_t va, uint8_t *buf, size_t n, int wr
 static void mon_ptwalk(struct vmm_gdb *g, struct vm *vm, uint64_t va)
 {
 	static const char *const lv[] = { "L4", "L3", "L2", "L1" };
-	uint64_t mfn = vcpu_cr3(&vm->vcpu);
+	uint64_t mfn = mfn_x(vcpu_cr3(&vm->vcpu));
 	char flags[96];
 
 	say(g, "page walk of %#llx from L4 frame %#llx (%s mode):\n", (unsigned long long)va,

@@ -551,7 +551,7 @@ static int load_guest(struct vm *vm, const struct options *o)
 		return VMM_EXIT_HOST;
 	}
 	/* the bootstrap tables go through the same rules as the guest's own */
-	rc = mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn);
+	rc = mmu_adopt_bootstrap(vm, _mfn(vm->lay.pt_first_pfn));
 	if (rc) {
 		fprintf(stderr, "pvmm: the bootstrap page tables failed validation (%d): a pvmm bug\n", rc);
 		return VMM_EXIT_HOST;

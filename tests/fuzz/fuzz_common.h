@@ -175,7 +175,7 @@ static struct vm *fz_vm(void)
 	t[3 * 512 + 2] = 4 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A;
 	for (uint64_t i = 0; i < 64; i++)
 		t[4 * 512 + i] = i << 12 | PTE_P | PTE_US | PTE_A | (i >= 1 && i <= 4 ? 0 : PTE_RW);
-	if (mmu_init(&vm) || mmu_defer_p2m(&vm) || mmu_adopt_bootstrap(&vm, 1))
+	if (mmu_init(&vm) || mmu_defer_p2m(&vm) || mmu_adopt_bootstrap(&vm, _mfn(1)))
 		abort();
 	vm.mmu.emit = fz_emit;
 	vm.mmu.emit_ctx = &vm;
@@ -204,12 +204,12 @@ static size_t fz_reference(const struct vm *vm, struct mmu_host_map **out)
 		len = 4096;
 		if (mmu_ptwr_hidden(vm, va))
 			continue;
-		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w)) {
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w)) {
 			len = (1ull << (12 + 9 * (w.level_missing - 1))) -
 			      (va & ((1ull << (12 + 9 * (w.level_missing - 1))) - 1));
 			continue;
 		}
-		page.off = w.mfn * 4096, page.prot = mmu_page_prot(vm, va, &w);
+		page.off = w.mfn * 4096, page.prot = mmu_page_prot(vm, _gva(va), &w);
 		if (n && m[n - 1].end == va && m[n - 1].prot == page.prot &&
 		    m[n - 1].off + (m[n - 1].end - m[n - 1].start) == page.off) {
 			m[n - 1].end = page.end;

@@ -33,18 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vm->end = VM_RUNNING;
 		}
 		switch (p[0] % 8) {
-		case 0: mmu_mod_entry(vm, frame, idx, val, p[3] & 1); break;
-		case 1: mmu_pin(vm, frame, 1 + p[2] % 4); break;
-		case 2: mmu_unpin(vm, frame); break;
-		case 3: mmu_new_baseptr(vm, frame, p[2] & 1); break;
-		case 4: mmu_update_va(vm, FZ_BASE + (word(p + 4) % (8u << 20)), val); break;
+		case 0: mmu_mod_entry(vm, _mfn(frame), idx, val, p[3] & 1); break;
+		case 1: mmu_pin(vm, _mfn(frame), 1 + p[2] % 4); break;
+		case 2: mmu_unpin(vm, _mfn(frame)); break;
+		case 3: mmu_new_baseptr(vm, _mfn(frame), p[2] & 1); break;
+		case 4: mmu_update_va(vm, _gva(FZ_BASE + (word(p + 4) % (8u << 20))), val); break;
 		case 5: mmu_update_one(vm, frame << 12 | idx << 3 | (p[3] & 3), val); break;
 		case 6: /* a store into a page table, as the writable assist sees it */
 			vm->vm_assist = 1ull << VMASST_TYPE_writable_pagetables;
 			vm->mmu.ptwr.mode = (enum ptwr_mode)(p[2] % 3);
 			if (frame < 64 && vm->mmu.frames[frame].type == PGT_L1) {
 				vm->vcpu.regs.rax = val; /* the store at rip is mov %rax,(%rdi) */
-				if (mmu_ptwr_trap(vm, FZ_BASE + frame * 4096 + idx * 8, frame) > 0 &&
+				if (mmu_ptwr_trap(vm, _gva(FZ_BASE + frame * 4096 + idx * 8), _mfn(frame)) > 0 &&
 				    (vm->mmu.ptwr.slot[0].l1 == frame || vm->mmu.ptwr.slot[1].l1 == frame) &&
 				    mmu_ptwr_pending(vm)) /* out of sync: the store runs natively */
 					((uint64_t *)(vm->mem + frame * 4096))[idx] = val;
@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p[2] & 1) {
 				struct mmu_walk w;
 				uint64_t va = FZ_BASE + word(p + 4) % (8u << 20);
-				if (!mmu_walk(vm, vcpu_cr3(&vm->vcpu), va, &w))
-					mmu_fill_fault(vm, va, &w, p[3] & 1, p[3] & 2);
+				if (!mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w))
+					mmu_fill_fault(vm, _gva(va), &w, p[3] & 1, p[3] & 2);
 			} else {
 				uint8_t buf[16];
 				mmu_copy_from_guest(vm, buf, FZ_BASE + word(p + 4) % (8u << 20), p[3] % 17);

@@ -51,7 +51,7 @@ struct vm *fixture_vm(void)
 		fprintf(stderr, "fixture: %s\n", why);
 		abort();
 	}
-	if (mmu_init(vm) || mmu_defer_p2m(vm) || mmu_adopt_bootstrap(vm, vm->lay.pt_first_pfn)) {
+	if (mmu_init(vm) || mmu_defer_p2m(vm) || mmu_adopt_bootstrap(vm, _mfn(vm->lay.pt_first_pfn))) {
 		fprintf(stderr, "fixture: bootstrap tables refused\n");
 		abort();
 	}

@@ -72,7 +72,7 @@ START_TEST(balloon_out_and_in)
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_populate_physmap, arg), 2);
 	ck_assert_uint_eq(list_entry(vm, 0), f + 1);
 	ck_assert_uint_eq(list_entry(vm, 1), f);
-	ck_assert_uint_eq(mmu_m2p(vm, f), f);
+	ck_assert_uint_eq(pfn_x(mmu_m2p(vm, _mfn(f))), f);
 	ck_assert_uint_eq(vm->mem[f * 4096], 0);
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES);
 	/* at its maximum the domain gets nothing more */
@@ -138,7 +138,7 @@ START_TEST(referenced_frame_waits)
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_decrease_reservation, arg), 1);
 	ck_assert(!mmu_owned(vm, mfn));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES); /* the domain's until unmapped */
-	ck_assert_int_eq(mmu_update_va(vm, vm->lay.v_start, 0), 0);
+	ck_assert_int_eq(mmu_update_va(vm, _gva(vm->lay.v_start), 0), 0);
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES - 1);
 	ck_assert_int_eq(vm->mmu.frames[mfn].owner, FRAME_FREE);
 	fixture_free(vm);
@@ -214,7 +214,7 @@ START_TEST(exchange_moves_frames)
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_exchange, arg), 0);
 	ck_assert_uint_eq(exchanged(vm), 2);
 	ck_assert_uint_eq(list_entry(vm, 32), f); /* out list: scratch + 512 */
-	ck_assert_uint_eq(mmu_m2p(vm, f + 1), 0x778);
+	ck_assert_uint_eq(pfn_x(mmu_m2p(vm, _mfn(f + 1))), 0x778);
 	ck_assert_uint_eq(vm->mem[f * 4096], 0);
 	ck_assert(mmu_owned(vm, f) && mmu_owned(vm, f + 1));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES);

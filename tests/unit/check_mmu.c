@@ -12,16 +12,16 @@ START_TEST(walk_maps_bootstrap)
 	struct vm *vm = fixture_vm();
 	struct mmu_walk w;
 
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, vm->lay.start_info_va + 8, &w), 0);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(vm->lay.start_info_va + 8), &w), 0);
 	ck_assert_uint_eq(w.mfn, vm->lay.start_info_pfn);
 	ck_assert(w.writable && w.exec);
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, vm->lay.pt_base_va, &w), 0);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(vm->lay.pt_base_va), &w), 0);
 	ck_assert(!w.writable);
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, vm->lay.v_end, &w), -EFAULT);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(vm->lay.v_end), &w), -EFAULT);
 	ck_assert_int_eq(w.level_missing, 2);
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, 1ull << 39, &w), -EFAULT);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(1ull << 39), &w), -EFAULT);
 	ck_assert_int_eq(w.level_missing, 4);
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, HOLE_BASE, &w), -EFAULT);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(HOLE_BASE), &w), -EFAULT);
 	fixture_free(vm);
 }
 END_TEST
@@ -33,7 +33,7 @@ START_TEST(walk_refuses_frames_beyond_memory)
 	uint64_t *l1 = (uint64_t *)(vm->mem + (vm->lay.pt_first_pfn + 3) * 4096);
 
 	l1[0] = ((uint64_t)vm->nr_frames << 12) | PTE_P | PTE_RW; /* va 0x400000 */
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, 0x400000, &w), -EFAULT);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(0x400000), &w), -EFAULT);
 	ck_assert_int_eq(w.level_missing, 1);
 	fixture_free(vm);
 }
@@ -72,7 +72,7 @@ START_TEST(realise_coalesces_runs)
 	struct fixture_ops o = { .n = 0 };
 	unsigned maps = 0;
 
-	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, FIXTURE_MIN_VA, HOLE_BASE, fixture_collect, &o), 0);
+	ck_assert_int_eq(mmu_realise(vm, _mfn(vm->vcpu.kernel_l4), _gva(FIXTURE_MIN_VA), _gva(HOLE_BASE), fixture_collect, &o), 0);
 	for (unsigned i = 0; i < o.n; i++) {
 		ck_assert_int_eq(mmu_check_op(vm, &o.op[i]), 0);
 		maps += o.op[i].kind == STUB_OP_MMAP;
@@ -114,15 +114,15 @@ static int fill_fault(struct vm *vm, uint64_t va, int write)
 {
 	struct mmu_walk w;
 
-	if (mmu_walk(vm, vm->vcpu.kernel_l4, va, &w))
+	if (mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(va), &w))
 		return 0;
-	return mmu_fill_fault(vm, va, &w, write, 0);
+	return mmu_fill_fault(vm, _gva(va), &w, write, 0);
 }
 
 /* Map frame (mfn) read-only at (va) by update_va_mapping. */
 static int map_ro(struct vm *vm, uint64_t va, uint64_t mfn)
 {
-	return mmu_update_va(vm, va, (mfn << 12) | PTE_P | PTE_US | PTE_A);
+	return mmu_update_va(vm, _gva(va), (mfn << 12) | PTE_P | PTE_US | PTE_A);
 }
 
 /* pvmm's own reads write the frame first, and only that frame; its host
@@ -156,7 +156,7 @@ START_TEST(p2m_written_on_the_guests_fault)
 	struct vm *vm = fixture_vm();
 	struct mmu_walk w;
 
-	ck_assert_int_eq(mmu_walk(vm, vm->vcpu.kernel_l4, p2m_va(vm, 1), &w), 0);
+	ck_assert_int_eq(mmu_walk(vm, _mfn(vm->vcpu.kernel_l4), _gva(p2m_va(vm, 1)), &w), 0);
 	ck_assert_int_eq(fill_fault(vm, p2m_va(vm, 1) + 40, 1), 1);
 	ck_assert_uint_eq(p2m_frame(vm, 1)[5], 512 + 5);
 	ck_assert_uint_eq(p2m_frame(vm, 1)[511], 1023);
@@ -212,7 +212,7 @@ START_TEST(p2m_promotion_validates_the_contents)
 
 	ck_assert_int_eq(map_ro(vm, p2m_va(vm, 1), mfn), 0);
 	ck_assert(mmu_unfilled(vm, mfn));
-	ck_assert_int_eq(mmu_pin(vm, mfn, 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(mfn), 1), -XEN_EINVAL);
 	ck_assert_uint_eq(vm->mmu.count.deferred_fills, 1);
 	ck_assert_ptr_nonnull(strstr(vm_why_text(vm->mmu.why), "forbidden bits"));
 	fixture_free(vm);
@@ -227,13 +227,13 @@ START_TEST(realise_starts_at_min_va)
 	struct vm *vm = fixture_vm();
 	struct fixture_ops o = { .n = 0 };
 
-	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, 0, HOLE_BASE, fixture_collect, &o), 0);
+	ck_assert_int_eq(mmu_realise(vm, _mfn(vm->vcpu.kernel_l4), _gva(0), _gva(HOLE_BASE), fixture_collect, &o), 0);
 	ck_assert_uint_gt(o.n, 0);
 	ck_assert_uint_eq(o.op[0].addr, FIXTURE_MIN_VA);
 	for (unsigned i = 0; i < o.n; i++)
 		ck_assert_int_eq(mmu_check_op(vm, &o.op[i]), 0);
 	o.n = 0;
-	ck_assert_int_eq(mmu_realise(vm, vm->vcpu.kernel_l4, 0, FIXTURE_MIN_VA, fixture_collect, &o), 0);
+	ck_assert_int_eq(mmu_realise(vm, _mfn(vm->vcpu.kernel_l4), _gva(0), _gva(FIXTURE_MIN_VA), fixture_collect, &o), 0);
 	ck_assert_uint_eq(o.n, 0);
 	fixture_free(vm);
 }

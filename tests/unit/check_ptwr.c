@@ -37,7 +37,7 @@ static void counts_ok(void)
 /* Map frame (pfn) of the bootstrap range with (flags) at its usual place. */
 static void remap(uint64_t pfn, uint64_t flags)
 {
-	ck_assert_int_eq(mmu_update_va(vm, va_of(pfn), pfn << 12 | flags), 0);
+	ck_assert_int_eq(mmu_update_va(vm, _gva(va_of(pfn)), pfn << 12 | flags), 0);
 }
 
 /* A slack frame made read-only and hooked as an L1 at BASE, mapping one
@@ -53,7 +53,7 @@ static void setup(void)
 	alias = va_of(l1);
 	remap(l1, R);
 	tab(l1)[0] = page << 12 | T;
-	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 100, l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(vm->lay.pt_first_pfn + 2), 100, l1 << 12 | T, 0), 0);
 	memcpy(tab(code), mov, sizeof(mov));
 	vm->vcpu.regs.rip = va_of(code);
 	vm->vcpu.regs.rsp = vm->lay.stack_top - 64;
@@ -72,9 +72,9 @@ static void teardown(void)
 START_TEST(assist_off_is_not_ours)
 {
 	vm->vm_assist = 0;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias, l1), 0);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias), _mfn(l1)), 0);
 	vm->vm_assist = 1ull << VMASST_TYPE_writable_pagetables;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, va_of(vm->lay.pt_first_pfn), vm->lay.pt_first_pfn), 0);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(va_of(vm->lay.pt_first_pfn)), _mfn(vm->lay.pt_first_pfn)), 0);
 }
 END_TEST
 
@@ -84,7 +84,7 @@ START_TEST(emulate_steps_over_the_store)
 
 	vm->mmu.ptwr.mode = PTWR_EMULATE;
 	vm->vcpu.regs.rax = (page + 1) << 12 | T;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 5 * 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 5 * 8), _mfn(l1)), 1);
 	ck_assert_uint_eq(tab(l1)[5], (page + 1) << 12 | T);
 	ck_assert_uint_eq(vm->vcpu.regs.rip, rip + 3);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 1);
@@ -93,7 +93,7 @@ START_TEST(emulate_steps_over_the_store)
 	/* a refused store crashes the domain and writes nothing */
 	vm->vcpu.regs.rip = rip;
 	vm->vcpu.regs.rax = l1 << 12 | T;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 6 * 8, l1), -1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 6 * 8), _mfn(l1)), -1);
 	ck_assert_int_eq(vm->end, VM_CRASH);
 	ck_assert_uint_eq(tab(l1)[6], 0);
 	ck_assert_ptr_nonnull(strstr(vm->end_msg, "entry 6"));
@@ -104,7 +104,7 @@ END_TEST
 START_TEST(unhook_then_resync_on_access)
 {
 	vm->mmu.ptwr.mode = PTWR_UNHOOK;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 8), _mfn(l1)), 1);
 	ck_assert(mmu_ptwr_pending(vm));
 	ck_assert(mmu_ptwr_hidden(vm, BASE + 4096));
 	ck_assert(mmu_ptwr_alias(vm, alias + 100, l1));
@@ -146,7 +146,7 @@ END_TEST
 START_TEST(resync_refuses_and_restores)
 {
 	vm->mmu.ptwr.mode = PTWR_UNHOOK;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias), _mfn(l1)), 1);
 	tab(l1)[3] = page << 12 | T;
 	tab(l1)[7] = vm->lay.pt_first_pfn << 12 | T; /* a writable mapping of the L4 */
 	tab(l1)[9] = page << 12 | T;
@@ -165,18 +165,18 @@ START_TEST(fallbacks_to_emulation)
 {
 	vm->mmu.ptwr.mode = PTWR_UNHOOK;
 	/* code in the range the L1 maps */
-	ck_assert_int_eq(mmu_mod_entry(vm, l1, 1, code << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1), 1, code << 12 | R, 0), 0);
 	vm->vcpu.regs.rip = BASE + 4096;
 	vm->vcpu.regs.rax = 0;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 2 * 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 2 * 8), _mfn(l1)), 1);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_CODE], 1);
 	ck_assert(!mmu_ptwr_pending(vm));
 	/* hooked twice */
 	vm->vcpu.regs.rip = va_of(code);
-	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 101, l1 << 12 | T, 0), 0);
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 2 * 8, l1), 1);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(vm->lay.pt_first_pfn + 2), 101, l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 2 * 8), _mfn(l1)), 1);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_MULTI], 1);
-	ck_assert_int_eq(mmu_mod_entry(vm, vm->lay.pt_first_pfn + 2, 101, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(vm->lay.pt_first_pfn + 2), 101, 0, 0), 0);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 0);
 }
 END_TEST
@@ -187,15 +187,15 @@ START_TEST(auto_unhooks_after_a_streak)
 	for (unsigned i = 0; i < 4; i++) {
 		vm->vcpu.regs.rip = va_of(code);
 		vm->vcpu.regs.rax = page << 12 | R;
-		ck_assert_int_eq(mmu_ptwr_trap(vm, alias + (10 + i) * 8, l1), 1);
+		ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + (10 + i) * 8), _mfn(l1)), 1);
 	}
 	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 4);
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 20 * 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 20 * 8), _mfn(l1)), 1);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
 	/* a batch that changes too little sends it back to emulation */
 	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
 	vm->vcpu.regs.rip = va_of(code);
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 21 * 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 21 * 8), _mfn(l1)), 1);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 5);
 }
@@ -207,16 +207,16 @@ START_TEST(inactive_l1_needs_no_unhook)
 
 	vm->mmu.ptwr.mode = PTWR_UNHOOK;
 	remap(l1b, R);
-	ck_assert_int_eq(mmu_pin(vm, l1b, 1), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(l1b), 1), 0);
 	nops = 0;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, va_of(l1b), l1b), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(va_of(l1b)), _mfn(l1b)), 1);
 	ck_assert(vm->mmu.ptwr.slot[PTWR_SLOT_INACTIVE].used);
 	ck_assert(!mmu_ptwr_hidden(vm, BASE));
 	ck_assert_uint_eq(nops, 1); /* only the writable alias */
 	tab(l1b)[0] = page << 12 | T;
 	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
 	ck_assert_uint_eq(vm->mmu.frames[page].type, PGT_WRITABLE);
-	ck_assert_int_eq(mmu_unpin(vm, l1b), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(l1b)), 0);
 }
 END_TEST
 
@@ -231,13 +231,13 @@ START_TEST(low_alias_is_emulated)
 
 	remap(low, R);
 	tab(low)[1] = l1 << 12 | R;
-	ck_assert_int_eq(mmu_mod_entry(vm, l2, 0, low << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2), 0, low << 12 | T, 0), 0);
 	vm->mmu.ptwr.mode = PTWR_UNHOOK;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, alias + 8, l1), 1); /* unhooked */
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 8), _mfn(l1)), 1); /* unhooked */
 	ck_assert(mmu_ptwr_pending(vm));
 	vm->vcpu.regs.rax = val;
 	nops = 0;
-	ck_assert_int_eq(mmu_ptwr_trap(vm, 0x1000 + 2 * 8, l1), 1);
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(0x1000 + 2 * 8), _mfn(l1)), 1);
 	ck_assert_int_eq(vm->end, VM_RUNNING);
 	ck_assert(!mmu_ptwr_pending(vm));
 	ck_assert_uint_eq(tab(l1)[2], val);
@@ -245,7 +245,7 @@ START_TEST(low_alias_is_emulated)
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	for (unsigned i = 0; i < nops; i++)
 		ck_assert_int_eq(mmu_check_op(vm, &ops[i]), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l2, 0, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2), 0, 0, 0), 0);
 }
 END_TEST
 

@@ -117,12 +117,12 @@ START_TEST(rule)
 	uint64_t *tab = (uint64_t *)(vm->mem + table * 4096);
 	uint64_t old = tab[r->idx];
 	uint64_t val = (frame_of(vm, r->target, table) << 12) | r->flags;
-	int rc = mmu_mod_entry(vm, table, r->idx, val, 0);
+	int rc = mmu_mod_entry(vm, _mfn(table), r->idx, val, 0);
 
 	ck_assert_msg(rc == r->want, "%s: got %d, want %d", r->name, rc, r->want);
 	ck_assert_uint_eq(tab[r->idx], rc ? old : val); /* refused: nothing written */
 	assert_counts(vm, r->name);
-	ck_assert_int_eq(mmu_mod_entry(vm, table, r->idx, old, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(table), r->idx, old, 0), 0);
 	assert_counts(vm, "after restoring");
 	fixture_free(vm);
 }

@@ -54,15 +54,15 @@ END_TEST
 
 START_TEST(pin_and_unpin)
 {
-	ck_assert_int_eq(mmu_pin(vm, free0, 1), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(free0), 1), 0);
 	ck_assert_uint_eq(fr(free0)->type, PGT_L1);
-	ck_assert_int_eq(mmu_pin(vm, free0, 1), -XEN_EINVAL);   /* already pinned */
-	ck_assert_int_eq(mmu_unpin(vm, free0), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(free0), 1), -XEN_EINVAL);   /* already pinned */
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(free0)), 0);
 	ck_assert_uint_eq(fr(free0)->type, PGT_NONE);
 	ck_assert_uint_eq(fr(free0)->type_count, 0);
-	ck_assert_int_eq(mmu_unpin(vm, free0), -XEN_EINVAL);
-	ck_assert_int_eq(mmu_pin(vm, free0, 5), -XEN_EINVAL);
-	ck_assert_int_eq(mmu_pin(vm, vm->nr_frames, 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(free0)), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(free0), 5), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(vm->nr_frames), 1), -XEN_EINVAL);
 }
 END_TEST
 
@@ -70,18 +70,18 @@ START_TEST(writable_mappings_block_promotion)
 {
 	uint64_t f = free0 + 1;
 
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, (f << 12) | T, 0), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 401, (f << 12) | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 400, (f << 12) | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 401, (f << 12) | T, 0), 0);
 	ck_assert_uint_eq(fr(f)->type, PGT_WRITABLE);
 	ck_assert_uint_eq(fr(f)->type_count, 2);
-	ck_assert_int_eq(mmu_pin(vm, f, 1), -XEN_EINVAL);
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, 0, 0), 0);
-	ck_assert_int_eq(mmu_pin(vm, f, 1), -XEN_EINVAL);
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 401, (f << 12) | R, 0), 0); /* now read-only */
-	ck_assert_int_eq(mmu_pin(vm, f, 1), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 402, (f << 12) | T, 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(f), 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 400, 0, 0), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(f), 1), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 401, (f << 12) | R, 0), 0); /* now read-only */
+	ck_assert_int_eq(mmu_pin(vm, _mfn(f), 1), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 402, (f << 12) | T, 0), -XEN_EINVAL);
 	counts_ok();
-	ck_assert_int_eq(mmu_unpin(vm, f), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(f)), 0);
 }
 END_TEST
 
@@ -93,7 +93,7 @@ START_TEST(failed_promotion_rolls_back)
 	tab(bad_l1)[7] = (free0 + 3) << 12 | R | PTE_PCD; /* forbidden bit */
 	tab(new_l2)[0] = good_l1 << 12 | T;
 	tab(new_l2)[1] = bad_l1 << 12 | T;
-	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l3()), 9, new_l2 << 12 | T, 0), -XEN_EINVAL);
 	ck_assert_uint_eq(fr(new_l2)->type, PGT_NONE);
 	ck_assert_uint_eq(fr(good_l1)->type, PGT_NONE);
 	ck_assert_uint_eq(fr(good_l1)->type_count, 0);
@@ -101,7 +101,7 @@ START_TEST(failed_promotion_rolls_back)
 	ck_assert_uint_eq(tab(l3())[9], 0);
 	counts_ok();
 	tab(bad_l1)[7] = 0;
-	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l3()), 9, new_l2 << 12 | T, 0), 0);
 	ck_assert_uint_eq(fr(good_l1)->type, PGT_L1);
 	ck_assert_uint_eq(fr(bad_l1)->type, PGT_L1);
 }
@@ -114,9 +114,9 @@ START_TEST(demotion_releases_subtree)
 
 	tab(new_l1)[0] = page << 12 | T;
 	tab(new_l2)[0] = new_l1 << 12 | T;
-	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, new_l2 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l3()), 9, new_l2 << 12 | T, 0), 0);
 	ck_assert_uint_eq(fr(page)->type, PGT_WRITABLE);
-	ck_assert_int_eq(mmu_mod_entry(vm, l3(), 9, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l3()), 9, 0, 0), 0);
 	ck_assert_uint_eq(fr(new_l2)->type, PGT_NONE);
 	ck_assert_uint_eq(fr(new_l1)->type, PGT_NONE);
 	ck_assert_uint_eq(fr(page)->type, PGT_NONE);
@@ -130,18 +130,18 @@ START_TEST(linear_entries_one_level_deep)
 	uint64_t other_l2 = free0;
 
 	/* an L2 linear entry in the bootstrap L2 to another L2 */
-	ck_assert_int_eq(mmu_pin(vm, other_l2, 2), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 50, other_l2 << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(other_l2), 2), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 50, other_l2 << 12 | R, 0), 0);
 	ck_assert_uint_eq(fr(l2())->linear_entries, 1);
 	ck_assert_uint_eq(fr(other_l2)->linear_uses, 1);
 	/* the target may not hold linear entries itself, nor the holder be a target */
-	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, l2() << 12 | R, 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(other_l2), 3, l2() << 12 | R, 0), -XEN_EINVAL);
 	counts_ok();
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 50, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 50, 0, 0), 0);
 	ck_assert_uint_eq(fr(other_l2)->linear_uses, 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, l2() << 12 | R, 0), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, other_l2, 3, 0, 0), 0);
-	ck_assert_int_eq(mmu_unpin(vm, other_l2), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(other_l2), 3, l2() << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(other_l2), 3, 0, 0), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(other_l2)), 0);
 }
 END_TEST
 
@@ -150,17 +150,17 @@ START_TEST(base_pointer_switch)
 	uint64_t new_l4 = free0;
 
 	tab(new_l4)[0] = tab(l4())[0];
-	ck_assert_int_eq(mmu_new_baseptr(vm, l2(), 0), -XEN_EINVAL);
-	ck_assert_int_eq(mmu_new_baseptr(vm, new_l4, 0), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l2()), 0), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(new_l4), 0), 0);
 	ck_assert_uint_eq(vm->vcpu.kernel_l4, new_l4);
 	ck_assert_uint_eq(fr(new_l4)->type, PGT_L4);
 	ck_assert(!mmu_sync_pending(vm)); /* the same mappings: nothing to redo */
 	ck_assert_uint_eq(fr(l4())->type_count, 1); /* only the pin now */
-	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 0), 0);
 	ck_assert_uint_eq(fr(new_l4)->type, PGT_NONE); /* nothing holds it any more */
-	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 1), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 1), 0);
 	ck_assert_uint_eq(vm->vcpu.user_l4, l4());
-	ck_assert_int_eq(mmu_new_baseptr(vm, 0, 1), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(0), 1), 0);
 	ck_assert_uint_eq(vm->vcpu.user_l4, 0);
 }
 END_TEST
@@ -181,19 +181,19 @@ START_TEST(switch_marks_what_differs)
 
 	tab(other)[0] = tab(l4())[0];
 	tab(other)[1] = l3b << 12 | T; /* an empty L3 in slot 1 */
-	ck_assert_int_eq(mmu_pin(vm, other, 4), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(other), 4), 0);
 	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0; /* as after a sync */
-	ck_assert_int_eq(mmu_new_baseptr(vm, other, 0), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(other), 0), 0);
 	ck_assert(!vm->mmu.dirty_all);
 	ck_assert_uint_eq(vm->mmu.ndirty, 1);
 	ck_assert_ptr_nonnull(dirty_of(other));
 	ck_assert_uint_eq(dirty_of(other)->bits[0], 1u << 1);
 	vm->mmu.ndirty = 0;
-	ck_assert_int_eq(mmu_mod_entry(vm, other, 1, 0, 0), 0); /* not synced yet */
-	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(other), 1, 0, 0), 0); /* not synced yet */
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 0), 0);
 	ck_assert_ptr_nonnull(dirty_of(l4()));
 	ck_assert_uint_eq(dirty_of(l4())->bits[0], 1u << 1);
-	ck_assert_int_eq(mmu_unpin(vm, other), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(other)), 0);
 }
 END_TEST
 
@@ -206,17 +206,17 @@ START_TEST(switch_follows_inherited_flags)
 
 	tab(l3b)[0] = tab(l3())[0] & ~PTE_RW;
 	tab(other)[0] = l3b << 12 | T;
-	ck_assert_int_eq(mmu_pin(vm, other, 4), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(other), 4), 0);
 	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
-	ck_assert_int_eq(mmu_new_baseptr(vm, other, 0), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(other), 0), 0);
 	ck_assert(mmu_sync_pending(vm));
 	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	ck_assert_uint_gt(o.n, 0);
 	for (unsigned i = 0; i < o.n; i++)
 		ck_assert(!(o.op[i].kind == STUB_OP_MMAP && (o.op[i].prot & PROT_WRITE)));
-	ck_assert_int_eq(mmu_new_baseptr(vm, l4(), 0), 0);
-	ck_assert_int_eq(mmu_unpin(vm, other), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 0), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(other)), 0);
 	vm->mmu.emit = NULL;
 }
 END_TEST
@@ -236,13 +236,13 @@ START_TEST(switch_of_aliased_trees_is_bounded)
 	}
 	for (unsigned i = 0; i < 255; i++)
 		tab(la)[i] = l3a << 12 | T, tab(lb)[i] = l3b << 12 | T;
-	ck_assert_int_eq(mmu_pin(vm, la, 4), 0);
-	ck_assert_int_eq(mmu_pin(vm, lb, 4), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(la), 4), 0);
+	ck_assert_int_eq(mmu_pin(vm, _mfn(lb), 4), 0);
 	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
-	mmu_mark_switch(vm, la, lb);
+	mmu_mark_switch(vm, _mfn(la), _mfn(lb));
 	ck_assert(vm->mmu.dirty_all);
-	ck_assert_int_eq(mmu_unpin(vm, la), 0);
-	ck_assert_int_eq(mmu_unpin(vm, lb), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(la)), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(lb)), 0);
 }
 END_TEST
 
@@ -250,7 +250,7 @@ START_TEST(update_requests)
 {
 	uint64_t page = free0;
 
-	ck_assert_int_eq(mmu_mod_entry(vm, l1(), 400, page << 12 | T | PTE_D, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l1()), 400, page << 12 | T | PTE_D, 0), 0);
 	/* PRESERVE_AD keeps A and D of the old entry */
 	ck_assert_int_eq(mmu_update_one(vm, (l1() << 12) + 400 * 8 + MMU_PT_UPDATE_PRESERVE_AD,
 					page << 12 | PTE_P | PTE_RW), 0);
@@ -261,14 +261,14 @@ START_TEST(update_requests)
 	/* which a table's content cannot be reached by */
 	ck_assert_int_eq(mmu_update_one(vm, (l1() << 12) + 8 * 401 + 3, 0), -XEN_ENOSYS);
 	ck_assert_int_eq(mmu_update_one(vm, (free0 << 12) | MMU_MACHPHYS_UPDATE, 77), 0);
-	ck_assert_uint_eq(mmu_m2p(vm, free0), 77);
-	ck_assert_uint_eq(mmu_m2p(vm, free0 + 1), free0 + 1);
+	ck_assert_uint_eq(pfn_x(mmu_m2p(vm, _mfn(free0))), 77);
+	ck_assert_uint_eq(pfn_x(mmu_m2p(vm, _mfn(free0 + 1))), free0 + 1);
 	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_frames << 12), 0), -XEN_EINVAL);
 	ck_assert_int_eq(mmu_update_one(vm, (vm->nr_pages << 12) | MMU_MACHPHYS_UPDATE, 0), -XEN_EINVAL);
 	/* update_va_mapping finds the L1 of the current tables */
-	ck_assert_int_eq(mmu_update_va(vm, vm->lay.v_start + 5 * 4096, 0), 0);
+	ck_assert_int_eq(mmu_update_va(vm, _gva(vm->lay.v_start + 5 * 4096), 0), 0);
 	ck_assert_uint_eq(tab(l1())[5], 0);
-	ck_assert_int_eq(mmu_update_va(vm, 1ull << 30, 0), -XEN_EINVAL); /* no L1 there */
+	ck_assert_int_eq(mmu_update_va(vm, _gva(1ull << 30), 0), -XEN_EINVAL); /* no L1 there */
 }
 END_TEST
 
@@ -281,7 +281,7 @@ START_TEST(sync_realises_changed_ranges)
 
 	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
 	tab(new_l1)[0] = page << 12 | T;
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 100, new_l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 100, new_l1 << 12 | T, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	ck_assert_uint_eq(o.n, 2); /* the mapped page, then the rest of the 2 MiB unmapped */
 	ck_assert_uint_eq(o.op[0].kind, STUB_OP_MMAP);
@@ -292,18 +292,18 @@ START_TEST(sync_realises_changed_ranges)
 	ck_assert_uint_eq(o.op[1].kind, STUB_OP_MUNMAP);
 	ck_assert_uint_eq(o.op[1].addr + o.op[1].len, at100 + (2ull << 20));
 	/* hooked a second time; then one entry changes: both places follow */
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 101, new_l1 << 12 | T, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 101, new_l1 << 12 | T, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	o.n = 0;
-	ck_assert_int_eq(mmu_mod_entry(vm, new_l1, 0, page << 12 | R | PTE_NX, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(new_l1), 0, page << 12 | R | PTE_NX, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	ck_assert_uint_eq(o.n, 2);
 	ck_assert_uint_eq(o.op[0].addr, at100);
 	ck_assert_uint_eq(o.op[1].addr, at101);
 	ck_assert_uint_eq(o.op[0].prot, PROT_READ);
 	ck_assert_uint_eq(o.op[1].len, 4096);
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 100, 0, 0), 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l2(), 101, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 100, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l2()), 101, 0, 0), 0);
 	ck_assert_uint_eq(fr(new_l1)->type, PGT_NONE);
 }
 END_TEST
@@ -314,7 +314,7 @@ START_TEST(sync_realises_linear_maps_read_only)
 	uint64_t slot = 10, va = slot << 39 | slot << 30 | slot << 21 | slot << 12;
 
 	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &o;
-	ck_assert_int_eq(mmu_mod_entry(vm, l4(), (unsigned)slot, l4() << 12 | R, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l4()), (unsigned)slot, l4() << 12 | R, 0), 0);
 	ck_assert_int_eq(mmu_sync(vm), 0);
 	for (unsigned i = 0; i < o.n; i++) {
 		const struct stub_op *op = &o.op[i];
@@ -323,7 +323,7 @@ START_TEST(sync_realises_linear_maps_read_only)
 			ck_assert_uint_eq(op->off + (va - op->addr), l4() * 4096);
 	}
 	ck_assert_uint_gt(o.n, 0);
-	ck_assert_int_eq(mmu_mod_entry(vm, l4(), (unsigned)slot, 0, 0), 0);
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(l4()), (unsigned)slot, 0, 0), 0);
 }
 END_TEST
 
