@@ -244,6 +244,8 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 	enum vm_trap_kind kind = trap_kind(t);
 
 	vm->stats.traps[kind]++;
+	if ((vmm_of(vm)->trace_print & TRACE_FAULT) && kind != TRAP_HYPERCALL && kind != TRAP_INTERRUPT)
+		vmm_trace_trap(vm);
 	if (vm->vcpu.regs.rip >= HOLE_END) {
 		vm_end_domain(vm, VM_CRASH, "signal %d at rip %#llx: the guest went to an address outside the lower "
 		      "half, where a process has no code", t->signo,

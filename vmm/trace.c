@@ -104,20 +104,43 @@ static void end(struct line *l)
 	fputs(l->json ? "}\n" : "\n", l->f);
 }
 
-/* The guest rip, its symbol and (when none is given) its instruction. */
-static void where(struct vm *vm, struct line *l, const char *insn)
+/* The text of the instruction at (rip) into (buf), "" when unreadable. */
+static void insn_text(struct vm *vm, uint64_t rip, char *buf, size_t len)
 {
-	uint64_t rip = vm->vcpu.regs.rip;
-	char sym[96], text[96];
 	uint8_t bytes[15];
-	size_t n;
+	size_t n = mmu_fetch_insn(vm, rip, bytes);
+
+	if (!n || !mmu_disassemble(bytes, n, rip, buf, len))
+		buf[0] = 0;
+}
+
+/* A guest rip, its symbol and its instruction's text (none when empty). */
+static void where_at(struct vm *vm, struct line *l, uint64_t rip, const char *insn)
+{
+	char sym[96];
 
 	hex(l, "rip", rip);
 	str(l, "sym", loader_symbolise(&vmm_of(vm)->syms, rip, sym, sizeof(sym)));
-	if (!insn && (n = mmu_fetch_insn(vm, rip, bytes)) && mmu_disassemble(bytes, n, rip, text, sizeof(text)))
-		insn = text;
-	if (insn)
+	if (insn[0])
 		str(l, "insn", insn);
+}
+
+/* The guest's rip now and (when none is given) the instruction there. */
+static void where(struct vm *vm, struct line *l, const char *insn)
+{
+	char text[96];
+
+	if (!insn)
+		insn_text(vm, vm->vcpu.regs.rip, text, sizeof(text));
+	where_at(vm, l, vm->vcpu.regs.rip, insn ? insn : text);
+}
+
+void vmm_trace_trap(struct vm *vm)
+{
+	struct vmm *v = vmm_of(vm);
+
+	v->trace_rip = vm->vcpu.regs.rip;
+	insn_text(vm, v->trace_rip, v->trace_insn, sizeof(v->trace_insn));
 }
 
 static void pte(struct line *l, const char *key, uint64_t e)
@@ -192,7 +215,7 @@ void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, enu
 
 	begin(vm, &l, "fault", t->signo == 11 ? "segv" : t->signo == 5 ? "trap" : t->signo == 4 ? "ill"
 			       : t->signo == 8 ? "fpe" : t->signo == 10 ? "interrupt" : "signal");
-	where(vm, &l, NULL);
+	where_at(vm, &l, vmm_of(vm)->trace_rip, vmm_of(vm)->trace_insn); /* the one that trapped */
 	num(&l, "vector", (long long)t->trapno);
 	hex(&l, "addr", t->addr);
 	hex(&l, "error", err);

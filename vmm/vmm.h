@@ -33,6 +33,8 @@ struct vmm {
 	uint32_t trace_print;  /* vm_trace_kind bits --trace prints */
 	FILE *trace_out;
 	int trace_json;        /* --trace-format=json */
+	uint64_t trace_rip;    /* --trace=fault: the trap's rip, before emulation steps it ... */
+	char trace_insn[96];   /* ... and the text of the instruction there ("" unreadable) */
 	struct loader_symtab syms; /* for traces */
 	struct vmm_gdb *gdb;   /* --gdb */
 	const char *pidfile;   /* --pidfile */
@@ -130,6 +132,10 @@ const char *vmm_signals_name(void);
 int vmm_trace_parse(const char *spec, uint32_t *mask);
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev);
 void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t result);
+/* At a trap, before anything emulates it: note the rip and the text of the
+ * instruction there, which vmm_trace_fault() names (an emulated instruction
+ * has been stepped over by then, a delivered exception gone to its handler). */
+void vmm_trace_trap(struct vm *vm);
 void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why outcome);
 void vmm_trace_upcall(struct vm *vm);
 void vmm_format_pte(uint64_t e, char *buf, size_t len);
