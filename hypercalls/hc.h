@@ -79,6 +79,11 @@ int hc_event_pending(struct vm *vm);       /* evtchn_upcall_pending */
 int hc_upcall_due(struct vm *vm);          /* pending, unmasked, with a callback */
 /* Send the pending upcall to the event callback: 1 sent, -1 crashed. */
 int hc_upcall(struct vm *vm);
+/* What the guest's console ring output (buf, n): on vm->console, less the
+ * lines console_io showed just before when it is the ring's first output;
+ * the guest uses its ring from then on (console.c: how the two consoles
+ * are shown). */
+void hc_console_ring_out(struct vm *vm, const char *buf, size_t n);
 /* SCHEDOP_block / SCHEDOP_poll: set vm->ev.blocked for the front end to wait. */
 int64_t hc_block(struct vm *vm);
 /* The vCPU's vcpu_info: in shared_info, or where VCPUOP_register_vcpu_info

@@ -428,7 +428,15 @@ struct vm {
 	int shutdown_watched; /* a xenstore watch covers control/shutdown */
 	int shutdown_sent;    /* pvmm wrote control/shutdown */
 	uint32_t grant_frames; /* the grant table's size (setup_table), 0: initial */
-	FILE *console;       /* where CONSOLEIO_write goes */
+	/* The guest's two consoles (hypercalls/console.c): the PV console ring
+	 * is its console, as under `xl console`; console_io is Xen's log, as
+	 * in `xl dmesg` */
+	FILE *console;       /* the ring, and console_io until the guest uses the ring */
+	FILE *hvlog;         /* --hvlog: all of console_io (console then has the ring only) */
+	struct {             /* console_io text shown on console, which the ring's */
+		char text[4096]; /* first output may repeat (guests that write both) */
+		uint32_t len;
+	} echo;
 	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
 
 	struct {               /* last refusal of the checked guest accessor */

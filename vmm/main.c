@@ -37,6 +37,7 @@ struct options {
 	unsigned timeout;
 	unsigned shutdown_grace; /* seconds a signalled guest gets to shut down */
 	const char *stats;      /* NULL: off; "-": stderr */
+	const char *hvlog;      /* --hvlog: NULL: off; "-": stderr */
 	const char *transport;
 	int cpu;                /* -1: auto (the CPU pvmm starts on), -2: all */
 	int check_invariants;
@@ -69,6 +70,10 @@ static const char usage_text[] =
 	"                        xenstore control/shutdown is asked to power off and given\n"
 	"                        SECS seconds (default 5; 0: stop it at once)\n"
 	"      --stats[=FILE]    write counters as JSON at exit, to FILE or stderr\n"
+	"      --hvlog[=FILE]    write what the guest writes with console_io (Xen's log,\n"
+	"                        as xl dmesg shows it) to FILE or stderr; stdout then\n"
+	"                        shows the PV console ring only (as xl console). Without\n"
+	"                        it, stdout shows console_io until the guest uses the ring\n"
 	"      --transport=NAME  how traps reach pvmm: seccomp (default: shared memory and\n"
 	"                        futexes, no ptrace after start) or ptrace\n"
 	"      --cpu=auto|all|N  CPUs for pvmm and its guest process. auto (default): with\n"
@@ -248,10 +253,20 @@ static void cpu_list(char *out, size_t size)
 	}
 }
 
+/* An output option's FILE, opened now ("-": stderr, *f stays NULL). */
+static int open_output(const char *opt, const char *path, FILE **f)
+{
+	if (path && strcmp(path, "-") && !(*f = fopen(path, "w"))) {
+		fprintf(stderr, "pvmm: --%s=%s: %s\n", opt, path, strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Everything checkable before the guest starts: the environment's
  * transport, the CPU, and that each output file can be written (--stats
- * is opened now; --pidfile's directory must exist). */
-static int check_outputs(struct options *o, FILE **stats_out)
+ * and --hvlog are opened now; --pidfile's directory must exist). */
+static int check_outputs(struct options *o, FILE **stats_out, FILE **hvlog_out)
 {
 	char cpus[256];
 	cpu_set_t set;
@@ -270,10 +285,8 @@ static int check_outputs(struct options *o, FILE **stats_out)
 		fprintf(stderr, "pvmm: --cpu=%d: this machine has CPUs %s\n", o->cpu, cpus);
 		return VMM_EXIT_USAGE;
 	}
-	if (o->stats && strcmp(o->stats, "-") && !(*stats_out = fopen(o->stats, "w"))) {
-		fprintf(stderr, "pvmm: --stats=%s: %s\n", o->stats, strerror(errno));
+	if (open_output("stats", o->stats, stats_out) || open_output("hvlog", o->hvlog, hvlog_out))
 		return VMM_EXIT_USAGE;
-	}
 	if (o->pidfile) {
 		char dir[4096];
 		const char *slash = strrchr(o->pidfile, '/');
@@ -287,6 +300,8 @@ static int check_outputs(struct options *o, FILE **stats_out)
 			fprintf(stderr, "pvmm: --pidfile=%s: %s\n", o->pidfile, strerror(errno));
 			if (*stats_out)
 				fclose(*stats_out);
+			if (*hvlog_out)
+				fclose(*hvlog_out);
 			return VMM_EXIT_USAGE;
 		}
 	}
@@ -297,7 +312,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -306,6 +321,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ramdisk", required_argument, NULL, OPT_RAMDISK },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "hvlog", optional_argument, NULL, OPT_HVLOG },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "check-invariants", no_argument, NULL, OPT_CHECK },
@@ -348,6 +364,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->name = optarg;
 			break;
 		case OPT_STATS: o->stats = optarg ? optarg : "-"; break;
+		case OPT_HVLOG: o->hvlog = optarg ? optarg : "-"; break;
 		case OPT_TRANSPORT:
 			if (!vmm_transport_find(optarg))
 				return usage_error("unknown --transport '%s' (known: seccomp, ptrace)", optarg);
@@ -604,7 +621,7 @@ int main(int argc, char **argv)
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
 	struct options o = defaults;
 	struct vmm host;
-	FILE *stats_out = NULL;
+	FILE *stats_out = NULL, *hvlog_out = NULL;
 	double t0 = now();
 	int status;
 
@@ -617,7 +634,7 @@ int main(int argc, char **argv)
 		status = apply_config(argc, argv, &o, &defaults);
 	if (status)
 		return status;
-	status = check_outputs(&o, &stats_out);
+	status = check_outputs(&o, &stats_out, &hvlog_out);
 	if (status)
 		return status;
 	/* the shared-memory hand-off is fastest with a CPU each */
@@ -648,6 +665,7 @@ int main(int argc, char **argv)
 		return VMM_EXIT_USAGE;
 	}
 	host.vm.console = stdout;
+	host.vm.hvlog = o.hvlog ? hvlog_out ? hvlog_out : stderr : NULL;
 	host.vm.console_in = STDIN_FILENO;
 	host.vm.min_va = host_min_va();
 	if (vmm_signals_install(o.timeout, o.shutdown_grace)) {
@@ -673,6 +691,8 @@ int main(int argc, char **argv)
 		status = VMM_EXIT_HOST; /* the guest powered off, but its counters are lost */
 	if (host.trace_out != stderr)
 		fclose(host.trace_out);
+	if (hvlog_out)
+		fclose(hvlog_out);
 	xs_free(&host.vm);
 	vmm_mem_destroy(&host.vm);
 	loader_symbols_free(&host.syms);

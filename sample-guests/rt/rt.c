@@ -145,16 +145,21 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+void (*rt_console_tee)(const char *s, int n);
+
 int printf(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	int n;
+	int n, len;
 
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	HYPERVISOR_console_io(CONSOLEIO_write, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1, buf);
+	len = n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1;
+	HYPERVISOR_console_io(CONSOLEIO_write, len, buf);
+	if (rt_console_tee)
+		rt_console_tee(buf, len);
 	return n;
 }
 

@@ -117,6 +117,9 @@ int strcmp(const char *a, const char *b);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* When set, printf's text goes there too after console_io (as XTF and
+ * Mini-OS write each line to the console ring as well). */
+extern void (*rt_console_tee)(const char *s, int n);
 
 __attribute__((noreturn)) void rt_poweroff(void);
 __attribute__((noreturn)) void rt_crash(void);

@@ -1,5 +1,7 @@
 /* check_hc.c - the hypercall table and handlers, on a fixture domain. */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -159,6 +161,63 @@ START_TEST(poll_takes_the_abi_ports)
 }
 END_TEST
 
+static void console_io(struct vm *vm, const char *text)
+{
+	uint64_t va = vm->lay.start_info_va + 2048;
+
+	strcpy((char *)vm->mem + (va - vm->lay.v_start), text);
+	ck_assert_int_eq(call(vm, XEN_HC_console_io, CONSOLEIO_write, strlen(text), va), 0);
+}
+
+/* One console, as on Xen: the ring; console_io until the ring is used, and
+ * what the ring's first output repeats of it shown once. */
+START_TEST(console_shows_each_line_once)
+{
+	struct vm *vm = fixture_vm();
+
+	console_io(vm, "early\n");
+	console_io(vm, "both\n");
+	hc_console_ring_out(vm, "both\r\n", 6); /* XTF's order: console_io, then the ring */
+	console_io(vm, "later\n");               /* Xen's log only, from now on */
+	hc_console_ring_out(vm, "later\r\n", 7);
+	ck_assert_str_eq(fixture_console(vm), "early\nboth\nlater\r\n");
+	fixture_free(vm);
+
+	vm = fixture_vm(); /* Mini-OS: early lines also queued in the ring, sent at once */
+	console_io(vm, "one\n");
+	console_io(vm, "two\n");
+	hc_console_ring_out(vm, "one\r\ntwo\r\nthree\r\n", 17);
+	ck_assert_str_eq(fixture_console(vm), "one\ntwo\nthree\r\n");
+	fixture_free(vm);
+
+	vm = fixture_vm(); /* a ring that repeats nothing, or only part of a line */
+	console_io(vm, "abc\n");
+	hc_console_ring_out(vm, "bc\n", 3);
+	ck_assert_str_eq(fixture_console(vm), "abc\nbc\n");
+	fixture_free(vm);
+}
+END_TEST
+
+/* --hvlog: all of console_io there, the console has the ring only. */
+START_TEST(console_hvlog_takes_console_io)
+{
+	struct vm *vm = fixture_vm();
+	char *log = NULL;
+	size_t len = 0;
+
+	vm->hvlog = open_memstream(&log, &len);
+	console_io(vm, "hv\n");
+	hc_console_ring_out(vm, "hv\n", 3);
+	console_io(vm, "again\n");
+	fflush(vm->hvlog);
+	ck_assert_str_eq(log, "hv\nagain\n");
+	ck_assert_str_eq(fixture_console(vm), "hv\n");
+	fclose(vm->hvlog);
+	free(log);
+	fixture_free(vm);
+}
+END_TEST
+
 Suite *hc_suite(void);
 
 Suite *hc_suite(void)
@@ -174,6 +233,8 @@ Suite *hc_suite(void)
 	tcase_add_test(tc, version_and_assist);
 	tcase_add_test(tc, fifo_checked_then_declined);
 	tcase_add_test(tc, poll_takes_the_abi_ports);
+	tcase_add_test(tc, console_shows_each_line_once);
+	tcase_add_test(tc, console_hvlog_takes_console_io);
 	suite_add_tcase(s, tc);
 	return s;
 }

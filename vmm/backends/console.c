@@ -16,17 +16,18 @@ static void console_out(struct vm *vm, void *ctx)
 {
 	struct xencons_interface *r = ring(vm);
 	uint32_t cons = r->out_cons, prod = r->out_prod;
+	char buf[sizeof(r->out)];
+	size_t n = 0;
 
 	(void)ctx;
 
 	if (prod - cons > sizeof(r->out))
 		cons = prod - sizeof(r->out); /* a guest that overran its ring */
 	for (; cons != prod; cons++)
-		fputc(r->out[cons % sizeof(r->out)], vm->console);
-	fflush(vm->console);
+		buf[n++] = r->out[cons % sizeof(r->out)];
+	hc_console_ring_out(vm, buf, n);
 	vm->stats.console_bytes += prod - r->out_cons;
 	r->out_cons = prod;
-	vm->ev.console_used = 1;
 	hc_raise(vm, LOADER_CONSOLE_EVTCHN); /* the backend says: space again */
 }
 
