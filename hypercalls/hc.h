@@ -100,6 +100,12 @@ int64_t hc_poll(struct vm *vm, uint64_t arg);
  * prefix) and step over it: 1. 0 when it is not one to emulate (the fault
  * is delivered), -1 when the domain was crashed. */
 int hc_privop(struct vm *vm, int undefined_opcode);
+/* A #GP(0) with the guest's %rsp not canonical: Linux could not resume the
+ * guest there (the instruction at rip never ran); Xen can. A mov or lea
+ * that loads %rsp is emulated, a stack access raises #SS(0), as it would
+ * have: 1, or -1 crashed; 0 for any other instruction (the #GP stands). */
+int hc_noncanonical_rsp(struct vm *vm);
+
 /* A fault at (addr) that no Linux process could avoid: a load from Xen's
  * read-only M2P table (upper half) or from a page the guest mapped below
  * the host's mmap_min_addr. Emulate `mov mem, reg` (4 or 8 bytes) and step
@@ -117,6 +123,9 @@ int hc_apply_gs(struct vm *vm);
  * when (has_err); (cr2) goes to vcpu_info for #PF. From user mode the guest
  * is switched to kernel mode and its stack_switch stack. */
 int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_t cr2);
+/* An exception an emulated instruction raises, with error code (err)
+ * (cr2 for #PF): 1 delivered, -1 crashed (no handler, or no frame). */
+int hc_exception(struct vm *vm, unsigned vector, uint64_t err, uint64_t cr2);
 /* `int $vector` (an instruction of insn_len bytes): through the gate when its
  * DPL allows, else #GP with the gate's selector error code. */
 int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len);

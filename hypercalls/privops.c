@@ -257,6 +257,94 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 	}
 }
 
+/* ---- a stack pointer the host cannot resume --------------------------------
+ * Linux cannot return to a process whose %rsp is not canonical: the return
+ * faults #GP(0) at the next instruction, which never ran. Xen resumes such
+ * a guest (an XTF test leaves %rsp non-canonical and restores it with a
+ * mov). The instructions that put %rsp back are emulated, a stack access
+ * is the #SS(0) it would raise; anything else is 0 (the #GP stands). */
+
+/* The instruction accesses the stack segment at an address that is not
+ * canonical: through %rsp (push, pop, call, ret, (%rsp)), or through
+ * another base whose address is not canonical either. */
+static int bad_stack_access(const ZydisDecodedInstruction *insn, const ZydisDecodedOperand *ops,
+			    const struct stub_regs *r)
+{
+	const uint64_t *g = (const uint64_t *)r;
+
+	for (unsigned i = 0; i < insn->operand_count; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+		int b, x;
+
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM ||
+		    o->mem.segment != ZYDIS_REGISTER_SS)
+			continue;
+		if (o->mem.base == ZYDIS_REGISTER_RSP)
+			return 1;
+		b = mmu_emul_reg_index(o->mem.base), x = mmu_emul_reg_index(o->mem.index);
+		if (!vm_canonical((b >= 0 ? g[b] : 0) + (x >= 0 ? g[x] * o->mem.scale : 0) +
+				  (uint64_t)o->mem.disp.value))
+			return 1;
+	}
+	return 0;
+}
+
+/* mov %reg/$imm to %rsp, or lea to %rsp: the new %rsp in (v). */
+static int rsp_load(const uint8_t *bytes, size_t n, const ZydisDecodedInstruction *insn,
+		    const ZydisDecodedOperand *ops, const struct stub_regs *r, uint64_t *v)
+{
+	const uint64_t *g = (const uint64_t *)r;
+	struct mmu_memop m;
+	unsigned len;
+	int ri;
+
+	if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RSP)
+		return 0;
+	if (insn->mnemonic == ZYDIS_MNEMONIC_LEA) {
+		if (mmu_emul_memop(bytes, n, &m, &len))
+			return 0;
+		m.seg = MMU_SEG_DS; /* an address, no access: no segment base, no fault */
+		mmu_emul_linear(&m, r, r->rip + insn->length, 0, 0, v);
+		return 1;
+	}
+	if (insn->mnemonic != ZYDIS_MNEMONIC_MOV)
+		return 0;
+	if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		*v = (uint64_t)ops[1].imm.value.s;
+		return 1;
+	}
+	if (ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[1].reg.value) != 64 ||
+	    (ri = mmu_emul_reg_index(ops[1].reg.value)) < 0)
+		return 0;
+	*v = g[ri];
+	return 1;
+}
+
+int hc_noncanonical_rsp(struct vm *vm)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint8_t bytes[15];
+	size_t n;
+	uint64_t v;
+
+	if (vm_canonical(r->rsp) || !(n = mmu_fetch_insn(vm, r->rip, bytes)))
+		return 0;
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)))
+		return 0;
+	if (rsp_load(bytes, n, &insn, ops, r, &v)) {
+		r->rsp = v;
+		r->rip += insn.length;
+		vm->stats.privops++;
+		return 1;
+	}
+	return bad_stack_access(&insn, ops, r) ? hc_exception(vm, X86_SS, 0, 0) : 0;
+}
+
 /* The value a load of (size) bytes at (addr) reads, from the M2P or
  * through the guest's tables; 0 when it cannot be had. */
 static int load_value(struct vm *vm, uint64_t addr, unsigned size, uint64_t *v)

@@ -85,6 +85,20 @@ int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_
 	return bounce(vm, t->address, has_err, err, !!(t->flags & TI_MASK_EVENTS)) ? -1 : 1;
 }
 
+int hc_exception(struct vm *vm, unsigned vector, uint64_t err, uint64_t cr2)
+{
+	uint64_t rip = vm->vcpu.regs.rip;
+	int user = vm->vcpu.user_mode, rc = hc_inject(vm, vector, 1, err, cr2);
+	char msg[200];
+
+	if (rc)
+		return rc;
+	snprintf(msg, sizeof(msg), "guest took exception %u (error code %#llx) in an emulated "
+		 "instruction at rip %#llx in %s mode and has no handler in its trap table", vector,
+		 (unsigned long long)err, (unsigned long long)rip, user ? "user" : "kernel");
+	return crash(vm, msg);
+}
+
 int hc_upcall(struct vm *vm)
 {
 	vm->ev.upcalls++;

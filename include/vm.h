@@ -252,7 +252,8 @@ struct ptwr_state {
 	X(P2M_FILL, "p2m-fill", "P2M frame written on first use") \
 	X(PRIVOP_EMULATED, "privop-emulated", "privileged instruction emulated") \
 	X(CRASHED, "crashed", "crashed") \
-	X(FORCED_EMULATION, "forced-emulation", "forced emulation (cpuid)")
+	X(FORCED_EMULATION, "forced-emulation", "forced emulation (cpuid)") \
+	X(NONCANONICAL_RSP, "noncanonical-rsp", "emulated: the host cannot resume a non-canonical %rsp")
 
 enum vm_why {
 #define VM_WHY_ENUM(e, code, text) VM_WHY_##e,

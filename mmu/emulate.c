@@ -1,5 +1,6 @@
 /* emulate.c - decode (Zydis) and emulate a store into a page-table entry. */
 #include "mmu/emulate.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -201,4 +202,81 @@ int mmu_emul_apply(const struct mmu_store *st, uint64_t addr, uint64_t old,
 	}
 	*val = (old & ~(m << shift)) | ((res & m) << shift);
 	return write;
+}
+
+static int seg_of(ZydisRegister r, enum mmu_seg *seg)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ES: *seg = MMU_SEG_ES; return 0;
+	case ZYDIS_REGISTER_CS: *seg = MMU_SEG_CS; return 0;
+	case ZYDIS_REGISTER_SS: *seg = MMU_SEG_SS; return 0;
+	case ZYDIS_REGISTER_DS: *seg = MMU_SEG_DS; return 0;
+	case ZYDIS_REGISTER_FS: *seg = MMU_SEG_FS; return 0;
+	case ZYDIS_REGISTER_GS: *seg = MMU_SEG_GS; return 0;
+	default: return -1;
+	}
+}
+
+/* A base or index register: its stub_regs index, MMU_REG_RIP, or -1 for
+ * none; -2 for one pvmm cannot read. */
+static int addr_reg(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return -1;
+	if (r == ZYDIS_REGISTER_RIP || r == ZYDIS_REGISTER_EIP)
+		return MMU_REG_RIP;
+	int idx = mmu_emul_reg_index(r);
+	return idx < 0 ? -2 : idx;
+}
+
+int mmu_emul_memop(const uint8_t *bytes, size_t n, struct mmu_memop *m, unsigned *len)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	memset(m, 0, sizeof(*m));
+	if (decode(bytes, n, &insn, ops))
+		return -EOPNOTSUPP;
+	for (unsigned i = 0; i < insn.operand_count; i++) {
+		const ZydisDecodedOperand *op = &ops[i];
+
+		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    (op->mem.type != ZYDIS_MEMOP_TYPE_MEM && op->mem.type != ZYDIS_MEMOP_TYPE_AGEN))
+			continue;
+		/* Zydis applies 64-bit mode's rule: only FS and GS overrides count */
+		if (seg_of(op->mem.segment, &m->seg))
+			return -EOPNOTSUPP;
+		m->base = addr_reg(op->mem.base);
+		m->index = addr_reg(op->mem.index);
+		if (m->base == -2 || m->index == -2 || m->index == MMU_REG_RIP)
+			return -EOPNOTSUPP;
+		m->scale = op->mem.scale ? op->mem.scale : 1;
+		m->disp = op->mem.disp.value;
+		m->addr_bytes = insn.address_width == 32 ? 4 : 8;
+		m->size = op->size / 8;
+		*len = insn.length;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+int mmu_emul_linear(const struct mmu_memop *m, const struct stub_regs *regs, uint64_t rip_next,
+		    uint64_t fs_base, uint64_t gs_base, uint64_t *linear)
+{
+	const uint64_t *r = (const uint64_t *)regs;
+	uint64_t ea = (uint64_t)m->disp, base;
+
+	if (m->base == MMU_REG_RIP)
+		ea += rip_next;
+	else if (m->base >= 0)
+		ea += r[m->base];
+	if (m->index >= 0)
+		ea += r[m->index] * m->scale;
+	if (m->addr_bytes == 4)
+		ea &= 0xffffffffull;
+	base = m->seg == MMU_SEG_FS ? fs_base : m->seg == MMU_SEG_GS ? gs_base : 0;
+	*linear = base + ea;
+	if (vm_canonical(*linear))
+		return 0;
+	return m->seg == MMU_SEG_SS ? X86_SS : X86_GP;
 }

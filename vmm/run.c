@@ -184,12 +184,16 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 }
 
 /* SIGSEGV other than #PF: #GP (or `int $n` through a gate the guest may not
- * use, which the host reports as #GP with the vector in the error code),
- * #SS, #NP. */
+ * use, which the host reports as #GP with the vector in the error code).
+ * (#SS and #NP come as SIGBUS: handle_trap.) */
 static void protection_fault(struct vm *vm, const struct stub_trap *t)
 {
 	int rc;
 
+	if (t->trapno == X86_GP && !t->err && (rc = hc_noncanonical_rsp(vm)) != 0) {
+		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_NONCANONICAL_RSP : VM_WHY_CRASHED);
+		return;
+	}
 	if (t->trapno == X86_GP && (t->err & 3) != 2 && (rc = hc_privop(vm, 0)) != 0) {
 		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_PRIVOP_EMULATED : VM_WHY_CRASHED);
 		return;
@@ -284,9 +288,12 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		break;
 	case TRAP_INTERRUPT:
 		break; /* the events are looked at after every trap */
-	case TRAP_BUS:
+	case TRAP_BUS: /* Linux sends #SS and #NP as SIGBUS too, with no address */
 		if (t->trapno == X86_AC)
 			deliver(vm, t, X86_AC, 1, 0, names[kind]);
+		else if (t->trapno == X86_SS || t->trapno == X86_NP)
+			deliver(vm, t, (unsigned)t->trapno, 1, t->err, t->trapno == X86_SS ?
+				"stack-segment fault (#SS)" : "segment-not-present fault (#NP)");
 		else
 			vm_end_domain(vm, VM_CRASH, "bus error at %#llx (rip %#llx)", (unsigned long long)t->addr,
 			      (unsigned long long)vm->vcpu.regs.rip);

@@ -14,6 +14,7 @@ Suite *traps_suite(void);
 Suite *abi_suite(void);
 Suite *xlcfg_suite(void);
 Suite *memory_suite(void);
+Suite *privop_suite(void);
 
 int main(void)
 {
@@ -31,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, abi_suite());
 	srunner_add_suite(sr, xlcfg_suite());
 	srunner_add_suite(sr, memory_suite());
+	srunner_add_suite(sr, privop_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
