@@ -32,6 +32,7 @@ static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_console_io] = hc_console_io,
 	[XEN_HC_vm_assist] = hc_vm_assist,
 	[XEN_HC_sched_op] = hc_sched_op,
+	[XEN_HC_physdev_op] = hc_physdev_op,
 };
 
 static const char *const names[XEN_HC_COUNT] = {

@@ -13,6 +13,7 @@
 #ifndef PVMM_HC_H
 #define PVMM_HC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vm.h"
@@ -62,6 +63,7 @@ int64_t hc_update_descriptor(struct vm *vm, const uint64_t a[5]);
 int64_t hc_event_channel_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5]);
+int64_t hc_physdev_op(struct vm *vm, const uint64_t a[5]);
 
 /* ---- events and time (events.c) --------------------------------------------
  * Xen system time is nanoseconds since boot; vcpu_info's time fields and the
@@ -94,18 +96,44 @@ struct vcpu_info *hc_vcpu_info(struct vm *vm);
 void hc_unblock(struct vm *vm);
 int64_t hc_poll(struct vm *vm, uint64_t arg);
 
-/* A #GP (or, with undefined_opcode, a #UD) in guest kernel mode: emulate the
- * privileged instruction at rip as Xen does (control registers, flat
- * segment loads, hlt, a small MSR set, cpuid behind Xen's forced-emulation
- * prefix) and step over it: 1. 0 when it is not one to emulate (the fault
- * is delivered), -1 when the domain was crashed. */
+/* A #GP (or, with undefined_opcode, a #UD) of the guest: emulate the
+ * instruction at rip as Xen's pv_emulate_privileged_op and
+ * pv_emulate_invalid_op do. In both modes: cli/sti when the virtual IOPL
+ * allows them (a no-op, as on Xen), port I/O (in, out, ins, outs, rep) the
+ * IOPL or the guest's I/O bitmap allows, flat segment loads, cpuid behind
+ * Xen's forced-emulation prefix. In kernel mode also: control registers,
+ * hlt, a small MSR set. Returns 1
+ * when done (stepped over, or an exception the emulation raised was
+ * delivered), 0 when the fault is to be delivered as it was, -1 when the
+ * domain was crashed. */
 int hc_privop(struct vm *vm, int undefined_opcode);
+
 /* A #GP(0) with the guest's %rsp not canonical: Linux could not resume the
  * guest there (the instruction at rip never ran); Xen can. A mov or lea
  * that loads %rsp is emulated, a stack access raises #SS(0), as it would
  * have: 1, or -1 crashed; 0 for any other instruction (the #GP stands). */
 int hc_noncanonical_rsp(struct vm *vm);
 
+/* ---- port I/O (ioport.c) ---------------------------------------------------
+ * What Xen lets a PV vCPU do with I/O ports. pvmm's domain has no ports of
+ * the machine (an unprivileged domU): what the IOPL or the bitmap allows is
+ * emulated with Xen's answers for such a domain (reads all ones, writes
+ * dropped, the CMOS index and PCI CONFIG_ADDRESS latched). */
+
+/* The virtual IOPL allows the current mode: the guest kernel counts as
+ * CPL 1 (CPL 0 with VMASST_TYPE_architectural_iopl), user mode as CPL 3. */
+int hc_iopl_ok(struct vm *vm);
+/* Xen's guest_io_okay: the IOPL allows (bytes) at (port), or the guest's
+ * I/O bitmap (read through the kernel's tables; a byte it cannot read
+ * denies) has their bits clear. */
+int hc_io_okay(struct vm *vm, unsigned port, unsigned bytes);
+/* An access of (bytes) (1, 2 or 4) to (port) the guest is allowed. */
+uint32_t hc_io_read(struct vm *vm, unsigned port, unsigned bytes);
+void hc_io_write(struct vm *vm, unsigned port, unsigned bytes, uint32_t data);
+/* in, out, ins, outs (with rep) at rip, (bytes, n) its bytes: 1 done (or an
+ * exception raised on the way delivered), 0 not such an instruction or not
+ * allowed (#GP), -1 crashed. */
+int hc_emulate_io(struct vm *vm, const uint8_t *bytes, size_t n);
 /* A fault at (addr) that no Linux process could avoid: a load from Xen's
  * read-only M2P table (upper half) or from a page the guest mapped below
  * the host's mmap_min_addr. Emulate `mov mem, reg` (4 or 8 bytes) and step

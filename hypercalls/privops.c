@@ -1,7 +1,8 @@
-/* privops.c - the privileged instructions a PV kernel still executes, and
+/* privops.c - the privileged instructions a PV guest still executes, and
  * segment bases. In the guest process they fault (#GP, or #UD for Xen's
- * forced-emulation prefix); in guest kernel mode pvmm emulates what Xen
- * emulates and leaves the rest to be delivered as the fault it was. */
+ * forced-emulation prefix); pvmm emulates what Xen emulates, in the mode
+ * Xen emulates it in, and leaves the rest to be delivered as the fault it
+ * was. Port I/O is ioport.c's. */
 #include "hypercalls/hc.h"
 #include "mmu/emulate.h"
 #include "mmu/mmu.h"
@@ -220,6 +221,8 @@ static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecoded
 
 	if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER)
 		return 0;
+	if (vm->vcpu.user_mode) /* only the flat selectors, which are Xen's GDT's */
+		goto segment;
 	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL) {
 		if (src->type != ZYDIS_OPERAND_TYPE_REGISTER || (ri = mmu_emul_reg_index(src->reg.value)) < 0)
 			return 0;
@@ -232,6 +235,7 @@ static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecoded
 		r[ri] = read_cr(vm, src->reg.value);
 		return 1;
 	}
+segment:
 	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
 	    src->type == ZYDIS_OPERAND_TYPE_REGISTER && (ri = mmu_emul_reg_index(src->reg.value)) >= 0)
 		return is_flat_selector(r[ri]); /* Xen's flat segments: nothing to load */
@@ -249,7 +253,18 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 		return 0;
 	*len = insn.length;
 	switch (insn.mnemonic) {
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+		/* as Xen: allowed by the virtual IOPL, and then a no-op (the event
+		 * mask is the guest's to set in vcpu_info) */
+		return hc_iopl_ok(vm);
 	case ZYDIS_MNEMONIC_MOV: return mov(vm, &ops[0], &ops[1]);
+	default:
+		break;
+	}
+	if (vm->vcpu.user_mode)
+		return 0; /* the rest needs CPL 0: the #GP stands */
+	switch (insn.mnemonic) {
 	case ZYDIS_MNEMONIC_HLT: vm->stats.halts++; return 1; /* as SCHEDOP_block */
 	case ZYDIS_MNEMONIC_RDMSR: return rdmsr(vm);
 	case ZYDIS_MNEMONIC_WRMSR: return wrmsr(vm);
@@ -392,14 +407,18 @@ int hc_privop(struct vm *vm, int undefined_opcode)
 	unsigned len = 0;
 	int rc;
 
-	if (vm->vcpu.user_mode || !(n = mmu_fetch_insn(vm, vm->vcpu.regs.rip, bytes)))
+	if (!(n = mmu_fetch_insn(vm, vm->vcpu.regs.rip, bytes)))
 		return 0;
-	if (undefined_opcode) {
+	if (undefined_opcode) { /* in both modes, as Xen's emulate_forced_invalid_op */
 		if (n < sizeof(forced_prefix) || memcmp(bytes, forced_prefix, sizeof(forced_prefix)))
 			return 0;
 		cpuid(vm);
 		len = sizeof(forced_prefix);
 		rc = 1;
+	} else if ((rc = hc_emulate_io(vm, bytes, n)) != 0) {
+		if (rc > 0)
+			vm->stats.privops++;
+		return rc; /* it moved rip itself */
 	} else {
 		rc = privileged(vm, bytes, n, &len);
 	}

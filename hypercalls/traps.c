@@ -37,6 +37,15 @@ int hc_set_mode(struct vm *vm, int user)
 	return 0;
 }
 
+/* The virtual IOPL as EFLAGS bits, in the frames the guest sees only with
+ * VMASST_TYPE_architectural_iopl (as Xen's bounce frames). */
+static uint64_t iopl_bits(const struct vm *vm)
+{
+	if (!(vm->vm_assist & (1ull << VMASST_TYPE_architectural_iopl)))
+		return 0;
+	return (uint64_t)vm->vcpu.iopl << 12;
+}
+
 /* Push Xen's x86-64 bounce frame and enter (handler) in kernel mode:
  * rcx, r11, [error code], rip, cs (upcall mask in bits 32-39), rflags, rsp, ss. */
 static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask)
@@ -53,7 +62,8 @@ static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, in
 		frame[n++] = err;
 	frame[n++] = r->rip;
 	frame[n++] = (was_user ? FLAT_USER_CS64 : KERNEL_CS) | (uint64_t)vi->evtchn_upcall_mask << 32;
-	frame[n++] = (r->eflags & ~EFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : EFLAGS_IF);
+	frame[n++] = (r->eflags & ~(EFLAGS_IF | EFLAGS_IOPL)) | (vi->evtchn_upcall_mask ? 0 : EFLAGS_IF) |
+		     iopl_bits(vm);
 	frame[n++] = r->rsp;
 	frame[n++] = FLAT_KERNEL_SS64;
 	if (hc_set_mode(vm, 0))
@@ -229,6 +239,8 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 	}
 	r->rip = c.rip;
 	r->rsp = c.rsp;
+	if (vm->vm_assist & (1ull << VMASST_TYPE_architectural_iopl))
+		vm->vcpu.iopl = (unsigned)((c.rflags & EFLAGS_IOPL) >> 12);
 	r->eflags = (c.rflags & ~(EFLAGS_IOPL | EFLAGS_VM)) | EFLAGS_IF;
 	hc_vcpu_info(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
 	hc_set_mode(vm, (c.cs & 3) == 3); /* a failure has crashed the domain */

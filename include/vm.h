@@ -345,6 +345,10 @@ struct vcpu {
 	uint64_t gdt[16];          /* set_gdt frames, typed seg_desc */
 	unsigned gdt_frames;
 	int cr0_ts;                /* CR0.TS as the guest set it */
+	unsigned iopl;             /* virtual IOPL, 0-3 (PHYSDEVOP_set_iopl, or iret
+				    * with VMASST_TYPE_architectural_iopl) */
+	uint64_t iobmp;            /* PHYSDEVOP_set_iobitmap: the bitmap's address ... */
+	uint32_t iobmp_limit;      /* ... and the ports it covers (0: none) */
 };
 
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */
@@ -429,6 +433,8 @@ struct vm {
 	int shutdown_watched; /* a xenstore watch covers control/shutdown */
 	int shutdown_sent;    /* pvmm wrote control/shutdown */
 	uint32_t grant_frames; /* the grant table's size (setup_table), 0: initial */
+	uint32_t pci_cf8;    /* port 0xcf8 (PCI CONFIG_ADDRESS) as the guest wrote it */
+	uint8_t cmos_idx;    /* port 0x70 (the CMOS index) as the guest wrote it */
 	/* The guest's two consoles (hypercalls/console.c): the PV console ring
 	 * is its console, as under `xl console`; console_io is Xen's log, as
 	 * in `xl dmesg` */

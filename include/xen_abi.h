@@ -188,6 +188,21 @@ _Static_assert(sizeof(struct xen_feature_info) == 8, "feature_info");
 #define VMASST_TYPE_runstate_update_flag 5
 #define VMASST_TYPE_m2p_strict 32
 
+/* ---- physdev_op (public/physdev.h): the I/O privilege of a PV vCPU ------ */
+#define PHYSDEVOP_set_iopl 6
+#define PHYSDEVOP_set_iobitmap 7
+
+struct physdev_set_iopl {
+	uint32_t iopl; /* IN: 0-3 */
+};
+
+struct physdev_set_iobitmap {
+	uint64_t bitmap;   /* IN: guest address of the bitmap (a set bit denies the port) */
+	uint32_t nr_ports; /* IN: ports it covers, at most 65536 */
+	uint32_t _pad;
+};
+_Static_assert(sizeof(struct physdev_set_iobitmap) == 16, "physdev_set_iobitmap");
+
 /* ---- mmu_update / mmuext_op / update_va_mapping ------------------------ */
 #define MMU_NORMAL_PT_UPDATE 0
 #define MMU_MACHPHYS_UPDATE 1

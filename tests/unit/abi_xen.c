@@ -15,6 +15,7 @@
 #include <xen/vcpu.h>
 #include <xen/memory.h>
 #include <xen/grant_table.h>
+#include <xen/physdev.h>
 #include <xen/elfnote.h>
 #include <xen/io/console.h>
 #include <xen/io/ring.h>

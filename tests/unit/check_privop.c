@@ -1,6 +1,7 @@
-/* check_privop.c - the rules of privileged-instruction emulation: memory
- * operands and segments in 64-bit mode (XTF's memop-seg table), and
- * instructions emulated at a fixture's rip. */
+/* check_privop.c - the rules of privileged-instruction emulation: Xen's
+ * virtual IOPL and I/O bitmap, the ports of a domain without hardware,
+ * memory operands and segments in 64-bit mode (XTF's memop-seg table),
+ * and instructions emulated at a fixture's rip. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -31,6 +32,200 @@ static void setup(void)
 }
 
 static void teardown(void) { fixture_free(vm); }
+
+/* Put (bytes) at rip and run them as a #GP (or #UD) of the guest. */
+static int run(const void *bytes, size_t n, int undefined_opcode)
+{
+	vm->vcpu.regs.rip = code_va;
+	memcpy(at(code_va), bytes, n);
+	return hc_privop(vm, undefined_opcode);
+}
+
+/* ---- the virtual IOPL, as XTF's pv-iopl expects -------------------------- */
+
+/* The kernel is CPL 1 (0 with architectural_iopl), user mode CPL 3. */
+START_TEST(iopl_by_mode)
+{
+	static const struct { unsigned iopl; int arch, user, ok; } t[] = {
+		{ 0, 0, 0, 0 }, { 0, 0, 1, 0 }, { 1, 0, 0, 1 }, { 1, 0, 1, 0 },
+		{ 2, 0, 0, 1 }, { 3, 0, 0, 1 }, { 3, 0, 1, 1 },
+		{ 0, 1, 0, 1 }, { 0, 1, 1, 0 }, { 1, 1, 1, 0 }, { 3, 1, 1, 1 },
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		vm->vcpu.iopl = t[i].iopl;
+		vm->vcpu.user_mode = t[i].user;
+		vm->vm_assist = t[i].arch ? 1ull << VMASST_TYPE_architectural_iopl : 0;
+		ck_assert_msg(hc_iopl_ok(vm) == t[i].ok, "row %u", i);
+	}
+}
+END_TEST
+
+/* cli/sti: allowed by the IOPL they are no-ops (the event mask stays), or
+ * the #GP stands; an outb likewise, in both modes. */
+START_TEST(cli_and_outb_at_each_iopl)
+{
+	static const uint8_t cli[] = { 0xfa }, outb[] = { 0xe6, 0x80 };
+	struct vcpu_info *vi = hc_vcpu_info(vm);
+
+	vi->evtchn_upcall_mask = 0;
+	ck_assert_int_eq(run(cli, 1, 0), 0);
+	ck_assert_int_eq(run(outb, 2, 0), 0);
+	vm->vcpu.iopl = 1;
+	ck_assert_int_eq(run(cli, 1, 0), 1);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, code_va + 1);
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0);
+	ck_assert_int_eq(run(outb, 2, 0), 1);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, code_va + 2);
+	vm->vcpu.user_mode = 1;
+	ck_assert_int_eq(run(cli, 1, 0), 0);
+	ck_assert_int_eq(run(outb, 2, 0), 0);
+	vm->vcpu.iopl = 3;
+	ck_assert_int_eq(run(cli, 1, 0), 1);
+	ck_assert_int_eq(run(outb, 2, 0), 1);
+}
+END_TEST
+
+/* PHYSDEVOP_set_iopl and set_iobitmap check their arguments as Xen does. */
+START_TEST(physdev_op_arguments)
+{
+	struct physdev_set_iopl iopl = { 4 };
+	struct physdev_set_iobitmap bm = { data_va, 65537, 0 };
+	uint64_t a[5] = { PHYSDEVOP_set_iopl, data_va };
+
+	memcpy(at(data_va), &iopl, sizeof(iopl));
+	ck_assert_int_eq(hc_physdev_op(vm, a), -XEN_EINVAL);
+	iopl.iopl = 3;
+	memcpy(at(data_va), &iopl, sizeof(iopl));
+	ck_assert_int_eq(hc_physdev_op(vm, a), 0);
+	ck_assert_uint_eq(vm->vcpu.iopl, 3);
+	a[1] = 0x100000000ull; /* nothing mapped */
+	ck_assert_int_eq(hc_physdev_op(vm, a), -XEN_EFAULT);
+	a[0] = PHYSDEVOP_set_iobitmap, a[1] = data_va;
+	memcpy(at(data_va), &bm, sizeof(bm));
+	ck_assert_int_eq(hc_physdev_op(vm, a), -XEN_EINVAL);
+	bm.nr_ports = 65536, bm.bitmap = 0xffff800000000000ull; /* Xen's own range */
+	memcpy(at(data_va), &bm, sizeof(bm));
+	ck_assert_int_eq(hc_physdev_op(vm, a), -XEN_EINVAL);
+	bm.bitmap = data_va + 0x100;
+	memcpy(at(data_va), &bm, sizeof(bm));
+	ck_assert_int_eq(hc_physdev_op(vm, a), 0);
+	ck_assert_uint_eq(vm->vcpu.iobmp_limit, 65536);
+	a[0] = 2; /* PHYSDEVOP_irq_status_query: no interrupts to ask about */
+	ck_assert_int_eq(hc_physdev_op(vm, a), -XEN_ENOSYS);
+}
+END_TEST
+
+/* The bitmap is read through the kernel's tables in either mode, two bytes
+ * at a time (a word access may straddle); unreadable bytes deny. */
+START_TEST(io_bitmap_rules)
+{
+	uint8_t *bm = at(data_va);
+
+	memset(bm, 0xff, 32);
+	bm[0x10] = 0; /* ports 0x80-0x87: port p's bit is bit p % 8 of byte p / 8 */
+	vm->vcpu.iobmp = data_va;
+	vm->vcpu.iobmp_limit = 0x100;
+	ck_assert(hc_io_okay(vm, 0x80, 1));
+	ck_assert(hc_io_okay(vm, 0x84, 4));
+	ck_assert(!hc_io_okay(vm, 0x86, 4));  /* 0x88, 0x89 are denied */
+	ck_assert(!hc_io_okay(vm, 0x7f, 1));
+	vm->vcpu.user_mode = 1;
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4 + 1; /* another table: still the kernel's view */
+	ck_assert(hc_io_okay(vm, 0x80, 1));
+	ck_assert_int_eq(vm->vcpu.user_mode, 1);
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4;
+	vm->vcpu.iobmp_limit = 0x81;             /* the access must fit under the limit */
+	ck_assert(hc_io_okay(vm, 0x80, 1));
+	ck_assert(!hc_io_okay(vm, 0x80, 2));
+	vm->vcpu.iobmp = 0x100000000ull;          /* unreadable: denied */
+	ck_assert(!hc_io_okay(vm, 0x80, 1));
+}
+END_TEST
+
+/* The ports of a domain with none of the machine's: all ones, writes
+ * dropped; the CMOS index and a dword CONFIG_ADDRESS read back. */
+START_TEST(ports_of_a_domain_without_hardware)
+{
+	ck_assert_uint_eq(hc_io_read(vm, 0x80, 1), 0xff);
+	ck_assert_uint_eq(hc_io_read(vm, 0x3f8, 2), 0xffff);
+	ck_assert_uint_eq(hc_io_read(vm, 0x61, 4), 0xffffffffu);
+	hc_io_write(vm, 0x70, 1, 0x8f);
+	ck_assert_uint_eq(hc_io_read(vm, 0x70, 1), 0x8f);
+	ck_assert_uint_eq(hc_io_read(vm, 0x71, 1), 0xff);
+	ck_assert_uint_eq(hc_io_read(vm, 0x70, 2), 0xff8f); /* index, then data */
+	hc_io_write(vm, 0xcf8, 4, 0x80000010u);
+	ck_assert_uint_eq(hc_io_read(vm, 0xcf8, 4), 0x80000010u);
+	ck_assert_uint_eq(hc_io_read(vm, 0xcf8, 1), 0xff);  /* only as a dword */
+	hc_io_write(vm, 0xcf8, 2, 0x1234);                  /* dropped */
+	ck_assert_uint_eq(hc_io_read(vm, 0xcf8, 4), 0x80000010u);
+	ck_assert_uint_eq(hc_io_read(vm, 0xcfc, 4), 0xffffffffu); /* no config space */
+}
+END_TEST
+
+/* in and string I/O emulated at rip: registers as the hardware leaves them. */
+START_TEST(in_and_rep_ins)
+{
+	static const uint8_t inl_dx[] = { 0xed }, inb_imm[] = { 0xe4, 0x71 };
+	static const uint8_t rep_insw[] = { 0xf3, 0x66, 0x6d }, outsb_fs[] = { 0x64, 0x6e };
+	struct stub_regs *r = &vm->vcpu.regs;
+
+	vm->vcpu.iopl = 1;
+	r->rax = 0x1122334455667788ull, r->rdx = 0xcf8;
+	vm->pci_cf8 = 0x80000000u;
+	ck_assert_int_eq(run(inl_dx, 1, 0), 1);
+	ck_assert_uint_eq(r->rax, 0x80000000u); /* a 32-bit in zero-extends */
+	r->rax = 0x1122334455667700ull;
+	ck_assert_int_eq(run(inb_imm, 2, 0), 1);
+	ck_assert_uint_eq(r->rax, 0x11223344556677ffull);
+	memset(at(data_va), 0, 8);
+	r->rdi = data_va, r->rcx = 3, r->rdx = 0x60;
+	ck_assert_int_eq(run(rep_insw, 3, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 3);
+	ck_assert_uint_eq(r->rdi, data_va + 6);
+	ck_assert_uint_eq(r->rcx, 0);
+	ck_assert_uint_eq(at(data_va)[5], 0xff);
+	ck_assert_uint_eq(at(data_va)[6], 0);
+	/* outs through %fs: the base is the guest's FS base */
+	vm->vcpu.fs_base = data_va;
+	at(data_va + 8)[0] = 0x33;
+	r->rsi = 8, r->rdx = 0x70;
+	ck_assert_int_eq(run(outsb_fs, 2, 0), 1);
+	ck_assert_uint_eq(vm->cmos_idx, 0x33);
+	ck_assert_uint_eq(r->rsi, 9);
+}
+END_TEST
+
+/* Faults on the way: a non-canonical operand is #GP(0) at the instruction,
+ * an unmapped one #PF with Xen's error code; what is done stays done. */
+START_TEST(string_io_faults)
+{
+	static const uint8_t rep_outsb[] = { 0xf3, 0x6e }, insb[] = { 0x6c };
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t *frame;
+
+	vm->vcpu.iopl = 1;
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
+	vm->vcpu.traps[X86_PF] = (struct vcpu_trap){ 0x403000, FLAT_KERNEL_CS64, 0 };
+	r->rsi = 0x8000000000000000ull, r->rcx = 2, r->rdx = 0x80;
+	ck_assert_int_eq(run(rep_outsb, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, 0x402000);
+	frame = (uint64_t *)at(r->rsp);
+	ck_assert_uint_eq(frame[2], 0);       /* error code */
+	ck_assert_uint_eq(frame[3], code_va); /* the instruction itself */
+	r->rsp = data_va + 0x700;
+	r->rdi = 0x100000fffull, r->rcx = 0;  /* not mapped */
+	ck_assert_int_eq(run(insb, 1, 0), 1);
+	ck_assert_uint_eq(r->rip, 0x403000);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[2], 2); /* W */
+	ck_assert_uint_eq(hc_vcpu_info(vm)->cr2, 0x100000fffull);
+	/* a rep with a count of 0 does nothing, not even the permission check */
+	vm->vcpu.iopl = 0;
+	r->rsp = data_va + 0x700, r->rcx = 0;
+	ck_assert_int_eq(run(rep_outsb, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 2);
+}
+END_TEST
 
 /* ---- memory operands and segments (XTF memop-seg, 64-bit) ---------------- */
 
@@ -166,6 +361,29 @@ START_TEST(noncanonical_rsp)
 }
 END_TEST
 
+/* ---- IOPL in frames and iret (architectural_iopl) --------------------------- */
+
+START_TEST(architectural_iopl_frames)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	struct iret_context c = { .rip = 0x401500, .cs = 0xe033, .rflags = 0x3202,
+				  .rsp = 0x4ff000, .ss = 0xe02b };
+	uint64_t a[5] = { 0 };
+
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
+	vm->vcpu.iopl = 2;
+	ck_assert_int_eq(hc_inject(vm, X86_GP, 1, 0, 0), 1);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[5] & 0x3000, 0); /* without the assist: 0 */
+	vm->vm_assist = 1ull << VMASST_TYPE_architectural_iopl;
+	ck_assert_int_eq(hc_inject(vm, X86_GP, 1, 0, 0), 1);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[5] & 0x3000, 0x2000);
+	memcpy(at(r->rsp), &c, sizeof(c));
+	ck_assert_int_eq(hc_iret(vm, a), 0);
+	ck_assert_uint_eq(vm->vcpu.iopl, 3);
+	ck_assert_uint_eq(r->eflags & 0x3000, 0); /* the real IOPL stays 0 */
+}
+END_TEST
+
 Suite *privop_suite(void);
 
 Suite *privop_suite(void)
@@ -174,9 +392,17 @@ Suite *privop_suite(void)
 	TCase *tc = tcase_create("privops");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, iopl_by_mode);
+	tcase_add_test(tc, cli_and_outb_at_each_iopl);
+	tcase_add_test(tc, physdev_op_arguments);
+	tcase_add_test(tc, io_bitmap_rules);
+	tcase_add_test(tc, ports_of_a_domain_without_hardware);
+	tcase_add_test(tc, in_and_rep_ins);
+	tcase_add_test(tc, string_io_faults);
 	tcase_add_test(tc, memop_seg_vectors);
 	tcase_add_test(tc, memop_forms);
 	tcase_add_test(tc, noncanonical_rsp);
+	tcase_add_test(tc, architectural_iopl_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }
