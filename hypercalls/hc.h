@@ -101,8 +101,8 @@ int64_t hc_poll(struct vm *vm, uint64_t arg);
  * pv_emulate_invalid_op do. In both modes: cli/sti when the virtual IOPL
  * allows them (a no-op, as on Xen), port I/O (in, out, ins, outs, rep) the
  * IOPL or the guest's I/O bitmap allows, flat segment loads, cpuid behind
- * Xen's forced-emulation prefix. In kernel mode also: control registers,
- * hlt, a small MSR set. Returns 1
+ * Xen's forced-emulation prefix. In kernel mode also: control registers
+ * (CR4 as hc_cr4_fixup), clts, wbinvd, hlt, a small MSR set. Returns 1
  * when done (stepped over, or an exception the emulation raised was
  * delivered), 0 when the fault is to be delivered as it was, -1 when the
  * domain was crashed. */
@@ -113,6 +113,23 @@ int hc_privop(struct vm *vm, int undefined_opcode);
  * that loads %rsp is emulated, a stack access raises #SS(0), as it would
  * have: 1, or -1 crashed; 0 for any other instruction (the #GP stands). */
 int hc_noncanonical_rsp(struct vm *vm);
+
+/* The CR4 a PV guest sees after writing (val), as Xen's pv_fixup_guest_cr4:
+ * the bits it controls (TSD, DE, FSGSBASE, OSXSAVE) as written, each only
+ * when (features) has it (HC_CR4_* below, from the CPUID pvmm reports),
+ * and the bits it may only look at (PAE, MCE, OSFXSR, OSXMMEXCPT) from
+ * (visible); everything else is dropped. Never a fault. */
+#define HC_CR4_TSD (1ull << 2)
+#define HC_CR4_DE (1ull << 3)
+#define HC_CR4_PAE (1ull << 5)
+#define HC_CR4_MCE (1ull << 6)
+#define HC_CR4_OSFXSR (1ull << 9)
+#define HC_CR4_OSXMMEXCPT (1ull << 10)
+#define HC_CR4_FSGSBASE (1ull << 16)
+#define HC_CR4_OSXSAVE (1ull << 18)
+#define HC_CR4_GUEST_MASK (HC_CR4_TSD | HC_CR4_DE | HC_CR4_FSGSBASE | HC_CR4_OSXSAVE)
+#define HC_CR4_VISIBLE_MASK (HC_CR4_PAE | HC_CR4_MCE | HC_CR4_OSFXSR | HC_CR4_OSXMMEXCPT)
+uint64_t hc_cr4_fixup(uint64_t features, uint64_t visible, uint64_t val);
 
 /* ---- port I/O (ioport.c) ---------------------------------------------------
  * What Xen lets a PV vCPU do with I/O ports. pvmm's domain has no ports of

@@ -22,13 +22,16 @@
 #define CR0_PG (1ull << 31)
 #define CR0_TS (1ull << 3)
 #define GUEST_CR0 (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG)
-#define GUEST_CR4 ((1ull << 5) | (1ull << 9) | (1ull << 10)) /* PAE, OSFXSR, OSXMMEXCPT */
 #define EFER_VALUE ((1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11)) /* SCE LME LMA NXE */
 #define MSR_EFER 0xc0000080u
 #define MSR_FS_BASE 0xc0000100u
 #define MSR_GS_BASE 0xc0000101u
 #define MSR_SHADOW_GS_BASE 0xc0000102u
 #define MSR_TSC 0x10u
+#define MSR_INTEL_PLATFORM_INFO 0xceu
+#define MSR_INTEL_MISC_FEATURES_ENABLES 0x140u
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CPUID1_ECX_OSXSAVE (1u << 27)
 #define XEN_CPUID_BASE 0x40000000u
 
 static const uint8_t forced_prefix[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
@@ -94,6 +97,60 @@ int64_t hc_set_segment_base(struct vm *vm, const uint64_t a[5])
 	}
 }
 
+/* ---- CR4 ------------------------------------------------------------------ */
+
+uint64_t hc_cr4_fixup(uint64_t features, uint64_t visible, uint64_t val)
+{
+	return (val & HC_CR4_GUEST_MASK & features) | (visible & HC_CR4_VISIBLE_MASK);
+}
+
+/* The CR4 bits the guest may set: those whose feature the CPUID pvmm
+ * reports (the host's) has, as Xen's policy decides them. */
+static uint64_t cr4_features(void)
+{
+	uint32_t a, b, c, d, max;
+	uint64_t f = 0;
+
+	__cpuid(0, max, b, c, d);
+	__cpuid(1, a, b, c, d);
+	f |= (d & (1u << 4) ? HC_CR4_TSD : 0) | (d & (1u << 2) ? HC_CR4_DE : 0) |
+	     (c & CPUID1_ECX_XSAVE ? HC_CR4_OSXSAVE : 0);
+	if (max >= 7) {
+		__cpuid_count(7, 0, a, b, c, d);
+		f |= b & 1 ? HC_CR4_FSGSBASE : 0;
+	}
+	return f;
+}
+
+/* The bits the guest sees from the hypervisor's own settings: PAE, OSFXSR
+ * and OSXMMEXCPT, which a 64-bit Linux process runs with, and MCE where
+ * the CPU has machine checks (Xen enables them). */
+static uint64_t cr4_visible(void)
+{
+	uint32_t a, b, c, d;
+
+	__cpuid(1, a, b, c, d);
+	return HC_CR4_PAE | HC_CR4_OSFXSR | HC_CR4_OSXMMEXCPT | (d & (1u << 7) ? HC_CR4_MCE : 0);
+}
+
+static uint64_t guest_cr4(const struct vm *vm)
+{
+	return hc_cr4_fixup(cr4_features(), cr4_visible(), vm->vcpu.cr4);
+}
+
+/* ---- cpuid ------------------------------------------------------------------ */
+
+/* CPUID.1:ECX.OSXSAVE as Xen reports it to a PV guest: the guest's own
+ * CR4.OSXSAVE, or, in the kernel's forced-emulation view, the hypervisor's
+ * (which the PV ABI has leaked since 2010 and Linux relies on). */
+static uint32_t osxsave(const struct vm *vm, uint32_t ecx)
+{
+	int on = (vm->vcpu.cr4 & HC_CR4_OSXSAVE) ||
+		 (!vm->vcpu.user_mode && (ecx & CPUID1_ECX_XSAVE) && (ecx & CPUID1_ECX_OSXSAVE));
+
+	return (ecx & ~CPUID1_ECX_OSXSAVE) | (on ? CPUID1_ECX_OSXSAVE : 0);
+}
+
 static void cpuid(struct vm *vm)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
@@ -110,7 +167,7 @@ static void cpuid(struct vm *vm)
 	} else if (leaf < XEN_CPUID_BASE || leaf >= XEN_CPUID_BASE + 0x100) {
 		__cpuid_count(leaf, sub, a, b, c, d);
 		if (leaf == 1)
-			c |= 1u << 31; /* running on a hypervisor */
+			c = osxsave(vm, c | 1u << 31); /* running on a hypervisor */
 	}
 	r->rax = a, r->rbx = b, r->rcx = c, r->rdx = d;
 }
@@ -126,6 +183,10 @@ static int rdmsr(struct vm *vm)
 	case MSR_GS_BASE: v = vm->vcpu.gs_base_kernel; break;
 	case MSR_SHADOW_GS_BASE: v = vm->vcpu.gs_base_user; break;
 	case MSR_TSC: v = __builtin_ia32_rdtsc(); break;
+	/* no CPUID faulting to offer: a process cannot make `cpuid` fault
+	 * (docs/differences.md), so the bit Xen takes from the host is clear */
+	case MSR_INTEL_PLATFORM_INFO: v = 0; break;
+	case MSR_INTEL_MISC_FEATURES_ENABLES: v = 0; break;
 	default: return 0;
 	}
 	r->rax = (uint32_t)v, r->rdx = v >> 32;
@@ -164,6 +225,8 @@ static int wrmsr(struct vm *vm)
 	case MSR_SHADOW_GS_BASE:
 		vm->vcpu.gs_base_user = v;
 		return 1;
+	case MSR_INTEL_MISC_FEATURES_ENABLES:
+		return v == 0; /* the CPUID faulting bit is reserved without the feature: #GP */
 	default:
 		return 0;
 	}
@@ -176,7 +239,7 @@ static uint64_t read_cr(struct vm *vm, ZydisRegister cr)
 	case ZYDIS_REGISTER_CR2:
 		return hc_vcpu_info(vm)->cr2;
 	case ZYDIS_REGISTER_CR3: return vm->vcpu.kernel_l4 << 12;
-	case ZYDIS_REGISTER_CR4: return GUEST_CR4;
+	case ZYDIS_REGISTER_CR4: return guest_cr4(vm);
 	default: return 0;
 	}
 }
@@ -192,8 +255,9 @@ static int write_cr(struct vm *vm, ZydisRegister cr, uint64_t v)
 		return 1;
 	case ZYDIS_REGISTER_CR3:
 		return mmu_new_baseptr(vm, _mfn(v >> 12), 0) ? 0 : 1;
-	case ZYDIS_REGISTER_CR4:
-		return v == GUEST_CR4;
+	case ZYDIS_REGISTER_CR4: /* never a fault: Xen keeps what the guest may have */
+		vm->vcpu.cr4 = hc_cr4_fixup(cr4_features(), 0, v);
+		return 1;
 	default:
 		return 0;
 	}
@@ -268,6 +332,8 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 	case ZYDIS_MNEMONIC_HLT: vm->stats.halts++; return 1; /* as SCHEDOP_block */
 	case ZYDIS_MNEMONIC_RDMSR: return rdmsr(vm);
 	case ZYDIS_MNEMONIC_WRMSR: return wrmsr(vm);
+	case ZYDIS_MNEMONIC_CLTS: vm->vcpu.cr0_ts = 0; return 1;
+	case ZYDIS_MNEMONIC_WBINVD: return 1; /* ignored for a domain without devices */
 	default: return 0;
 	}
 }

@@ -345,6 +345,7 @@ struct vcpu {
 	uint64_t gdt[16];          /* set_gdt frames, typed seg_desc */
 	unsigned gdt_frames;
 	int cr0_ts;                /* CR0.TS as the guest set it */
+	uint64_t cr4;              /* the CR4 bits the guest controls (hc_cr4_fixup) */
 	unsigned iopl;             /* virtual IOPL, 0-3 (PHYSDEVOP_set_iopl, or iret
 				    * with VMASST_TYPE_architectural_iopl) */
 	uint64_t iobmp;            /* PHYSDEVOP_set_iobitmap: the bitmap's address ... */

@@ -1,7 +1,7 @@
 /* check_privop.c - the rules of privileged-instruction emulation: Xen's
  * virtual IOPL and I/O bitmap, the ports of a domain without hardware,
- * memory operands and segments in 64-bit mode (XTF's memop-seg table),
- * and instructions emulated at a fixture's rip. */
+ * CR4 as pv_fixup_guest_cr4, memory operands and segments in 64-bit mode
+ * (XTF's memop-seg table), and instructions emulated at a fixture's rip. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -361,6 +361,77 @@ START_TEST(noncanonical_rsp)
 }
 END_TEST
 
+/* ---- CR4, cpuid, MSRs ------------------------------------------------------- */
+
+START_TEST(cr4_fixup_rules)
+{
+	uint64_t all = HC_CR4_GUEST_MASK, vis = HC_CR4_PAE | HC_CR4_OSFXSR | HC_CR4_OSXMMEXCPT;
+
+	ck_assert_uint_eq(hc_cr4_fixup(all, vis, 0), vis);
+	ck_assert_uint_eq(hc_cr4_fixup(all, vis, ~0ull), vis | all); /* PGE, VMXE, ... dropped */
+	ck_assert_uint_eq(hc_cr4_fixup(all & ~HC_CR4_FSGSBASE, vis, HC_CR4_FSGSBASE), vis);
+	ck_assert_uint_eq(hc_cr4_fixup(all, vis, HC_CR4_OSXSAVE | HC_CR4_PAE), vis | HC_CR4_OSXSAVE);
+	ck_assert_uint_eq(hc_cr4_fixup(all, vis | (1ull << 7), 0), vis); /* PGE is never seen */
+	ck_assert_uint_eq(hc_cr4_fixup(all, 0, HC_CR4_PAE), 0);          /* nor set by the guest */
+}
+END_TEST
+
+/* mov to %cr4 never faults, keeps the guest's bits; user mode gets none. */
+START_TEST(cr4_and_msrs_at_rip)
+{
+	static const uint8_t mov_cr4[] = { 0x0f, 0x22, 0xe0 }; /* mov %rax, %cr4 */
+	static const uint8_t read_cr4[] = { 0x0f, 0x20, 0xe0 }; /* mov %cr4, %rax */
+	static const uint8_t rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 };
+	static const uint8_t clts[] = { 0x0f, 0x06 };
+	struct stub_regs *r = &vm->vcpu.regs;
+
+	r->rax = ~0ull;
+	ck_assert_int_eq(run(mov_cr4, 3, 0), 1);
+	ck_assert_uint_eq(vm->vcpu.cr4 & ~HC_CR4_GUEST_MASK, 0);
+	ck_assert_int_eq(run(read_cr4, 3, 0), 1);
+	ck_assert_uint_eq(r->rax & HC_CR4_PAE, HC_CR4_PAE);
+	ck_assert_uint_eq(r->rax & (1ull << 7), 0); /* PGE */
+	r->rax = 0;
+	ck_assert_int_eq(run(mov_cr4, 3, 0), 1);
+	ck_assert_uint_eq(vm->vcpu.cr4, 0);
+	r->rcx = 0xce, r->rax = r->rdx = 7;     /* PLATFORM_INFO: no CPUID faulting */
+	ck_assert_int_eq(run(rdmsr, 2, 0), 1);
+	ck_assert_uint_eq(r->rax | r->rdx, 0);
+	r->rcx = 0x140, r->rax = 1;             /* MISC_FEATURES_ENABLES: reserved bit */
+	ck_assert_int_eq(run(wrmsr, 2, 0), 0);
+	r->rax = 0;
+	ck_assert_int_eq(run(wrmsr, 2, 0), 1);
+	vm->vcpu.cr0_ts = 1;
+	ck_assert_int_eq(run(clts, 2, 0), 1);
+	ck_assert_int_eq(vm->vcpu.cr0_ts, 0);
+	vm->vcpu.user_mode = 1;
+	ck_assert_int_eq(run(mov_cr4, 3, 0), 0);
+	ck_assert_int_eq(run(rdmsr, 2, 0), 0);
+	ck_assert_int_eq(run(clts, 2, 0), 0);
+}
+END_TEST
+
+/* The forced-emulation prefix works in user mode too (Xen's
+ * emulate_forced_invalid_op), with OSXSAVE from the guest's own CR4. */
+START_TEST(forced_cpuid_in_user_mode)
+{
+	static const uint8_t fep_cpuid[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+	static const uint8_t fep_nop[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x90 };
+	struct stub_regs *r = &vm->vcpu.regs;
+
+	vm->vcpu.user_mode = 1;
+	r->rax = 0x40000000;
+	ck_assert_int_eq(run(fep_cpuid, 7, 1), 1);
+	ck_assert_uint_eq(r->rip, code_va + 7);
+	ck_assert_mem_eq(&r->rbx, "XenV", 4);
+	r->rax = 1, r->rcx = 0;
+	ck_assert_int_eq(run(fep_cpuid, 7, 1), 1);
+	ck_assert_uint_eq(r->rcx & (1u << 27), 0); /* OSXSAVE: the guest's CR4 has it clear */
+	ck_assert_uint_ne(r->rcx & (1u << 31), 0); /* a hypervisor */
+	ck_assert_int_eq(run(fep_nop, 6, 1), 0);   /* only cpuid: #UD */
+}
+END_TEST
+
 /* ---- IOPL in frames and iret (architectural_iopl) --------------------------- */
 
 START_TEST(architectural_iopl_frames)
@@ -402,6 +473,9 @@ Suite *privop_suite(void)
 	tcase_add_test(tc, memop_seg_vectors);
 	tcase_add_test(tc, memop_forms);
 	tcase_add_test(tc, noncanonical_rsp);
+	tcase_add_test(tc, cr4_fixup_rules);
+	tcase_add_test(tc, cr4_and_msrs_at_rip);
+	tcase_add_test(tc, forced_cpuid_in_user_mode);
 	tcase_add_test(tc, architectural_iopl_frames);
 	suite_add_tcase(s, tc);
 	return s;
