@@ -158,6 +158,14 @@ int hc_emulate_io(struct vm *vm, const uint8_t *bytes, size_t n);
 int hc_emulate_load(struct vm *vm, uint64_t addr);
 /* Load the host GS base of the guest's current mode (after a switch). */
 int hc_apply_gs(struct vm *vm);
+/* A segment base the guest asks for, (what) naming it for the message: 0
+ * when the host can load it; -XEN_EINVAL when it is not canonical (Xen
+ * refuses it); a canonical base no Linux process may have (upper half)
+ * crashes the domain: -XEN_EPERM. */
+int hc_check_base(struct vm *vm, const char *what, uint64_t base);
+/* Load (base) as the host's FS or GS base (STUB_BASE_FS/_GS): 0 or the
+ * emitter's error. */
+int hc_load_base(struct vm *vm, unsigned which, uint64_t base);
 
 /* ---- exceptions and modes (traps.c) ----------------------------------------
  * Each returns 1 when the guest was sent to a handler, 0 when it has none
