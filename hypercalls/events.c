@@ -181,7 +181,11 @@ static int64_t alloc_unbound(struct vm *vm, uint64_t arg)
 		return -XEN_EPERM;
 	int64_t port = new_port(vm, arg, &a, sizeof(a), &a.port, EVT_UNBOUND);
 
-	return port < 0 ? port : 0;
+	if (port < 0)
+		return port;
+	/* as Xen: DOMID_SELF is recorded as the domain's own id */
+	vm->ev.remote[port] = a.remote_dom == DOMID_SELF ? XS_DOMID : a.remote_dom;
+	return 0;
 }
 
 static int64_t bind_ipi(struct vm *vm, uint64_t arg)
@@ -261,6 +265,8 @@ static int64_t evtchn_status(struct vm *vm, uint64_t arg)
 	memset(&st.u, 0, sizeof(st.u));
 	if (vm->ev.state[st.port] == EVT_VIRQ)
 		st.u.virq = vm->ev.virq[st.port];
+	if (vm->ev.state[st.port] == EVT_UNBOUND)
+		st.u.unbound.dom = vm->ev.remote[st.port];
 	return mmu_copy_to_guest(vm, arg, &st, sizeof(st)) ? -XEN_EFAULT : 0;
 }
 

@@ -375,6 +375,7 @@ struct vm_backend {
 struct vm_events {
 	uint8_t state[VM_EVTCHNS];     /* enum vm_evtchn_state */
 	uint8_t virq[VM_EVTCHNS];
+	uint16_t remote[VM_EVTCHNS];   /* EVT_UNBOUND: the domain that may bind it */
 	uint32_t virq_port[NR_VIRQS];  /* 0: unbound */
 	uint64_t tsc_hz;
 	uint64_t boot_ns;              /* host CLOCK_MONOTONIC at boot */
