@@ -71,9 +71,11 @@ struct loader_layout {
 };
 
 /* Extra frames after guest RAM the memory file must hold: shared_info, then
- * the grant table's frames. */
+ * the grant table's shared frames, then its status frames (version 2: one
+ * status frame per 8 shared frames). */
 #define LOADER_GRANT_FRAMES 32u /* the grant table's frames, after shared_info */
-#define LOADER_EXTRA_FRAMES (1u + LOADER_GRANT_FRAMES)
+#define LOADER_STATUS_FRAMES (LOADER_GRANT_FRAMES / 8u)
+#define LOADER_EXTRA_FRAMES (1u + LOADER_GRANT_FRAMES + LOADER_STATUS_FRAMES)
 
 /* Build the domain for (img) into guest memory (mem), which holds nr_pages
  * frames of RAM plus LOADER_EXTRA_FRAMES, all zero on entry. Everything is

@@ -184,7 +184,7 @@ static int64_t alloc_unbound(struct vm *vm, uint64_t arg)
 	if (port < 0)
 		return port;
 	/* as Xen: DOMID_SELF is recorded as the domain's own id */
-	vm->ev.remote[port] = a.remote_dom == DOMID_SELF ? XS_DOMID : a.remote_dom;
+	vm->ev.remote[port] = a.remote_dom == DOMID_SELF ? VM_DOMID : a.remote_dom;
 	return 0;
 }
 

@@ -8,11 +8,6 @@
 
 static int own(uint16_t dom) { return dom == DOMID_SELF || dom == VM_DOMID; }
 
-static uint32_t table_frames(const struct vm *vm)
-{
-	return vm->grant_frames ? vm->grant_frames : 1; /* Xen starts a table at one frame */
-}
-
 static int64_t setup_table(struct vm *vm, uint64_t uop)
 {
 	struct gnttab_setup_table op;
@@ -25,12 +20,12 @@ static int64_t setup_table(struct vm *vm, uint64_t uop)
 		op.status = GNTST_general_error;
 	} else {
 		for (uint32_t i = 0; i < op.nr_frames; i++) {
-			uint64_t mfn = vm->lay.shared_info_pfn + 1 + i;
+			uint64_t mfn = mmu_grant_frame(vm, i);
 			if (mmu_copy_to_guest(vm, op.frame_list + i * 8ull, &mfn, sizeof(mfn)))
 				return -XEN_EFAULT;
 		}
-		if (op.nr_frames > vm->grant_frames)
-			vm->grant_frames = op.nr_frames; /* a table only grows */
+		if (op.nr_frames > vm_grant_frames(&vm->grant))
+			vm->grant.frames = op.nr_frames; /* a table only grows */
 		op.status = GNTST_okay;
 	}
 	return mmu_copy_to_guest(vm, uop, &op, sizeof(op)) ? -XEN_EFAULT : 0;
@@ -43,7 +38,7 @@ static int64_t query_size(struct vm *vm, uint64_t uop)
 	if (mmu_copy_from_guest(vm, &op, uop, sizeof(op)))
 		return -XEN_EFAULT;
 	op.status = own(op.dom) ? GNTST_okay : GNTST_bad_domain;
-	op.nr_frames = table_frames(vm);
+	op.nr_frames = vm_grant_frames(&vm->grant);
 	op.max_nr_frames = LOADER_GRANT_FRAMES;
 	return mmu_copy_to_guest(vm, uop, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 }

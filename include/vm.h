@@ -224,6 +224,7 @@ struct ptwr_state {
 	X(FORBIDDEN_BITS, "forbidden-bits", "forbidden bits (PWT, PCD, PSE, G or 52-62)") \
 	X(BEYOND_MEMORY, "beyond-memory", "the frame is beyond guest memory") \
 	X(GIVEN_BACK, "given-back", "the frame is not the domain's: it was given back (decrease_reservation, exchange)") \
+	X(NOT_OWNED, "not-owned", "the frame is not the domain's (a grant-table frame not set up)") \
 	/* unhook: where the L1 is (mmu/ptwr.c) */ \
 	X(ACTIVE, "active", "the L1 is hooked into the current tables") \
 	X(INACTIVE, "inactive", "the L1 is not reachable from the current tables") \
@@ -402,6 +403,40 @@ struct vm_events {
 	uint64_t state_entry;          /* system time the vCPU last blocked or woke */
 };
 
+/* The grant table (hypercalls/grant.c). Its frames follow shared_info in
+ * the memory file: LOADER_GRANT_FRAMES shared frames, then
+ * LOADER_STATUS_FRAMES status frames (version 2). All zero is the table a
+ * domain starts with: version 1, one shared frame, nothing pinned. */
+#define VM_GRANT_REFS (LOADER_GRANT_FRAMES * 512u) /* entries of the largest table (v1) */
+#define VM_GRANT_HANDLES 1024u                    /* mappings at once (maptrack entries) */
+
+struct vm_grant_active {       /* an entry in use (Xen's active entry) */
+	uint32_t pin;              /* GNTPIN_* counts: host/device, writable/read-only */
+	uint32_t mfn;              /* the frame it was pinned with */
+	uint16_t start, len;       /* the bytes it grants (sub-page grants, v2) */
+};
+
+struct vm_grant_map {          /* one mapping of a grant (Xen's maptrack entry) */
+	uint32_t ref;
+	uint32_t mfn;              /* the frame it maps */
+	uint16_t flags;            /* GNTMAP_* it still holds; 0: the handle is free */
+};
+
+struct vm_grant {
+	uint32_t frames;           /* shared frames the table has grown to; 0: one */
+	uint32_t status_frames;    /* status frames (version 2 only) */
+	uint8_t v2;                /* version 2 (set_version) */
+	uint32_t next_handle;      /* where the search for a free handle starts */
+	struct vm_grant_active active[VM_GRANT_REFS];
+	struct vm_grant_map map[VM_GRANT_HANDLES];
+};
+
+/* The table's size in frames (at least one). */
+static inline uint32_t vm_grant_frames(const struct vm_grant *g)
+{
+	return g->frames ? g->frames : 1;
+}
+
 /* Why the guest stopped. */
 enum vm_end {
 	VM_RUNNING = 0,
@@ -434,7 +469,6 @@ struct vm {
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
 	int shutdown_watched; /* a xenstore watch covers control/shutdown */
 	int shutdown_sent;    /* pvmm wrote control/shutdown */
-	uint32_t grant_frames; /* the grant table's size (setup_table), 0: initial */
 	uint32_t pci_cf8;    /* port 0xcf8 (PCI CONFIG_ADDRESS) as the guest wrote it */
 	uint8_t cmos_idx;    /* port 0x70 (the CMOS index) as the guest wrote it */
 	/* The guest's two consoles (hypercalls/console.c): the PV console ring
@@ -446,6 +480,7 @@ struct vm {
 		char text[4096]; /* first output may repeat (guests that write both) */
 		uint32_t len;
 	} echo;
+	struct vm_grant grant; /* the grant table (hypercalls/grant.c) */
 	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
 
 	struct {               /* last refusal of the checked guest accessor */

@@ -88,6 +88,7 @@ enum xen_hypercall {
 #define XEN_ENOSYS 38
 #define XEN_ETIME 62
 #define XEN_EOVERFLOW 75
+#define XEN_EILSEQ 84
 #define XEN_EOPNOTSUPP 95
 
 /* ---- Page-table entry bits (x86-64, 4-level) -------------------------- */
@@ -574,15 +575,111 @@ struct xencons_interface {
 };
 _Static_assert(sizeof(struct xencons_interface) == 3088, "xencons");
 
-/* ---- grant tables (public/grant_table.h), version 1 ------------------------ */
+/* ---- grant tables (public/grant_table.h) ----------------------------------- */
 #define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_unmap_grant_ref 1
 #define GNTTABOP_setup_table 2
+#define GNTTABOP_dump_table 3
+#define GNTTABOP_transfer 4
+#define GNTTABOP_copy 5
 #define GNTTABOP_query_size 6
+#define GNTTABOP_unmap_and_replace 7
 #define GNTTABOP_set_version 8
+#define GNTTABOP_get_status_frames 9
 #define GNTTABOP_get_version 10
+#define GNTTABOP_swap_grant_ref 11
+#define GNTTABOP_cache_flush 12
+
 #define GNTST_okay 0
 #define GNTST_general_error (-1)
 #define GNTST_bad_domain (-2)
+#define GNTST_bad_gntref (-3)
+#define GNTST_bad_handle (-4)
+#define GNTST_bad_virt_addr (-5)
+#define GNTST_bad_dev_addr (-6)
+#define GNTST_no_device_space (-7)
+#define GNTST_permission_denied (-8)
+#define GNTST_bad_page (-9)
+#define GNTST_bad_copy_arg (-10)
+#define GNTST_address_too_big (-11)
+#define GNTST_eagain (-12)
+#define GNTST_no_space (-13)
+
+/* Grant entry flags: the type, then what the granting guest allows and
+ * what Xen (here pvmm) reports back while the grant is in use. */
+#define GTF_invalid 0u
+#define GTF_permit_access 1u
+#define GTF_accept_transfer 2u
+#define GTF_transitive 3u
+#define GTF_type_mask 3u
+#define GTF_readonly (1u << 2)
+#define GTF_reading (1u << 3)  /* OUT: in use for reading */
+#define GTF_writing (1u << 4)  /* OUT: in use for writing */
+#define GTF_PWT (1u << 5)
+#define GTF_PCD (1u << 6)
+#define GTF_PAT (1u << 7)
+#define GTF_sub_page (1u << 8)
+#define GTF_transfer_committed (1u << 2)
+#define GTF_transfer_completed (1u << 3)
+#define GNTTAB_NR_RESERVED_ENTRIES 8 /* kept across version changes */
+
+#define GNTMAP_device_map (1u << 0)
+#define GNTMAP_host_map (1u << 1)
+#define GNTMAP_readonly (1u << 2)
+#define GNTMAP_application_map (1u << 3)
+#define GNTMAP_contains_pte (1u << 4)
+#define _GNTMAP_guest_avail0 16 /* flags bits 16.. go to PTE bits 9-11 */
+#define GNTCOPY_source_gref (1u << 0)
+#define GNTCOPY_dest_gref (1u << 1)
+#define GNTTAB_CACHE_CLEAN (1u << 0)
+#define GNTTAB_CACHE_INVAL (1u << 1)
+#define GNTTAB_CACHE_SOURCE_GREF (1u << 31)
+
+struct grant_entry_v1 {
+	uint16_t flags;      /* GTF_* */
+	uint16_t domid;      /* the domain granted access */
+	uint32_t frame;      /* the frame granted */
+};
+
+/* Xen's union grant_entry_v2 as one struct: (word) is sub_page's page_off
+ * and length, or transitive's trans_domid (low half); (frame) is
+ * full_page's or sub_page's frame, or (low half) transitive's gref. */
+struct grant_entry_v2 {
+	uint16_t flags;
+	uint16_t domid;
+	uint32_t word;
+	uint64_t frame;
+};
+_Static_assert(sizeof(struct grant_entry_v2) == 16, "grant_entry_v2");
+
+struct gnttab_map_grant_ref {
+	uint64_t host_addr;     /* IN: linear address, or the PTE's machine address */
+	uint32_t flags;         /* IN: GNTMAP_* */
+	uint32_t ref;           /* IN */
+	uint16_t dom;           /* IN: the granting domain */
+	int16_t status;         /* OUT: GNTST_* */
+	uint32_t handle;        /* OUT */
+	uint64_t dev_bus_addr;  /* OUT */
+};
+_Static_assert(sizeof(struct gnttab_map_grant_ref) == 32, "gnttab_map_grant_ref");
+
+struct gnttab_unmap_grant_ref {
+	uint64_t host_addr;     /* IN: 0 leaves the host mapping */
+	uint64_t dev_bus_addr;  /* IN: 0 leaves the device mapping */
+	uint32_t handle;        /* IN */
+	int16_t status;         /* OUT */
+	uint16_t _pad;
+};
+_Static_assert(sizeof(struct gnttab_unmap_grant_ref) == 24, "gnttab_unmap_grant_ref");
+
+struct gnttab_unmap_and_replace {
+	uint64_t host_addr;     /* IN */
+	uint64_t new_addr;      /* IN: whose PTE moves to host_addr, or 0 */
+	uint32_t handle;        /* IN */
+	int16_t status;         /* OUT */
+	uint16_t _pad;
+};
+_Static_assert(sizeof(struct gnttab_unmap_and_replace) == 24, "gnttab_unmap_and_replace");
 
 struct gnttab_setup_table {
 	uint16_t dom;        /* IN: DOMID_SELF */
@@ -594,6 +691,22 @@ struct gnttab_setup_table {
 };
 _Static_assert(sizeof(struct gnttab_setup_table) == 24, "gnttab_setup_table");
 
+struct gnttab_copy_ptr {
+	uint64_t u;          /* IN: grant ref (low 32 bits) or frame */
+	uint16_t domid;      /* IN */
+	uint16_t offset;     /* IN */
+	uint32_t _pad;
+};
+
+struct gnttab_copy {
+	struct gnttab_copy_ptr source, dest;
+	uint16_t len;        /* IN */
+	uint16_t flags;      /* IN: GNTCOPY_* */
+	int16_t status;      /* OUT */
+	uint16_t _pad;
+};
+_Static_assert(sizeof(struct gnttab_copy) == 40, "gnttab_copy");
+
 struct gnttab_query_size {
 	uint16_t dom;           /* IN */
 	uint16_t _pad;
@@ -604,6 +717,18 @@ struct gnttab_query_size {
 };
 _Static_assert(sizeof(struct gnttab_query_size) == 16, "gnttab_query_size");
 
+struct gnttab_set_version {
+	uint32_t version;       /* IN: 1 or 2; OUT: the version in force */
+};
+
+struct gnttab_get_status_frames {
+	uint32_t nr_frames;     /* IN */
+	uint16_t dom;           /* IN */
+	int16_t status;         /* OUT */
+	uint64_t frame_list;    /* IN: guest pointer; OUT there: the frames */
+};
+_Static_assert(sizeof(struct gnttab_get_status_frames) == 16, "gnttab_get_status_frames");
+
 struct gnttab_get_version {
 	uint16_t dom;
 	uint16_t _pad;
@@ -611,11 +736,20 @@ struct gnttab_get_version {
 };
 _Static_assert(sizeof(struct gnttab_get_version) == 8, "gnttab_get_version");
 
-struct grant_entry_v1 {
-	uint16_t flags;
-	uint16_t domid;
-	uint32_t frame;
+struct gnttab_swap_grant_ref {
+	uint32_t ref_a, ref_b;  /* IN */
+	int16_t status;         /* OUT */
+	uint16_t _pad;
 };
+_Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "gnttab_swap_grant_ref");
+
+struct gnttab_cache_flush {
+	uint64_t dev_bus_addr;  /* IN: the frame's address (or a grant ref) */
+	uint16_t offset;        /* IN */
+	uint16_t length;        /* IN */
+	uint32_t op;            /* IN: GNTTAB_CACHE_* */
+};
+_Static_assert(sizeof(struct gnttab_cache_flush) == 16, "gnttab_cache_flush");
 
 /* ---- memory_op (public/memory.h) ------------------------------------------ */
 #define XENMEM_increase_reservation 0

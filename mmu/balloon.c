@@ -14,7 +14,7 @@
 #define PAGE 4096ull
 #define INVALID_M2P UINT64_MAX /* the M2P entry of a frame the domain does not own */
 
-int mmu_owned(const struct vm *vm, uint64_t mfn)
+int mmu_ram_owned(const struct vm *vm, uint64_t mfn)
 {
 	return mfn < vm->nr_pages && vm->mmu.frames[mfn].owner == FRAME_OWNED;
 }
@@ -51,7 +51,7 @@ static void make_free(struct vm *vm, uint64_t mfn)
 
 int mmu_give_back(struct vm *vm, uint64_t mfn, int held)
 {
-	if (!mmu_owned(vm, mfn))
+	if (!mmu_ram_owned(vm, mfn))
 		return -XEN_EINVAL;
 	if (held || referenced(&vm->mmu.frames[mfn]))
 		vm->mmu.frames[mfn].owner = FRAME_DYING;
@@ -70,7 +70,7 @@ void mmu_put_dying(struct vm *vm, uint64_t mfn)
 
 int mmu_steal(struct vm *vm, uint64_t mfn)
 {
-	if (!mmu_owned(vm, mfn) || referenced(&vm->mmu.frames[mfn]))
+	if (!mmu_ram_owned(vm, mfn) || referenced(&vm->mmu.frames[mfn]))
 		return -XEN_EINVAL; /* as Xen's steal_page: the allocation's reference only */
 	vm->mmu.frames[mfn].owner = FRAME_STOLEN;
 	vm->mmu.given_back++;

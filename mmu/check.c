@@ -173,6 +173,11 @@ int mmu_check_counts(const struct vm *vm, char *why, size_t whylen)
 		x[vm->vcpu.gdt[i]].refs++, x[vm->vcpu.gdt[i]].type_count++;
 	if (vm->vcpu.user_l4)
 		x[vm->vcpu.user_l4].refs++, x[vm->vcpu.user_l4].type_count++;
+	for (unsigned h = 0; h < VM_GRANT_HANDLES; h++) { /* grant device mappings */
+		const struct vm_grant_map *g = &vm->grant.map[h];
+		if (g->flags & GNTMAP_device_map)
+			x[g->mfn].refs++, x[g->mfn].type_count += !(g->flags & GNTMAP_readonly);
+	}
 	for (uint64_t m = 0; !rc && m < vm->nr_frames; m++) {
 		const struct mmu_frame *f = &vm->mmu.frames[m];
 		if (f->type_count != x[m].type_count || f->refs != x[m].refs ||

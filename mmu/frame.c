@@ -121,6 +121,42 @@ static void put_type(struct vm *vm, uint64_t mfn)
 	f->type = PGT_NONE;
 }
 
+uint64_t mmu_grant_frame(const struct vm *vm, unsigned i)
+{
+	return vm->nr_pages + 1 + i; /* after RAM and shared_info */
+}
+
+uint64_t mmu_status_frame(const struct vm *vm, unsigned i)
+{
+	return mmu_grant_frame(vm, LOADER_GRANT_FRAMES + i);
+}
+
+int mmu_owned(const struct vm *vm, uint64_t mfn)
+{
+	uint64_t first = mmu_grant_frame(vm, 0);
+
+	if (mfn >= vm->nr_frames || vm->mmu.frames[mfn].owner != FRAME_OWNED)
+		return 0; /* beyond memory, or given back (balloon.c) */
+	if (mfn < first)
+		return 1; /* RAM and shared_info */
+	if (mfn - first < LOADER_GRANT_FRAMES)
+		return mfn - first < vm_grant_frames(&vm->grant);
+	return mfn - first - LOADER_GRANT_FRAMES < vm->grant.status_frames;
+}
+
+int mmu_get_page(struct vm *vm, uint64_t mfn)
+{
+	if (!mmu_owned(vm, mfn))
+		return -XEN_EINVAL;
+	vm->mmu.frames[mfn].refs++;
+	return 0;
+}
+
+void mmu_put_page(struct vm *vm, uint64_t mfn)
+{
+	vm->mmu.frames[mfn].refs--;
+}
+
 int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
 {
 	int rc;
@@ -129,6 +165,8 @@ int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type)
 		return -XEN_EINVAL;
 	if (vm->mmu.frames[mfn].owner != FRAME_OWNED)
 		return refuse(vm, VM_WHY_GIVEN_BACK);
+	if (!mmu_owned(vm, mfn))
+		return -XEN_EINVAL;
 	rc = get_type(vm, mfn, type);
 	if (!rc)
 		vm->mmu.frames[mfn].refs++;
@@ -190,6 +228,8 @@ static int get_entry(struct vm *vm, uint64_t t, unsigned level, unsigned idx, ui
 		return refuse(vm, VM_WHY_BEYOND_MEMORY);
 	if (vm->mmu.frames[mfn].owner != FRAME_OWNED)
 		return refuse(vm, VM_WHY_GIVEN_BACK);
+	if (!mmu_owned(vm, mfn))
+		return refuse(vm, VM_WHY_NOT_OWNED);
 	if (level == 1) {
 		if (e & PTE_RW)
 			return mmu_get_page_and_type(vm, mfn, PGT_WRITABLE);

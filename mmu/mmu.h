@@ -46,9 +46,23 @@ pfn_t mmu_m2p(const struct vm *vm, mfn_t mfn);
  * MMUEXT_PIN_L4_TABLE and MMUEXT_NEW_BASEPTR. 0 or -errno. */
 int mmu_adopt_bootstrap(struct vm *vm, mfn_t l4);
 
-/* Take / drop a type reference (and a general one) on (mfn). */
+/* The frames of the grant table (vm->grant): shared frame (i) and status
+ * frame (i), after shared_info. */
+uint64_t mmu_grant_frame(const struct vm *vm, unsigned i);
+uint64_t mmu_status_frame(const struct vm *vm, unsigned i);
+/* True when the domain owns frame (mfn), as Xen's page owner says: guest
+ * RAM, shared_info, the grant table's shared frames up to its size and, at
+ * version 2, its status frames. A frame it does not own cannot be mapped,
+ * typed or referenced (refusal VM_WHY_NOT_OWNED). */
+int mmu_owned(const struct vm *vm, uint64_t mfn);
+
+/* Take / drop a type reference (and a general one) on (mfn); -EINVAL for a
+ * frame the domain does not own or a type the frame cannot take. */
 int mmu_get_page_and_type(struct vm *vm, uint64_t mfn, enum mmu_type type);
 void mmu_put_page_and_type(struct vm *vm, uint64_t mfn);
+/* Take / drop a general reference alone (a read-only grant device mapping). */
+int mmu_get_page(struct vm *vm, uint64_t mfn);
+void mmu_put_page(struct vm *vm, uint64_t mfn);
 
 /* True when (mfn) is currently a page table (L1-L4, type count > 0). */
 int mmu_is_pagetable(const struct vm *vm, uint64_t mfn);
@@ -88,8 +102,8 @@ int mmu_fill_frame(struct vm *vm, uint64_t mfn, uint64_t l1, int idx);
  * memory goes back to the host, and it reads as zeros when handed out.
  * vm->mmu.given_back counts the frames out of the domain's reservation. */
 
-/* True when (mfn) is a RAM frame the domain owns. */
-int mmu_owned(const struct vm *vm, uint64_t mfn);
+/* True when (mfn) is a RAM frame the domain owns (not given back). */
+int mmu_ram_owned(const struct vm *vm, uint64_t mfn);
 /* decrease_reservation: the domain gives (mfn) back. A frame still
  * referenced (an entry, a type, a pin), or (held) by pvmm itself (a ring
  * it serves), is freed when the last reference goes, as on Xen; until then
@@ -132,6 +146,16 @@ int mmu_unpin(struct vm *vm, mfn_t table);
 int mmu_new_baseptr(struct vm *vm, mfn_t l4, int user);
 /* The entry of the current tables that maps (va): update_va_mapping. */
 int mmu_update_va(struct vm *vm, gva_t va, uint64_t val);
+/* The L1 entry a grant mapping writes (Xen's create_grant_pv_mapping):
+ * with (by_pte), (addr) is the machine address of the entry, 8-byte
+ * aligned, in an L1 table the domain owns; otherwise the linear address
+ * whose L1 entry the current tables lead to (L4-L2 present). Returns 0 with
+ * the table, index and entry in (*l1, *idx, *old), or -EINVAL. The caller
+ * changes the entry with mmu_mod_entry(): a grant's host mapping holds the
+ * references an ordinary entry would (as on Xen, where they are the
+ * grant's). */
+int mmu_grant_l1e(const struct vm *vm, uint64_t addr, int by_pte, uint64_t *l1, unsigned *idx,
+		  uint64_t *old);
 
 /* ---- walks and the checked accessor (walk.c) ------------------------------ */
 
@@ -294,8 +318,9 @@ int mmu_check_host(const struct vm *vm, const struct mmu_host_map *maps, size_t 
 		   char *why, size_t whylen);
 
 /* Check the frame table's own consistency: every type count and reference
- * recomputed from the tables, pins and base pointers equals the recorded
- * one. 0, or -EINVAL with the first mismatch in (why). */
+ * recomputed from the tables, pins, base pointers, GDT frames and the grant
+ * table's device mappings equals the recorded one. 0, or -EINVAL with the
+ * first mismatch in (why). */
 int mmu_check_counts(const struct vm *vm, char *why, size_t whylen);
 
 #endif

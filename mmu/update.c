@@ -34,7 +34,7 @@ int mmu_update_one(struct vm *vm, uint64_t ptr, uint64_t val)
 			return write_plain(vm, mfn, idx, val);
 		return mmu_mod_entry(vm, _mfn(mfn), idx, val, (ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
 	case MMU_MACHPHYS_UPDATE:
-		if (!mmu_owned(vm, mfn))
+		if (!mmu_ram_owned(vm, mfn))
 			return -XEN_EINVAL;
 		vm->mmu.m2p[mfn] = val ^ mfn; /* see mmu_m2p() */
 		return 0;
@@ -119,4 +119,37 @@ int mmu_update_va(struct vm *vm, gva_t addr, uint64_t val)
 	if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), addr, &w) && w.level_missing != 1)
 		return -XEN_EINVAL;
 	return mmu_mod_entry(vm, _mfn(w.table[3]), (unsigned)((va >> 12) & 511), val, 0);
+}
+
+/* An 8-byte aligned entry of an L1 the domain owns, by machine address. */
+static int l1e_by_pte(const struct vm *vm, uint64_t addr, uint64_t *l1, unsigned *idx)
+{
+	const struct mmu_frame *f;
+
+	*l1 = addr >> XEN_PAGE_SHIFT;
+	*idx = (unsigned)((addr & (PAGE - 1)) >> 3);
+	if ((addr & 7) || !mmu_owned(vm, *l1))
+		return -XEN_EINVAL;
+	f = &vm->mmu.frames[*l1];
+	return f->type == PGT_L1 && f->type_count ? 0 : -XEN_EINVAL;
+}
+
+int mmu_grant_l1e(const struct vm *vm, uint64_t addr, int by_pte, uint64_t *l1, unsigned *idx,
+		  uint64_t *old)
+{
+	struct mmu_walk w;
+
+	if (by_pte) {
+		if (l1e_by_pte(vm, addr, l1, idx))
+			return -XEN_EINVAL;
+	} else {
+		if (addr >= HOLE_BASE)
+			return -XEN_EINVAL;
+		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(addr), &w) && w.level_missing != 1)
+			return -XEN_EINVAL;
+		*l1 = w.table[3];
+		*idx = (unsigned)((addr >> XEN_PAGE_SHIFT) & 511);
+	}
+	*old = ((const uint64_t *)(vm->mem + *l1 * PAGE))[*idx];
+	return 0;
 }

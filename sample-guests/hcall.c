@@ -17,11 +17,12 @@ static void memory(const struct start_info *si)
 		  si->nr_pages);
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_current_reservation, (uint64_t)&other, 0),
 		  -XEN_ESRCH);
-	/* after RAM: shared_info and the 32 frames the grant table may grow to */
-	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_ram_page, 0, 0), si->nr_pages + 32);
+	/* after RAM: shared_info, the 32 frames the grant table may grow to and
+	 * its 4 status frames (version 2) */
+	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_maximum_ram_page, 0, 0), si->nr_pages + 36);
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_machphys_mapping, (uint64_t)&mp, 0), 0);
 	expect_eq(mp.v_start, XEN_RO_MPT_BASE);
-	expect_eq(mp.max_mfn, si->nr_pages + 32);
+	expect_eq(mp.max_mfn, si->nr_pages + 36);
 	/* the M2P says what the P2M says, through the window it announced */
 	expect_eq(((const volatile uint64_t *)mp.v_start)[virt_to_mfn(si)], virt_to_mfn(si));
 	expect_eq(hypercall(XEN_HC_memory_op, XENMEM_memory_map, (uint64_t)&map, 0), 0);

@@ -61,7 +61,7 @@ START_TEST(balloon_out_and_in)
 	arg = reservation(vm, 2, 0, 0, frames);
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_decrease_reservation, arg), 2);
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES - 2);
-	ck_assert(!mmu_owned(vm, f) && !mmu_owned(vm, f + 1));
+	ck_assert(!mmu_ram_owned(vm, f) && !mmu_ram_owned(vm, f + 1));
 	/* a frame given back cannot be mapped, nor given back again */
 	ck_assert_int_eq(mmu_get_page_and_type(vm, f, PGT_WRITABLE), -XEN_EINVAL);
 	ck_assert_int_eq(vm->mmu.why, VM_WHY_GIVEN_BACK);
@@ -93,7 +93,7 @@ START_TEST(extents_and_continuations)
 	/* a continuation starts at its extent: only the second one goes */
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op,
 			      XENMEM_decrease_reservation | (1 << XENMEM_EXTENT_SHIFT), arg), 2);
-	ck_assert(mmu_owned(vm, f) && !mmu_owned(vm, f + 512) && !mmu_owned(vm, f + 1023));
+	ck_assert(mmu_ram_owned(vm, f) && !mmu_ram_owned(vm, f + 512) && !mmu_ram_owned(vm, f + 1023));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES - 512);
 	arg = reservation(vm, 2, 10, 0, frames); /* beyond a domU's max order */
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_decrease_reservation, arg), 0);
@@ -121,7 +121,7 @@ START_TEST(memflags_as_xen)
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_populate_physmap, arg), 0);
 	arg = reservation(vm, 1, 0, 0xff00, NULL);
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_increase_reservation, arg), 1);
-	ck_assert(mmu_owned(vm, f));
+	ck_assert(mmu_ram_owned(vm, f));
 	fixture_free(vm);
 }
 END_TEST
@@ -136,7 +136,7 @@ START_TEST(referenced_frame_waits)
 	vm->mmu.emit = fixture_collect, vm->mmu.emit_ctx = &ops; /* the unmapping's sync */
 
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_decrease_reservation, arg), 1);
-	ck_assert(!mmu_owned(vm, mfn));
+	ck_assert(!mmu_ram_owned(vm, mfn));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES); /* the domain's until unmapped */
 	ck_assert_int_eq(mmu_update_va(vm, _gva(vm->lay.v_start), 0), 0);
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES - 1);
@@ -216,14 +216,14 @@ START_TEST(exchange_moves_frames)
 	ck_assert_uint_eq(list_entry(vm, 32), f); /* out list: scratch + 512 */
 	ck_assert_uint_eq(pfn_x(mmu_m2p(vm, _mfn(f + 1))), 0x778);
 	ck_assert_uint_eq(vm->mem[f * 4096], 0);
-	ck_assert(mmu_owned(vm, f) && mmu_owned(vm, f + 1));
+	ck_assert(mmu_ram_owned(vm, f) && mmu_ram_owned(vm, f + 1));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES);
 	/* a frame something references is not taken: the chunk is undone */
 	in[1] = mapped;
 	arg = exchange(vm, 2, 0, 2, 0, 0, in, (uint64_t[]){ 1, 2 });
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_exchange, arg), -XEN_EINVAL);
 	ck_assert_uint_eq(exchanged(vm), 1); /* the first chunk moved */
-	ck_assert(mmu_owned(vm, mapped));
+	ck_assert(mmu_ram_owned(vm, mapped));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES);
 	fixture_free(vm);
 }
