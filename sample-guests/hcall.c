@@ -73,16 +73,29 @@ static void grants(const struct start_info *si)
 	st.nr_frames = 1, st.dom = 7;
 	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1), 0);
 	expect_eq(st.status, GNTST_bad_domain);
-	st.dom = DOMID_SELF, st.frame_list = 0x10;
+	st.dom = DOMID_SELF, st.frame_list = 0x10; /* a list it cannot write: as Xen, a status */
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1), 0);
+	expect_eq(st.status, GNTST_bad_virt_addr);
+	st.frame_list = 0xffff800000000000ul; /* Xen's own range: the call fails */
 	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 1),
 		  -XEN_EFAULT);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_setup_table, (uint64_t)&st, 2),
+		  -XEN_EINVAL);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_set_version, (uint64_t)&version, 1), 0);
+	expect_eq(version, 2);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_get_version, (uint64_t)&gv, 1), 0);
+	expect_eq(gv.version, 2);
+	version = 3;
 	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_set_version, (uint64_t)&version, 1),
-		  -XEN_EOPNOTSUPP);
-	expect_eq(version, 1);
+		  -XEN_EINVAL);
+	expect_eq(version, 2); /* the version in force is written back */
+	version = 1;
 	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_set_version, (uint64_t)&version, 1), 0);
 	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_get_version, (uint64_t)&gv, 1), 0);
 	expect_eq(gv.version, 1);
-	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_map_grant_ref, (uint64_t)&gv, 1),
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_transfer, (uint64_t)&gv, 1),
+		  -XEN_ENOSYS);
+	expect_eq(hypercall(XEN_HC_grant_table_op, GNTTABOP_dump_table, (uint64_t)&gv, 1),
 		  -XEN_ENOSYS);
 	printf("hcall: grant table of 4 frames set up, mapped and written; version 1\n");
 }

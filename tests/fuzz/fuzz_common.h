@@ -152,15 +152,15 @@ static struct vm *fz_vm(void)
 	static FILE *devnull;
 
 	if (!mem)
-		mem = malloc((FZ_PAGES + 1) * 4096ull);
+		mem = malloc((FZ_PAGES + LOADER_EXTRA_FRAMES) * 4096ull);
 	if (vm.mmu.frames)
 		mmu_free(&vm);
 	vm_init(&vm);
 	fz_host.n = 0; /* a new process: nothing mapped */
-	memset(mem, 0, (FZ_PAGES + 1) * 4096ull);
+	memset(mem, 0, (FZ_PAGES + LOADER_EXTRA_FRAMES) * 4096ull);
 	vm.mem = mem;
 	vm.nr_pages = FZ_PAGES;
-	vm.nr_frames = FZ_PAGES + 1;
+	vm.nr_frames = FZ_PAGES + LOADER_EXTRA_FRAMES; /* shared_info, the grant table */
 	vm.min_va = 0x10000;
 	vm.lay.shared_info_pfn = FZ_PAGES;
 	vm.lay.v_start = FZ_BASE;

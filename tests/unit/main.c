@@ -15,6 +15,7 @@ Suite *abi_suite(void);
 Suite *xlcfg_suite(void);
 Suite *memory_suite(void);
 Suite *privop_suite(void);
+Suite *grant_suite(void);
 
 int main(void)
 {
@@ -33,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, xlcfg_suite());
 	srunner_add_suite(sr, memory_suite());
 	srunner_add_suite(sr, privop_suite());
+	srunner_add_suite(sr, grant_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
