@@ -86,6 +86,15 @@ static int16_t unmap(uint32_t h, uint64_t host, uint64_t dev)
 	return ((struct gnttab_unmap_grant_ref *)at(arg))->status;
 }
 
+static uint64_t l1e_of(uint64_t addr)
+{
+	uint64_t l1, old;
+	unsigned idx;
+
+	ck_assert_int_eq(mmu_grant_l1e(vm, addr, 0, &l1, &idx, &old), 0);
+	return l1 * 4096 + idx * 8;
+}
+
 static uint64_t pte_at(uint64_t addr)
 {
 	uint64_t l1, old;
@@ -191,6 +200,31 @@ START_TEST(map_by_pte)
 					      (5u << 9)); /* the guest's available bits */
 	ck_assert_int_eq(unmap(h, va, 0), GNTST_general_error);
 	ck_assert_int_eq(unmap(h, l1 * 4096 + idx * 8, 0), GNTST_okay);
+}
+END_TEST
+
+START_TEST(unmap_and_replace)
+{
+	uint64_t other = va - 4096, moved = pte_at(other);
+	struct gnttab_unmap_and_replace u = { va, other, 0, 99, 0 };
+	uint32_t h;
+
+	grant(8, data, GTF_permit_access, SELF);
+	ck_assert_int_eq(map(8, SELF, GNTMAP_host_map | GNTMAP_contains_pte, l1e_of(va), &h),
+			 GNTST_okay);
+	u.handle = h, u.host_addr = l1e_of(va);
+	ck_assert_int_eq(op(GNTTABOP_unmap_and_replace, &u, sizeof(u), 1), 0);
+	ck_assert_int_eq(((struct gnttab_unmap_and_replace *)at(arg))->status, GNTST_general_error);
+	ck_assert_uint_eq(pte_at(other), moved); /* no replacing by PTE address: nothing moved */
+	ck_assert_int_eq(unmap(h, l1e_of(va), 0), GNTST_okay);
+	ck_assert_int_eq(map(8, SELF, GNTMAP_host_map, va, &h), GNTST_okay);
+	u.handle = h, u.host_addr = va;
+	ck_assert_int_eq(op(GNTTABOP_unmap_and_replace, &u, sizeof(u), 1), 0);
+	ck_assert_int_eq(((struct gnttab_unmap_and_replace *)at(arg))->status, GNTST_okay);
+	ck_assert_uint_eq(pte_at(va), moved);   /* other's PTE moved to va */
+	ck_assert_uint_eq(pte_at(other), 0);
+	ck_assert_uint_eq(vm->mmu.frames[data].refs, 0);
+	ck_assert_uint_eq(e1(8)->flags, GTF_permit_access);
 }
 END_TEST
 
@@ -426,6 +460,7 @@ Suite *grant_suite(void)
 	tcase_add_test(tc, map_sets_flags_and_references);
 	tcase_add_test(tc, writable_needs_a_writable_frame);
 	tcase_add_test(tc, map_by_pte);
+	tcase_add_test(tc, unmap_and_replace);
 	tcase_add_test(tc, handles_and_pins_run_out);
 	tcase_add_test(tc, copy_rules);
 	tcase_add_test(tc, versions);
