@@ -2,6 +2,7 @@
  * Xen's argument checks, the frames given back and handed out again, and
  * the domain never growing past its maximum. */
 #include <check.h>
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -43,6 +44,15 @@ static uint64_t list_entry(struct vm *vm, unsigned i)
 	return v;
 }
 
+/* The frame table's own check (--check-invariants) agrees. */
+static void counts_ok(const struct vm *vm)
+{
+	char why[300];
+
+	if (mmu_check_counts(vm, why, sizeof(why)))
+		ck_abort_msg("%s", why);
+}
+
 static int64_t current(struct vm *vm)
 {
 	uint16_t self = DOMID_SELF;
@@ -80,6 +90,7 @@ START_TEST(balloon_out_and_in)
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_increase_reservation, arg), 0);
 	arg = reservation(vm, 1, 0, 0, gpfns);
 	ck_assert_int_eq(call(vm, XEN_HC_memory_op, XENMEM_populate_physmap, arg), 0);
+	counts_ok(vm);
 	fixture_free(vm);
 }
 END_TEST
@@ -141,6 +152,7 @@ START_TEST(referenced_frame_waits)
 	ck_assert_int_eq(mmu_update_va(vm, _gva(vm->lay.v_start), 0), 0);
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES - 1);
 	ck_assert_int_eq(vm->mmu.frames[mfn].owner, FRAME_FREE);
+	counts_ok(vm);
 	fixture_free(vm);
 }
 END_TEST
@@ -225,6 +237,9 @@ START_TEST(exchange_moves_frames)
 	ck_assert_uint_eq(exchanged(vm), 1); /* the first chunk moved */
 	ck_assert(mmu_ram_owned(vm, mapped));
 	ck_assert_int_eq(current(vm), FIXTURE_PAGES);
+	counts_ok(vm);
+	vm->mmu.given_back++; /* and it sees a count that is wrong */
+	ck_assert_int_eq(mmu_check_counts(vm, (char[300]){ 0 }, 300), -EINVAL);
 	fixture_free(vm);
 }
 END_TEST
