@@ -204,6 +204,8 @@ int mmu_check_counts(const struct vm *vm, char *why, size_t whylen)
 		if (g->flags & GNTMAP_device_map)
 			x[g->mfn].refs++, x[g->mfn].type_count += !(g->flags & GNTMAP_readonly);
 	}
+	if (vm->ev.vcpu_info_moved) /* VCPUOP_register_vcpu_info's writable reference */
+		x[vm->ev.vcpu_info_mfn].refs++, x[vm->ev.vcpu_info_mfn].type_count++;
 	for (uint64_t m = 0; !rc && m < vm->nr_frames; m++) {
 		const struct mmu_frame *f = &vm->mmu.frames[m];
 		if (f->type_count != x[m].type_count || f->refs != x[m].refs ||

@@ -318,9 +318,10 @@ int mmu_check_host(const struct vm *vm, const struct mmu_host_map *maps, size_t 
 		   char *why, size_t whylen);
 
 /* Check the frame table's own consistency: every type count and reference
- * recomputed from the tables, pins, base pointers, GDT frames and the grant
- * table's device mappings equals the recorded one. 0, or -EINVAL with the
- * first mismatch in (why). */
+ * recomputed from the tables, pins, base pointers, GDT frames, the grant
+ * table's device mappings and the registered vcpu_info frame equals the
+ * recorded one, and no table names a frame given back. 0, or -EINVAL with
+ * the first mismatch in (why). */
 int mmu_check_counts(const struct vm *vm, char *why, size_t whylen);
 
 #endif

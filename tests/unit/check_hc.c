@@ -6,6 +6,7 @@
 
 #include "fixture.h"
 #include "hypercalls/hc.h"
+#include "mmu/mmu.h"
 
 static int64_t call(struct vm *vm, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -218,6 +219,23 @@ START_TEST(console_hvlog_takes_console_io)
 }
 END_TEST
 
+/* The frame VCPUOP_register_vcpu_info keeps a reference to is counted by
+ * --check-invariants like every other reference. */
+START_TEST(vcpu_info_reference_counted)
+{
+	struct vm *vm = fixture_vm();
+	uint64_t arg = vm->lay.start_info_va + 2048;
+	struct vcpu_register_vcpu_info *r = (void *)(vm->mem + (arg - vm->lay.v_start));
+	char why[300] = "";
+
+	memset(r, 0, sizeof(*r));
+	r->mfn = vm->lay.first_free_pfn;
+	ck_assert_int_eq(call(vm, XEN_HC_vcpu_op, VCPUOP_register_vcpu_info, 0, arg), 0);
+	ck_assert_msg(mmu_check_counts(vm, why, sizeof(why)) == 0, "%s", why);
+	fixture_free(vm);
+}
+END_TEST
+
 Suite *hc_suite(void);
 
 Suite *hc_suite(void)
@@ -235,6 +253,7 @@ Suite *hc_suite(void)
 	tcase_add_test(tc, poll_takes_the_abi_ports);
 	tcase_add_test(tc, console_shows_each_line_once);
 	tcase_add_test(tc, console_hvlog_takes_console_io);
+	tcase_add_test(tc, vcpu_info_reference_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
