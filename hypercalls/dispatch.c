@@ -112,19 +112,26 @@ static int64_t call_one(struct vm *vm, uint64_t nr, const uint64_t args[5])
 }
 
 /* HYPERVISOR_multicall: each entry as its own hypercall, results written
- * back; multicall and iret cannot be nested. */
+ * back; a nested multicall is -EINVAL. An iret ends the multicall, as
+ * Xen's fix for XSA-213 does: the guest may be in user mode now, so
+ * nothing after it runs; its result is written back if the tables the
+ * guest now runs on allow it, and is the multicall's (the rax the iret
+ * restored). */
 int64_t hc_multicall(struct vm *vm, const uint64_t a[5])
 {
 	for (uint64_t i = 0; i < (uint32_t)a[1] && !vm->end; i++) {
 		uint64_t at = a[0] + i * sizeof(struct multicall_entry);
 		struct multicall_entry e;
+		int failed;
 		if (mmu_copy_from_guest(vm, &e, at, sizeof(e)))
 			return -XEN_EFAULT;
-		e.result = e.op == XEN_HC_multicall || e.op == XEN_HC_iret ? -XEN_EINVAL
-									  : call_one(vm, e.op, e.args);
+		e.result = e.op == XEN_HC_multicall ? -XEN_EINVAL : call_one(vm, e.op, e.args);
 		hc_sync(vm);
-		if (mmu_copy_to_guest(vm, at + offsetof(struct multicall_entry, result), &e.result,
-				      sizeof(e.result)))
+		failed = mmu_copy_to_guest(vm, at + offsetof(struct multicall_entry, result), &e.result,
+					   sizeof(e.result));
+		if (e.op == XEN_HC_iret)
+			return e.result;
+		if (failed)
 			return -XEN_EFAULT;
 	}
 	return 0;

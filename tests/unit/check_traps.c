@@ -122,6 +122,35 @@ START_TEST(iret_restores_and_switches)
 }
 END_TEST
 
+/* An iret in a multicall ends it (Xen's fix for XSA-213): the guest may be
+ * in user mode now; nothing after the iret runs; the multicall returns
+ * what the iret restored. */
+START_TEST(multicall_ends_at_iret)
+{
+	struct iret_context c = { .rax = 0xdead, .rip = 0x401500, .cs = 0xe033, .rflags = 0x202,
+				  .rsp = 0x4ff000, .ss = 0xe02b };
+	uint64_t list = stack_va + 0x200, a[5] = { list, 2 };
+	struct multicall_entry e[2] = { { .op = XEN_HC_iret, .result = 0x55 },
+					{ .op = XEN_HC_xen_version, .result = 0x55 } };
+
+	memcpy(at(stack_va), &c, sizeof(c));
+	memcpy(at(list), e, sizeof(e));
+	vm->vcpu.user_l4 = vm->vcpu.kernel_l4;
+	ck_assert_int_eq(hc_multicall(vm, a), 0xdead);
+	ck_assert_int_eq(vm->vcpu.user_mode, 1);
+	ck_assert_uint_eq(vm->vcpu.regs.rip, 0x401500);
+	memcpy(e, at(list), sizeof(e));
+	ck_assert_int_eq(e[0].result, 0xdead);
+	ck_assert_int_eq(e[1].result, 0x55); /* never run */
+	e[0].op = XEN_HC_multicall;         /* no nesting */
+	memcpy(at(list), e, sizeof(e));
+	a[1] = 1;
+	vm->vcpu.user_mode = 0;
+	ck_assert_int_eq(hc_multicall(vm, a), 0);
+	ck_assert_int_eq(((struct multicall_entry *)at(list))->result, -XEN_EINVAL);
+}
+END_TEST
+
 /* callback_op as Xen's pv/callback.c: type numbers from callback.h, -ENOSYS
  * for a type x86-64 Xen does not know, -EINVAL for a non-canonical address
  * and for unregistering anything but the NMI callback. */
@@ -201,6 +230,7 @@ Suite *traps_suite(void)
 	tcase_add_test(tc, no_handler_and_bad_stack);
 	tcase_add_test(tc, software_interrupt_gates);
 	tcase_add_test(tc, iret_restores_and_switches);
+	tcase_add_test(tc, multicall_ends_at_iret);
 	tcase_add_test(tc, callback_op_types_and_errors);
 	tcase_add_test(tc, events_masking_and_timer);
 	suite_add_tcase(s, tc);
