@@ -33,6 +33,8 @@ static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_vm_assist] = hc_vm_assist,
 	[XEN_HC_sched_op] = hc_sched_op,
 	[XEN_HC_physdev_op] = hc_physdev_op,
+	[XEN_HC_set_debugreg] = hc_set_debugreg,
+	[XEN_HC_get_debugreg] = hc_get_debugreg,
 };
 
 static const char *const names[XEN_HC_COUNT] = {

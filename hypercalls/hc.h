@@ -167,6 +167,42 @@ int hc_check_base(struct vm *vm, const char *what, uint64_t base);
  * emitter's error. */
 int hc_load_base(struct vm *vm, unsigned which, uint64_t base);
 
+/* ---- debug registers (debugreg.c) -------------------------------------------
+ * %dr0-3, %dr6 and %dr7 of the vCPU by Xen's rules (set_debugreg): an
+ * address the guest may not use (non-canonical, Xen's range, pvmm's hole),
+ * GD, or an I/O breakpoint without CR4.DE is -XEN_EPERM; bits above 31 of
+ * %dr6/%dr7 are -XEN_EINVAL; a register that does not exist, or %dr4/%dr5
+ * with CR4.DE, is -XEN_ENODEV. A refused write changes nothing. Reserved
+ * bits read back as Xen fixes them. Writes of %dr0-3/%dr7 set
+ * vm->vcpu.dr.changed for the front end to re-arm the host. */
+int hc_dr_write(struct vm *vm, unsigned reg, uint64_t value);
+int hc_dr_read(const struct vm *vm, unsigned reg, uint64_t *value);
+int64_t hc_set_debugreg(struct vm *vm, const uint64_t a[5]);
+int64_t hc_get_debugreg(struct vm *vm, const uint64_t a[5]);
+/* `mov %drN` emulated in kernel mode, to (write) or from *gpr: 1 done, 0
+ * for #GP(0), HC_PRIVOP_DELIVERED when #UD went to the guest, -1 crashed. */
+#define HC_PRIVOP_DELIVERED 2
+int hc_dr_mov(struct vm *vm, int write, unsigned reg, uint64_t *gpr);
+/* A #DB for the guest: (hit) holds %dr6 bits in positive polarity (B0-B3,
+ * BS), merged into its %dr6 as Xen's pv_inject_DB does (breakpoint bits
+ * replaced, the others accumulated); RF is cleared in the frame. Returns
+ * as hc_inject. */
+int hc_dr_inject(struct vm *vm, uint32_t hit);
+/* The breakpoints the host must arm for the guest's %dr7: enabled, not
+ * I/O, at an address below the hole; addresses aligned to their length,
+ * instruction breakpoints 1 byte long. */
+void hc_dr_host_config(const struct vm *vm, struct vm_hostdr *h);
+/* The breakpoints (bit n for %drn) that an access of (size) bytes at
+ * (addr), a write when (write), matches among those armed. */
+int hc_dr_watched(const struct vm *vm, uint64_t addr, unsigned size, int write);
+/* Pure rules, for the tests: (feat) holds HC_DR_RTM, HC_DR_BLD. */
+#define HC_DR_RTM 1u
+#define HC_DR_BLD 2u
+uint32_t hc_dr_adj_dr6(uint32_t dr6, unsigned feat);
+uint32_t hc_dr_adj_dr7(uint32_t dr7, unsigned feat);
+uint32_t hc_dr_merge_dr6(uint32_t dr6, uint32_t hit, unsigned feat);
+int hc_dr_addr_ok(uint64_t addr);
+
 /* ---- exceptions and modes (traps.c) ----------------------------------------
  * Each returns 1 when the guest was sent to a handler, 0 when it has none
  * for the vector (the caller decides), -1 when the domain was crashed (a

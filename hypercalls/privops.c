@@ -31,6 +31,7 @@
 #define MSR_INTEL_MISC_FEATURES_ENABLES 0x140u
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define CPUID1_ECX_OSXSAVE (1u << 27)
+#define MSR_DEBUGCTL 0x1d9u
 #define XEN_CPUID_BASE 0x40000000u
 
 static const uint8_t forced_prefix[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
@@ -106,6 +107,8 @@ static void cpuid(struct vm *vm)
 		__cpuid_count(leaf, sub, a, b, c, d);
 		if (leaf == 1)
 			c = osxsave(vm, c | 1u << 31); /* running on a hypervisor */
+		if (leaf == 0x80000001u)
+			c &= ~(1u << 26); /* no DBEXT: breakpoint address masks cannot be armed */
 	}
 	r->rax = a, r->rbx = b, r->rcx = c, r->rdx = d;
 }
@@ -125,6 +128,7 @@ static int rdmsr(struct vm *vm)
 	 * (docs/differences.md), so the bit Xen takes from the host is clear */
 	case MSR_INTEL_PLATFORM_INFO: v = 0; break;
 	case MSR_INTEL_MISC_FEATURES_ENABLES: v = 0; break;
+	case MSR_DEBUGCTL: v = 0; break; /* no LBR, BTF or bus-lock detection for the guest */
 	default: return 0;
 	}
 	r->rax = (uint32_t)v, r->rdx = v >> 32;
@@ -216,6 +220,24 @@ static int is_flat_selector(uint64_t sel)
 	return 0;
 }
 
+static int is_dr(const ZydisDecodedOperand *op)
+{
+	return op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	       ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_DEBUG;
+}
+
+/* mov %drN, %reg or mov %reg, %drN: debugreg.c */
+static int mov_dr(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)
+{
+	const ZydisDecodedOperand *dr = is_dr(dst) ? dst : src, *gpr = is_dr(dst) ? src : dst;
+	int ri = mmu_emul_reg_index(gpr->reg.value);
+
+	if (gpr->type != ZYDIS_OPERAND_TYPE_REGISTER || ri < 0)
+		return 0;
+	return hc_dr_mov(vm, dr == dst, (unsigned)(dr->reg.value - ZYDIS_REGISTER_DR0),
+			 (uint64_t *)&vm->vcpu.regs + ri);
+}
+
 static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)
 {
 	uint64_t *r = (uint64_t *)&vm->vcpu.regs;
@@ -225,6 +247,8 @@ static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecoded
 		return 0;
 	if (vm->vcpu.user_mode) /* only the flat selectors, which are Xen's GDT's */
 		goto segment;
+	if (is_dr(dst) || is_dr(src))
+		return mov_dr(vm, dst, src);
 	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL) {
 		if (src->type != ZYDIS_OPERAND_TYPE_REGISTER || (ri = mmu_emul_reg_index(src->reg.value)) < 0)
 			return 0;
@@ -426,6 +450,8 @@ int hc_privop(struct vm *vm, int undefined_opcode)
 	} else {
 		rc = privileged(vm, bytes, n, &len);
 	}
+	if (rc == HC_PRIVOP_DELIVERED)
+		return 1; /* the emulation raised an exception: the guest is at its handler */
 	if (rc > 0) {
 		vm->vcpu.regs.rip += len;
 		vm->stats.privops++;

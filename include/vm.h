@@ -330,6 +330,25 @@ struct vcpu_trap {
 	uint8_t flags;             /* bits 0-1 DPL, bit 2: mask events on entry */
 };
 
+/* The debug registers of the vCPU as Xen keeps them for a PV guest
+ * (hypercalls/debugreg.c). 0 in dr6 or dr7 stands for the reset value
+ * (X86_DR6_DEFAULT, X86_DR7_DEFAULT), so a zeroed vCPU is a reset one. */
+struct vcpu_dr {
+	uint64_t addr[4];          /* %dr0-3 */
+	uint32_t dr6;              /* reserved bits as Xen fixes them */
+	uint32_t dr7;              /* without the enables of I/O breakpoints ... */
+	uint32_t dr7_emul;         /* ... which are kept here: never armed on the host */
+	int changed;               /* dr0-3 or dr7 written since the host was armed */
+	uint32_t feat;             /* the CPU features %dr6/%dr7 depend on, read once */
+};
+
+/* Hardware breakpoints as armed in the guest process (u_debugreg): the
+ * enabled, armable breakpoints of the guest's %dr7 (hc_dr_host_config). */
+struct vm_hostdr {
+	uint64_t addr[4];
+	uint32_t dr7;              /* L0-L3 and R/W, LEN fields only */
+};
+
 enum vcpu_callback { CB_EVENT, CB_FAILSAFE, CB_SYSCALL, CB_SYSCALL32, CB_SYSENTER, CB_NMI,
 		     CB_COUNT };
 
@@ -351,6 +370,7 @@ struct vcpu {
 				    * with VMASST_TYPE_architectural_iopl) */
 	uint64_t iobmp;            /* PHYSDEVOP_set_iobitmap: the bitmap's address ... */
 	uint32_t iobmp_limit;      /* ... and the ports it covers (0: none) */
+	struct vcpu_dr dr;
 };
 
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */

@@ -82,6 +82,7 @@ enum xen_hypercall {
 #define XEN_EFAULT 14
 #define XEN_EBUSY 16
 #define XEN_EEXIST 17
+#define XEN_ENODEV 19
 #define XEN_EINVAL 22
 #define XEN_ENOSPC 28
 #define XEN_ERANGE 34
@@ -308,6 +309,29 @@ enum x86_vector {
 #define X86_PFEC_USER 4u
 #define X86_PFEC_FETCH 16u
 
+/* Debug registers (the SDM's). %dr6 reads with its reserved bits set
+ * (X86_DR6_DEFAULT); RTM and BLD are set when nothing happened (inverted). */
+#define X86_DR6_BP_MASK 0xfu        /* B0-B3: breakpoint n matched */
+#define X86_DR6_BLD (1u << 11)      /* bus lock detected (inverted) */
+#define X86_DR6_BD (1u << 13)       /* debug register access detected */
+#define X86_DR6_BS (1u << 14)       /* single step */
+#define X86_DR6_BT (1u << 15)       /* task switch */
+#define X86_DR6_RTM (1u << 16)      /* in an RTM region (inverted) */
+#define X86_DR6_DEFAULT 0xffff0ff0u /* the value at reset */
+#define X86_DR7_LE (1u << 8)
+#define X86_DR7_GE (1u << 9)
+#define X86_DR7_RTM (1u << 11)
+#define X86_DR7_GD (1u << 13)       /* general detect */
+#define X86_DR7_DEFAULT 0x400u      /* the value at reset */
+#define X86_DR7_ENABLES 0xffu       /* L0 G0 L1 G1 ... */
+#define X86_DR7_RW_EXEC 0u          /* R/Wn: instruction, */
+#define X86_DR7_RW_WRITE 1u         /* data write, */
+#define X86_DR7_RW_IO 2u            /* I/O (with CR4.DE), */
+#define X86_DR7_RW_RW 3u            /* data read or write */
+#define X86_CR4_DE (1u << 3)        /* debugging extensions */
+#define X86_EFLAGS_TF (1u << 8)
+#define X86_EFLAGS_RF (1u << 16)
+
 struct multicall_entry {
 	uint64_t op;       /* IN: hypercall number */
 	int64_t result;    /* OUT */
@@ -317,6 +341,8 @@ _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 
 /* Where Xen maps the read-only machine-to-phys table for 64-bit PV guests */
 #define XEN_RO_MPT_BASE 0xffff800000000000ull
+/* The end of Xen's own range in the upper half (guests may use what is above) */
+#define XEN_HYPERVISOR_VIRT_END 0xffff880000000000ull
 
 /* set_segment_base */
 #define SEGBASE_FS 0

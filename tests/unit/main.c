@@ -16,6 +16,7 @@ Suite *xlcfg_suite(void);
 Suite *memory_suite(void);
 Suite *privop_suite(void);
 Suite *grant_suite(void);
+Suite *debugreg_suite(void);
 
 int main(void)
 {
@@ -35,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, memory_suite());
 	srunner_add_suite(sr, privop_suite());
 	srunner_add_suite(sr, grant_suite());
+	srunner_add_suite(sr, debugreg_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
