@@ -1,5 +1,5 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant debugreg
 GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
 $(BUILD)/guests/%.o: sample-guests/%.S
@@ -14,6 +14,7 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_RT_OBJS) sample-guests/rt/gue
 # guests made of more than one file
 $(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o
 $(BUILD)/guests/minikernel.elf: $(BUILD)/guests/minikernel-user.o
+$(BUILD)/guests/debugreg.elf: $(BUILD)/guests/debugreg-user.o
 
 # how `pvmm test` runs a guest that is built to fail (docs/suite.md)
 GUEST_CFGS := $(wildcard sample-guests/*.cfg)

@@ -26,6 +26,8 @@ struct vmm_gdb {
 	int nowait;
 	int pending;            /* a connection is waiting (the guest was running) */
 	int stepping;
+	int set_tf;             /* the step's TF is gdb's (the guest had not set it) ... */
+	int step_popf;          /* ... but the stepped popf sets the guest's own */
 	int interrupt;          /* Ctrl-C or an event asked for a stop */
 	char reason[600];       /* why, told to gdb as console output */
 	uint64_t break_unhook;  /* stop when this L1 is unhooked; 0: off */
@@ -528,12 +530,33 @@ static int accept_gdb(struct vmm_gdb *g)
 	return 0;
 }
 
+/* gdb's step is over: the TF it set goes, the guest's own stays (a popf
+ * replaced gdb's with what the guest wanted, as Linux's ptrace sees it). */
+static void end_step(struct vmm_gdb *g, struct vm *vm)
+{
+	if (g->set_tf && !g->step_popf)
+		vm->vcpu.regs.eflags &= ~EFLAGS_TF;
+	g->stepping = g->set_tf = g->step_popf = 0;
+}
+
+/* Whether the instruction at rip is popf (with operand-size prefixes). */
+static int at_popf(struct vm *vm)
+{
+	uint8_t b[4];
+	unsigned i = 0;
+
+	if (mem_access(vm, vm->vcpu.regs.rip, b, sizeof(b), 0))
+		return 0;
+	while (i < 3 && (b[i] == 0x66 || (b[i] & 0xf0) == 0x40))
+		i++;
+	return b[i] == 0x9d;
+}
+
 static void detach(struct vmm_gdb *g, struct vm *vm)
 {
 	close(g->fd);
 	g->fd = -1;
-	g->stepping = 0;
-	vm->vcpu.regs.eflags &= ~EFLAGS_TF;
+	end_step(g, vm);
 }
 
 /* 1: resume the guest; 0: keep talking. */
@@ -582,10 +605,12 @@ static int command(struct vmm_gdb *g, struct vm *vm, char *p)
 		return 0;
 	}
 	case 'c': case 'C': /* with a signal: there is no signal to give a guest */
-		g->stepping = 0;
-		vm->vcpu.regs.eflags &= ~EFLAGS_TF;
+		end_step(g, vm);
 		return 1;
 	case 's': case 'S':
+		if (!g->stepping)
+			g->set_tf = !(vm->vcpu.regs.eflags & EFLAGS_TF);
+		g->step_popf = g->set_tf && at_popf(vm);
 		g->stepping = 1;
 		vm->vcpu.regs.eflags |= EFLAGS_TF;
 		return 1;
@@ -659,19 +684,21 @@ int vmm_gdb_wants_stop(struct vmm_gdb *g, struct vm *vm, const struct stub_trap 
 		if (c == 0x03)
 			g->interrupt = SIGINT;
 	}
-	if (t && t->signo == SIGTRAP) {
+	if (t && vmm_gdb_owns(g, t)) {
 		g->interrupt = SIGTRAP;
-		if (g->stepping) {
-			g->stepping = 0;
-			vm->vcpu.regs.eflags &= ~EFLAGS_TF;
-		}
+		end_step(g, vm);
 	}
 	return g->interrupt != 0;
 }
 
 int vmm_gdb_owns(const struct vmm_gdb *g, const struct stub_trap *t)
 {
-	return g && g->fd >= 0 && t->signo == SIGTRAP;
+	return g && g->fd >= 0 && t->signo == SIGTRAP && (t->trapno != X86_DB || g->stepping);
+}
+
+int vmm_gdb_steps(const struct vmm_gdb *g)
+{
+	return g && g->fd >= 0 && g->stepping && g->set_tf;
 }
 
 int vmm_gdb_take_stop(struct vmm_gdb *g)

@@ -36,9 +36,13 @@ void vmm_gdb_stopped(struct vmm_gdb *g, struct vm *vm, int signo);
 /* The guest ended: tell gdb (exit status or signal). */
 void vmm_gdb_ended(struct vmm_gdb *g, struct vm *vm, int status);
 
-/* Whether the trap (t) is gdb's (an int3 or a step while attached): it is
- * then not delivered to the guest. */
+/* Whether the trap (t) is gdb's: an int3 while gdb is attached, or a #DB
+ * while it steps the guest. An int3 is then not delivered to the guest;
+ * what else a #DB says (a breakpoint the guest armed, its own TF) still is. */
 int vmm_gdb_owns(const struct vmm_gdb *g, const struct stub_trap *t);
+/* Whether the guest's TF is gdb's now (gdb steps a guest that had not set
+ * it): a single step is then gdb's alone. */
+int vmm_gdb_steps(const struct vmm_gdb *g);
 /* The signal to report for the stop vmm_gdb_wants_stop() found; clears it. */
 int vmm_gdb_take_stop(struct vmm_gdb *g);
 

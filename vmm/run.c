@@ -156,6 +156,49 @@ static void deliver(struct vm *vm, const struct stub_trap *t, unsigned vector, i
 	      (unsigned long long)err);
 }
 
+/* A #DB with (hit) in %dr6 (positive polarity) for the guest. */
+static void debug_exception(struct vm *vm, const struct stub_trap *t, uint32_t hit)
+{
+	uint64_t rip = vm->vcpu.regs.rip;
+	int user = vm->vcpu.user_mode, rc;
+
+	fault_trace(vm, t, 0, vm->vcpu.traps[X86_DB].address ? VM_WHY_DELIVERED : VM_WHY_NO_HANDLER);
+	rc = hc_dr_inject(vm, hit);
+	if (!rc)
+		vm_end_domain(vm, VM_CRASH, "guest debug exception (#DB, dr6 bits %#x) at rip %#llx in %s mode and no "
+		      "handler in its trap table", hit, (unsigned long long)rip, user ? "user" : "kernel");
+}
+
+/* pvmm carried out a guest instruction (emulated it and stepped over it):
+ * with the guest's TF set that is the end of a single step, and the guest
+ * gets its #DB, as Xen's pv_emul_instruction_done gives it. */
+static void emulated(struct vm *vm, const struct stub_trap *t)
+{
+	if (!vm->end && (vm->vcpu.regs.eflags & X86_EFLAGS_TF) && !vmm_gdb_steps(vmm_of(vm)->gdb))
+		debug_exception(vm, t, X86_DR6_BS);
+}
+
+/* SIGTRAP: an int3 (#BP), or a #DB: a single step, a hardware breakpoint
+ * the guest armed, icebp. gdb's int3s and the steps gdb asked for are
+ * gdb's; what the guest caused itself goes to the guest, with %dr6 saying
+ * what hit. */
+static void debug_trap(struct vm *vm, const struct stub_trap *t)
+{
+	uint32_t hit;
+
+	if (t->trapno != X86_DB) {
+		if (!vmm_gdb_owns(vmm_of(vm)->gdb, t))
+			deliver(vm, t, X86_BP, 0, 0, "breakpoint (#BP)");
+		return;
+	}
+	hit = vmm_dr_hit(vm, t);
+	if (vmm_gdb_steps(vmm_of(vm)->gdb))
+		hit &= ~X86_DR6_BS; /* gdb's own single step */
+	if (vm->end || (!hit && vmm_gdb_owns(vmm_of(vm)->gdb, t)))
+		return;
+	debug_exception(vm, t, hit);
+}
+
 static void page_fault(struct vm *vm, const struct stub_trap *t)
 {
 	struct mmu_fault f = { .addr = t->addr, .hw_err = t->err, .user = vm->vcpu.user_mode };
@@ -166,6 +209,8 @@ static void page_fault(struct vm *vm, const struct stub_trap *t)
 	case MMU_TRAP_ENDED:
 		if (f.why != VM_WHY_NONE)
 			fault_trace(vm, t, f.err, f.why);
+		if (f.why == VM_WHY_LOAD_EMULATED)
+			emulated(vm, t);
 		return;
 	case MMU_TRAP_TABLE_STORE:
 		if (!vm->vcpu.traps[X86_PF].address) {
@@ -196,6 +241,8 @@ static void protection_fault(struct vm *vm, const struct stub_trap *t)
 	}
 	if (t->trapno == X86_GP && (t->err & 3) != 2 && (rc = hc_privop(vm, 0)) != 0) {
 		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_PRIVOP_EMULATED : VM_WHY_CRASHED);
+		if (rc > 0)
+			emulated(vm, t);
 		return;
 	}
 	if (t->trapno == X86_GP && (t->err & 3) == 2) {
@@ -272,15 +319,14 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		protection_fault(vm, t);
 		break;
 	case TRAP_INVALID_OP:
-		if (hc_privop(vm, 1) > 0)
+		if (hc_privop(vm, 1) > 0) {
 			fault_trace(vm, t, 0, VM_WHY_FORCED_EMULATION);
-		else if (!vm->end)
+			emulated(vm, t);
+		} else if (!vm->end)
 			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;
 	case TRAP_BREAKPOINT:
-		if (vmm_gdb_owns(vmm_of(vm)->gdb, t))
-			break; /* gdb's breakpoint or step: the stop is gdb's */
-		deliver(vm, t, t->trapno == X86_DB ? X86_DB : X86_BP, 0, 0, names[kind]);
+		debug_trap(vm, t);
 		break;
 	case TRAP_MATH:
 		deliver(vm, t, t->trapno == X86_MF || t->trapno == X86_XM ? (unsigned)t->trapno : X86_DE,
@@ -511,6 +557,8 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			vmm_gdb_stopped(v->gdb, vm, vmm_gdb_take_stop(v->gdb));
 		if (!vm->end)
 			hc_sync(vm);
+		if (!vm->end && vm->vcpu.dr.changed)
+			vmm_dr_sync(vm); /* a failure is a host error: vm->end */
 		if (vm->end)
 			return 0;
 		if ((v->ctrl->nops || memcmp(&before, &vm->mmu.count, sizeof(before))) &&

@@ -27,6 +27,8 @@ struct vmm {
 	uint32_t spin;         /* futex transport: polls before sleeping, each side */
 	int guest_cpu;         /* the guest process's own CPU, or -1 (pvmm's affinity) */
 	uint32_t last_req;     /* futex transport: the request pvmm is answering */
+	struct vm_hostdr hostdr; /* the hardware breakpoints armed in the guest process */
+	int hostdr_probe;      /* the host delivers them: 0 not known yet, 1 yes, -1 no */
 
 	/* reporting and debugging */
 	int check_invariants;  /* --check-invariants */
@@ -105,6 +107,16 @@ struct vmm_transport {
 extern const struct vmm_transport vmm_ptrace_transport;
 extern const struct vmm_transport vmm_futex_transport;
 const struct vmm_transport *vmm_transport_find(const char *name);
+
+/* debugregs.c: the guest's hardware breakpoints in its process (ptrace of
+ * u_debugreg, attaching for the moment with the seccomp transport). Called
+ * with the stub waiting in a hand-off. vmm_dr_sync arms what the guest's
+ * %dr7 enables when it changed (vm->vcpu.dr.changed): 0, or -errno with
+ * vm->end set (a host error). vmm_dr_hit gives the %dr6 bits (positive
+ * polarity: B0-B3 of the armed breakpoints, BS) of the #DB behind the
+ * SIGTRAP (t). */
+int vmm_dr_sync(struct vm *vm);
+uint32_t vmm_dr_hit(struct vm *vm, const struct stub_trap *t);
 
 /* run.c: boot the built domain and run it until it ends. */
 int vmm_run(struct vm *vm, const struct vmm_transport *t);

@@ -46,7 +46,18 @@ awk '/^\[[0-9]+\/[0-9]+\] / {
 	else r = o
 	print name, r
 }' "$OUT/pvmm-test.txt" | sort >"$OUT/got.txt"
-grep -v '^#' "$EXPECTED" | awk 'NF { print $1, $2 }' | sort >"$OUT/want.txt"
+grep -v '^#' "$EXPECTED" | awk 'NF && $1 !~ /:$/ { print $1, $2 }' | sort >"$OUT/want.txt"
+# "CONDITION: NAME OUTCOME REASON" lines: what NAME gives on a host where
+# pvmm says the condition holds in NAME's log (kept for every test that
+# did not pass). no-hw-breakpoints: the host does not deliver hardware
+# breakpoints (a virtual machine without debug-register support).
+grep -v '^#' "$EXPECTED" | awk '$1 == "no-hw-breakpoints:" { print $2, $3 }' |
+while read -r name outcome; do
+	grep -qs '^pvmm: this host does not deliver hardware breakpoints' "$OUT/$name.console" &&
+		echo "$name $outcome"
+done >"$OUT/host.txt"
+awk 'FNR == NR { host[$1] = $2; next } { print $1, ($1 in host ? host[$1] : $2) }' \
+	"$OUT/host.txt" "$OUT/want.txt" >"$OUT/want.host" && mv "$OUT/want.host" "$OUT/want.txt"
 # worse is bigger
 awk 'function rank(o) {
 		if (o == "SUCCESS") return 0; if (o == "SKIP") return 1; if (o == "FAILURE") return 2

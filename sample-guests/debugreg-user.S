@@ -1,0 +1,28 @@
+/* debugreg-user.S - the user-mode half of the debugreg guest. Runs in a
+ * user address space that maps only this page and a stack: a single step
+ * it sets itself, then a store to its stack (where the kernel armed a
+ * write breakpoint), then system call 99 back to the kernel for good. */
+
+	.section .text.user, "ax"
+	.balign 4096
+	.globl dbg_user_entry
+dbg_user_entry:
+	pushf
+	orq $0x100, (%rsp)
+	popf				/* TF: the next instruction ends with #DB */
+	nop
+	.globl dbg_user_stepped
+dbg_user_stepped:
+	nop				/* the kernel cleared TF in the frame */
+	pushq $7			/* the write breakpoint on the stack top */
+	.globl dbg_user_stored
+dbg_user_stored:
+	popq %rax
+	mov $99, %eax
+	syscall
+	ud2
+	.balign 4096
+	.globl dbg_user_end
+dbg_user_end:
+
+	.section .note.GNU-stack, "", @progbits
