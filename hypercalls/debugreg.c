@@ -4,10 +4,13 @@
  * the hardware breakpoints the host must arm for %dr7 (vmm/debugregs.c
  * arms them in the guest process). */
 #include "hypercalls/hc.h"
+#include "mmu/emulate.h"
+#include "mmu/mmu.h"
 
 #include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
+#include <Zydis/Zydis.h>
 
 #define DR6_ZEROS 0x00001000u /* %dr6 bits that always read 0 */
 #define DR7_ZEROS 0x0000d000u /* %dr7 bits that always read 0 */
@@ -246,4 +249,97 @@ int hc_dr_watched(const struct vm *vm, uint64_t addr, unsigned size, int write)
 			hit |= 1 << i;
 	}
 	return hit;
+}
+
+/* ---- the mov ss shadow ------------------------------------------------------ */
+
+static uint64_t reg_value(const struct vm *vm, ZydisRegister reg, int *ok)
+{
+	int ri = mmu_emul_reg_index(reg);
+
+	*ok &= ri >= 0;
+	return ri >= 0 ? ((const uint64_t *)&vm->vcpu.regs)[ri] : 0;
+}
+
+/* The address a memory operand names: base (or rip), index * scale,
+ * displacement, the FS/GS base of an override. 0 when it uses a register
+ * pvmm does not model. */
+static int operand_address(const struct vm *vm, const ZydisDecodedInstruction *in,
+			   const ZydisDecodedOperand *op, uint64_t *ea)
+{
+	const struct vcpu *v = &vm->vcpu;
+	uint64_t a = (uint64_t)op->mem.disp.value;
+	int ok = 1;
+
+	if (op->mem.base == ZYDIS_REGISTER_RIP)
+		a += v->regs.rip + in->length;
+	else if (op->mem.base != ZYDIS_REGISTER_NONE)
+		a += reg_value(vm, op->mem.base, &ok);
+	if (op->mem.index != ZYDIS_REGISTER_NONE)
+		a += reg_value(vm, op->mem.index, &ok) * op->mem.scale;
+	if (op->mem.segment == ZYDIS_REGISTER_FS)
+		a += v->fs_base;
+	else if (op->mem.segment == ZYDIS_REGISTER_GS)
+		a += v->user_mode ? v->gs_base_user : v->gs_base_kernel;
+	*ea = in->address_width == 32 ? (uint32_t)a : a;
+	return ok;
+}
+
+/* The selector (*sel) and where it was read from (*ea, or ~0 from a register). */
+static int mov_ss_source(struct vm *vm, const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *src, uint16_t *sel, uint64_t *ea)
+{
+	int ok = 1;
+
+	*ea = ~0ull;
+	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		*sel = (uint16_t)reg_value(vm, src->reg.value, &ok);
+		return ok;
+	}
+	return src->type == ZYDIS_OPERAND_TYPE_MEMORY && operand_address(vm, in, src, ea) &&
+	       !mmu_copy_from_guest(vm, sel, *ea, sizeof(*sel));
+}
+
+int hc_mov_ss(struct vm *vm)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uint8_t bytes[15];
+	size_t n = mmu_fetch_insn(vm, vm->vcpu.regs.rip, bytes);
+	uint64_t ea;
+	uint16_t sel;
+	int held;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (!n || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &in, ops)) ||
+	    in.mnemonic != ZYDIS_MNEMONIC_MOV || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[0].reg.value != ZYDIS_REGISTER_SS || !mov_ss_source(vm, &in, &ops[1], &sel, &ea))
+		return 0;
+	if (sel != FLAT_RING3_SS64 && (vm->vcpu.user_mode || sel != (FLAT_RING3_SS64 & ~3u)))
+		return 0; /* the host's own selectors load natively; others fault as they did */
+	vm->vcpu.regs.rip += in.length;
+	vm->stats.privops++;
+	held = ea == ~0ull ? 0 : hc_dr_watched(vm, ea, sizeof(sel), 0);
+	if (held) {
+		vm->vcpu.dr.held = (uint32_t)held;
+		vm->vcpu.dr.held_tf = !(vm->vcpu.regs.eflags & X86_EFLAGS_TF);
+		vm->vcpu.regs.eflags |= X86_EFLAGS_TF;
+	}
+	return 1;
+}
+
+uint32_t hc_dr_shadow_end(struct vm *vm, int stepped, int *pvmm_tf)
+{
+	struct vcpu_dr *d = &vm->vcpu.dr;
+	uint32_t held = d->held;
+
+	*pvmm_tf = d->held_tf;
+	if (!held)
+		return 0;
+	if (d->held_tf)
+		vm->vcpu.regs.eflags &= ~(uint64_t)X86_EFLAGS_TF;
+	d->held = 0;
+	d->held_tf = 0;
+	return stepped ? held : 0;
 }

@@ -195,6 +195,20 @@ void hc_dr_host_config(const struct vm *vm, struct vm_hostdr *h);
 /* The breakpoints (bit n for %drn) that an access of (size) bytes at
  * (addr), a write when (write), matches among those armed. */
 int hc_dr_watched(const struct vm *vm, uint64_t addr, unsigned size, int write);
+/* A #GP from `mov <reg|mem>, %ss` with Xen's flat stack selector, which a
+ * Linux process cannot load (FLAT_RING3_SS64; its RPL 0 form in kernel
+ * mode): emulated as a load that changes nothing, rip stepped over. A
+ * read-write breakpoint its memory operand matches holds a #DB back until
+ * the next instruction has run, as the hardware's mov ss shadow does: pvmm
+ * single-steps that instruction (vm->vcpu.dr.held, hc_dr_shadow_end).
+ * 1 emulated, 0 not such an instruction. */
+int hc_mov_ss(struct vm *vm);
+/* The trap after an emulated mov %ss: when (stepped), the single step that
+ * ends the next instruction, the held bits are due and returned; any other
+ * trap (a hypercall or system call, which Xen runs in its own context
+ * where it drops such a #DB, or a fault) discards them. The TF pvmm set is
+ * taken back either way; *pvmm_tf says whether it was pvmm's. */
+uint32_t hc_dr_shadow_end(struct vm *vm, int stepped, int *pvmm_tf);
 /* Pure rules, for the tests: (feat) holds HC_DR_RTM, HC_DR_BLD. */
 #define HC_DR_RTM 1u
 #define HC_DR_BLD 2u

@@ -340,6 +340,9 @@ struct vcpu_dr {
 	uint32_t dr7_emul;         /* ... which are kept here: never armed on the host */
 	int changed;               /* dr0-3 or dr7 written since the host was armed */
 	uint32_t feat;             /* the CPU features %dr6/%dr7 depend on, read once */
+	uint32_t held;             /* #DB bits an emulated mov %ss holds until the next
+				    * instruction has run (the mov ss shadow) ... */
+	int held_tf;               /* ... for which pvmm set TF */
 };
 
 /* Hardware breakpoints as armed in the guest process (u_debugreg): the

@@ -1,7 +1,10 @@
 /* debugreg-user.S - the user-mode half of the debugreg guest. Runs in a
  * user address space that maps only this page and a stack: a single step
- * it sets itself, then a store to its stack (where the kernel armed a
- * write breakpoint), then system call 99 back to the kernel for good. */
+ * it sets itself; a store to its stack, where the kernel armed a write
+ * breakpoint; loads of Xen's stack selector from dbg_user_ss, where the
+ * kernel armed a read-write breakpoint, followed by an instruction (the
+ * #DB comes after it) and by a system call (Xen drops that #DB); then
+ * system call 99 back to the kernel for good. */
 
 	.section .text.user, "ax"
 	.balign 4096
@@ -18,9 +21,19 @@ dbg_user_stepped:
 	.globl dbg_user_stored
 dbg_user_stored:
 	popq %rax
+	mov dbg_user_ss(%rip), %ss	/* emulated: Linux has no such selector */
+	nop
+	.globl dbg_user_shadowed
+dbg_user_shadowed:
+	mov $42, %eax
+	mov dbg_user_ss(%rip), %ss
+	syscall
 	mov $99, %eax
 	syscall
 	ud2
+	.globl dbg_user_ss
+dbg_user_ss:
+	.word 0xe02b			/* FLAT_RING3_SS64 */
 	.balign 4096
 	.globl dbg_user_end
 dbg_user_end:

@@ -44,8 +44,10 @@ static uint64_t kstack_top;
 static volatile uint64_t watched[2] __attribute__((aligned(16)));
 static volatile unsigned calls;
 static int hw; /* the host delivers hardware breakpoints */
-extern char dbg_user_entry[], dbg_user_stepped[], dbg_user_stored[], dbg_user_end[];
-extern char step_after[], emul_after[];
+extern char dbg_user_entry[], dbg_user_stepped[], dbg_user_stored[], dbg_user_shadowed[];
+extern char dbg_user_ss[], dbg_user_end[];
+extern char step_after[], emul_after[], shadow_after[], shadow_stepped[];
+static volatile uint16_t flat_ss = FLAT_RING3_SS64;
 
 static void kernel_resume(void);
 
@@ -197,6 +199,33 @@ __attribute__((noinline)) static void bp_target(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* `mov mem, %ss` with Xen's stack selector is emulated (a Linux process
+ * has no such selector): a read-write breakpoint on the selector holds its
+ * #DB until the next instruction has run, as the mov ss shadow does; with
+ * the guest's own TF set, the one #DB says BS too. */
+static void shadow(void)
+{
+	struct seen *s;
+	unsigned n = nlog;
+
+	write_dr(3, &flat_ss);
+	write_dr(7, DR7_L(3) | DR7_RW(3, X86_DR7_RW_RW) | DR7_LEN(3, 1));
+	__asm__ volatile("mov %0, %%ss; nop\n.globl shadow_after\nshadow_after: nop" :: "m"(flat_ss));
+	s = last(n + 1, X86_DB);
+	expect_eq(s->rip, (uint64_t)shadow_after);
+	expect_eq(s->dr6 & DR6_KNOWN, 8);
+	expect_eq(s->rflags & TF, 0); /* the step was pvmm's */
+	__asm__ volatile("pushf; orq $0x100, (%%rsp); popf; mov %0, %%ss; nop\n"
+			 ".globl shadow_stepped\nshadow_stepped: nop" :: "m"(flat_ss) : "memory", "cc");
+	s = last(n + 2, X86_DB);
+	expect_eq(s->rip, (uint64_t)shadow_stepped);
+	expect_eq(s->dr6 & DR6_KNOWN, 8 | X86_DR6_BS);
+	__asm__ volatile("mov %0, %%ss; nop" :: "r"((uint64_t)FLAT_RING3_SS64)); /* no memory */
+	expect_eq(nlog, n + 2);
+	write_dr(7, 0);
+	expect_eq(set_dr(6, X86_DR6_DEFAULT), 0);
+}
+
 /* An instruction breakpoint (a fault: rip at it, RF to go on), a 4-byte
  * write breakpoint and an 8-byte read-write one at a misaligned address
  * (the low bits are ignored), each a trap after the access with its Bn
@@ -256,9 +285,11 @@ static void enter_user(void)
 	expect_eq(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
 	kstack_top = (uint64_t)kstack + 4096;
 	expect_eq(HYPERVISOR_stack_switch(FLAT_KERNEL_SS64, kstack_top), 0);
-	/* the user's first push: an 8-byte write breakpoint */
+	/* the user's first push: an 8-byte write breakpoint; its stack selector */
 	write_dr(0, top - 8);
-	write_dr(7, DR7_L(0) | DR7_RW(0, X86_DR7_RW_WRITE) | DR7_LEN(0, 2));
+	write_dr(1, dbg_user_ss);
+	write_dr(7, DR7_L(0) | DR7_RW(0, X86_DR7_RW_WRITE) | DR7_LEN(0, 2) | DR7_L(1) |
+			    DR7_RW(1, X86_DR7_RW_RW) | DR7_LEN(1, 1));
 	nlog = 0;
 	/* iret into user mode: flags, rip, cs, rflags, rsp, ss */
 	__asm__ volatile("push %[ss]; push %[sp]; push $0x202; push %[cs]; push %[ip]; push $0;"
@@ -274,7 +305,7 @@ static void kernel_resume(void)
 	unsigned i = 0;
 
 	write_dr(7, 0);
-	expect_eq(nlog, hw ? 3 : 2);
+	expect_eq(nlog, hw ? 5 : 4);
 	expect_eq(log[i].vector, X86_DB);
 	expect_eq(log[i].cs, USER_CS);
 	expect_eq(log[i].rip, (uint64_t)dbg_user_stepped);
@@ -285,9 +316,16 @@ static void kernel_resume(void)
 		expect_eq(log[i].rip, (uint64_t)dbg_user_stored);
 		expect_eq(log[i++].dr6 & X86_DR6_BP_MASK, 1);
 	}
+	expect_eq(log[i].vector, X86_DB); /* after the instruction the mov ss shadowed */
+	expect_eq(log[i].rip, (uint64_t)dbg_user_shadowed);
+	expect_eq(log[i++].dr6 & X86_DR6_BP_MASK, 2);
+	expect_eq(log[i].vector, RT_SYSCALL_VECTOR); /* a system call ends the shadow: no #DB */
+	expect_eq(log[i++].rflags & TF, 0);
 	expect_eq(log[i].vector, RT_SYSCALL_VECTOR);
 	printf("debugreg: single steps in kernel mode, over an emulated instruction and in "
 	       "user mode: #DB with BS in %%dr6\n");
+	printf("debugreg: mov %%ss with Xen's selector, a breakpoint on it: #DB after the next "
+	       "instruction, none across a system call\n");
 	if (hw)
 		printf("debugreg: hardware breakpoints: instruction, write, read-write and user "
 		       "mode, each #DB with its dr6\n");
@@ -303,6 +341,7 @@ int guest_main(struct start_info *si)
 	refusals();
 	debug_extensions();
 	single_steps();
+	shadow();
 	breakpoints();
 	enter_user();
 	return 1;

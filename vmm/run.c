@@ -179,10 +179,11 @@ static void emulated(struct vm *vm, const struct stub_trap *t)
 }
 
 /* SIGTRAP: an int3 (#BP), or a #DB: a single step, a hardware breakpoint
- * the guest armed, icebp. gdb's int3s and the steps gdb asked for are
- * gdb's; what the guest caused itself goes to the guest, with %dr6 saying
- * what hit. */
-static void debug_trap(struct vm *vm, const struct stub_trap *t)
+ * the guest armed, icebp, the end of a mov ss shadow pvmm stepped (held:
+ * the breakpoints the emulated mov %ss matched; pvmm_tf: the step was
+ * pvmm's). gdb's int3s and the steps gdb asked for are gdb's; what the
+ * guest caused itself goes to the guest, with %dr6 saying what hit. */
+static void debug_trap(struct vm *vm, const struct stub_trap *t, uint32_t held, int pvmm_tf)
 {
 	uint32_t hit;
 
@@ -192,9 +193,10 @@ static void debug_trap(struct vm *vm, const struct stub_trap *t)
 		return;
 	}
 	hit = vmm_dr_hit(vm, t);
-	if (vmm_gdb_steps(vmm_of(vm)->gdb))
-		hit &= ~X86_DR6_BS; /* gdb's own single step */
-	if (vm->end || (!hit && vmm_gdb_owns(vmm_of(vm)->gdb, t)))
+	if (pvmm_tf || vmm_gdb_steps(vmm_of(vm)->gdb))
+		hit &= ~X86_DR6_BS; /* pvmm's or gdb's own single step */
+	hit |= held;
+	if (vm->end || (!hit && (pvmm_tf || vmm_gdb_owns(vmm_of(vm)->gdb, t))))
 		return;
 	debug_exception(vm, t, hit);
 }
@@ -237,6 +239,11 @@ static void protection_fault(struct vm *vm, const struct stub_trap *t)
 
 	if (t->trapno == X86_GP && !t->err && (rc = hc_noncanonical_rsp(vm)) != 0) {
 		fault_trace(vm, t, t->err, rc > 0 ? VM_WHY_NONCANONICAL_RSP : VM_WHY_CRASHED);
+		return;
+	}
+	if (t->trapno == X86_GP && (t->err & 3) != 2 && hc_mov_ss(vm)) {
+		/* no single step ends here: the shadow holds it to the next instruction */
+		fault_trace(vm, t, t->err, VM_WHY_PRIVOP_EMULATED);
 		return;
 	}
 	if (t->trapno == X86_GP && (t->err & 3) != 2 && (rc = hc_privop(vm, 0)) != 0) {
@@ -293,6 +300,9 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 		[TRAP_OTHER] = "unexpected signal",
 	};
 	enum vm_trap_kind kind = trap_kind(t);
+	int stepped = kind == TRAP_BREAKPOINT && t->trapno == X86_DB, pvmm_tf;
+	/* any trap ends a mov ss shadow pvmm emulated; only its step keeps the #DB */
+	uint32_t held = hc_dr_shadow_end(vm, stepped, &pvmm_tf);
 
 	vm->stats.traps[kind]++;
 	if ((vmm_of(vm)->trace_print & TRACE_FAULT) && kind != TRAP_HYPERCALL && kind != TRAP_INTERRUPT)
@@ -326,7 +336,7 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 			deliver(vm, t, X86_UD, 0, 0, names[kind]);
 		break;
 	case TRAP_BREAKPOINT:
-		debug_trap(vm, t);
+		debug_trap(vm, t, held, pvmm_tf);
 		break;
 	case TRAP_MATH:
 		deliver(vm, t, t->trapno == X86_MF || t->trapno == X86_XM ? (unsigned)t->trapno : X86_DE,

@@ -1,5 +1,6 @@
 /* check_debugreg.c - the debug registers by Xen's rules (set_debugreg,
- * x86emul_read_dr, pv_inject_DB) and what the host arms for them. */
+ * x86emul_read_dr, pv_inject_DB), what the host arms for them, and the
+ * mov ss shadow pvmm emulates. */
 #include <check.h>
 #include <string.h>
 
@@ -233,6 +234,26 @@ START_TEST(mov_emulation)
 }
 END_TEST
 
+/* What the trap after an emulated mov %ss does with the #DB it held. */
+START_TEST(shadow_end)
+{
+	int tf;
+
+	ck_assert_uint_eq(hc_dr_shadow_end(vm, 1, &tf), 0);
+	ck_assert_int_eq(tf, 0);
+	vm->vcpu.dr.held = 2, vm->vcpu.dr.held_tf = 1;
+	vm->vcpu.regs.eflags |= X86_EFLAGS_TF;
+	ck_assert_uint_eq(hc_dr_shadow_end(vm, 1, &tf), 2); /* the step: due */
+	ck_assert_int_eq(tf, 1);
+	ck_assert_uint_eq(vm->vcpu.regs.eflags & X86_EFLAGS_TF, 0);
+	vm->vcpu.dr.held = 2, vm->vcpu.dr.held_tf = 0;
+	vm->vcpu.regs.eflags |= X86_EFLAGS_TF;
+	ck_assert_uint_eq(hc_dr_shadow_end(vm, 0, &tf), 0); /* a system call: dropped */
+	ck_assert_uint_eq(vm->vcpu.regs.eflags & X86_EFLAGS_TF, X86_EFLAGS_TF); /* the guest's */
+	ck_assert_uint_eq(vm->vcpu.dr.held, 0);
+}
+END_TEST
+
 Suite *debugreg_suite(void)
 {
 	Suite *s = suite_create("debugreg");
@@ -249,6 +270,7 @@ Suite *debugreg_suite(void)
 	tcase_add_test(tc, host_config);
 	tcase_add_test(tc, debug_exception);
 	tcase_add_test(tc, mov_emulation);
+	tcase_add_test(tc, shadow_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
