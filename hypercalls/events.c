@@ -64,15 +64,31 @@ static void update_time(struct vm *vm)
 	t->version++;
 }
 
+/* A TSC reading and the monotonic time it was taken at: the middle of the
+ * narrowest of a few bracketing pairs of clock reads, so that being
+ * preempted between two reads does not skew the calibration. */
+static void clock_pair(uint64_t *mono, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 8 && best > 2000; i++) {
+		uint64_t a = mono_ns(), c = __rdtsc(), b = mono_ns();
+		if (b - a < best)
+			best = b - a, *mono = a + (b - a) / 2, *tsc = c;
+	}
+}
+
 void hc_time_init(struct vm *vm)
 {
 	struct shared_info *s = shinfo(vm);
 	struct timespec wall;
-	uint64_t t0 = mono_ns(), c0 = __rdtsc(), t1;
+	uint64_t t0 = 0, c0 = 0, t1 = 0, c1 = 0;
 
-	while ((t1 = mono_ns()) - t0 < 250000) /* 0.25 ms to measure the TSC; timer fires refresh */
+	clock_pair(&t0, &c0);
+	while (mono_ns() - t0 < 500000) /* 0.5 ms to measure the TSC; timer fires refresh */
 		;
-	vm->ev.tsc_hz = (__rdtsc() - c0) * 1000000000ull / (t1 - t0);
+	clock_pair(&t1, &c1);
+	vm->ev.tsc_hz = (c1 - c0) * 1000000000ull / (t1 - t0);
 	vm->ev.boot_ns = t0;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->wc_version = 2;

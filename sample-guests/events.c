@@ -59,6 +59,7 @@ static void time_and_timers(void)
 	/* the runstate area Linux registers at boot (it BUG()s without one) */
 	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &area), 0);
 	expect_eq(runstate.state, RUNSTATE_running);
+	uint64_t entered = runstate.state_entry_time; /* on pvmm's clock, before t0 */
 	t0 = now_ns();
 
 	guest_assert(shared->wc_sec > 1600000000u); /* after 2020 */
@@ -76,11 +77,15 @@ static void time_and_timers(void)
 	printf("events: block woke on VIRQ_TIMER after %lu ms of system time\n",
 	       (unsigned long)((t1 - t0) / 1000000));
 	/* the area saw the block: running again since the timer woke it (at
-	 * or after its deadline), the blocked time counted from a start after
-	 * t0 (how long it is depends on how fast the block was reached) */
+	 * or after its deadline, which pvmm compares with its own clock), the
+	 * blocked time within the time since the area was registered. Both
+	 * are pvmm's clock: the guest's own reading (t0, t1), extrapolated from
+	 * the TSC, may differ from it by the calibration's error, so they are
+	 * not compared with it exactly. */
 	expect_eq(runstate.state, RUNSTATE_running);
-	guest_assert(runstate.state_entry_time >= t0 + 20000000 && runstate.state_entry_time <= t1);
-	guest_assert(runstate.time[RUNSTATE_blocked] <= runstate.state_entry_time - t0);
+	guest_assert(runstate.state_entry_time >= t0 + 20000000);
+	guest_assert(runstate.time[RUNSTATE_blocked] > 0);
+	guest_assert(runstate.time[RUNSTATE_blocked] <= runstate.state_entry_time - entered);
 	expect_eq(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &ri), 0);
 	guest_assert(ri.time[RUNSTATE_blocked] == runstate.time[RUNSTATE_blocked]);
 	guest_assert(ri.time[RUNSTATE_running] > 0);
