@@ -47,8 +47,10 @@ unit: $(BUILD)/tests/unit-tests guests
 # build skips that second run (what the uid changes is checked by the plain
 # build, what the sanitizers look for does not depend on it), which keeps
 # make check under 15 minutes on two CPUs.
+# make e2e CASE=ptwr runs one case (CASE=ptwr,p2m or CASE="ptwr p2m" more),
+# make e2e SKIP=gdb all but that one; tests/e2e/run.sh --list names them.
 E2E_NS = $$(unshare --pid --fork --mount-proc true 2>/dev/null && echo unshare --pid --fork --mount-proc)
-E2E_ENV = BUILD_DIR=$(BUILD) E2E_UNPRIVILEGED=$(if $(SANITIZE),0,1)
+E2E_ENV = BUILD_DIR=$(BUILD) E2E_UNPRIVILEGED=$(if $(SANITIZE),0,1) E2E_CASE='$(CASE)' E2E_SKIP='$(SKIP)'
 e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
 	$(E2E_ENV) PVMM_TRANSPORT=seccomp $(E2E_NS) tests/e2e/run.sh
 	$(E2E_ENV) PVMM_TRANSPORT=ptrace $(E2E_NS) tests/e2e/run.sh

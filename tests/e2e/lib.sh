@@ -1,0 +1,85 @@
+# lib.sh - what every end-to-end case may use (sourced by run.sh; the
+# cases run in a subshell of it, one at a time). Set by run.sh:
+#   B        the build directory          PVMM  the pvmm binary
+#   G        the guests ($B/guests)       WORK  this case's own scratch directory
+#   README_DIR  the tree whose README.md and docs/ hold the examples
+#   E2E_LABEL   the case's name in each TAP line
+#   E2E_STATE   the file that carries the TAP count across cases
+
+# --- TAP: "ok N - CASE: what", numbered across cases -------------------------
+tap_line() { # tap_line "ok"|"not ok" DESC
+	tapn=$((tapn + 1))
+	echo "$1 $tapn - $E2E_LABEL: $2"
+	echo "$tapn $pass $fail" >"$E2E_STATE"
+}
+ok() { pass=$((pass + 1)); tap_line ok "$1"; }
+not_ok() { fail=$((fail + 1)); tap_line "not ok" "$1"; shift; for l in "$@"; do echo "#   $l"; done; }
+diag() { echo "# $E2E_LABEL: $*"; }
+nested() { [ -n "${E2E_NESTED:-}" ]; } # the rerun as user nobody
+
+# run ARGS...: runs pvmm, leaving $status, $WORK/out, $WORK/err
+run() {
+	"$PVMM" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	status=$?
+}
+
+expect() { # expect DESC STATUS [stdout-regex] [stderr-regex]
+	local desc=$1 want=$2 out=${3:-} err=${4:-}
+	if [ "$status" != "$want" ]; then
+		not_ok "$desc" "exit status $status, want $want" "stderr: $(head -c 400 "$WORK/err")"
+	elif [ -n "$out" ] && ! grep -Eq -- "$out" "$WORK/out"; then
+		not_ok "$desc" "stdout lacks /$out/" "stdout: $(head -c 400 "$WORK/out")"
+	elif [ -n "$err" ] && ! grep -Eq -- "$err" "$WORK/err"; then
+		not_ok "$desc" "stderr lacks /$err/" "stderr: $(head -c 400 "$WORK/err")"
+	else
+		ok "$desc"
+	fi
+}
+
+json_num() { grep -o "\"$2\": [0-9]*" "$1" | head -1 | grep -o '[0-9]*$'; } # json_num FILE KEY
+
+# --- processes and waits ---------------------------------------------------------
+alive() { # a process that exists and is not a zombie (init may reap orphans late)
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_until SECS CMD...: polls CMD every 50 ms until it succeeds (status 0)
+# or SECS seconds have passed (status 1). Tests wait for a condition, never
+# for a fixed time: the bound only keeps a broken run from hanging.
+wait_until() {
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; } # has_line FILE REGEX
+# fresh FILE...: empty the files a background run will write, in this shell
+# before it starts (its own redirection truncates them only once it runs)
+fresh() { local f; for f; do : >"$f"; done; }
+guests_alive() { # how many of the user's pvmm-guest processes are alive
+	local n=0 p
+	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do alive "$p" && n=$((n + 1)); done
+	echo $n
+}
+no_guests_alive() { [ "$(guests_alive)" = 0 ]; }
+descendants() { # the processes below pid $1, recursively
+	local c
+	for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done
+}
+guests_among() { # how many of the pids given are pvmm-guest processes
+	local p n=0
+	for p in "$@"; do [ "$(cat /proc/$p/comm 2>/dev/null)" = pvmm-guest ] && n=$((n + 1)); done
+	echo $n
+}
+
+no_guest_left() { # the guest processes of pvmm runs are gone
+	local left="" p
+	wait_until 10 no_guests_alive
+	for p in $(pgrep -u "$(id -u)" -x pvmm-guest); do
+		alive "$p" && left="$left $p"
+	done
+	if [ -z "$left" ]; then ok "$1: no guest process left"; else not_ok "$1: guest processes left: $left"; fi
+}
