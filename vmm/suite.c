@@ -8,7 +8,8 @@
  * (SUCCESS, SKIP, ERROR, FAILURE, severity ordered). Options for one guest
  * come from NAME.cfg beside NAME.elf, or a guest is an xl .cfg of its own
  * whose kernel key names the image; both are read by xlcfg.c
- * (docs/suite.md).
+ * (docs/suite.md), which also judges what a passing guest's .cfg expects
+ * of its log and --stats (expect_log, expect_count, expect_stat, ...).
  *
  * SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd beside
  * SIGCHLD, so the one wait in the loop sees both and no signal falls
@@ -60,10 +61,10 @@ struct guest {
 	int nopt;
 	int unrunnable;        /* its .cfg is bad: ERROR, not started */
 	unsigned timeout;
-	int expect;            /* .cfg expect: the pvmm exit status wanted, -1 any pass */
-	char expect_log[1024]; /* .cfg expect_log: a line of the log must match */
+	struct xlcfg_expect *ex; /* what its .cfg expects, NULL: nothing */
+	char *input;           /* its .cfg's console_input, NULL: none (/dev/null) */
 	pid_t pid;
-	char log[PATH_MAX], trace[PATH_MAX];
+	char log[PATH_MAX], trace[PATH_MAX], stats[PATH_MAX], in[PATH_MAX];
 	double start, seconds;
 	int status;
 	enum outcome outcome;
@@ -75,7 +76,7 @@ struct suite {
 	size_t n, cap;
 	unsigned jobs, timeout, stop_grace;
 	const char *junit, *keep, *regex_text, *self;
-	int tap, trace_failures, tty;
+	int tap, trace_failures, keep_all, tty;
 	int sigfd;             /* SIGINT, SIGTERM, SIGHUP and SIGCHLD, blocked */
 	sigset_t oldmask;      /* the mask to give the children back */
 	int interrupted;       /* the signal that interrupted the run, or 0 */
@@ -105,6 +106,8 @@ static const char usage_text[] =
 	"      --junit=FILE      write JUnit XML\n"
 	"      --tap             print TAP 13 instead of the table\n"
 	"      --keep=DIR        keep each failing guest's console output in DIR\n"
+	"      --keep-all        keep every guest's, passing ones too, and its --stats\n"
+	"                        JSON (needs --keep)\n"
 	"      --trace-failures  also keep a failing guest's page-table trace (needs --keep)\n"
 	"      --stop-grace=SECS when interrupted, the running guests get SECS seconds to\n"
 	"                        stop after SIGTERM before SIGKILL (default 2)\n"
@@ -136,8 +139,11 @@ static int take_cfg(struct suite *s, struct guest *g, const struct xlcfg *c, cha
 	}
 	g->nopt = n;
 	g->timeout = c->timeout ? c->timeout : s->timeout;
-	g->expect = c->expect;
-	snprintf(g->expect_log, sizeof(g->expect_log), "%s", c->expect_log);
+	if (!(g->ex = malloc(sizeof(*g->ex))) || (c->has_console_input && !(g->input = strdup(c->console_input)))) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	*g->ex = c->expect;
 	return 0;
 }
 
@@ -175,7 +181,6 @@ static int add_guest(struct suite *s, const char *path, char *why, size_t len)
 	snprintf(g->name, sizeof(g->name), "%.*s", (int)(strlen(base) - (strlen(path) - stem)), base);
 	snprintf(g->path, sizeof(g->path), "%s", path);
 	g->timeout = s->timeout;
-	g->expect = -1;
 	snprintf(cfgpath, sizeof(cfgpath), "%.*s.cfg", (int)stem, path);
 	snprintf(elf, sizeof(elf), "%.*s.elf", (int)stem, path);
 	if (!is_cfg && access(cfgpath, F_OK))
@@ -236,6 +241,8 @@ static int add_path(struct suite *s, const char *path, char *why, size_t len)
 
 static void suite_free(struct suite *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		free(s->g[i].ex), free(s->g[i].input);
 	free(s->g);
 	s->g = NULL;
 	if (s->regex_text)
@@ -282,6 +289,19 @@ static void child_prepare(struct suite *s, pid_t parent)
 		_exit(127);
 }
 
+/* The guest's console input, from its .cfg, in a file of the work
+ * directory; 0 or -1 (errno). */
+static int write_input(const struct guest *g)
+{
+	FILE *f = fopen(g->in, "w");
+	int bad;
+
+	if (!f)
+		return -1;
+	bad = fputs(g->input, f) < 0;
+	return fclose(f) || bad ? -1 : 0;
+}
+
 static int start(struct suite *s, struct guest *g, size_t idx)
 {
 	char timeout[32], *argv[80];
@@ -292,10 +312,14 @@ static int start(struct suite *s, struct guest *g, size_t idx)
 
 	snprintf(g->log, sizeof(g->log), "%.3000s/%zu.log", s->workdir, idx);
 	snprintf(g->trace, sizeof(g->trace), "%.3000s/%zu.trace", s->workdir, idx);
+	snprintf(g->stats, sizeof(g->stats), "%.3000s/%zu.stats", s->workdir, idx);
+	snprintf(g->in, sizeof(g->in), "%.3000s/%zu.in", s->workdir, idx);
 	snprintf(timeout, sizeof(timeout), "--timeout=%u", g->timeout);
 	static char trace_pt[] = "--trace=pt";
-	char trace[PATH_MAX + 16];
+	char trace[PATH_MAX + 16], stats[PATH_MAX + 16];
 
+	if (g->input && write_input(g))
+		return -1;
 	argv[argc++] = (char *)s->self;
 	argv[argc++] = timeout;
 	argv[argc++] = grace0;
@@ -303,6 +327,10 @@ static int start(struct suite *s, struct guest *g, size_t idx)
 		argv[argc++] = trace_pt;
 		snprintf(trace, sizeof(trace), "--trace-file=%s", g->trace);
 		argv[argc++] = trace;
+	}
+	if (s->keep_all || (g->ex && g->ex->stat.n)) { /* before the .cfg's, which may say otherwise */
+		snprintf(stats, sizeof(stats), "--stats=%s", g->stats);
+		argv[argc++] = stats;
 	}
 	/* the .cfg's (pvmm_options last), after grace0, which they may override */
 	for (int i = 0; i < g->nopt && argc < 72; i++, opt += strlen(opt) + 1)
@@ -314,7 +342,7 @@ static int start(struct suite *s, struct guest *g, size_t idx)
 	if (g->pid == 0) {
 		child_prepare(s, parent);
 		fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int in = open(g->input ? g->in : "/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || in < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(in, 0) < 0)
 			_exit(126);
 		execv(s->self, argv);
@@ -347,42 +375,35 @@ static int result_line(struct suite *s, struct guest *g, char *out, size_t len)
 	return found;
 }
 
-/* Whether a line of the guest's log matches (pattern). */
-static int log_matches(const struct guest *g, const char *pattern)
-{
-	char line[2048];
-	regex_t re;
-	int found = 0;
-	FILE *f;
+static char *slurp(const char *path, size_t *len);
 
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return 0;
-	if ((f = fopen(g->log, "r"))) {
-		while (!found && fgets(line, sizeof(line), f))
-			found = !regexec(&re, line, 0, NULL, 0);
-		fclose(f);
-	}
-	regfree(&re);
-	return found;
-}
-
-/* A passing guest whose .cfg names an expect_log line must have one. */
-static void check_expect_log(struct guest *g)
+/* A passing guest must also show what its .cfg expects of its log and
+ * its --stats (expect_log, expect_no_log, expect_count, expect_stat). */
+static void check_expectations(struct guest *g)
 {
-	if (g->outcome == OUT_PASS && g->expect_log[0] && !log_matches(g, g->expect_log)) {
+	const struct xlcfg_expect *e = g->ex;
+	size_t len;
+
+	if (g->outcome != OUT_PASS || !e || !(e->log.n + e->no_log.n + e->count.n + e->stat.n))
+		return;
+	FILE *log = fopen(g->log, "r");
+	char *stats = e->stat.n ? slurp(g->stats, &len) : NULL, why[sizeof(g->why)];
+	if (vmm_xlcfg_judge(e, log, stats, why, sizeof(why))) {
 		g->outcome = OUT_FAIL;
-		snprintf(g->why, sizeof(g->why), "no line of its log matches expect_log /%.400s/",
-			 g->expect_log);
+		memcpy(g->why, why, sizeof(why));
 	}
+	if (log)
+		fclose(log);
+	free(stats);
 }
 
 /* A guest built to end a given way (.cfg expect) passes when it does; its
  * own result line is not read. */
 static void judge_expected(struct guest *g, int code)
 {
-	g->outcome = code == g->expect ? OUT_PASS : OUT_FAIL;
-	snprintf(g->why, sizeof(g->why), "pvmm exit status %d, expected %d", code, g->expect);
-	check_expect_log(g);
+	g->outcome = code == g->ex->status ? OUT_PASS : OUT_FAIL;
+	snprintf(g->why, sizeof(g->why), "pvmm exit status %d, expected %d", code, g->ex->status);
+	check_expectations(g);
 }
 
 static void judge(struct suite *s, struct guest *g)
@@ -390,7 +411,7 @@ static void judge(struct suite *s, struct guest *g)
 	char line[1024];
 	int code = WIFEXITED(g->status) ? WEXITSTATUS(g->status) : 128 + WTERMSIG(g->status);
 
-	if (g->expect >= 0) {
+	if (g->ex && g->ex->status >= 0) {
 		judge_expected(g, code);
 		return;
 	}
@@ -409,7 +430,7 @@ static void judge(struct suite *s, struct guest *g)
 		g->outcome = OUT_ERROR;
 		snprintf(g->why, sizeof(g->why), "no console line matches the result regex");
 	}
-	check_expect_log(g);
+	check_expectations(g);
 }
 
 /* The width of the name column: 28, or the longest name. */
@@ -724,29 +745,37 @@ static int move_file(const char *src, const char *dst)
 	return rc;
 }
 
-/* -1 when a failing guest's output could not be kept (said on stderr). */
-static int keep_failures(struct suite *s)
+/* Move (src) to --keep's NAME.EXT; -1 when it could not be (said on
+ * stderr), a (src) that is not there being fine when (optional). */
+static int keep_file(const struct suite *s, const struct guest *g, const char *src, const char *ext,
+		     int optional)
 {
 	char dst[PATH_MAX + 200];
+
+	snprintf(dst, sizeof(dst), "%s/%s.%s", s->keep, g->name, ext);
+	if (!move_file(src, dst) || (optional && errno == ENOENT))
+		return 0;
+	fprintf(stderr, "pvmm test: --keep: %s: %s\n", dst, strerror(errno));
+	return -1;
+}
+
+/* Each failing guest's console (every guest's with --keep-all), its trace
+ * with --trace-failures and its --stats JSON when it wrote one. -1 when
+ * one could not be kept. */
+static int keep_logs(struct suite *s)
+{
 	int rc = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
-		if (g->outcome == OUT_PASS || g->outcome == OUT_SKIP || g->outcome == OUT_NOTRUN ||
+		int failed = g->outcome != OUT_PASS && g->outcome != OUT_SKIP && g->outcome != OUT_NOTRUN;
+		if ((!failed && !s->keep_all) ||
 		    access(g->log, F_OK)) /* never started (a .cfg it could not honour): no log */
 			continue;
-		snprintf(dst, sizeof(dst), "%s/%s.console", s->keep, g->name);
-		if (move_file(g->log, dst)) {
-			fprintf(stderr, "pvmm test: --keep: %s: %s\n", dst, strerror(errno));
-			rc = -1;
-		}
-		if (s->trace_failures) {
-			snprintf(dst, sizeof(dst), "%s/%s.trace", s->keep, g->name);
-			if (move_file(g->trace, dst) && errno != ENOENT) { /* none: pvmm stopped early */
-				fprintf(stderr, "pvmm test: --keep: %s: %s\n", dst, strerror(errno));
-				rc = -1;
-			}
-		}
+		rc |= keep_file(s, g, g->log, "console", 0);
+		if (s->trace_failures && failed) /* none: pvmm stopped early */
+			rc |= keep_file(s, g, g->trace, "trace", 1);
+		rc |= keep_file(s, g, g->stats, "stats", 1);
 	}
 	return rc;
 }
@@ -777,6 +806,8 @@ static void cleanup(struct suite *s)
 	for (size_t i = 0; i < s->n; i++) {
 		unlink(s->g[i].log);
 		unlink(s->g[i].trace);
+		unlink(s->g[i].stats);
+		unlink(s->g[i].in);
 	}
 	snprintf(path, sizeof(path), "%s", s->workdir);
 	rmdir(path);
@@ -801,12 +832,13 @@ static int parse_count(const char *v, unsigned max, unsigned *out)
 /* 0, or -1 with (why) saying which argument was wrong and how. */
 static int parse(struct suite *s, int argc, char **argv, char *why, size_t len)
 {
-	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_TRACE, O_STOP_GRACE };
+	enum { O_REGEX = 256, O_JUNIT, O_TAP, O_KEEP, O_KEEP_ALL, O_TRACE, O_STOP_GRACE };
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 't' },
 		{ "result-regex", required_argument, NULL, O_REGEX }, { "junit", required_argument, NULL, O_JUNIT },
 		{ "tap", no_argument, NULL, O_TAP }, { "keep", required_argument, NULL, O_KEEP },
 		{ "trace-failures", no_argument, NULL, O_TRACE }, { "help", no_argument, NULL, 'h' },
+		{ "keep-all", no_argument, NULL, O_KEEP_ALL },
 		{ "stop-grace", required_argument, NULL, O_STOP_GRACE },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -840,6 +872,7 @@ static int parse(struct suite *s, int argc, char **argv, char *why, size_t len)
 		case O_JUNIT: s->junit = optarg; break;
 		case O_TAP: s->tap = 1; break;
 		case O_KEEP: s->keep = optarg; break;
+		case O_KEEP_ALL: s->keep_all = 1; break;
 		case O_TRACE: s->trace_failures = 1; break;
 		case O_STOP_GRACE: {
 			char *end;
@@ -908,8 +941,8 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 		fprintf(stderr, "pvmm test: %s (see pvmm test --help)\n", why);
 		return suite_free(&s), VMM_EXIT_USAGE;
 	}
-	if (s.trace_failures && !s.keep) {
-		fprintf(stderr, "pvmm test: --trace-failures needs --keep=DIR\n");
+	if ((s.trace_failures || s.keep_all) && !s.keep) {
+		fprintf(stderr, "pvmm test: %s needs --keep=DIR\n", s.keep_all ? "--keep-all" : "--trace-failures");
 		return suite_free(&s), VMM_EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++)
@@ -945,7 +978,7 @@ int vmm_suite_main(int argc, char **argv, const char *self)
 		fprintf(stderr, "pvmm test: --junit=%s: %s\n", s.junit, strerror(errno));
 		lost = 1;
 	}
-	if (s.keep && keep_failures(&s))
+	if (s.keep && keep_logs(&s))
 		lost = 1;
 	cleanup(&s);
 	bad = 0;

@@ -27,11 +27,14 @@ struct lexer {
 	int unclosed;          /* a string not closed on its line */
 };
 
-/* A value: one atom, or a list (we keep its first atom and its length). */
+/* A value: one atom, or a list (its length, and its first XLCFG_MAX_LIST
+ * atoms; atom is the first). */
 struct value {
 	int list;
 	unsigned items;
-	char atom[MAX_VALUE];
+	int too_long;             /* an atom of the list was */
+	char item[XLCFG_MAX_LIST][MAX_VALUE];
+	char *atom;
 };
 
 /* Raw strings before the command line is composed. */
@@ -143,10 +146,11 @@ static int parse_value(struct lexer *lx, struct value *v, const char *key, char 
 	int line = lx->line;
 
 	memset(v, 0, sizeof(*v));
+	v->atom = v->item[0];
 	if (lx->t == T_STR || lx->t == T_WORD) {
 		if (lx->too_long)
 			return fail(why, lx, line, "%s: value longer than %d characters", key, MAX_VALUE - 1);
-		snprintf(v->atom, sizeof(v->atom), "%s", lx->text);
+		snprintf(v->atom, MAX_VALUE, "%s", lx->text);
 		next(lx);
 		return 0;
 	}
@@ -158,8 +162,10 @@ static int parse_value(struct lexer *lx, struct value *v, const char *key, char 
 	while (next(lx) == T_NL)
 		;
 	while (lx->t == T_STR || lx->t == T_WORD) {
-		if (!v->items++)
-			snprintf(v->atom, sizeof(v->atom), "%s", lx->text);
+		if (v->items < XLCFG_MAX_LIST)
+			snprintf(v->item[v->items], MAX_VALUE, "%s", lx->text);
+		v->too_long |= lx->too_long;
+		v->items++;
 		while (next(lx) == T_NL)
 			;
 		if (lx->t != T_COMMA)
@@ -169,6 +175,8 @@ static int parse_value(struct lexer *lx, struct value *v, const char *key, char 
 	}
 	if (lx->t != T_RBR)
 		return fail(why, lx, lx->line, "%s: list not closed with ]", key);
+	if (v->too_long)
+		return fail(why, lx, line, "%s: a value longer than %d characters", key, MAX_VALUE - 1);
 	next(lx);
 	return 0;
 }
@@ -206,6 +214,97 @@ static int expect_status(const char *v)
 		if (!strcmp(v, ends[i].name))
 			return ends[i].status;
 	return -1;
+}
+
+/* ---- expect_count and expect_stat: REGEX OP N, A OP B ---------------------- */
+
+enum cmp { CMP_EQ, CMP_NE, CMP_LE, CMP_GE, CMP_LT, CMP_GT };
+static const char *const cmp_ops[] = { "==", "!=", "<=", ">=", "<", ">" };
+
+struct cond {
+	char left[XLCFG_ITEM];
+	enum cmp op;
+	char right[XLCFG_ITEM];
+};
+
+static int cmp_holds(long long a, enum cmp op, long long b)
+{
+	switch (op) {
+	case CMP_EQ: return a == b;
+	case CMP_NE: return a != b;
+	case CMP_LE: return a <= b;
+	case CMP_GE: return a >= b;
+	case CMP_LT: return a < b;
+	default: return a > b;
+	}
+}
+
+/* The last blank-separated word of (s, *n): where it starts, its length
+ * in (*wlen); (*n) becomes the length before it, trailing blanks dropped.
+ * NULL when there is none. */
+static const char *last_word(const char *s, size_t *n, size_t *wlen)
+{
+	size_t end = *n, start;
+
+	while (end && isblank((unsigned char)s[end - 1]))
+		end--;
+	for (start = end; start && !isblank((unsigned char)s[start - 1]); start--)
+		;
+	if (start == end)
+		return NULL;
+	*wlen = end - start;
+	for (*n = start; *n && isblank((unsigned char)s[*n - 1]); (*n)--)
+		;
+	return s + start;
+}
+
+static int is_whole(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && n <= 18 && !s[n];
+}
+
+/* A counter: JSON keys ([a-z_][a-z0-9_]*) joined by dots. */
+static int is_counter(const char *s)
+{
+	for (;;) {
+		if (!(islower((unsigned char)*s) || *s == '_'))
+			return 0;
+		s += strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (*s != '.')
+			return !*s;
+		s++;
+	}
+}
+
+/* (text) as expect_count's "REGEX OP N" (count) or expect_stat's "A OP B",
+ * each side a counter or a whole number, one a counter. 0 or -1. */
+static int parse_cond(const char *text, int count, struct cond *c)
+{
+	size_t n = strlen(text), wl = 0, ol = 0;
+	const char *w = last_word(text, &n, &wl), *o = w ? last_word(text, &n, &ol) : NULL;
+	regex_t re;
+	int op = -1;
+
+	for (int i = 0; o && i < (int)(sizeof(cmp_ops) / sizeof(cmp_ops[0])); i++)
+		if (strlen(cmp_ops[i]) == ol && !strncmp(o, cmp_ops[i], ol))
+			op = i;
+	if (op < 0 || !n)
+		return -1;
+	while (!count && isblank((unsigned char)*text))
+		text++, n--;
+	snprintf(c->left, sizeof(c->left), "%.*s", (int)n, text);
+	snprintf(c->right, sizeof(c->right), "%.*s", (int)wl, w);
+	c->op = (enum cmp)op;
+	if (count) {
+		if (!is_whole(c->right) || regcomp(&re, c->left, REG_EXTENDED | REG_NOSUB))
+			return -1;
+		regfree(&re);
+		return 0;
+	}
+	return (is_counter(c->left) || is_whole(c->left)) && (is_counter(c->right) || is_whole(c->right)) &&
+	       (is_counter(c->left) || is_counter(c->right)) ? 0 : -1;
 }
 
 /* One `key = value` being applied. */
@@ -340,19 +439,62 @@ static int k_timeout(struct kv *kv)
 
 static int k_expect(struct kv *kv)
 {
-	if ((kv->c->expect = expect_status(kv->a)) < 0)
+	if ((kv->c->expect.status = expect_status(kv->a)) < 0)
 		return FAIL(kv, "expect is poweroff, crash, timeout or reboot, not '%s'", kv->a);
 	return 0;
 }
 
-static int k_expect_log(struct kv *kv)
+static struct xlcfg_list *expect_list(struct xlcfg *c, const char *key)
 {
+	return !strcmp(key, "expect_log") ? &c->expect.log : !strcmp(key, "expect_no_log") ? &c->expect.no_log
+	       : !strcmp(key, "expect_count") ? &c->expect.count : &c->expect.stat;
+}
+
+/* Why (s) is not what the expect_* key (key) takes, or NULL when it is. */
+static const char *bad_item(const char *key, const char *s)
+{
+	struct cond cd;
 	regex_t re;
 
-	if (regcomp(&re, kv->a, REG_EXTENDED | REG_NOSUB))
-		return FAIL(kv, "expect_log is not a regular expression");
+	if (!strcmp(key, "expect_count"))
+		return parse_cond(s, 1, &cd) ? "want REGEX OP N, OP one of == != < <= > >=" : NULL;
+	if (!strcmp(key, "expect_stat"))
+		return parse_cond(s, 0, &cd) ? "want COUNTER OP COUNTER or COUNTER OP N, a counter "
+					       "being its --stats JSON keys joined by dots" : NULL;
+	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
+		return "not a regular expression";
 	regfree(&re);
-	snprintf(kv->c->expect_log, sizeof(kv->c->expect_log), "%s", kv->a);
+	return NULL;
+}
+
+/* expect_log, expect_no_log, expect_count, expect_stat: a string or a
+ * list of them (a single "" is none), each checked now */
+static int k_expect_list(struct kv *kv)
+{
+	struct xlcfg_list *l = expect_list(kv->c, kv->key);
+	unsigned n = kv->v->list ? kv->v->items : *kv->a != '\0';
+	const char *bad;
+
+	if (n > XLCFG_MAX_LIST)
+		return FAIL(kv, "%s: %u entries, at most %d", kv->key, n, XLCFG_MAX_LIST);
+	l->n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *item = kv->v->item[i];
+		if (strlen(item) >= XLCFG_ITEM)
+			return FAIL(kv, "%s: an entry longer than %d characters", kv->key, XLCFG_ITEM - 1);
+		if ((bad = bad_item(kv->key, item)))
+			return FAIL(kv, "%s: '%.200s': %s", kv->key, item, bad);
+		snprintf(l->item[l->n++], XLCFG_ITEM, "%s", item);
+	}
+	return 0;
+}
+
+static int k_console_input(struct kv *kv)
+{
+	if (strlen(kv->a) >= sizeof(kv->c->console_input))
+		return FAIL(kv, "console_input: longer than %zu characters", sizeof(kv->c->console_input) - 1);
+	snprintf(kv->c->console_input, sizeof(kv->c->console_input), "%s", kv->a);
+	kv->c->has_console_input = 1;
 	return 0;
 }
 
@@ -377,8 +519,10 @@ static const struct {
 	{ "on_soft_reset", k_action, 0 }, { "loader", k_nothing, 0 }, { "uuid", k_nothing, 0 },
 	{ "maxmem", k_nothing, 0 }, { "viridian", k_nothing, 0 }, { "hap", k_nothing, 0 },
 	/* pvmm's own */
-	{ "timeout", k_timeout, 0 }, { "expect", k_expect, 0 }, { "expect_log", k_expect_log, 0 },
-	{ "pvmm_options", k_pvmm_options, 0 },
+	{ "timeout", k_timeout, 0 }, { "pvmm_options", k_pvmm_options, 0 },
+	{ "console_input", k_console_input, 0 }, { "expect", k_expect, 0 },
+	{ "expect_log", k_expect_list, 1 }, { "expect_no_log", k_expect_list, 1 },
+	{ "expect_count", k_expect_list, 1 }, { "expect_stat", k_expect_list, 1 },
 };
 
 static int set_key(struct kv *kv)
@@ -426,7 +570,7 @@ int vmm_xlcfg_parse(const char *file, const char *text, size_t len, struct xlcfg
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	c->expect = -1;
+	c->expect.status = -1;
 	snprintf(c->file, sizeof(c->file), "%s", file);
 	if (!r || !v) {
 		free(r), free(v);
@@ -562,4 +706,211 @@ int vmm_xlcfg_options(const struct xlcfg *c, char *buf, size_t len, char **argv,
 	for (char *w = strtok_r(words, " \t", &save); !rc && w; w = strtok_r(NULL, " \t", &save))
 		rc = add(argv, &argc, max, &buf, &len, "%s", w);
 	return rc ? rc : argc;
+}
+
+/* ---- the stats JSON ------------------------------------------------------------ */
+
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The string at (p) (its opening quote) into (out, len); after it, or NULL. */
+static const char *json_string(const char *p, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (*p++ != '"')
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (n + 1 < len)
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* After the value at (p): a string, a number or word, an object or an
+ * array (strings inside them skipped as strings); NULL if malformed. */
+static const char *json_skip(const char *p)
+{
+	char ignored[1];
+	int depth = 0;
+	size_t n;
+
+	if (*p != '"' && *p != '{' && *p != '[') { /* a number or a word */
+		n = strcspn(p, ",}] \n\t\r");
+		return n ? p + n : NULL;
+	}
+	do {
+		if (*p == '"') {
+			if (!(p = json_string(p, ignored, sizeof(ignored))))
+				return NULL;
+			continue;
+		}
+		if (!*p)
+			return NULL;
+		depth += *p == '{' || *p == '[' ? 1 : *p == '}' || *p == ']' ? -1 : 0;
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+/* In the object at (p), the value at (path); 0, -ENOENT or -EINVAL. */
+static int json_find(const char *p, const char *path, long long *out)
+{
+	size_t klen = strcspn(path, ".");
+	char key[128], *end;
+
+	if (*(p = json_ws(p)) != '{')
+		return -EINVAL;
+	for (p = json_ws(p + 1); *p != '}'; p = json_ws(p + 1)) {
+		if (!(p = json_string(p, key, sizeof(key))) || *(p = json_ws(p)) != ':')
+			return -EINVAL;
+		p = json_ws(p + 1);
+		if (strlen(key) == klen && !strncmp(key, path, klen)) {
+			if (path[klen] == '.')
+				return json_find(p, path + klen + 1, out);
+			errno = 0;
+			*out = strtoll(p, &end, 10);
+			return end == p || errno || strchr(".eE", *end) ? -EINVAL : 0;
+		}
+		if (!(p = json_skip(p)) || *(p = json_ws(p)) != ',')
+			return p && *p == '}' ? -ENOENT : -EINVAL;
+	}
+	return -ENOENT;
+}
+
+int vmm_xlcfg_stat(const char *json, const char *path, long long *out)
+{
+	return json_find(json, path, out);
+}
+
+/* ---- judging a run --------------------------------------------------------------- */
+
+/* What a judge collects: the regexes of expect_log, expect_no_log and
+ * expect_count, how many lines each matched, no_log's first line. */
+struct matcher {
+	const struct xlcfg_list *list[3];
+	regex_t re[3][XLCFG_MAX_LIST];
+	int compiled[3][XLCFG_MAX_LIST];
+	unsigned lines[3][XLCFG_MAX_LIST];
+	char first[XLCFG_MAX_LIST][160];
+	struct cond count[XLCFG_MAX_LIST];
+};
+
+/* Add "; TEXT" (or TEXT first) to (why), as much as fits. */
+static void unmet(char *why, size_t len, int *n, const char *fmt, ...)
+{
+	va_list ap;
+	size_t used = strlen(why);
+
+	if (*n && used + 2 < len)
+		strcpy(why + used, "; "), used += 2;
+	va_start(ap, fmt);
+	if (used < len)
+		vsnprintf(why + used, len - used, fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+static void match_lines(struct matcher *m, FILE *log)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	while ((len = getline(&line, &cap, log)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		for (int k = 0; k < 3; k++)
+			for (unsigned i = 0; i < m->list[k]->n; i++)
+				if (m->compiled[k][i] && !regexec(&m->re[k][i], line, 0, NULL, 0) &&
+				    !m->lines[k][i]++ && k == 1)
+					snprintf(m->first[i], sizeof(m->first[i]), "%s", line);
+	}
+	free(line);
+}
+
+/* A side of an expect_stat condition: a whole number or a counter. */
+static int stat_side(const char *stats, const char *side, long long *v)
+{
+	return is_whole(side) ? (*v = strtoll(side, NULL, 10), 0) : vmm_xlcfg_stat(stats, side, v);
+}
+
+static void judge_stat(const char *item, const char *stats, char *why, size_t len, int *n)
+{
+	struct cond c;
+	long long a, b;
+	int ra, rb;
+
+	if (parse_cond(item, 0, &c))
+		return unmet(why, len, n, "expect_stat '%s': not a condition", item);
+	if (!stats)
+		return unmet(why, len, n, "expect_stat '%s': no --stats output", item);
+	ra = stat_side(stats, c.left, &a), rb = stat_side(stats, c.right, &b);
+	if (ra || rb)
+		return unmet(why, len, n, "expect_stat '%s': %s %s in --stats", item, ra ? c.left : c.right,
+			     (ra ? ra : rb) == -ENOENT ? "is not a counter" : "is not a whole number");
+	if (cmp_holds(a, c.op, b))
+		return;
+	if (is_whole(c.left) || is_whole(c.right))
+		unmet(why, len, n, "expect_stat '%s': %s is %lld", item,
+		      is_whole(c.left) ? c.right : c.left, is_whole(c.left) ? b : a);
+	else
+		unmet(why, len, n, "expect_stat '%s': %s is %lld, %s is %lld", item, c.left, a, c.right, b);
+}
+
+static void judge_lines(struct matcher *m, char *why, size_t len, int *n)
+{
+	for (unsigned i = 0; i < m->list[0]->n; i++)
+		if (!m->lines[0][i])
+			unmet(why, len, n, "no line of its log matches expect_log /%s/", m->list[0]->item[i]);
+	for (unsigned i = 0; i < m->list[1]->n; i++)
+		if (m->lines[1][i])
+			unmet(why, len, n, "a line of its log matches expect_no_log /%s/: %s",
+			      m->list[1]->item[i], m->first[i]);
+	for (unsigned i = 0; i < m->list[2]->n; i++)
+		if (!cmp_holds(m->lines[2][i], m->count[i].op, strtoll(m->count[i].right, NULL, 10)))
+			unmet(why, len, n, "expect_count '%s': %u lines match", m->list[2]->item[i],
+			      m->lines[2][i]);
+}
+
+int vmm_xlcfg_judge(const struct xlcfg_expect *e, FILE *log, const char *stats, char *why, size_t len)
+{
+	struct matcher *m = calloc(1, sizeof(*m));
+	int n = 0;
+
+	if (len)
+		why[0] = '\0';
+	if (!m) {
+		unmet(why, len, &n, "out of memory");
+		return -1;
+	}
+	m->list[0] = &e->log, m->list[1] = &e->no_log, m->list[2] = &e->count;
+	for (int k = 0; k < 3; k++)
+		for (unsigned i = 0; i < m->list[k]->n; i++) {
+			const char *re = m->list[k]->item[i];
+			if (k == 2 && parse_cond(re, 1, &m->count[i]))
+				unmet(why, len, &n, "expect_count '%s': not a condition", re);
+			else if (regcomp(&m->re[k][i], k == 2 ? m->count[i].left : re, REG_EXTENDED | REG_NOSUB))
+				unmet(why, len, &n, "/%s/ is not a regular expression", re);
+			else
+				m->compiled[k][i] = 1;
+		}
+	if (log)
+		match_lines(m, log);
+	judge_lines(m, why, len, &n);
+	for (unsigned i = 0; i < e->stat.n; i++)
+		judge_stat(e->stat.item[i], stats, why, len, &n);
+	for (int k = 0; k < 3; k++)
+		for (unsigned i = 0; i < m->list[k]->n; i++)
+			if (m->compiled[k][i])
+				regfree(&m->re[k][i]);
+	free(m);
+	return n ? -1 : 0;
 }

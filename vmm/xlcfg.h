@@ -13,7 +13,9 @@
  * command line is composed as xl composes it: cmdline as is, otherwise
  * "root=ROOT EXTRA", "root=ROOT" or "EXTRA"), vcpus, type/builder, disk,
  * vif, on_poweroff/on_reboot/on_crash, loader. pvmm's own keys, which xl
- * would ignore: timeout, expect, expect_log, pvmm_options.
+ * would ignore: timeout, pvmm_options, console_input, and what `pvmm test`
+ * expects of a run (docs/suite.md): expect, and expect_log, expect_no_log,
+ * expect_count, expect_stat, each a string or a [ list ] of them.
  *
  * Pure code: no exit, no printing. Errors return -EINVAL (or -errno when the
  * file cannot be read) with one line "FILE:LINE: key: reason" in (why);
@@ -25,11 +27,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define XLCFG_WHY 512
 #define XLCFG_PATH 4096 /* Linux's PATH_MAX */
 #define XLCFG_MAX_WARN 8
 #define XLCFG_MAX_FILE (1u << 20) /* a config file above 1 MiB is refused */
+#define XLCFG_MAX_LIST 16 /* strings in one expect_* key */
+#define XLCFG_ITEM 512    /* bytes of one, its NUL included */
+
+/* An expect_* key: its string, or the strings of its [ list ]. */
+struct xlcfg_list {
+	unsigned n;
+	char item[XLCFG_MAX_LIST][XLCFG_ITEM];
+};
+
+/* What a run of the guest must show to pass. */
+struct xlcfg_expect {
+	int status;               /* expect: the pvmm exit status wanted (0, 1, 4, 6), -1: absent */
+	struct xlcfg_list log;    /* expect_log: extended regexes, each matching a line of the log */
+	struct xlcfg_list no_log; /* expect_no_log: extended regexes no line matches */
+	struct xlcfg_list count;  /* expect_count: "REGEX OP N", how many lines match REGEX */
+	struct xlcfg_list stat;   /* expect_stat: "A OP B", each a --stats counter
+	                           * (its JSON keys joined by dots) or a whole number */
+};
 
 struct xlcfg {
 	char file[XLCFG_PATH];       /* the file as named by the caller */
@@ -44,9 +65,10 @@ struct xlcfg {
 	/* pvmm's keys */
 	unsigned timeout;          /* seconds, 0: absent */
 	int timeout_line;          /* where timeout was set, for the caller's messages */
-	int expect;                /* pvmm exit status wanted (0, 1, 4, 6), -1: absent */
-	char expect_log[1024];     /* an extended regex, "" absent */
+	struct xlcfg_expect expect;
 	char pvmm_options[1024];   /* more pvmm options, blank separated */
+	int has_console_input;
+	char console_input[1024];  /* pvmm test gives it to the guest's console */
 	/* warnings, each one line "FILE:LINE: ..." */
 	unsigned nwarn;
 	char warn[XLCFG_MAX_WARN][520];
@@ -71,5 +93,17 @@ int vmm_xlcfg_is_config(const char *path);
  * into (buf, len) to at most (max) entries of (argv); returns how many, or
  * -E2BIG when they do not fit. */
 int vmm_xlcfg_options(const struct xlcfg *c, char *buf, size_t len, char **argv, int max);
+
+/* Whether a run of the guest met (e), but for its exit status (the
+ * caller's): (log) is its log (console and pvmm's messages), (stats) its
+ * --stats JSON, NULL when it wrote none. Returns 0, or -1 with every
+ * expectation it did not meet in (why), "; " between them (as many as
+ * fit in (len)). */
+int vmm_xlcfg_judge(const struct xlcfg_expect *e, FILE *log, const char *stats, char *why, size_t len);
+
+/* The whole number at (path), JSON keys joined by dots ("ptwr.emulated"),
+ * in pvmm's --stats output (json): 0, -ENOENT when there is no such key,
+ * -EINVAL when the JSON is malformed or the value not a whole number. */
+int vmm_xlcfg_stat(const char *json, const char *path, long long *out);
 
 #endif

@@ -1,5 +1,6 @@
 /* check_xlcfg.c - the xl configuration reader: syntax, keys, xl's command
- * line, errors naming FILE:LINE, warnings, the options it makes. */
+ * line, errors naming FILE:LINE, warnings, the options it makes; what
+ * pvmm test expects of a run (expect_*) and how a run is judged by it. */
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -103,6 +104,126 @@ START_TEST(options)
 }
 END_TEST
 
+START_TEST(expect_keys)
+{
+	ck_assert_int_eq(parse("expect = crash\nexpect_log = [ \"^a$\", 'b c',\n  \"d\" ]\n"
+			       "expect_no_log = \"host let it through\"\n"
+			       "expect_count = [ \"^refused: >= 30\", \"^P0 step  == 4\" ]\n"
+			       "expect_stat = [ \"traps.page_fault >= ptwr.emulated\", \"invariant_checks > 19\",\n"
+			       "  \"0 == mmu.deferred_fills\" ]\nconsole_input = \"ping pong\\n\"\n"), 0);
+	ck_assert_int_eq(c.expect.status, 1);
+	ck_assert_uint_eq(c.expect.log.n, 3);
+	ck_assert_str_eq(c.expect.log.item[1], "b c");
+	ck_assert_uint_eq(c.expect.no_log.n, 1);
+	ck_assert_uint_eq(c.expect.count.n, 2);
+	ck_assert_uint_eq(c.expect.stat.n, 3);
+	ck_assert_int_eq(c.has_console_input, 1);
+	ck_assert_str_eq(c.console_input, "ping pong\n");
+	ck_assert_int_eq(parse("expect_log = \"\"\n"), 0); /* "" is none, as before */
+	ck_assert_uint_eq(c.expect.log.n, 0);
+	ck_assert_int_eq(c.expect.status, -1);
+	ck_assert_int_eq(c.has_console_input, 0);
+}
+END_TEST
+
+START_TEST(expect_errors)
+{
+	ck_assert_int_eq(parse("\nexpect_log = [ \"ok\", \"(\" ]\n"), -EINVAL);
+	ck_assert_str_eq(why, "dir/g.cfg:2: expect_log: '(': not a regular expression");
+	ck_assert_int_eq(parse("expect_count = \"^refused: 30\"\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "g.cfg:1: expect_count: '^refused: 30': want REGEX OP N"));
+	ck_assert_int_eq(parse("expect_count = \">= 30\"\n"), -EINVAL);   /* no regex */
+	ck_assert_int_eq(parse("expect_count = \"x >= many\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_count = \"x => 3\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_stat = \"1 < 2\"\n"), -EINVAL);    /* no counter */
+	ck_assert_int_eq(parse("expect_stat = \"a b >= 2\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_stat = \"ptwr. >= 2\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_stat = \"Traps >= 2\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_stat = \"ptwr.emulated >= -2\"\n"), -EINVAL);
+	ck_assert_int_eq(parse("expect_log = [ 'a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a' ]\n"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "expect_log: 17 entries, at most 16"));
+}
+END_TEST
+
+static const char stats[] =
+	"{\n  \"end\": \"poweroff\",\n  \"wall_seconds\": 0.031205,\n"
+	"  \"traps\": {\"hypercall\": 34, \"page_fault\": 22},\n"
+	"  \"trap_time_ns\": {\"hypercall\": {\"total\": 451379, \"mean\": 13275}},\n"
+	"  \"ptwr\": {\"mode\": \"a,}\\\"b\", \"emulated\": 14, \"resyncs\": {\"fault\": 3}, \"unhooks\": 5},\n"
+	"  \"privops\": -1,\n  \"invariant_checks\": 0\n}\n";
+
+START_TEST(stats_lookup)
+{
+	long long v = 99;
+
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "traps.page_fault", &v), 0);
+	ck_assert_int_eq(v, 22);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "trap_time_ns.hypercall.mean", &v), 0);
+	ck_assert_int_eq(v, 13275);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "ptwr.unhooks", &v), 0); /* past a string with , } \" */
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "invariant_checks", &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "privops", &v), 0);
+	ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "hypercall", &v), -ENOENT); /* only at the top */
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "ptwr.nothing", &v), -ENOENT);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "wall_seconds", &v), -EINVAL);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "end", &v), -EINVAL);
+	ck_assert_int_eq(vmm_xlcfg_stat(stats, "traps", &v), -EINVAL);
+	ck_assert_int_eq(vmm_xlcfg_stat("{\"a\": 1, \"b\"", "b", &v), -EINVAL);
+	ck_assert_int_eq(vmm_xlcfg_stat("{\"a\": {\"b\": 1", "c", &v), -EINVAL);
+	ck_assert_int_eq(vmm_xlcfg_stat("", "a", &v), -EINVAL);
+}
+END_TEST
+
+/* Judge (log) and (st) by the .cfg text (cfg); the why in (out). */
+static int judge(const char *cfg, const char *log, const char *st, char *out, size_t len)
+{
+	FILE *f = fmemopen((void *)log, strlen(log), "r");
+	int rc;
+
+	ck_assert_int_eq(parse(cfg), 0);
+	rc = vmm_xlcfg_judge(&c.expect, f, st, out, len);
+	fclose(f);
+	return rc;
+}
+
+START_TEST(judging)
+{
+	static const char log[] = "hello\nrefused: 1\nrefused: 2\npvmm: the end\n";
+	static const char cfg[] = "expect_log = [ '^hello$', 'end$' ]\nexpect_no_log = 'let it through'\n"
+				  "expect_count = [ '^refused: == 2', '^pvmm: <= 1' ]\n"
+				  "expect_stat = [ 'traps.page_fault >= ptwr.emulated', 'ptwr.emulated == 14' ]\n";
+	char out[512], small[40];
+
+	ck_assert_int_eq(judge(cfg, log, stats, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(judge("expect_log = [ 'hello', 'bye' ]\nexpect_no_log = 'refused'\n"
+			       "expect_count = '^refused >= 3'\n", log, NULL, out, sizeof(out)), -1);
+	ck_assert_str_eq(out, "no line of its log matches expect_log /bye/; a line of its log matches "
+			      "expect_no_log /refused/: refused: 1; expect_count '^refused >= 3': 2 lines match");
+	ck_assert_int_eq(judge("expect_stat = [ 'ptwr.emulated > traps.page_fault', 'traps.hypercall < 30',"
+			       " '40 <= ptwr.unhooks', 'ptwr.none == 1', 'end == 1' ]\n", log, stats, out, sizeof(out)), -1);
+	ck_assert_str_eq(out, "expect_stat 'ptwr.emulated > traps.page_fault': ptwr.emulated is 14, "
+			      "traps.page_fault is 22; expect_stat 'traps.hypercall < 30': traps.hypercall is 34; "
+			      "expect_stat '40 <= ptwr.unhooks': ptwr.unhooks is 5; expect_stat 'ptwr.none == 1': "
+			      "ptwr.none is not a counter in --stats; expect_stat 'end == 1': end is not a whole "
+			      "number in --stats");
+	ck_assert_int_eq(judge("expect_stat = 'privops < 0'\n", log, NULL, out, sizeof(out)), -1);
+	ck_assert_str_eq(out, "expect_stat 'privops < 0': no --stats output");
+	/* a why too small is cut, never overrun */
+	ck_assert_int_eq(judge("expect_log = [ 'bye', 'ciao' ]\n", log, NULL, small, sizeof(small)), -1);
+	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
+	/* a long line counts once */
+	char big[6000];
+	memset(big, 'x', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n', big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(judge("expect_count = 'x == 1'\n", big, NULL, out, sizeof(out)), 0);
+}
+END_TEST
+
 Suite *xlcfg_suite(void)
 {
 	Suite *s = suite_create("xlcfg");
@@ -114,6 +235,10 @@ Suite *xlcfg_suite(void)
 	tcase_add_test(t, errors_name_file_and_line);
 	tcase_add_test(t, warnings);
 	tcase_add_test(t, options);
+	tcase_add_test(t, expect_keys);
+	tcase_add_test(t, expect_errors);
+	tcase_add_test(t, stats_lookup);
+	tcase_add_test(t, judging);
 	suite_add_tcase(s, t);
 	return s;
 }
