@@ -13,7 +13,13 @@ tap_line() { # tap_line "ok"|"not ok" DESC
 	echo "$tapn $pass $fail" >"$E2E_STATE"
 }
 ok() { pass=$((pass + 1)); tap_line ok "$1"; }
-not_ok() { fail=$((fail + 1)); tap_line "not ok" "$1"; shift; for l in "$@"; do echo "#   $l"; done; }
+not_ok() { # not_ok DESC FACT...: each line of each fact a diagnostic line under it
+	local l
+	fail=$((fail + 1))
+	tap_line "not ok" "$1"
+	shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
 diag() { echo "# $E2E_LABEL: $*"; }
 nested() { [ -n "${E2E_NESTED:-}" ]; } # the rerun as user nobody
 
@@ -82,4 +88,47 @@ no_guest_left() { # the guest processes of pvmm runs are gone
 		alive "$p" && left="$left $p"
 	done
 	if [ -z "$left" ]; then ok "$1: no guest process left"; else not_ok "$1: guest processes left: $left"; fi
+}
+
+# --- sample guests, judged by their .cfg --------------------------------------
+# units UNIT...: runs the sample guests named with `pvmm test`, which judges
+# each by its .cfg (docs/suite.md): NAME is NAME.elf with its NAME.cfg,
+# NAME~VARIANT the .cfg of its own. One check per unit, named after it and
+# described by the first line of its .cfg. It runs in $WORK, where a file an
+# escaping guest wrote would be, and leaves each unit's console and --stats
+# JSON in $WORK/kept/UNIT.console and UNIT.stats for checks across runs.
+# Whatever a .cfg says, a unit whose log holds a sanitizer's report fails
+# (they end pvmm with status 1, as a crash does), and so do warnings about a
+# .cfg (an unknown key would drop an expectation unseen).
+units() {
+	local u args=() pvmm gdir line name desc msg=() n=0
+	pvmm=$(cd "$(dirname "$PVMM")" && pwd)/$(basename "$PVMM")
+	gdir=$(cd "$G" && pwd)
+	for u; do
+		if [ -f "$gdir/$u.elf" ]; then args+=("$gdir/$u.elf"); else args+=("$gdir/$u.cfg"); fi
+	done
+	rm -rf "$WORK/kept"
+	(cd "$WORK" && "$pvmm" test --tap -j 2 --result-regex='Test result: ' --keep=kept --keep-all "${args[@]}") \
+		>"$WORK/units.tap" 2>"$WORK/units.err" </dev/null
+	status=$?
+	[ ! -s "$WORK/units.err" ] || not_ok "pvmm test: warnings about the .cfg files" "$(head -5 "$WORK/units.err")"
+	while IFS= read -r line; do
+		case $line in
+		"ok "*|"not ok "*) ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+		name=${line#* - }
+		desc=$(sed -n '1s/^# *//p' "$gdir/$name.cfg" 2>/dev/null)
+		desc="$name: ${desc:-passes}"
+		if [ "${line%% *}" = not ]; then
+			mapfile -t msg < <(sed -n "/ - $name\$/,/^  \.\.\.\$/s/^  \(\(outcome\|message\): \)/\1/p" "$WORK/units.tap")
+			not_ok "$desc" "${msg[@]}" "log: $(tail -5 "$WORK/kept/$name.console" 2>/dev/null)"
+		elif grep -Eq '^==[0-9]+==ERROR: |runtime error: |^SUMMARY: [A-Za-z]+Sanitizer' "$WORK/kept/$name.console"; then
+			not_ok "$desc" "a sanitizer's report in its log" "$(grep -m3 -E 'ERROR|runtime error' "$WORK/kept/$name.console")"
+		else
+			ok "$desc"
+		fi
+	done <"$WORK/units.tap"
+	[ $n = $# ] || not_ok "pvmm test ran $n of the $# units (status $status)" "$(head -5 "$WORK/units.tap" "$WORK/units.err")"
 }
