@@ -16,15 +16,18 @@ $(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o
 $(BUILD)/guests/minikernel.elf: $(BUILD)/guests/minikernel-user.o
 $(BUILD)/guests/debugreg.elf: $(BUILD)/guests/debugreg-user.o
 
-# how `pvmm test` runs a guest that is built to fail (docs/suite.md)
+# how `pvmm test` runs each guest and what it must show (docs/suite.md);
+# variants/NAME~VARIANT.cfg: the end-to-end tests' other runs of a guest
+# (not installed)
 GUEST_CFGS := $(wildcard sample-guests/*.cfg)
+GUEST_VARIANTS := $(wildcard sample-guests/variants/*.cfg)
 $(BUILD)/guests/%.cfg: sample-guests/%.cfg
 	@mkdir -p $(@D)
 	cp $< $@
 
 .PHONY: guests
 guests: $(GUESTS:%=$(BUILD)/guests/%.elf) $(GUEST_CFGS:sample-guests/%=$(BUILD)/guests/%) \
-	$(BUILD)/guests/ramdisk.txt
+	$(GUEST_VARIANTS:sample-guests/%=$(BUILD)/guests/%) $(BUILD)/guests/ramdisk.txt
 # the file ramdisk.cfg loads as the ramdisk guest's initial ramdisk
 $(BUILD)/guests/ramdisk.txt: sample-guests/ramdisk.txt
 	@mkdir -p $(@D)
