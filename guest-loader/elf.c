@@ -371,8 +371,10 @@ static int place(struct loader_image *img, struct raw_notes *rn, uint64_t e_entr
 		s->vaddr += off;
 		if (s->vaddr < min_va)
 			return refuse(why, "segment [%#llx, %#llx) starts below %#llx, the lowest "
-				      "address a Linux process may map (vm.mmap_min_addr): the image "
-				      "must be linked higher", (unsigned long long)s->vaddr,
+				      "address this host lets pvmm map (vm.mmap_min_addr): run pvmm "
+				      "as root (the guest process keeps CAP_SYS_RAWIO) or lower "
+				      "vm.mmap_min_addr (sysctl vm.mmap_min_addr=0)",
+				      (unsigned long long)s->vaddr,
 				      (unsigned long long)(s->vaddr + s->memsz),
 				      (unsigned long long)min_va);
 		if (s->vaddr >= max_va || s->memsz > max_va - s->vaddr)

@@ -45,9 +45,11 @@ struct loader_image {
 };
 
 /* Parse (file, size) as an x86-64 Xen PV kernel. Guest virtual addresses
- * must lie in [min_va, max_va) (the monitor passes the host's mmap_min_addr
+ * must lie in [min_va, max_va) (the monitor passes the lowest address the
+ * host lets it map: the host's mmap_min_addr, or 0 when it may map page 0;
  * and the start of the pvmm hole). Returns 0, or -ENOEXEC with the reason in
- * (why). The image keeps a pointer to (file). */
+ * (why): a segment below min_va is refused with one line naming the remedy.
+ * The image keeps a pointer to (file). */
 int loader_parse(const void *file, size_t size, uint64_t min_va,
 		 uint64_t max_va, struct loader_image *img, char *why);
 

@@ -124,6 +124,7 @@ _Static_assert(sizeof(struct stub_ctrl) <= CTRL_SIZE, "stub_ctrl fits");
 
 /* Exit codes of the stub when its own start-up fails (before the guest). */
 enum stub_exit {
+	STUB_EXIT_CAPS = 119, /* pvmm's child, before the stub: dropping capabilities */
 	STUB_EXIT_CTRL = 120,
 	STUB_EXIT_NNP = 121,
 	STUB_EXIT_ALTSTACK = 122,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,6 +496,20 @@ out:
 	return buf;
 }
 
+/* Whether this process may map page 0: root with CAP_SYS_RAWIO, or a host
+ * whose vm.mmap_min_addr is 0 (and no security module forbidding it). The
+ * guest process keeps CAP_SYS_RAWIO when its domain needs that (proc.c). */
+static int page0_mappable(void)
+{
+	void *p = mmap((void *)0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, 4096); /* a kernel without MAP_FIXED_NOREPLACE put it elsewhere */
+	return p == (void *)0;
+}
+
 static uint64_t host_min_va(void)
 {
 	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
@@ -539,7 +554,11 @@ static int load_guest(struct vm *vm, const struct options *o)
 		free(file);
 		return VMM_EXIT_USAGE;
 	}
-	rc = loader_parse(file, size, vm->min_va, HOLE_BASE, &vm->img, why);
+	/* a kernel linked below mmap_min_addr (Mini-OS, GRUB at 0) runs where
+	 * the host lets pvmm map page 0; its domain then maps everything */
+	rc = loader_parse(file, size, page0_mappable() ? 0 : vm->min_va, HOLE_BASE, &vm->img, why);
+	if (!rc && vm->img.virt_kstart < vm->min_va)
+		vm->min_va = 0;
 	if (!rc)
 		loader_symbols(file, size, &vmm_of(vm)->syms); /* traces work without them */
 	if (!rc && (rc = vmm_mem_create(vm, o->memory / 4096)) != 0) {

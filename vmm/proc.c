@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -166,6 +167,33 @@ static int make_stub_fd(struct vm *vm)
 	return fd;
 }
 
+/* The guest process holds no capability, but CAP_SYS_RAWIO when its domain
+ * maps below vm.mmap_min_addr (vm->min_va 0, only where pvmm itself could:
+ * main.c). Root keeps after exec what its bounding and inheritable sets
+ * hold, so both lose the rest; anyone else keeps only ambient ones. */
+static int drop_caps(int keep_rawio)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint32_t keep = keep_rawio ? 1u << CAP_SYS_RAWIO : 0;
+
+	for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+		if (!(keep_rawio && c == CAP_SYS_RAWIO) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && geteuid() == 0)
+			return -1; /* root without CAP_SETPCAP would get them back */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].permitted &= keep, data[0].effective &= keep;
+	data[0].inheritable = data[0].permitted;
+	data[1].permitted = data[1].effective = data[1].inheritable = 0;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	if (data[0].permitted) /* not root: only an ambient capability survives exec */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_RAWIO, 0, 0);
+	return 0;
+}
+
 /* In the child: only the guest memory (3), the control page (4) and the
  * stub image (close-on-exec) survive; then the stub replaces us. */
 __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t parent, int traced)
@@ -193,6 +221,8 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 	for (int fd = 0; fd < 3; fd++)
 		close(fd);
 	syscall(SYS_close_range, STUB_CTRL_FD + 2, ~0u, 0);
+	if (drop_caps(vm->min_va == 0))
+		_exit(STUB_EXIT_CAPS);
 	if (traced && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 		_exit(127);
 	syscall(SYS_execveat, STUB_CTRL_FD + 1, "", argv, envp, AT_EMPTY_PATH);
@@ -277,6 +307,7 @@ int vmm_proc_check_clean(struct vm *vm)
 static const char *stub_exit_reason(int code)
 {
 	switch (code) {
+	case STUB_EXIT_CAPS: return "could not drop the guest process's capabilities";
 	case STUB_EXIT_CTRL: return "could not map the control page";
 	case STUB_EXIT_NNP: return "PR_SET_NO_NEW_PRIVS refused";
 	case STUB_EXIT_ALTSTACK: return "sigaltstack refused";

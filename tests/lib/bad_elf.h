@@ -28,6 +28,11 @@ void elf_notes_in_section_only(uint8_t *buf);
  * or -1 when the image has none big enough. */
 int elf_make_legacy(uint8_t *buf, const char *info);
 
+/* Virtual base 0 and the second PT_LOAD segment at address 0, as a kernel
+ * linked at 0: loadable only where page 0 may be mapped (loader_parse with
+ * min_va 0). */
+void elf_link_at_zero(uint8_t *buf);
+
 extern const struct bad_elf bad_elves[];
 extern const unsigned bad_elves_count;
 

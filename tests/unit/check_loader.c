@@ -80,6 +80,25 @@ START_TEST(no_virt_base_means_zero)
 }
 END_TEST
 
+/* A kernel linked at 0 (Mini-OS, GRUB): refused, with one line naming the
+ * remedy, where the host does not let pvmm map page 0 (unprivileged, min_va
+ * the host's mmap_min_addr); loaded from 0 where it does (min_va 0). */
+START_TEST(linked_at_zero)
+{
+	size_t len;
+	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+
+	elf_link_at_zero(buf);
+	ck_assert_int_eq(parse_buf(buf, len), -ENOEXEC);
+	ck_assert_msg(strstr(why, "starts below 0x10000") && strstr(why, "run pvmm as root") &&
+		      strstr(why, "lower vm.mmap_min_addr") && !strchr(why, '\n'), "reason: %s", why);
+	ck_assert_int_eq(loader_parse(buf, len, 0, HOLE_BASE, &img, why), 0);
+	ck_assert_uint_eq(img.virt_kstart, 0);
+	ck_assert_uint_eq(img.seg[1].vaddr, 0);
+	free(buf);
+}
+END_TEST
+
 /* Xen's libelf: without a PT_NOTE segment, the notes of SHT_NOTE sections. */
 START_TEST(notes_from_sections)
 {
@@ -322,6 +341,7 @@ Suite *loader_suite(void)
 	tcase_add_loop_test(tc, malformed_image_refused, 0, (int)bad_elves_count);
 	tcase_add_test(tc, features_note_parsed);
 	tcase_add_test(tc, no_virt_base_means_zero);
+	tcase_add_test(tc, linked_at_zero);
 	tcase_add_test(tc, notes_from_sections);
 	tcase_add_test(tc, legacy_xen_guest_section);
 	tcase_add_test(tc, symbols_name_addresses);
