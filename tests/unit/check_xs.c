@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "hypercalls/hc.h"
+#include "mmu/mmu.h"
+#include "vmm/backends/backend.h"
 #include "vmm/backends/xenstore.h"
 
 static struct vm *vm;
@@ -250,6 +253,64 @@ START_TEST(guest_cannot_move_pvmms_indices)
 }
 END_TEST
 
+/* ---- the console backend ---------------------------------------------------- */
+
+static struct xencons_interface *cons(void)
+{
+	return (struct xencons_interface *)(vm->mem + vm->lay.console_pfn * 4096);
+}
+
+static int console_pending(void)
+{
+	struct shared_info *sh = (struct shared_info *)(vm->mem + vm->lay.shared_info_pfn * 4096);
+	int was = !!(sh->evtchn_pending[0] & (1ull << LOADER_CONSOLE_EVTCHN));
+
+	sh->evtchn_pending[0] &= ~(1ull << LOADER_CONSOLE_EVTCHN);
+	return was;
+}
+
+/* The guest's EVTCHNOP_send on the console's port. */
+static void console_send(void)
+{
+	uint64_t va = vm->lay.v_end - 4096; /* a slack page, rw */
+	uint32_t snd = LOADER_CONSOLE_EVTCHN; /* struct evtchn_send */
+
+	ck_assert_int_eq(mmu_copy_to_guest(vm, va, &snd, sizeof(snd)), 0);
+	ck_assert_int_eq(hc_event_channel_op(vm, (const uint64_t[5]){ EVTCHNOP_send, va }), 0);
+}
+
+/* As xenconsoled: the backend answers only when it consumed or produced
+ * something (Mini-OS answers every console event with another send: an
+ * event for nothing never ends). */
+START_TEST(console_notifies_only_for_work)
+{
+	struct xencons_interface *r = cons();
+
+	ck_assert_int_eq(be_console_init(vm), 0);
+	console_send();
+	ck_assert_int_eq(console_pending(), 0);
+	ck_assert_int_eq(vm->ev.console_used, 0);
+	memcpy(r->out, "hi\n", 3);
+	r->out_prod = 3;
+	console_send();
+	ck_assert_int_eq(console_pending(), 1);
+	ck_assert_uint_eq(r->out_cons, 3);
+	ck_assert_str_eq(fixture_console(vm), "hi\n");
+	console_send(); /* nothing new */
+	ck_assert_int_eq(console_pending(), 0);
+	ck_assert_int_eq(be_console_input(vm, "ab", 2), 2);
+	ck_assert_int_eq(console_pending(), 1);
+	ck_assert_uint_eq(r->in_prod, 2);
+	ck_assert_int_eq(memcmp(r->in, "ab", 2), 0);
+	r->in_prod = r->in_cons + sizeof(r->in); /* full: nothing taken, no event */
+	ck_assert_int_eq(be_console_input(vm, "c", 1), 0);
+	ck_assert_int_eq(console_pending(), 0);
+	r->in_prod = r->in_cons + sizeof(r->in) + 5; /* broken indices: the same */
+	ck_assert_int_eq(be_console_input(vm, "c", 1), 0);
+	ck_assert_int_eq(console_pending(), 0);
+}
+END_TEST
+
 Suite *xs_suite(void);
 
 Suite *xs_suite(void)
@@ -266,6 +327,10 @@ Suite *xs_suite(void)
 	tcase_add_test(tc, node_count_is_bounded);
 	tcase_add_test(tc, protocol_breaks_end_the_domain);
 	tcase_add_test(tc, guest_cannot_move_pvmms_indices);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("console");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, console_notifies_only_for_work);
 	suite_add_tcase(s, tc);
 	return s;
 }
