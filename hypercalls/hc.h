@@ -100,7 +100,8 @@ int64_t hc_poll(struct vm *vm, uint64_t arg);
  * instruction at rip as Xen's pv_emulate_privileged_op and
  * pv_emulate_invalid_op do. In both modes: cli/sti when the virtual IOPL
  * allows them (a no-op, as on Xen), port I/O (in, out, ins, outs, rep) the
- * IOPL or the guest's I/O bitmap allows, flat segment loads, cpuid behind
+ * IOPL or the guest's I/O bitmap allows, flat segment loads (mov, pop),
+ * iret and far returns through Xen's flat selectors (hc_flat_return), cpuid behind
  * Xen's forced-emulation prefix. In kernel mode also: control registers
  * (CR4 as hc_cr4_fixup), clts, wbinvd, hlt, a small MSR set. Returns 1
  * when done (stepped over, or an exception the emulation raised was
@@ -234,6 +235,15 @@ int hc_exception(struct vm *vm, unsigned vector, uint64_t err, uint64_t cr2);
 int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len);
 /* A `syscall` in guest user mode: to the syscall callback in kernel mode. */
 int hc_bounce_syscall(struct vm *vm);
+/* A native iret (iret 1) or far return (iret 0; lret $imm releases imm
+ * more bytes) with (opsize)-byte slots (4 or 8) at rip, which the host
+ * faulted because its GDT lacks Xen's flat selectors: done as on Xen, a
+ * return at the same privilege (CS FLAT_RING3_CS64, for iret SS
+ * FLAT_RING3_SS64) that leaves the guest in its mode; iret loads rip, rsp
+ * and the flags CPL 3 may change (not IF, IOPL). rip is set: 1 done (or a
+ * #GP it raises delivered), 0 not such a frame (the #GP stands), -1
+ * crashed. */
+int hc_flat_return(struct vm *vm, int iret, unsigned opsize, unsigned imm);
 /* Switch between guest kernel mode (0) and user mode (1): the L4 changes. */
 int hc_set_mode(struct vm *vm, int user);
 

@@ -238,6 +238,59 @@ static int mov_dr(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDeco
 			 (uint64_t *)&vm->vcpu.regs + ri);
 }
 
+/* A segment load the host refused and Xen's GDT allows: SS takes only the
+ * flat stack selector at RPL 3 (the CPL); the others any flat selector,
+ * and FS and GS then have the descriptor's base, 0 (the base of the mode
+ * the guest is in). 1 done, 0 the #GP stands, -1 crashed. */
+static int flat_segment_load(struct vm *vm, ZydisRegister seg, uint64_t sel)
+{
+	sel &= 0xffff;
+	if (seg == ZYDIS_REGISTER_SS ? sel != FLAT_RING3_SS64 : !is_flat_selector(sel))
+		return 0;
+	if (seg == ZYDIS_REGISTER_FS && sel) {
+		vm->vcpu.fs_base = 0;
+		return hc_load_base(vm, STUB_BASE_FS, 0) ? -1 : 1;
+	}
+	if (seg == ZYDIS_REGISTER_GS && sel) {
+		*(vm->vcpu.user_mode ? &vm->vcpu.gs_base_user : &vm->vcpu.gs_base_kernel) = 0;
+		return hc_apply_gs(vm) ? -1 : 1;
+	}
+	return 1;
+}
+
+/* pop %fs / pop %gs of a flat selector (the other segment pops are not
+ * 64-bit instructions). */
+static int pop_segment(struct vm *vm, const ZydisDecodedInstruction *insn,
+		       const ZydisDecodedOperand *dst)
+{
+	uint64_t sel = 0;
+	unsigned size = insn->operand_width / 8;
+	int rc;
+
+	if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ZydisRegisterGetClass(dst->reg.value) != ZYDIS_REGCLASS_SEGMENT ||
+	    mmu_copy_from_guest(vm, &sel, vm->vcpu.regs.rsp, size) ||
+	    (rc = flat_segment_load(vm, dst->reg.value, sel)) <= 0)
+		return 0;
+	vm->vcpu.regs.rsp += size;
+	return rc;
+}
+
+/* iret and far ret whose frames hold Xen's flat selectors (traps.c); rip
+ * is theirs to set, so nothing is stepped over. */
+static int flat_transfer(struct vm *vm, const ZydisDecodedInstruction *insn,
+			 const ZydisDecodedOperand *ops, unsigned *len)
+{
+	int iret = insn->mnemonic != ZYDIS_MNEMONIC_RET;
+	unsigned imm = !iret && insn->operand_count && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE
+		       ? (unsigned)(ops[0].imm.value.u & 0xffff) : 0;
+
+	if (!iret && insn->meta.branch_type != ZYDIS_BRANCH_TYPE_FAR)
+		return 0;
+	*len = 0;
+	return hc_flat_return(vm, iret, insn->operand_width / 8, imm);
+}
+
 static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)
 {
 	uint64_t *r = (uint64_t *)&vm->vcpu.regs;
@@ -264,7 +317,7 @@ static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecoded
 segment:
 	if (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
 	    src->type == ZYDIS_OPERAND_TYPE_REGISTER && (ri = mmu_emul_reg_index(src->reg.value)) >= 0)
-		return is_flat_selector(r[ri]); /* Xen's flat segments: nothing to load */
+		return flat_segment_load(vm, dst->reg.value, r[ri]);
 	return 0;
 }
 
@@ -285,6 +338,11 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 		 * mask is the guest's to set in vcpu_info) */
 		return hc_iopl_ok(vm);
 	case ZYDIS_MNEMONIC_MOV: return mov(vm, &ops[0], &ops[1]);
+	case ZYDIS_MNEMONIC_POP: return pop_segment(vm, &insn, &ops[0]);
+	case ZYDIS_MNEMONIC_IRET:
+	case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_IRETQ:
+	case ZYDIS_MNEMONIC_RET: return flat_transfer(vm, &insn, ops, len);
 	default:
 		break;
 	}

@@ -12,6 +12,9 @@
 #define EFLAGS_RF (1ull << 16)
 #define EFLAGS_VM (1ull << 17)
 #define EFLAGS_IOPL (3ull << 12)
+/* what an iret at CPL 3 may change: not IF, IOPL, VM, VIF, VIP */
+#define EFLAGS_IRET_CPL3 (0x1ull | 0x4 | 0x10 | 0x40 | 0x80 | EFLAGS_TF | 0x400 | 0x800 | \
+			  EFLAGS_NT | EFLAGS_RF | (1ull << 18) | (1ull << 21))
 #define KERNEL_CS (FLAT_KERNEL_CS64 & ~3u) /* kernel mode is ring 0 to the guest */
 
 /* Crash the domain (an earlier end, such as the emitter's failure, stands). */
@@ -245,4 +248,52 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 	hc_vcpu_info(vm)->evtchn_upcall_mask = !(c.rflags & EFLAGS_IF);
 	hc_set_mode(vm, (c.cs & 3) == 3); /* a failure has crashed the domain */
 	return (int64_t)c.rax;
+}
+
+/* ---- native returns through Xen's flat selectors ----------------------------
+ * On Xen a 64-bit PV guest runs at CPL 3 on Xen's GDT, whose flat ring-3
+ * entries (FLAT_RING3_CS64, FLAT_RING3_SS64, ...) a guest kernel puts in
+ * the frames of its own iret and lret; Linux's GDT has no such entries,
+ * so the host faults #GP(selector). What the hardware does on Xen is a
+ * return to the same privilege: Xen never sees it, so the guest stays in
+ * the mode it is in (HYPERVISOR_iret is the way between kernel and user). */
+
+static uint64_t slot_at(const uint8_t *raw, unsigned i, unsigned opsize)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, raw + i * opsize, opsize); /* little-endian, zero-extended */
+	return v;
+}
+
+int hc_flat_return(struct vm *vm, int iret, unsigned opsize, unsigned imm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	unsigned n = iret ? 5 : 2;
+	uint8_t raw[5 * 8];
+	uint64_t rip, ss;
+
+	if ((opsize != 4 && opsize != 8) || (iret && (r->eflags & EFLAGS_NT)))
+		return 0; /* a 16-bit frame, or a task return (#GP(0) in long mode) */
+	if (mmu_copy_from_guest(vm, raw, r->rsp, n * opsize))
+		return 0; /* the hardware read it before the #GP: pvmm's view differs */
+	if ((slot_at(raw, 1, opsize) & 0xffff) != FLAT_RING3_CS64)
+		return 0; /* FLAT_RING3_CS32 (compat mode) and the rest: the #GP stands */
+	rip = slot_at(raw, 0, opsize);
+	if (iret) {
+		ss = slot_at(raw, 4, opsize) & 0xffff;
+		if (ss != FLAT_RING3_SS64) /* the null SS and anything else at RPL 3 */
+			return hc_exception(vm, X86_GP, ss & ~3ull, 0);
+	}
+	if (!vm_canonical(rip))
+		return hc_exception(vm, X86_GP, 0, 0);
+	r->rip = rip;
+	if (iret) {
+		r->eflags = (slot_at(raw, 2, opsize) & EFLAGS_IRET_CPL3) |
+			    (r->eflags & ~EFLAGS_IRET_CPL3) | 2;
+		r->rsp = slot_at(raw, 3, opsize);
+	} else {
+		r->rsp += n * opsize + imm;
+	}
+	return 1;
 }

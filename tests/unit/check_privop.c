@@ -455,6 +455,129 @@ START_TEST(architectural_iopl_frames)
 }
 END_TEST
 
+/* ---- Xen's flat selectors in native returns and segment loads ---------------
+ * The host's GDT has no 0xe033/0xe02b: its #GP is emulated as the
+ * hardware on Xen's GDT behaves. */
+
+static void frame(uint64_t sp, const uint64_t *slots, unsigned n, unsigned size)
+{
+	for (unsigned i = 0; i < n; i++)
+		memcpy(at(sp + i * size), &slots[i], size);
+}
+
+/* iretq: rip, rsp and the flags CPL 3 may change (IF and IOPL stay); the
+ * guest stays in its mode (no HYPERVISOR_iret: Xen never sees it), the
+ * event mask in the CS slot's upper bits is the hardware's to ignore. */
+START_TEST(flat_iretq)
+{
+	static const uint8_t iretq[] = { 0x48, 0xcf };
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t sp = r->rsp, f[5] = { code_va + 0x40, 0xe033 | 1ull << 32, 0x30d5,
+				       data_va + 0x100, 0xe02b };
+	struct vcpu_info *vi = hc_vcpu_info(vm);
+
+	vi->evtchn_upcall_mask = 1;
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 0x40);
+	ck_assert_uint_eq(r->rsp, data_va + 0x100);
+	ck_assert_uint_eq(r->eflags, 0x2d7); /* CF PF AF ZF SF from the frame, IF kept, IOPL 0 */
+	ck_assert_int_eq(vm->vcpu.user_mode, 0);
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 1);
+	vm->vcpu.user_mode = 1; /* the same from user mode, which it stays in */
+	r->rsp = sp;
+	ck_assert_int_eq(run(iretq, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 0x40);
+	ck_assert_int_eq(vm->vcpu.user_mode, 1);
+}
+END_TEST
+
+/* What Xen's GDT refuses stays a #GP, with the error code it would have. */
+START_TEST(flat_iretq_refused)
+{
+	static const uint8_t iretq[] = { 0x48, 0xcf };
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t sp = r->rsp, f[5] = { code_va + 0x40, 0xe030, 0x202, data_va + 0x100, 0xe02b };
+
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 0); /* RPL 0 below CPL 3 */
+	f[1] = 0xe023;
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 0); /* compat mode: not offered */
+	ck_assert_uint_eq(r->rip, code_va);
+	f[1] = 0xe033, f[4] = 0;
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 1); /* a null SS at CPL 3: #GP(0) */
+	ck_assert_uint_eq(r->rip, 0x402000);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[2], 0);
+	r->rsp = sp, f[4] = 0xe02b, f[0] = 0x800000000000ull;
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 1); /* a rip that is not canonical: #GP(0) */
+	ck_assert_uint_eq(r->rip, 0x402000);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[3], code_va); /* at the iretq */
+	r->rsp = sp, r->eflags |= 1ull << 14, f[0] = code_va + 0x40;
+	frame(sp, f, 5, 8);
+	ck_assert_int_eq(run(iretq, 2, 0), 0); /* NT: a task return, #GP(0) in long mode */
+}
+END_TEST
+
+/* lretq pops rip and cs, lret $n (32-bit slots) releases n more bytes; a
+ * near ret is no business of the #GP path. */
+START_TEST(flat_far_returns)
+{
+	static const uint8_t lretq[] = { 0x48, 0xcb }, lret8[] = { 0xca, 0x08, 0x00 }, ret[] = { 0xc3 };
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t sp = r->rsp, f[2] = { code_va + 0x80, 0xe033 };
+
+	frame(sp, f, 2, 8);
+	ck_assert_int_eq(run(lretq, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 0x80);
+	ck_assert_uint_eq(r->rsp, sp + 16);
+	r->rsp = sp;
+	frame(sp, f, 2, 4);
+	ck_assert_int_eq(run(lret8, 3, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 0x80);
+	ck_assert_uint_eq(r->rsp, sp + 8 + 8);
+	r->rsp = sp;
+	ck_assert_int_eq(run(ret, 1, 0), 0);
+	ck_assert_uint_eq(r->rip, code_va);
+}
+END_TEST
+
+/* mov and pop of flat selectors: SS only the ring-3 stack selector, the
+ * others any flat one; FS and GS then have base 0 (the descriptor's). */
+START_TEST(flat_segment_loads)
+{
+	static const uint8_t mov_fs[] = { 0x8e, 0xe0 }, mov_ss[] = { 0x8e, 0xd0 },
+			     mov_ds[] = { 0x8e, 0xd8 }, pop_gs[] = { 0x0f, 0xa9 };
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t sp = r->rsp, sel = 0xe02b;
+
+	vm->vcpu.fs_base = 0x1234, vm->vcpu.gs_base_kernel = 0x5678;
+	r->rax = 0xe02b;
+	ck_assert_int_eq(run(mov_fs, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 2);
+	ck_assert_uint_eq(vm->vcpu.fs_base, 0);
+	ck_assert_uint_eq(ops.n, 1);
+	ck_assert_uint_eq(ops.op[0].kind, STUB_OP_SET_BASE);
+	ck_assert_uint_eq(ops.op[0].addr, 0);
+	ck_assert_int_eq(run(mov_ss, 2, 0), 1);
+	r->rax = 0xe028; /* RPL 0: fine for a data segment, not for SS at CPL 3 */
+	ck_assert_int_eq(run(mov_ds, 2, 0), 1);
+	ck_assert_int_eq(run(mov_ss, 2, 0), 0);
+	r->rax = 0;
+	ck_assert_int_eq(run(mov_ss, 2, 0), 0); /* a null SS at CPL 3 */
+	r->rax = 0x1e02b; /* only the selector's 16 bits count */
+	ck_assert_int_eq(run(mov_ss, 2, 0), 1);
+	memcpy(at(sp), &sel, 8);
+	ck_assert_int_eq(run(pop_gs, 2, 0), 1);
+	ck_assert_uint_eq(r->rsp, sp + 8);
+	ck_assert_uint_eq(vm->vcpu.gs_base_kernel, 0);
+	ck_assert_uint_eq(r->rip, code_va + 2);
+}
+END_TEST
+
 Suite *privop_suite(void);
 
 Suite *privop_suite(void)
@@ -477,6 +600,10 @@ Suite *privop_suite(void)
 	tcase_add_test(tc, cr4_and_msrs_at_rip);
 	tcase_add_test(tc, forced_cpuid_in_user_mode);
 	tcase_add_test(tc, architectural_iopl_frames);
+	tcase_add_test(tc, flat_iretq);
+	tcase_add_test(tc, flat_iretq_refused);
+	tcase_add_test(tc, flat_far_returns);
+	tcase_add_test(tc, flat_segment_loads);
 	suite_add_tcase(s, tc);
 	return s;
 }
