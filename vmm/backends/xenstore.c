@@ -639,6 +639,14 @@ static const struct {
 	[XS_TRANSACTION_START] = { req_tx_start, 0 }, [XS_TRANSACTION_END] = { req_tx_end, 0 },
 };
 
+/* The requests xenstored serves to a privileged domain only (dom0's
+ * toolstack): from this one, EACCES before anything else is looked at. */
+static int privileged_request(uint32_t type)
+{
+	return type == XS_CONTROL || type == XS_INTRODUCE || type == XS_RELEASE ||
+	       type == XS_IS_DOMAIN_INTRODUCED || type == XS_RESUME || type == XS_SET_TARGET;
+}
+
 /* Serve one complete message: header (m), payload (body) of m->len bytes
  * followed by a NUL pvmm added. */
 static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *body)
@@ -651,6 +659,10 @@ static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *
 		r.arg1 = body + arg0 + 1;
 		r.arg1_len = (uint32_t)(m->len - arg0 - 1);
 		r.two = strnlen(r.arg1, r.arg1_len) < r.arg1_len;
+	}
+	if (privileged_request(m->type)) { /* as xenstored, before the transaction */
+		reply_err(s, m, -XEN_EACCES);
+		return;
 	}
 	r.t = tree_of(s, m->tx_id, &r.tx);
 	if (!r.t) {
