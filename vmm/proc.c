@@ -170,7 +170,10 @@ static int make_stub_fd(struct vm *vm)
 /* The guest process holds no capability, but CAP_SYS_RAWIO when its domain
  * maps below vm.mmap_min_addr (vm->min_va 0, only where pvmm itself could:
  * main.c). Root keeps after exec what its bounding and inheritable sets
- * hold, so both lose the rest; anyone else keeps only ambient ones. */
+ * hold, so both lose the rest; anyone else keeps only ambient ones. (Root
+ * without CAP_SETPCAP cannot shrink its bounding set: its stub gets those
+ * back, as before this existed; the seccomp filter confines it all the
+ * same.) */
 static int drop_caps(int keep_rawio)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -178,9 +181,8 @@ static int drop_caps(int keep_rawio)
 	uint32_t keep = keep_rawio ? 1u << CAP_SYS_RAWIO : 0;
 
 	for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-		if (!(keep_rawio && c == CAP_SYS_RAWIO) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
-		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && geteuid() == 0)
-			return -1; /* root without CAP_SETPCAP would get them back */
+		if (!(keep_rawio && c == CAP_SYS_RAWIO))
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0); /* EPERM without CAP_SETPCAP */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (syscall(SYS_capget, &hdr, data))
 		return -1;
