@@ -190,8 +190,7 @@ int hc_dr_mov(struct vm *vm, int write, unsigned reg, uint64_t *gpr)
 	snprintf(msg, sizeof(msg), "guest mov %s %%dr%u at rip %#llx: invalid opcode (#UD) and no "
 		 "handler in its trap table", write ? "to" : "from", reg,
 		 (unsigned long long)vm->vcpu.regs.rip);
-	vm->end = VM_CRASH;
-	snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
+	vm_end_domain(vm, VM_CRASH, "%s", msg);
 	return -1;
 }
 
