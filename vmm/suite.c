@@ -842,7 +842,7 @@ static int parse(struct suite *s, int argc, char **argv, char *why, size_t len)
 		{ "stop-grace", required_argument, NULL, O_STOP_GRACE },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, rc;
+	int c;
 
 	optind = 1, opterr = 0;
 	while ((c = getopt_long(argc, argv, ":j:t:h", opts, NULL)) != -1) {
@@ -861,12 +861,10 @@ static int parse(struct suite *s, int argc, char **argv, char *why, size_t len)
 			if (s->regex_text)
 				regfree(&s->regex); /* given twice: the last one counts */
 			s->regex_text = NULL;
-			if ((rc = regcomp(&s->regex, optarg, REG_EXTENDED | REG_NOSUB)) != 0) {
-				char err[100];
-				regerror(rc, &s->regex, err, sizeof(err));
-				return snprintf(why, len, "bad --result-regex '%.100s': %s", optarg,
-						err), -1;
-			}
+			if (vmm_xlcfg_regcomp(&s->regex, optarg))
+				return snprintf(why, len, "bad --result-regex '%.100s': not an extended "
+						"regular expression, or one whose repetitions multiply "
+						"too far", optarg), -1;
 			s->regex_text = optarg;
 			break;
 		case O_JUNIT: s->junit = optarg; break;

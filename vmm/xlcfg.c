@@ -278,6 +278,37 @@ static int is_counter(const char *s)
 	}
 }
 
+/* How much glibc's regcomp() may multiply a pattern: it copies the operand
+ * of every repetition (twice for + and ?, n times for {m,n}), and nested
+ * repetitions multiply, so a short hostile pattern ("a++++...") takes
+ * gigabytes. A pattern whose repetitions multiply past this is refused. */
+#define REGEX_MAX_BLOWUP 65536u
+
+int vmm_xlcfg_regcomp(regex_t *re, const char *s)
+{
+	uint64_t blowup = 1;
+
+	if (strlen(s) > 1024)
+		return -E2BIG;
+	for (const char *p = s; *p; p++) {
+		unsigned long f = 1;
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '+' || *p == '?')
+			f = 2;
+		else if (*p == '{' && isdigit((unsigned char)p[1])) {
+			char *e;
+			f = strtoul(p + 1, &e, 10);
+			if (*e == ',' && isdigit((unsigned char)e[1]))
+				f = strtoul(e + 1, &e, 10);
+			f = f < 2 ? 2 : f;
+		}
+		if (f > REGEX_MAX_BLOWUP || (blowup *= f) > REGEX_MAX_BLOWUP)
+			return -E2BIG;
+	}
+	return regcomp(re, s, REG_EXTENDED | REG_NOSUB) ? -EINVAL : 0;
+}
+
 /* (text) as expect_count's "REGEX OP N" (count) or expect_stat's "A OP B",
  * each side a counter or a whole number, one a counter. 0 or -1. */
 static int parse_cond(const char *text, int count, struct cond *c)
@@ -298,7 +329,7 @@ static int parse_cond(const char *text, int count, struct cond *c)
 	snprintf(c->right, sizeof(c->right), "%.*s", (int)wl, w);
 	c->op = (enum cmp)op;
 	if (count) {
-		if (!is_whole(c->right) || regcomp(&re, c->left, REG_EXTENDED | REG_NOSUB))
+		if (!is_whole(c->right) || vmm_xlcfg_regcomp(&re, c->left))
 			return -1;
 		regfree(&re);
 		return 0;
@@ -461,8 +492,11 @@ static const char *bad_item(const char *key, const char *s)
 	if (!strcmp(key, "expect_stat"))
 		return parse_cond(s, 0, &cd) ? "want COUNTER OP COUNTER or COUNTER OP N, a counter "
 					       "being its --stats JSON keys joined by dots" : NULL;
-	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
-		return "not a regular expression";
+	switch (vmm_xlcfg_regcomp(&re, s)) {
+	case 0: break;
+	case -E2BIG: return "a regular expression longer than 1024 bytes or whose repetitions multiply it too far";
+	default: return "not a regular expression";
+	}
 	regfree(&re);
 	return NULL;
 }
@@ -897,7 +931,7 @@ int vmm_xlcfg_judge(const struct xlcfg_expect *e, FILE *log, const char *stats, 
 			const char *re = m->list[k]->item[i];
 			if (k == 2 && parse_cond(re, 1, &m->count[i]))
 				unmet(why, len, &n, "expect_count '%s': not a condition", re);
-			else if (regcomp(&m->re[k][i], k == 2 ? m->count[i].left : re, REG_EXTENDED | REG_NOSUB))
+			else if (vmm_xlcfg_regcomp(&m->re[k][i], k == 2 ? m->count[i].left : re))
 				unmet(why, len, &n, "/%s/ is not a regular expression", re);
 			else
 				m->compiled[k][i] = 1;

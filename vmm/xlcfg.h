@@ -25,6 +25,7 @@
 #ifndef PVMM_XLCFG_H
 #define PVMM_XLCFG_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,5 +106,12 @@ int vmm_xlcfg_judge(const struct xlcfg_expect *e, FILE *log, const char *stats, 
  * in pvmm's --stats output (json): 0, -ENOENT when there is no such key,
  * -EINVAL when the JSON is malformed or the value not a whole number. */
 int vmm_xlcfg_stat(const char *json, const char *path, long long *out);
+
+/* Compile (s) as an extended regex (REG_NOSUB), as the .cfg keys and
+ * --result-regex use them: 0; -EINVAL when it is not one; -E2BIG when it
+ * is longer than 1024 bytes or its repetitions would multiply it more than
+ * 65536 times (glibc's regcomp copies the operand of each repetition, and a
+ * short hostile pattern would take gigabytes). */
+int vmm_xlcfg_regcomp(regex_t *re, const char *s);
 
 #endif

@@ -224,6 +224,27 @@ START_TEST(judging)
 }
 END_TEST
 
+/* A regex from a .cfg cannot make glibc's regcomp take gigabytes: stacked
+ * and nested repetitions that multiply the pattern too far are refused
+ * (fuzz_xlcfg found "H++++..." taking 2 GiB), ordinary ones compile. */
+START_TEST(regex_blowup_refused)
+{
+	regex_t re;
+	char many[200];
+
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, "^Test result: (SUCCESS|SKIP)[a-z]+ [0-9]{1,3}$"), 0);
+	regfree(&re);
+	memset(many, '+', sizeof(many));
+	many[0] = 'H', many[sizeof(many) - 1] = '\0';
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, many), -E2BIG);
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, "((a{255}){255}){255}"), -E2BIG);
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, "a{99999}"), -E2BIG);
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, "a\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+"), 0);
+	regfree(&re);
+	ck_assert_int_eq(vmm_xlcfg_regcomp(&re, "("), -EINVAL);
+}
+END_TEST
+
 Suite *xlcfg_suite(void)
 {
 	Suite *s = suite_create("xlcfg");
@@ -239,6 +260,7 @@ Suite *xlcfg_suite(void)
 	tcase_add_test(t, expect_errors);
 	tcase_add_test(t, stats_lookup);
 	tcase_add_test(t, judging);
+	tcase_add_test(t, regex_blowup_refused);
 	suite_add_tcase(s, t);
 	return s;
 }
