@@ -104,12 +104,16 @@ START_TEST(notes_from_sections)
 {
 	size_t len;
 	uint8_t *buf = fixture_read(FIXTURE_GUEST, &len);
+	uint64_t hypercall_page;
 
+	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
+	hypercall_page = img.hypercall_page; /* as its PT_NOTE segment says */
 	elf_notes_in_section_only(buf);
 	ck_assert_msg(parse_buf(buf, len) == 0, "refused: %s", why);
 	ck_assert_uint_eq(img.virt_base, 0x400000);
 	ck_assert_str_eq(img.xen_version, "xen-3.0");
-	ck_assert_uint_eq(img.hypercall_page, 0x401000);
+	ck_assert_uint_ne(hypercall_page, 0);
+	ck_assert_uint_eq(img.hypercall_page, hypercall_page);
 	free(buf);
 }
 END_TEST
