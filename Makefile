@@ -33,6 +33,8 @@ STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Iinclude
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev pkg-config gdb clang libclang-rt-dev
 
+comma := ,
+hash := \#
 .PHONY: all run check deps clean unit e2e bench install uninstall fuzz fuzz-smoke xtf minios structure
 all: $(BUILD)/pvmm guests
 
@@ -49,16 +51,21 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/pvmm $(BUILD)/guests/hello.elf
 
+# Each stage of make check says how long it took (the whole must stay
+# under 15 minutes on 2 CPUs).
+stage = t0=$$(date +%s); $(MAKE) --no-print-directory $(1) || exit $$?; \
+	echo "$(hash) make check: $(strip $(1)) took $$(( $$(date +%s) - t0 )) s"
+
 check: deps
-	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory structure unit e2e
+	@$(call stage, all tests)
+	@$(call stage, structure unit e2e)
 ifeq ($(SANITIZE),)
-	@$(MAKE) --no-print-directory xtf
-	@$(MAKE) --no-print-directory minios
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(call stage, xtf)
+	@$(call stage, minios)
+	@$(call stage, fuzz-smoke)
 	@echo "# the same again with AddressSanitizer and UBSan (build/sanitize)"
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined all tests
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
+	@$(call stage, SANITIZE=address$(comma)undefined all tests)
+	@$(call stage, SANITIZE=address$(comma)undefined unit e2e)
 endif
 
 # Includes point down the layers and no two files need each other
