@@ -5,6 +5,10 @@
  *   - update_va_mapping: one entry changed
  *   - mmu_update_512: a 512-entry mmu_update batch (per batch)
  *   - page_fault: a #PF the guest handles itself (fault, handler, iret)
+ *   - first_touch: demand paging; a #PF on an unmapped page whose handler
+ *     maps a fresh frame there (update_va_mapping), then the retry
+ *   - user_syscall: a system call from the guest's user mode, through the
+ *     syscall callback and HYPERVISOR_iret back to user (bench-user.S)
  *   - l1_rewrite N: N entries of one hooked L1 rewritten by direct stores,
  *     then the range touched (the resync point), per entry; N = 1 .. 512 */
 #include "rt.h"
@@ -24,11 +28,12 @@ static void report(const char *name, unsigned n, uint64_t cycles, uint64_t ops)
 }
 
 static volatile uint64_t *l1;
+static uint64_t *win_l2; /* the L2 of WIN: l1 in slot 0, first_touch's in 1 */
 static uint64_t frames; /* first of 1024 consecutive free frames */
 
 static void setup(void)
 {
-	uint64_t *l2 = rt_alloc_page();
+	uint64_t *l2 = win_l2 = rt_alloc_page();
 
 	l1 = rt_alloc_page();
 	frames = rt_si->nr_pages - 2048;
@@ -84,6 +89,43 @@ static void page_faults(void)
 	report("page_fault", 1, rdtsc() - t0, n);
 }
 
+/* Demand paging in a second 2 MiB window, whose L1 starts empty: each
+ * first touch faults, the handler maps the next fresh frame at cr2. */
+#define WIN2 (WIN + (2ul << 20))
+static struct shared_info *shared;
+static unsigned touched;
+
+static void touch_hook(struct rt_frame *f)
+{
+	uint64_t va = shared->vcpu_info[0].cr2 & ~0xffful;
+
+	if (f->vector != X86_PF || va < WIN2 || va >= WIN2 + (2ul << 20))
+		guest_assert(!"an unexpected trap while touching fresh pages");
+	expect_eq(HYPERVISOR_update_va_mapping(va, pte(frames + 512 + touched++ % 512, PTE_DATA), 0), 0);
+}
+
+static void first_touch(void)
+{
+	uint64_t *l1b = rt_alloc_page(), cycles = 0;
+	unsigned rounds = 4;
+
+	expect_eq(rt_set_readonly(l1b), 0);
+	expect_eq(rt_pin(1, virt_to_mfn(l1b)), 0);
+	expect_eq(rt_mmu_update1(pte(virt_to_mfn(win_l2), 0) + 8, pte(virt_to_mfn(l1b), PTE_TABLE)), 0);
+	shared = rt_map_shared_info();
+	rt_trap_hook = touch_hook;
+	for (unsigned r = 0; r < rounds; r++) {
+		uint64_t t0 = rdtsc();
+
+		for (unsigned i = 0; i < 512; i++)
+			(void)*(volatile uint64_t *)(WIN2 + 4096ul * i);
+		cycles += rdtsc() - t0;
+		for (unsigned i = 0; i < 512; i++) /* unmap again, untimed */
+			expect_eq(HYPERVISOR_update_va_mapping(WIN2 + 4096ul * i, 0, UVMF_INVLPG), 0);
+	}
+	report("first_touch", 1, cycles, 512ul * rounds);
+}
+
 static void rewrite(unsigned n, unsigned cycles)
 {
 	uint64_t t0 = 0;
@@ -98,14 +140,53 @@ static void rewrite(unsigned n, unsigned cycles)
 	report("l1_rewrite", n, rdtsc() - t0, (uint64_t)n * cycles);
 }
 
+/* User mode last: its system call 99 ends in user_done(), which finishes. */
+extern char bench_user_entry[], bench_user_end[];
+static uint64_t kstack_top;
+
+static __attribute__((noreturn)) void user_done(void)
+{
+	rt_finish(0);
+}
+
+static void syscall_hook(struct rt_frame *f)
+{
+	if (f->vector != RT_SYSCALL_VECTOR)
+		guest_assert(!"an unexpected trap in user mode");
+	if (f->rax != 99)
+		return;
+	report("user_syscall", 1, f->rdi, f->rsi);
+	f->rip = (uint64_t)user_done;
+	f->cs = FLAT_KERNEL_CS64 & ~3; /* RPL 0: back to kernel mode, as Xen's frames say */
+	f->rsp = kstack_top - 8;
+	f->rflags = 0x202;
+}
+
+static __attribute__((noreturn)) void user_syscalls(void)
+{
+	uint64_t *ustack = rt_alloc_page();
+
+	guest_assert(bench_user_end - bench_user_entry == 4096);
+	kstack_top = rt_user_space(bench_user_entry, ustack);
+	rt_trap_hook = syscall_hook;
+	/* iret into user mode: flags, rip, cs, rflags, rsp, ss */
+	__asm__ volatile("push %[ss]; push %[sp]; push $0x202; push %[cs]; push %[ip]; push $0;"
+			 "jmp hypercall_page + 23 * 32"
+			 :: [ss] "r"((uint64_t)FLAT_USER_SS64), [sp] "r"((uint64_t)ustack + 4096),
+			    [cs] "r"((uint64_t)FLAT_USER_CS64), [ip] "r"((uint64_t)bench_user_entry)
+			 : "memory");
+	__builtin_unreachable();
+}
+
 int guest_main(struct start_info *si)
 {
 	(void)si;
 	setup();
 	hypercalls();
 	page_faults();
+	first_touch();
 	expect_eq(HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables), 0);
 	for (unsigned n = 1; n <= 512; n *= 2)
 		rewrite(n, 4096 / n < 16 ? 16 : 4096 / n);
-	return 0;
+	user_syscalls();
 }

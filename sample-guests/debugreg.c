@@ -266,25 +266,11 @@ static void breakpoints(void)
 /* A user address space that maps only the user code page and a stack. */
 static void enter_user(void)
 {
-	uint64_t *l4 = rt_alloc_page(), *l3 = rt_alloc_page(), *l2 = rt_alloc_page();
-	uint64_t *l1 = rt_alloc_page(), *ustack = rt_alloc_page(), *kstack = rt_alloc_page();
+	uint64_t *ustack = rt_alloc_page();
 	uint64_t code = (uint64_t)dbg_user_entry, top = (uint64_t)ustack + 4096;
 
 	guest_assert(dbg_user_end - dbg_user_entry == 4096);
-	guest_assert((code >> 21) == ((uint64_t)ustack >> 21)); /* one L1 covers both */
-	l1[(code >> 12) & 511] = pte(virt_to_mfn(dbg_user_entry), PTE_RO);
-	l1[((uint64_t)ustack >> 12) & 511] = pte(virt_to_mfn(ustack), PTE_DATA);
-	l2[(code >> 21) & 511] = pte(virt_to_mfn(l1), PTE_TABLE);
-	l3[(code >> 30) & 511] = pte(virt_to_mfn(l2), PTE_TABLE);
-	l4[(code >> 39) & 511] = pte(virt_to_mfn(l3), PTE_TABLE);
-	uint64_t *tables[] = { l1, l2, l3, l4 };
-	for (unsigned i = 0; i < 4; i++)
-		expect_eq(rt_set_readonly(tables[i]), 0);
-	expect_eq(rt_pin(4, virt_to_mfn(l4)), 0);
-	struct mmuext_op op = { .cmd = MMUEXT_NEW_USER_BASEPTR, .arg1 = virt_to_mfn(l4) };
-	expect_eq(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
-	kstack_top = (uint64_t)kstack + 4096;
-	expect_eq(HYPERVISOR_stack_switch(FLAT_KERNEL_SS64, kstack_top), 0);
+	kstack_top = rt_user_space(dbg_user_entry, ustack);
 	/* the user's first push: an 8-byte write breakpoint; its stack selector */
 	write_dr(0, top - 8);
 	write_dr(1, dbg_user_ss);

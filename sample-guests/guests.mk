@@ -12,9 +12,10 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_RT_OBJS) sample-guests/rt/gue
 	$(CC) $(GUEST_LDFLAGS) -T sample-guests/rt/guest.ld -o $@ $(filter %.o,$^)
 
 # guests made of more than one file
-$(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o
+$(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o $(BUILD)/guests/rt/user.o
 $(BUILD)/guests/minikernel.elf: $(BUILD)/guests/minikernel-user.o
-$(BUILD)/guests/debugreg.elf: $(BUILD)/guests/debugreg-user.o
+$(BUILD)/guests/debugreg.elf: $(BUILD)/guests/debugreg-user.o $(BUILD)/guests/rt/user.o
+$(BUILD)/guests/bench.elf: $(BUILD)/guests/bench-user.o $(BUILD)/guests/rt/user.o
 
 # how `pvmm test` runs each guest and what it must show (docs/suite.md);
 # variants/NAME~VARIANT.cfg: the end-to-end tests' other runs of a guest

@@ -28,12 +28,17 @@ $(BUILD)/tests/primitives: tests/bench/primitives.c | deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lseccomp
 
+# the peer's init for make bench (User-Mode Linux boots it; static: no loader)
+$(BUILD)/tests/uml_init: tests/bench/uml_init.c | deps
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+
 .PHONY: tests bench
 tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives
-	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf tests/bench/run.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives $(BUILD)/tests/uml_init
+	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf UML_INIT=$(BUILD)/tests/uml_init tests/bench/run.sh
 
 unit: $(BUILD)/tests/unit-tests guests
 	tests/abi/names.sh include/xen_abi.h tests/abi/xen_abi.def

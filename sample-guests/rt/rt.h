@@ -100,6 +100,12 @@ long rt_set_readonly(const volatile void *va);
 long rt_set_writable(const volatile void *va);
 long rt_pin(unsigned level, uint64_t mfn);
 long rt_unpin(uint64_t mfn);
+/* (rt/user.c) A user address space for the guest's own user mode: the 4 KiB
+ * page of user code at (code) mapped read-only and (ustack) writable, at the
+ * same addresses as in the kernel's tables (one L1 must cover both), pinned
+ * and made the user base pointer; a fresh kernel stack, set with
+ * stack_switch, takes traps from user mode. Returns that stack's top. */
+uint64_t rt_user_space(const void *code, void *ustack);
 long rt_new_baseptr(uint64_t mfn);
 /* One mmu_update request; 0 or its error. */
 long rt_mmu_update1(uint64_t ptr, uint64_t val);

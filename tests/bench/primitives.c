@@ -81,6 +81,22 @@ static double plain_syscall(int n)
 	return (now() - t0) / n;
 }
 
+/* A minor fault: the first touch of a fresh anonymous page. */
+static double first_touch(int n)
+{
+	char *p = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	double t0 = now();
+
+	if (p == MAP_FAILED)
+		return 0;
+	for (int i = 0; i < n; i++)
+		p[(size_t)i * 4096] = 1;
+	t0 = (now() - t0) / n;
+	munmap(p, (size_t)n * 4096);
+	return t0;
+}
+
 static double sigsys(int n)
 {
 	double t0 = now();
@@ -111,6 +127,7 @@ int main(void)
 	printf("write_fault %.1f\n", best_of(5, write_fault, 20000) - mp);
 	printf("mprotect %.1f\n", mp);
 	printf("getpid %.1f\n", best_of(5, plain_syscall, 100000));
+	printf("first_touch %.1f\n", best_of(5, first_touch, 2048));
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(getppid), 0) || seccomp_load(ctx)) {
 		fprintf(stderr, "primitives: seccomp unavailable\n");

@@ -5,6 +5,9 @@
 # TSC frequency measured here. Prints tables per transport and writes
 # build/bench/results.csv, results.json and crossover.svg.
 # BENCH_REPS (default 3) runs per mode and transport; the median is reported.
+# When User-Mode Linux is installed (linux.uml, Debian's user-mode-linux),
+# the peer runs tests/bench/uml_init.c as its init, and the same operations
+# are compared with pvmm's, both pinned to CPU 0 (peer.svg).
 set -euo pipefail
 PVMM=${PVMM:-build/pvmm}
 OUT=build/bench
@@ -14,7 +17,7 @@ mkdir -p "$OUT"
 build/tests/primitives >"$OUT/primitives.txt"
 prim() { awk -v k="$1" '$1 == k { print $2 }' "$OUT/primitives.txt"; }
 hz=$(prim tsc_hz)
-wf=$(prim write_fault) mp=$(prim mprotect) ss=$(prim sigsys) gp=$(prim getpid)
+wf=$(prim write_fault) mp=$(prim mprotect) ss=$(prim sigsys) gp=$(prim getpid) ft=$(prim first_touch)
 # the boot's primitive: starting a trivial program, timed the same way
 true_ns=$(for r in $(seq 11); do s=$(date +%s%N); /bin/true; e=$(date +%s%N); echo $((e - s)); done |
 	sort -n | sed -n 6p)
@@ -28,13 +31,26 @@ for t in seccomp ptrace; do
 				awk -v t=$t -v m=$mode '$1 == "bench" { print t, m, $2, $3, $4 }' >>"$OUT/raw.txt"
 		done
 	done
+	for r in $(seq "$REPS"); do # the peer comparison's runs: pinned to one CPU
+		taskset -c 0 "$PVMM" --transport=$t --memory=64M "$G_BENCH" 2>/dev/null |
+			awk -v t=$t '$1 == "bench" { print t, "pinned", $2, $3, $4 }' >>"$OUT/raw.txt"
+	done
 	for r in $(seq 11); do # boot of hello to poweroff, wall time, 64 MiB and 4 GiB
 		for m in 64M 4G; do
 			s=$(date +%s%N); "$PVMM" --transport=$t --memory=$m "$G_HELLO" >/dev/null; e=$(date +%s%N)
-			echo "$t boot hello$m 1 $(( (e - s) * 100 * hz / 1000000000 ))" >>"$OUT/raw.txt"
+			echo "$t boot hello$m 1 $(( (e - s) * hz / 10000000 ))" >>"$OUT/raw.txt"
 		done
 	done 2>/dev/null || true
 done
+
+uml=$(command -v linux.uml || true)
+if [ -n "$uml" ] && [ -x "${UML_INIT:-}" ]; then
+	for r in $(seq "$REPS"); do # UML's init powers it off; its console is our stdout
+		taskset -c 0 timeout 120 "$uml" mem=64M root=/dev/root rootfstype=hostfs rootflags=/ rw \
+			init="$(realpath "$UML_INIT")" quiet con=null con0=null,fd:1 </dev/null 2>/dev/null |
+			awk '$1 == "bench" { print "uml", "pinned", $2, $3, $4 }' >>"$OUT/raw.txt" || true
+	done
+fi
 
 # median cycles*100 per (transport, mode, name, n) -> ns
 awk -v hz="$hz" '
@@ -54,6 +70,7 @@ printf 'Host primitives, this run (TSC %.2f GHz, %s CPUs):\n' "$(awk -v h="$hz" 
 printf '  %-52s %8.0f ns\n' "write fault + handler (mprotect) + sigreturn" "$wf" \
 	"mprotect of one page" "$mp" "write-fault cycle (mprotect ro + the above)" "$cycle" \
 	"SIGSYS round trip (seccomp trap, handler, sigreturn)" "$ss" "getpid system call" "$gp" \
+	"minor fault (first touch of a fresh page)" "$ft" \
 	"fork + exec + exit of /bin/true" "$true_ns"
 
 echo "transport,operation,n,median_ns,min_ns,max_ns,primitive,primitive_ns,ratio" >"$OUT/results.csv"
@@ -69,10 +86,12 @@ for t in seccomp ptrace; do
 	printf '  %-26s %10s %15s %9s  %s\n' operation ns spread ratio primitive
 	row $t "null hypercall" emulate hypercall 1 "SIGSYS round trip" "$ss"
 	row $t "update_va_mapping" emulate update_va_mapping 1 "SIGSYS round trip" "$ss"
-	row $t "mmu_update, 512 entries" emulate mmu_update_512 512 "SIGSYS round trip" "$ss"
+	row $t "mmu_update of 512 entries" emulate mmu_update_512 512 "SIGSYS round trip" "$ss"
 	row $t "guest-handled #PF" emulate page_fault 1 "write fault + handler" "$wf"
+	row $t "demand-paged first touch" emulate first_touch 1 "minor fault" "$ft"
+	row $t "user-mode system call" emulate user_syscall 1 "getpid system call" "$gp"
 	row $t "emulated L1 write" emulate l1_rewrite 1 "write-fault cycle" "$cycle"
-	row $t "512-entry rewrite, unhook" unhook l1_rewrite 512 "write-fault cycle" "$cycle"
+	row $t "512-entry rewrite unhooked" unhook l1_rewrite 512 "write-fault cycle" "$cycle"
 	row $t "boot of hello to poweroff" boot hello64M 1 "fork+exec of /bin/true" "$true_ns"
 	row $t "... with 4 GiB of memory" boot hello4G 1 "the same with 64 MiB" "$(get $t boot hello64M 1)"
 	echo "  L1 rewrite of N entries per hook cycle, ns per entry:"
@@ -88,6 +107,51 @@ for t in seccomp ptrace; do
 	echo "  crossover: unhooking beats emulation from N = ${cross:-never}; a 512-entry rewrite is" \
 		"$(ratio "$e512" "$u512")x faster unhooked than emulated"
 done
+
+echo
+if [ -z "$(get uml pinned uml_getpid 1)" ]; then
+	if [ -z "$uml" ]; then
+		echo "Peer: User-Mode Linux is not installed (linux.uml; apt-get install user-mode-linux), no peer rows"
+	else
+		echo "Peer: User-Mode Linux ($uml) did not report (UML_INIT=${UML_INIT:-unset}), no peer rows"
+	fi
+else
+	echo "Peer: User-Mode Linux ($(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null || echo "$uml")), everything pinned to CPU 0 (median of $REPS runs; ratio = pvmm / UML):"
+	printf '  %-34s %10s %10s %10s %10s %8s %8s\n' operation "seccomp" "ptrace" "UML" native "sec/UML" "ptr/UML"
+	peer() { # label pvmm-name uml-name native-ns
+		local s p u
+		s=$(get seccomp pinned "$2" 1) p=$(get ptrace pinned "$2" 1) u=$(get uml pinned "$3" 1)
+		printf '  %-34s %10.0f %10.0f %10.0f %10.0f %7sx %7sx\n' "$1" "$s" "$p" "$u" "$4" \
+			"$(ratio "$s" "$u")" "$(ratio "$p" "$u")"
+		for t in seccomp ptrace; do
+			v=$(get $t pinned "$2" 1)
+			echo "$t,$1 (pinned),1,$v,$v,$v,UML $3,$u,$(ratio "$v" "$u")" >>"$OUT/results.csv"
+		done
+		echo "uml,$1 (pinned),1,$u,$u,$u,native,$4,$(ratio "$u" "$4")" >>"$OUT/results.csv"
+		echo "$1|$s|$p|$u|$4" >>"$OUT/peer.txt"
+	}
+	: >"$OUT/peer.txt"
+	peer "user-mode system call round trip" user_syscall uml_getpid "$gp"
+	peer "demand-paged first touch" first_touch uml_first_touch "$ft"
+	awk -F'|' -v out="$OUT/peer.svg" '
+		{ label[NR] = $1; v[NR, 1] = $2; v[NR, 2] = $3; v[NR, 3] = $4; v[NR, 4] = $5 }
+		function bar(x) { return x <= 1 ? 0 : log(x) / log(10) * 90 }
+		END {
+			name[1] = "pvmm seccomp"; name[2] = "pvmm ptrace"; name[3] = "UML"; name[4] = "native"
+			col[1] = "#1f77b4"; col[2] = "#aec7e8"; col[3] = "#d62728"; col[4] = "#7f7f7f"
+			printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", 60 + NR * 110 > out
+			printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/><text x=\"10\" y=\"20\">pvmm and User-Mode Linux, pinned to one CPU: ns per operation (log scale)</text>\n" > out
+			for (r = 1; r <= NR; r++) {
+				y = 40 + (r - 1) * 110
+				printf "<text x=\"10\" y=\"%d\">%s</text>\n", y + 12, label[r] > out
+				for (k = 1; k <= 4; k++) {
+					printf "<rect x=\"120\" y=\"%d\" width=\"%.0f\" height=\"16\" fill=\"%s\"/>", y + 18 + (k - 1) * 20, bar(v[r, k]), col[k] > out
+					printf "<text x=\"%.0f\" y=\"%d\">%s %.0f ns</text>\n", 126 + bar(v[r, k]), y + 31 + (k - 1) * 20, name[k], v[r, k] > out
+				}
+			}
+			print "</svg>" > out
+		}' "$OUT/peer.txt"
+fi
 
 # JSON of the same rows, and the crossover plot
 awk -F, 'NR > 1 { printf "%s{\"transport\":\"%s\",\"operation\":\"%s\",\"n\":%s,\"median_ns\":%s,\"min_ns\":%s,\"max_ns\":%s,\"primitive\":\"%s\",\"primitive_ns\":%s,\"ratio\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8, $9; sep = ",\n" }
@@ -113,4 +177,4 @@ awk -v out="$OUT/crossover.svg" '
 		print "</svg>" > out
 	}' "$OUT/median.txt"
 echo
-echo "(build/bench: results.csv, results.json, crossover.svg, median.txt)"
+echo "(build/bench: results.csv, results.json, crossover.svg, peer.svg when UML ran, median.txt)"
