@@ -118,25 +118,55 @@ void hc_raise(struct vm *vm, uint32_t port)
 
 /* ---- backends ------------------------------------------------------------- */
 
+/* A port a backend may take: one of pvmm's fixed ports (console, store),
+ * still free, or one the guest allocated unbound for domain 0, the
+ * backends' domain (as dom0's EVTCHNOP_bind_interdomain takes it). */
+static int bindable(const struct vm_events *e, uint32_t port)
+{
+	return e->state[port] == EVT_FREE || (e->state[port] == EVT_UNBOUND && e->remote[port] == 0);
+}
+
 int hc_bind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx)
 {
 	struct vm_events *e = &vm->ev;
 
-	if (!port || port >= VM_EVTCHNS || e->state[port] != EVT_FREE || e->nbackends == VM_MAX_BACKENDS)
+	if (!port || port >= VM_EVTCHNS || !bindable(e, port) || e->nbackends == VM_MAX_BACKENDS)
 		return -XEN_EINVAL;
 	e->backend[e->nbackends].port = port;
 	e->backend[e->nbackends].be = be;
 	e->backend[e->nbackends].ctx = ctx;
 	e->nbackends++;
 	e->state[port] = EVT_BACKEND;
+	e->remote[port] = 0;
 	return 0;
+}
+
+/* Forget backend entry (i); its port stays as (st). */
+static void drop_backend(struct vm *vm, unsigned i, enum vm_evtchn_state st)
+{
+	struct vm_events *e = &vm->ev;
+
+	e->state[e->backend[i].port] = (uint8_t)st;
+	e->backend[i] = e->backend[--e->nbackends];
+}
+
+void hc_unbind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx)
+{
+	for (unsigned i = 0; i < vm->ev.nbackends; i++)
+		if (vm->ev.backend[i].port == port && vm->ev.backend[i].be == be &&
+		    vm->ev.backend[i].ctx == ctx) {
+			drop_backend(vm, i, EVT_UNBOUND); /* as Xen: the guest's end stays, unbound */
+			return;
+		}
 }
 
 static void notify_backend(struct vm *vm, uint32_t port)
 {
 	for (unsigned i = 0; i < vm->ev.nbackends; i++)
-		if (vm->ev.backend[i].port == port)
+		if (vm->ev.backend[i].port == port) {
 			vm->ev.backend[i].be->notify(vm, vm->ev.backend[i].ctx);
+			return;
+		}
 }
 
 /* ---- event_channel_op ---------------------------------------------------- */
@@ -229,6 +259,9 @@ static int64_t evtchn_close(struct vm *vm, uint32_t port)
 {
 	if (vm->ev.state[port] == EVT_VIRQ)
 		vm->ev.virq_port[vm->ev.virq[port]] = 0;
+	for (unsigned i = 0; vm->ev.state[port] == EVT_BACKEND && i < vm->ev.nbackends; i++)
+		if (vm->ev.backend[i].port == port)
+			drop_backend(vm, i, EVT_FREE); /* the backend finds its port gone */
 	vm->ev.state[port] = EVT_FREE;
 	return 0;
 }

@@ -144,18 +144,23 @@ static void grow(struct vm *vm, uint32_t frames)
 
 /* Xen's _set_status: an entry not in use must be a grant to this domain of
  * the right type; writing needs it not read-only. Marks it in use. */
-static int16_t set_status(struct vm *vm, uint32_t ref, int ro, int mapping)
+static int16_t set_status_for(struct vm *vm, uint32_t ref, int ro, int mapping, uint16_t grantee)
 {
 	uint16_t flags = *entry_flags(vm, ref);
 	uint16_t type = flags & (GTF_type_mask | (mapping ? GTF_sub_page : 0));
 	int ok_type = type == GTF_permit_access || (vm->grant.v2 && type == GTF_transitive);
 
-	if (!vm->grant.active[ref].pin && (!ok_type || entry_domid(vm, ref) != VM_DOMID))
+	if (!vm->grant.active[ref].pin && (!ok_type || entry_domid(vm, ref) != grantee))
 		return GNTST_general_error;
 	if (!ro && (flags & GTF_readonly))
 		return GNTST_general_error;
 	*status_of(vm, ref) |= GTF_reading | (ro ? 0 : GTF_writing);
 	return GNTST_okay;
+}
+
+static int16_t set_status(struct vm *vm, uint32_t ref, int ro, int mapping)
+{
+	return set_status_for(vm, ref, ro, mapping, VM_DOMID);
 }
 
 /* After pins were dropped (or not taken): GTF_writing goes when nothing
@@ -818,6 +823,60 @@ static int64_t set_version(struct vm *vm, uint64_t uop)
 		rc = change_version(vm, op.version == 2);
 	op.version = vm->grant.v2 ? 2 : 1; /* the version in force */
 	return mmu_copy_to_guest(vm, uop, &op, sizeof(op)) ? -XEN_EFAULT : rc;
+}
+
+/* ---- grants to pvmm's backends ----------------------------------------------- */
+
+/* Domain 0's map_grant_ref of this domain's entry (ref), for a backend:
+ * the checks of pin_for_map with domain 0 as the grantee and no
+ * transitive entry (mapping one is refused on Xen too), then the frame's
+ * references as a device mapping takes them. */
+int hc_grant_acquire(struct vm *vm, uint32_t ref, int ro, struct hc_grant *g, uint8_t **page)
+{
+	struct vm_grant_active *act;
+	int16_t rc;
+
+	*g = (struct hc_grant){ ref, 0, ro, 0 };
+	*page = NULL;
+	if (ref >= nr_entries(vm))
+		return GNTST_bad_gntref;
+	act = &vm->grant.active[ref];
+	if (act->pin & PIN_OVERFLOW)
+		return GNTST_general_error;
+	if (!act->pin && (*entry_flags(vm, ref) & (GTF_type_mask | GTF_sub_page)) != GTF_permit_access)
+		return GNTST_general_error;
+	if (!act->pin || (!ro && !(act->pin & PIN_W_MASK))) {
+		rc = set_status_for(vm, ref, ro, 1, 0);
+		if (rc)
+			return rc;
+		if (!act->pin) {
+			uint64_t frame = entry_frame(vm, ref);
+			if (frame >= vm->nr_pages || !mmu_owned(vm, frame)) {
+				clear_status(vm, ref, ro);
+				return GNTST_bad_page;
+			}
+			*act = (struct vm_grant_active){ 0, (uint32_t)frame, 0, PAGE };
+		}
+	}
+	if (get_device(vm, act->mfn, ro ? GNTMAP_readonly : 0)) {
+		clear_status(vm, ref, ro); /* a page table cannot be written through a grant */
+		return GNTST_general_error;
+	}
+	act->pin += ro ? PIN_DEVR : PIN_DEVW;
+	g->mfn = act->mfn;
+	g->held = 1;
+	*page = mmu_frame_data(vm, act->mfn);
+	return GNTST_okay;
+}
+
+void hc_grant_release(struct vm *vm, struct hc_grant *g)
+{
+	if (!g->held)
+		return;
+	put_device(vm, g->mfn, g->ro ? GNTMAP_readonly : 0);
+	vm->grant.active[g->ref].pin -= g->ro ? PIN_DEVR : PIN_DEVW;
+	clear_status(vm, g->ref, g->ro);
+	g->held = 0;
 }
 
 /* ---- the hypercall ------------------------------------------------------------ */

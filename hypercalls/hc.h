@@ -65,6 +65,25 @@ int64_t hc_set_timer_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_vcpu_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_physdev_op(struct vm *vm, const uint64_t a[5]);
 
+/* ---- grants to pvmm's backends (grant.c) -----------------------------------
+ * A backend (domain 0) uses a page the guest granted it as Xen's
+ * map_grant_ref from domain 0 would map it: entry (ref) must be within the
+ * table, a full-page GTF_permit_access grant to domain 0, not GTF_readonly
+ * unless (ro); its frame the domain's RAM. While held, the entry shows
+ * GTF_reading (and GTF_writing unless ro) and the frame keeps a reference,
+ * a writable type reference unless ro (a page table, a GDT page is never
+ * writable through a grant). Returns GNTST_okay with the frame's bytes in
+ * (*page), or a GNTST_* error with nothing held. Release every grant held,
+ * once; releasing one not held does nothing. */
+struct hc_grant {
+	uint32_t ref;
+	uint64_t mfn;
+	int ro;
+	int held;
+};
+int hc_grant_acquire(struct vm *vm, uint32_t ref, int ro, struct hc_grant *g, uint8_t **page);
+void hc_grant_release(struct vm *vm, struct hc_grant *g);
+
 /* ---- events and time (events.c) --------------------------------------------
  * Xen system time is nanoseconds since boot; vcpu_info's time fields and the
  * wall clock in shared_info are kept for the guest's pvclock. */
@@ -75,6 +94,12 @@ void hc_raise(struct vm *vm, uint32_t port);
  * on it calls be->notify(vm, ctx); EVTCHNOP_status calls it interdomain.
  * 0, or -XEN_EINVAL when the port is taken or out of range. */
 int hc_bind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx);
+/* The port may be pvmm's own (free: the console's, the store's) or one the
+ * guest allocated unbound for domain 0 (a frontend's event-channel key).
+ * hc_unbind_backend undoes a binding of (be, ctx) still in place: the
+ * guest's end is unbound again. A guest that closes a backend's port ends
+ * the binding itself. */
+void hc_unbind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx);
 /* Fire due timers; returns the next deadline (system time) or 0 for none. */
 uint64_t hc_events_tick(struct vm *vm);
 int hc_event_pending(struct vm *vm);       /* evtchn_upcall_pending */

@@ -394,7 +394,7 @@ struct vm_backend {
 	const char *name;
 	void (*notify)(struct vm *vm, void *ctx);
 };
-#define VM_MAX_BACKENDS 8
+#define VM_MAX_BACKENDS 40 /* console, store, and split devices */
 
 struct vm_events {
 	uint8_t state[VM_EVTCHNS];     /* enum vm_evtchn_state */

@@ -914,4 +914,71 @@ enum xen_elfnote {
 	XEN_ELFNOTE_MAX = 18,
 };
 
+/* ---- split devices (io/xenbus.h) and the block device (io/blkif.h) ------- */
+enum xenbus_state {
+	XenbusStateUnknown = 0,
+	XenbusStateInitialising = 1,
+	XenbusStateInitWait = 2,
+	XenbusStateInitialised = 3,
+	XenbusStateConnected = 4,
+	XenbusStateClosing = 5,
+	XenbusStateClosed = 6,
+	XenbusStateReconfiguring = 7,
+	XenbusStateReconfigured = 8,
+};
+
+#define BLKIF_OP_READ 0
+#define BLKIF_OP_WRITE 1
+#define BLKIF_OP_WRITE_BARRIER 2
+#define BLKIF_OP_FLUSH_DISKCACHE 3
+#define BLKIF_OP_DISCARD 5
+#define BLKIF_OP_INDIRECT 6
+#define BLKIF_MAX_SEGMENTS_PER_REQUEST 11
+#define BLKIF_RSP_EOPNOTSUPP (-2)
+#define BLKIF_RSP_ERROR (-1)
+#define BLKIF_RSP_OKAY 0
+#define VDISK_CDROM 0x1
+#define VDISK_REMOVABLE 0x2
+#define VDISK_READONLY 0x4
+
+struct blkif_request_segment {
+	uint32_t gref;          /* grant_ref_t */
+	uint8_t first_sect, last_sect; /* 512-byte sectors of the frame: 0-7 */
+	uint8_t _pad[2];
+};
+
+struct blkif_request {
+	uint8_t operation;      /* BLKIF_OP_* */
+	uint8_t nr_segments;
+	uint16_t handle;        /* blkif_vdev_t */
+	uint32_t _pad;
+	uint64_t id;            /* echoed in the response */
+	uint64_t sector_number; /* the first 512-byte sector */
+	struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+};
+_Static_assert(sizeof(struct blkif_request) == 112, "blkif_request");
+
+struct blkif_response {
+	uint64_t id;
+	uint8_t operation;
+	uint8_t _pad;
+	int16_t status;         /* BLKIF_RSP_* */
+	uint32_t _pad2;
+};
+
+union blkif_sring_entry {
+	struct blkif_request req;
+	struct blkif_response rsp;
+};
+
+/* The shared ring (io/ring.h's DEFINE_RING_TYPES for blkif) in one page. */
+struct blkif_sring {
+	uint32_t req_prod, req_event;
+	uint32_t rsp_prod, rsp_event;
+	uint8_t _pad[48];
+	union blkif_sring_entry ring[];
+};
+_Static_assert(offsetof(struct blkif_sring, ring) == 64, "blkif_sring");
+#define BLKIF_RING_SIZE 32      /* entries in one page: a power of two */
+
 #endif

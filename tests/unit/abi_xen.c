@@ -20,6 +20,8 @@
 #include <xen/io/console.h>
 #include <xen/io/ring.h>
 #include <xen/io/xs_wire.h>
+#include <xen/io/xenbus.h>
+#include <xen/io/blkif.h>
 
 #include "abi_rows.h"
 

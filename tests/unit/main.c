@@ -17,6 +17,7 @@ Suite *memory_suite(void);
 Suite *privop_suite(void);
 Suite *grant_suite(void);
 Suite *debugreg_suite(void);
+Suite *xbdev_suite(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
 	srunner_add_suite(sr, privop_suite());
 	srunner_add_suite(sr, grant_suite());
 	srunner_add_suite(sr, debugreg_suite());
+	srunner_add_suite(sr, xbdev_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,6 +16,7 @@
 #define XS_MAX_WATCHES 128
 #define XS_MAX_TX 16
 #define XS_OUT_MAX (64u << 10)   /* replies waiting for room in the ring */
+#define XS_MAX_HOOKS 32
 #define HDR sizeof(struct xsd_sockmsg)
 
 struct xs_node {
@@ -33,6 +34,13 @@ struct xs_watch {
 	char *path;    /* absolute, or a special "@..." name */
 	char *token;
 	size_t strip;  /* leading bytes dropped from event paths (relative watch) */
+};
+
+struct xs_hook {                /* pvmm's own watch (xs_hook) */
+	char *path;
+	xs_hook_fn fn;
+	void *ctx;
+	int due;                   /* something at or below path changed */
 };
 
 struct xs_tx {
@@ -56,6 +64,10 @@ struct xs_store {
 	char *out;                     /* replies not yet in the ring */
 	size_t out_len, out_cap;
 	int oom;                       /* an allocation failed: end the domain */
+	struct xs_hook hook[XS_MAX_HOOKS];
+	unsigned nhook;
+	int in_hooks;                  /* running them: changes they make wait */
+	int in_notify;                 /* serving the ring: replies go at its end */
 };
 
 /* ---- the tree -------------------------------------------------------------- */
@@ -258,6 +270,9 @@ static void watch_event(struct xs_store *s, const struct xs_watch *w, const char
 /* (path) changed; (removed): it went away, with anything below it. */
 static void fire(struct xs_store *s, const char *path, int removed)
 {
+	for (unsigned i = 0; i < s->nhook; i++)
+		if (under(s->hook[i].path, path) || (removed && under(path, s->hook[i].path)))
+			s->hook[i].due = 1;
 	for (unsigned i = 0; i < s->nwatch; i++) {
 		const struct xs_watch *w = &s->watch[i];
 		if (w->path[0] == '@')
@@ -288,6 +303,29 @@ static void fire_diff(struct xs_store *s, const struct xs_tree *old, const struc
 			i++, j++;
 		}
 	}
+}
+
+/* pvmm's own watches whose paths changed, once each, after the request
+ * that changed them was served; changes they make run them again (a
+ * bounded number of rounds: hooks that keep changing what they watch stop
+ * being called). */
+static void run_hooks(struct xs_store *s)
+{
+	if (s->in_hooks)
+		return;
+	s->in_hooks = 1;
+	for (int round = 0; round < 16 && !s->vm->end; round++) {
+		int ran = 0;
+		for (unsigned i = 0; i < s->nhook && !s->vm->end; i++)
+			if (s->hook[i].due) {
+				s->hook[i].due = 0;
+				s->hook[i].fn(s->vm, s->hook[i].ctx);
+				ran = 1;
+			}
+		if (!ran)
+			break;
+	}
+	s->in_hooks = 0;
 }
 
 /* ---- requests ---------------------------------------------------------------- */
@@ -647,6 +685,11 @@ static int privileged_request(uint32_t type)
 	       type == XS_IS_DOMAIN_INTRODUCED || type == XS_RESUME || type == XS_SET_TARGET;
 }
 
+static int modifies(uint32_t type)
+{
+	return type == XS_WRITE || type == XS_MKDIR || type == XS_RM || type == XS_SET_PERMS;
+}
+
 /* Serve one complete message: header (m), payload (body) of m->len bytes
  * followed by a NUL pvmm added. */
 static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *body)
@@ -675,6 +718,10 @@ static void handle(struct xs_store *s, const struct xsd_sockmsg *m, const char *
 	}
 	if (requests[m->type].path && (rc = canonical(s, body, r.path, &r.strip))) {
 		reply_err(s, m, rc);
+		return;
+	}
+	if (modifies(m->type) && under("/local/domain/0", r.path)) {
+		reply_err(s, m, -XEN_EACCES); /* domain 0's: the guest may only read it */
 		return;
 	}
 	requests[m->type].fn(&r);
@@ -759,6 +806,7 @@ static int take(struct vm *vm, struct xs_store *s, struct xenstore_domain_interf
 		handle(s, m, (const char *)s->in + HDR);
 		trace(s, m, (const char *)s->in + HDR, reply_at);
 		s->in_have = 0;
+		run_hooks(s);
 	}
 	r->req_cons = s->req_cons;
 	return moved;
@@ -773,6 +821,7 @@ void xs_notify(struct vm *vm)
 	if (!s)
 		return;
 	r = ring(vm);
+	s->in_notify = 1;
 	moved = flush(vm, s, r);
 	if (!vm->end)
 		moved |= take(vm, s, r);
@@ -783,8 +832,60 @@ void xs_notify(struct vm *vm)
 	if (!vm->end && s->out_len > XS_OUT_MAX)
 		end_domain(vm, "%zu bytes of replies wait for a guest that does not read them",
 			   s->out_len);
+	s->in_notify = 0;
 	if (moved && !vm->end)
 		hc_raise(vm, XS_PORT);
+}
+
+/* After a change pvmm made: the watches it fired reach the guest now,
+ * unless the ring is being served (they go at the end of that). */
+static void deliver(struct vm *vm, struct xs_store *s)
+{
+	run_hooks(s);
+	if (s->in_notify || vm->end)
+		return;
+	if (s->oom) {
+		end_domain(vm, "out of memory");
+		return;
+	}
+	if (flush(vm, s, ring(vm)) && !vm->end)
+		hc_raise(vm, XS_PORT);
+}
+
+int xs_write(struct vm *vm, const char *path, const char *val)
+{
+	struct xs_store *s = vm->xs;
+	char abs[XENSTORE_ABS_PATH_MAX + 1];
+	size_t strip;
+	int rc;
+
+	if (!s)
+		return -XEN_ENOENT;
+	if ((rc = canonical(s, path, abs, &strip)) ||
+	    (rc = tree_write(&s->tree, abs, val, (uint32_t)strlen(val), 0)))
+		return rc;
+	changed(s, NULL, abs, 0);
+	deliver(vm, s);
+	return 0;
+}
+
+int xs_hook(struct vm *vm, const char *path, xs_hook_fn fn, void *ctx)
+{
+	struct xs_store *s = vm->xs;
+	char abs[XENSTORE_ABS_PATH_MAX + 1];
+	size_t strip;
+
+	if (!s || canonical(s, path, abs, &strip))
+		return -XEN_EINVAL;
+	if (s->nhook == XS_MAX_HOOKS)
+		return -XEN_ENOSPC;
+	if (!(s->hook[s->nhook].path = strdup(abs)))
+		return -XEN_ENOMEM;
+	s->hook[s->nhook].fn = fn;
+	s->hook[s->nhook].ctx = ctx;
+	s->hook[s->nhook].due = 0;
+	s->nhook++;
+	return 0;
 }
 
 void xs_request_shutdown(struct vm *vm, const char *reason)
@@ -886,6 +987,8 @@ void xs_free(struct vm *vm)
 	for (unsigned i = 0; i < XS_MAX_TX; i++)
 		tree_free(&s->tx[i].tree);
 	watches_free(s);
+	for (unsigned i = 0; i < s->nhook; i++)
+		free(s->hook[i].path);
 	free(s->out);
 	free(s);
 	vm->xs = NULL;

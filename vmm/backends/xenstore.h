@@ -9,7 +9,9 @@
  * domain paths, watches (fired once when set, then on every change at or
  * below their path) and transactions (a copy of the tree, committed unless
  * the tree changed meanwhile: EAGAIN, as xenstored says on a conflict).
- * Permissions are accepted and not enforced: there is no other domain.
+ * Permissions are accepted and not enforced, except that domain 0's part
+ * (/local/domain/0: the backends' directories) is read-only to the guest
+ * (EACCES), as the toolstack's permissions make it.
  *
  * Everything the guest puts in the page is checked here: the ring indices
  * it owns, message lengths, paths and terminators. Protocol errors get
@@ -42,6 +44,22 @@ void xs_notify(struct vm *vm);
  * ("poweroff", "reboot") to control/shutdown, which fires the guest's
  * watch. vm->shutdown_watched says whether one is set. */
 void xs_request_shutdown(struct vm *vm, const char *reason);
+
+/* ---- pvmm's side of the store: what dom0's toolstack and backends do ----- */
+
+/* Write (val) at (path) (absolute, or relative to the guest's home) as
+ * domain 0 would: parents made, the guest's watches fired (their events
+ * reach the ring now, or at the end of the request being served).
+ * 0 or -XEN_EINVAL (a bad path), -XEN_ENOSPC, -XEN_ENOMEM. */
+int xs_write(struct vm *vm, const char *path, const char *val);
+
+/* pvmm's own watch on (path) and everything below it: fn(vm, ctx) runs
+ * once after each guest request (or xs_write) that changed something
+ * there, never in the middle of one; it may read and write the store.
+ * Not fired when set. 0, -XEN_EINVAL, -XEN_ENOSPC (XS_MAX_HOOKS, 32) or
+ * -XEN_ENOMEM. Hooks live as long as the store. */
+typedef void (*xs_hook_fn)(struct vm *vm, void *ctx);
+int xs_hook(struct vm *vm, const char *path, xs_hook_fn fn, void *ctx);
 
 /* The value at absolute (path), for tests and tools: its length, or -1
  * when there is no such node. At most (len) bytes are copied. */
