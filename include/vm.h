@@ -303,6 +303,8 @@ struct vm_event {
 
 struct vm;
 struct xs_store; /* vmm/backends/xenstore.c */
+struct be_blk;   /* vmm/backends/blkback.c */
+#define VM_MAX_DISKS 16
 typedef void (*vm_trace_fn)(struct vm *vm, const struct vm_event *ev);
 
 struct mmu_state {
@@ -490,6 +492,8 @@ struct vm {
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
+	struct be_blk *disks[VM_MAX_DISKS]; /* its PV disks (vmm/backends/blkback.c) */
+	unsigned ndisks;
 	int shutdown_watched; /* a xenstore watch covers control/shutdown */
 	int shutdown_sent;    /* pvmm wrote control/shutdown */
 	uint32_t pci_cf8;    /* port 0xcf8 (PCI CONFIG_ADDRESS) as the guest wrote it */

@@ -51,6 +51,12 @@ struct options {
 	int gdb_s, gdb_S;       /* qemu's -s (gdb on tcp::1234) and -S (wait for it) */
 	unsigned spin;
 	int spin_set;
+	struct disk_opt {       /* --disk, in order */
+		char path[4096];
+		int ro;
+		int vdev;           /* -1: the next free xvdX */
+	} disk[VM_MAX_DISKS];
+	unsigned ndisks;
 };
 
 static const char usage_text[] =
@@ -65,6 +71,9 @@ static const char usage_text[] =
 	"  -t, --timeout=SECS    stop the guest after SECS seconds (default 0: none)\n"
 	"      --ramdisk=FILE    load FILE after the kernel as its initial ramdisk\n"
 	"                        (start_info mod_start/mod_len)\n"
+	"      --disk=FILE[,ro][,vdev=xvdX]  a PV disk (blkback) on FILE (a file or a\n"
+	"                        block device), read-write unless ro; xvda, xvdb, ... in\n"
+	"                        order unless vdev says; up to 16\n"
 	"      --name=NAME       the domain's name in the xenstore (default: the image's\n"
 	"                        file name without .elf)\n"
 	"      --shutdown-grace=SECS  on SIGINT/SIGTERM/SIGHUP, a guest that watches its\n"
@@ -309,11 +318,64 @@ static int check_outputs(struct options *o, FILE **stats_out, FILE **hvlog_out)
 	return 0;
 }
 
+/* --disk=FILE[,ro|,rw][,vdev=xvdX]: the words after the last commas that
+ * are these are options, the rest is the file. 0 or -1. */
+static int parse_disk(const char *arg, struct disk_opt *d)
+{
+	char *comma;
+
+	d->ro = 0, d->vdev = -1;
+	if (strlen(arg) >= sizeof(d->path))
+		return -1;
+	strcpy(d->path, arg);
+	while ((comma = strrchr(d->path, ','))) {
+		const char *w = comma + 1;
+		if (!strcmp(w, "ro") || !strcmp(w, "r"))
+			d->ro = 1;
+		else if (!strcmp(w, "rw") || !strcmp(w, "w"))
+			d->ro = 0;
+		else if (!strncmp(w, "vdev=", 5) && (d->vdev = be_blk_vdev(w + 5)) >= 0)
+			;
+		else if (!strncmp(w, "vdev=", 5))
+			return -1;
+		else
+			break;
+		*comma = 0;
+	}
+	return d->path[0] ? 0 : -1;
+}
+
+/* The disks, each at its vdev or the next xvdX no other disk names. 0, or
+ * an exit status after one line. */
+static int add_disks(struct vm *vm, const struct options *o)
+{
+	char why[4200];
+	int next = 0;
+
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		int vdev = o->disk[i].vdev, taken = 1;
+		char name[8];
+		while (vdev < 0 && taken) {
+			snprintf(name, sizeof(name), next < 26 ? "xvd%c" : "xvda%c", 'a' + next % 26);
+			vdev = be_blk_vdev(name), next++, taken = 0;
+			for (unsigned j = 0; j < o->ndisks; j++)
+				taken |= o->disk[j].vdev == vdev;
+			if (taken)
+				vdev = -1;
+		}
+		if (be_blk_add(vm, o->disk[i].path, o->disk[i].ro, (unsigned)vdev, why, sizeof(why))) {
+			fprintf(stderr, "pvmm: --disk: %s\n", why);
+			return VMM_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -321,6 +383,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "shutdown-grace", required_argument, NULL, OPT_GRACE },
 		{ "ramdisk", required_argument, NULL, OPT_RAMDISK },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "hvlog", optional_argument, NULL, OPT_HVLOG },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
@@ -359,6 +422,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("bad --shutdown-grace '%s': want whole seconds", optarg);
 			break;
 		case OPT_RAMDISK: o->ramdisk = optarg; break;
+		case OPT_DISK:
+			if (o->ndisks == VM_MAX_DISKS)
+				return usage_error("more than %s --disk options", "16");
+			if (parse_disk(optarg, &o->disk[o->ndisks]))
+				return usage_error("bad --disk '%s': want FILE[,ro|rw][,vdev=xvdX]", optarg);
+			o->ndisks++;
+			break;
 		case OPT_NAME:
 			if (!*optarg || strlen(optarg) > 63 || strchr(optarg, '/'))
 				return usage_error("bad --name '%s': want 1 to 63 characters, no /", optarg);
@@ -586,6 +656,8 @@ static int load_guest(struct vm *vm, const struct options *o)
 		fprintf(stderr, "pvmm: out of memory for the P2M bitmap or the xenstore\n");
 		return VMM_EXIT_HOST;
 	}
+	if ((rc = add_disks(vm, o)))
+		return rc;
 	/* the bootstrap tables go through the same rules as the guest's own */
 	rc = mmu_adopt_bootstrap(vm, _mfn(vm->lay.pt_first_pfn));
 	if (rc) {
@@ -694,6 +766,7 @@ int main(int argc, char **argv)
 	status = load_guest(&host.vm, &o);
 	if (status >= 0) {
 		xs_free(&host.vm);
+		be_blk_free(&host.vm);
 		vmm_mem_destroy(&host.vm);
 		return status;
 	}
@@ -713,6 +786,7 @@ int main(int argc, char **argv)
 	if (hvlog_out)
 		fclose(hvlog_out);
 	xs_free(&host.vm);
+	be_blk_free(&host.vm);
 	vmm_mem_destroy(&host.vm);
 	loader_symbols_free(&host.syms);
 	return status;

@@ -18,6 +18,7 @@ Suite *privop_suite(void);
 Suite *grant_suite(void);
 Suite *debugreg_suite(void);
 Suite *xbdev_suite(void);
+Suite *blk_suite(void);
 
 int main(void)
 {
@@ -39,6 +40,7 @@ int main(void)
 	srunner_add_suite(sr, grant_suite());
 	srunner_add_suite(sr, debugreg_suite());
 	srunner_add_suite(sr, xbdev_suite());
+	srunner_add_suite(sr, blk_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -20,6 +20,7 @@
 #define PVMM_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vm.h"
 
@@ -30,5 +31,50 @@ int be_console_init(struct vm *vm);
 /* (n) bytes from the host for the guest's console: how many its input ring
  * took (0 while the guest has not used the ring). */
 int be_console_input(struct vm *vm, const char *buf, size_t n);
+
+/* ---- the block device (blkback.c) -------------------------------------------
+ * Linux blkback's work on a file (or a block device), for a 64-bit
+ * frontend: a split device of type "vbd" (xenbus_dev.h) numbered by its
+ * virtual device (xvda is 51712), whose backend directory says sectors,
+ * sector-size 512, info (VDISK_READONLY for a read-only disk), mode r/w,
+ * feature-flush-cache 1, feature-barrier 0; no max-ring-page-order (one
+ * ring page; a frontend that asks for more fails to connect), no
+ * persistent grants, no indirect descriptors, no discard.
+ *
+ * Each request is copied from the ring once and checked on pvmm's copy
+ * (Xen's XSA-155): READ and WRITE (1 to 11 segments, first_sect <=
+ * last_sect <= 7, the sectors within the disk, every segment's grant one
+ * the guest gave domain 0, writable for a read into it; a write to a
+ * read-only disk refused) are pread/pwrite on the file, FLUSH_DISKCACHE
+ * is fdatasync (after its data, when it carries some). Any of those checks
+ * failing, or the file failing, is BLKIF_RSP_ERROR for that request alone;
+ * WRITE_BARRIER, DISCARD, INDIRECT and unknown operations are
+ * BLKIF_RSP_EOPNOTSUPP. Responses are written and rsp_prod moved by
+ * pvmm's own indices; the port is raised as rsp_event asks. A req_prod
+ * that claims more requests than the ring holds ends the domain with one
+ * line (where Linux stops serving the ring). */
+#define BE_BLK_MAX VM_MAX_DISKS /* disks per domain: 16 */
+
+/* The virtual device number of (name): xvda 51712 ((202 << 8) | (0 << 4))
+ * to xvdp, then Xen's extended form ((1 << 28) | (index << 8)) from xvdq
+ * to xvdzz; -1 for anything else. */
+int be_blk_vdev(const char *name);
+
+/* Open (path) (read-only when ro) and announce it as virtual device
+ * (vdev); call after xs_init. 0, or a negative errno with one line in
+ * (why): the file cannot be opened, is not a file or block device, the
+ * number is taken, BE_BLK_MAX disks already. */
+int be_blk_add(struct vm *vm, const char *path, int ro, unsigned vdev, char *why, size_t len);
+
+struct be_blk_stats {
+	uint64_t reads, writes, flushes;       /* requests served */
+	uint64_t read_sectors, write_sectors;
+	uint64_t errors, unsupported;          /* BLKIF_RSP_ERROR, _EOPNOTSUPP */
+};
+/* Disk (i)'s counters and its virtual device number; NULL past the last. */
+const struct be_blk_stats *be_blk_stats(const struct vm *vm, unsigned i, unsigned *vdev);
+
+/* Close the disks (after xs_free: the store's hooks point to them). */
+void be_blk_free(struct vm *vm);
 
 #endif
