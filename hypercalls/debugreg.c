@@ -263,8 +263,8 @@ static uint64_t reg_value(const struct vm *vm, ZydisRegister reg, int *ok)
 /* The address a memory operand names: base (or rip), index * scale,
  * displacement, the FS/GS base of an override. 0 when it uses a register
  * pvmm does not model. */
-static int operand_address(const struct vm *vm, const ZydisDecodedInstruction *in,
-			   const ZydisDecodedOperand *op, uint64_t *ea)
+int hc_operand_address(const struct vm *vm, const ZydisDecodedInstruction *in,
+		       const ZydisDecodedOperand *op, uint64_t *ea)
 {
 	const struct vcpu *v = &vm->vcpu;
 	uint64_t a = (uint64_t)op->mem.disp.value;
@@ -295,7 +295,7 @@ static int mov_ss_source(struct vm *vm, const ZydisDecodedInstruction *in,
 		*sel = (uint16_t)reg_value(vm, src->reg.value, &ok);
 		return ok;
 	}
-	return src->type == ZYDIS_OPERAND_TYPE_MEMORY && operand_address(vm, in, src, ea) &&
+	return src->type == ZYDIS_OPERAND_TYPE_MEMORY && hc_operand_address(vm, in, src, ea) &&
 	       !mmu_copy_from_guest(vm, sel, *ea, sizeof(*sel));
 }
 
@@ -310,7 +310,7 @@ int hc_mov_ss(struct vm *vm)
 	uint16_t sel;
 	int held;
 
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderInit(&dec, HC_ZYDIS_MODE(vm));
 	if (!n || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &in, ops)) ||
 	    in.mnemonic != ZYDIS_MNEMONIC_MOV || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
 	    ops[0].reg.value != ZYDIS_REGISTER_SS || !mov_ss_source(vm, &in, &ops[1], &sel, &ea))

@@ -260,15 +260,43 @@ int hc_exception(struct vm *vm, unsigned vector, uint64_t err, uint64_t cr2);
 int hc_software_interrupt(struct vm *vm, unsigned vector, unsigned insn_len);
 /* A `syscall` in guest user mode: to the syscall callback in kernel mode. */
 int hc_bounce_syscall(struct vm *vm);
+/* A 32-bit system call the host took by its fast path (SIGSYS with the
+ * i386 audit arch that no `int $0x80` made), which loses the address it
+ * came from: on an Intel-like host a `sysenter` (either mode), delivered
+ * as Xen's sysenter entry does (the sysenter callback with rip 0, CS 3 and
+ * rsp 0 in the frame; #GP(0) without one); on an AMD-like host a `syscall`
+ * in 32-bit code, whose return address Linux does not keep: the domain is
+ * crashed saying so. 1 delivered, -1 crashed. */
+int hc_fast_syscall32(struct vm *vm);
 /* A native iret (iret 1) or far return (iret 0; lret $imm releases imm
  * more bytes) with (opsize)-byte slots (4 or 8) at rip, which the host
  * faulted because its GDT lacks Xen's flat selectors: done as on Xen, a
- * return at the same privilege (CS FLAT_RING3_CS64, for iret SS
- * FLAT_RING3_SS64) that leaves the guest in its mode; iret loads rip, rsp
- * and the flags CPL 3 may change (not IF, IOPL). rip is set: 1 done (or a
- * #GP it raises delivered), 0 not such a frame (the #GP stands), -1
- * crashed. */
+ * return at the same privilege (CS FLAT_RING3_CS64 or, into 32-bit code,
+ * FLAT_RING3_CS32; for iret SS FLAT_RING3_SS64) that leaves the guest in
+ * its kernel or user mode; iret loads rip, rsp and the flags CPL 3 may
+ * change (not IF, IOPL). rip and regs.cs are set: 1 done (or a #GP it
+ * raises delivered: a rip the new code cannot have, or FLAT_RING3_CS32 on a
+ * host without 32-bit user code, vm->host_compat clear), 0 not such a
+ * frame (the #GP stands), -1 crashed. */
 int hc_flat_return(struct vm *vm, int iret, unsigned opsize, unsigned imm);
+/* A far jmp (call 0) or far call (call 1, an instruction of len bytes,
+ * pushing (opsize)-byte slots) to (sel):(rip), faulted because the host has
+ * no such selector: to Xen's flat code selectors (any RPL: the CPL stays
+ * 3) as on Xen, switching between 64-bit and 32-bit code. Returns as
+ * hc_flat_return. */
+int hc_flat_far(struct vm *vm, int call, uint64_t sel, uint64_t rip, unsigned opsize, unsigned len);
+
+/* The Zydis decoder arguments for the code the vCPU runs:
+ * ZydisDecoderInit(&dec, HC_ZYDIS_MODE(vm)). */
+#define HC_ZYDIS_MODE(vm)                                                                       \
+	(vcpu_compat(&(vm)->vcpu) ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 : ZYDIS_MACHINE_MODE_LONG_64), \
+	(vcpu_compat(&(vm)->vcpu) ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_64)
+/* The address of memory operand (op) of instruction (in) (debugreg.c):
+ * 1, or 0 when a register it names is not one pvmm has. */
+struct ZydisDecodedInstruction_;
+struct ZydisDecodedOperand_;
+int hc_operand_address(const struct vm *vm, const struct ZydisDecodedInstruction_ *in,
+		       const struct ZydisDecodedOperand_ *op, uint64_t *ea);
 /* Switch between guest kernel mode (0) and user mode (1): the L4 changes. */
 int hc_set_mode(struct vm *vm, int user);
 

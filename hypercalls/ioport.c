@@ -165,7 +165,7 @@ struct io_insn {
 };
 
 /* The access size of in/out: its accumulator; of ins/outs: the mnemonic. */
-static int decode_io(const uint8_t *bytes, size_t n, const struct stub_regs *r,
+static int decode_io(const struct vm *vm, const uint8_t *bytes, size_t n, const struct stub_regs *r,
 		     struct io_insn *io)
 {
 	ZydisDecoder dec;
@@ -173,7 +173,7 @@ static int decode_io(const uint8_t *bytes, size_t n, const struct stub_regs *r,
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	const ZydisDecodedOperand *port, *acc;
 
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderInit(&dec, HC_ZYDIS_MODE(vm));
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)))
 		return -1;
 	memset(io, 0, sizeof(*io));
@@ -188,7 +188,8 @@ static int decode_io(const uint8_t *bytes, size_t n, const struct stub_regs *r,
 	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
 		io->string = 1;
 		io->bytes = insn.operand_width / 8;
-		return 0;
+		/* the string forms' operands follow 64-bit mode's rules (emulate.h) */
+		return vcpu_compat(&vm->vcpu) ? -1 : 0;
 	case ZYDIS_MNEMONIC_IN:
 		io->in = 1, acc = &ops[0], port = &ops[1];
 		break;
@@ -292,7 +293,7 @@ int hc_emulate_io(struct vm *vm, const uint8_t *bytes, size_t n)
 	struct stub_regs *r = &vm->vcpu.regs;
 	struct io_insn io;
 
-	if (decode_io(bytes, n, r, &io))
+	if (decode_io(vm, bytes, n, r, &io))
 		return 0;
 	if (io.string && io.rep && !(r->rcx & io.count_mask)) {
 		r->rip += io.len; /* a count of 0: nothing, not even the permission check */

@@ -291,6 +291,32 @@ static int flat_transfer(struct vm *vm, const ZydisDecodedInstruction *insn,
 	return hc_flat_return(vm, iret, insn->operand_width / 8, imm);
 }
 
+/* ljmp and lcall to Xen's flat code selectors (traps.c): the direct
+ * ptr16:32 of 32-bit code, or a far pointer in memory (offset, then
+ * selector). rip is theirs to set. */
+static int flat_far(struct vm *vm, const ZydisDecodedInstruction *insn,
+		    const ZydisDecodedOperand *ops, unsigned *len)
+{
+	unsigned opsize = insn->operand_width / 8;
+	uint8_t ptr[10];
+	uint64_t ea, off = 0;
+	uint16_t sel;
+
+	if (insn->meta.branch_type != ZYDIS_BRANCH_TYPE_FAR || (opsize != 4 && opsize != 8))
+		return 0; /* near, or a 16-bit far pointer */
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_POINTER) {
+		sel = ops[0].ptr.segment, off = ops[0].ptr.offset;
+	} else if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		   hc_operand_address(vm, insn, &ops[0], &ea) &&
+		   !mmu_copy_from_guest(vm, ptr, ea, opsize + 2)) {
+		memcpy(&off, ptr, opsize), memcpy(&sel, ptr + opsize, 2);
+	} else {
+		return 0;
+	}
+	*len = 0;
+	return hc_flat_far(vm, insn->mnemonic == ZYDIS_MNEMONIC_CALL, sel, off, opsize, insn->length);
+}
+
 static int mov(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDecodedOperand *src)
 {
 	uint64_t *r = (uint64_t *)&vm->vcpu.regs;
@@ -327,7 +353,7 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderInit(&dec, HC_ZYDIS_MODE(vm));
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)))
 		return 0;
 	*len = insn.length;
@@ -343,6 +369,8 @@ static int privileged(struct vm *vm, const uint8_t *bytes, size_t n, unsigned *l
 	case ZYDIS_MNEMONIC_IRETD:
 	case ZYDIS_MNEMONIC_IRETQ:
 	case ZYDIS_MNEMONIC_RET: return flat_transfer(vm, &insn, ops, len);
+	case ZYDIS_MNEMONIC_JMP:
+	case ZYDIS_MNEMONIC_CALL: return flat_far(vm, &insn, ops, len);
 	default:
 		break;
 	}
@@ -432,8 +460,8 @@ int hc_noncanonical_rsp(struct vm *vm)
 	size_t n;
 	uint64_t v;
 
-	if (vm_canonical(r->rsp) || !(n = mmu_fetch_insn(vm, r->rip, bytes)))
-		return 0;
+	if (vcpu_compat(&vm->vcpu) || vm_canonical(r->rsp) || !(n = mmu_fetch_insn(vm, r->rip, bytes)))
+		return 0; /* 32-bit code uses %esp */
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)))
 		return 0;
@@ -474,7 +502,8 @@ int hc_emulate_load(struct vm *vm, uint64_t addr)
 	int ri;
 
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	if (!n || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)) ||
+	if (!n || vcpu_compat(&vm->vcpu) || /* the M2P is above 4 GiB; low pages: 64-bit code only */
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)) ||
 	    insn.mnemonic != ZYDIS_MNEMONIC_MOV || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
 	    ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || (ops[1].size != 32 && ops[1].size != 64) ||
 	    (ri = mmu_emul_reg_index(ops[0].reg.value)) < 0 ||

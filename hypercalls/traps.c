@@ -3,6 +3,7 @@
 #include "hypercalls/hc.h"
 #include "mmu/mmu.h"
 
+#include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@
 /* what an iret at CPL 3 may change: not IF, IOPL, VM, VIF, VIP */
 #define EFLAGS_IRET_CPL3 (0x1ull | 0x4 | 0x10 | 0x40 | 0x80 | EFLAGS_TF | 0x400 | 0x800 | \
 			  EFLAGS_NT | EFLAGS_RF | (1ull << 18) | (1ull << 21))
-#define KERNEL_CS (FLAT_KERNEL_CS64 & ~3u) /* kernel mode is ring 0 to the guest */
+#define COMPAT_RIP_MAX 0xffffffffull /* 32-bit code: the flat segment's limit */
 
 /* Crash the domain (an earlier end, such as the emitter's failure, stands). */
 static int crash(struct vm *vm, const char *msg)
@@ -49,9 +50,21 @@ static uint64_t iopl_bits(const struct vm *vm)
 	return (uint64_t)vm->vcpu.iopl << 12;
 }
 
+/* The CS a frame shows for the vCPU's code: Xen's flat selector of its
+ * mode (FLAT_RING3_CS64, or FLAT_RING3_CS32 in 32-bit code), with RPL 0 in
+ * kernel mode, as Xen's create_bounce_frame marks kernel context. */
+static uint64_t frame_cs(const struct vm *vm, int user)
+{
+	uint64_t cs = vcpu_compat(&vm->vcpu) ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
+
+	return user ? cs : cs & ~3ull;
+}
+
 /* Push Xen's x86-64 bounce frame and enter (handler) in kernel mode:
- * rcx, r11, [error code], rip, cs (upcall mask in bits 32-39), rflags, rsp, ss. */
-static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask)
+ * rcx, r11, [error code], rip, cs (upcall mask in bits 32-39), rflags, rsp, ss.
+ * (cs) is the code selector at RPL 3 the frame shows (RPL 0 from kernel mode). */
+static int bounce_cs(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask,
+		     uint64_t cs)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
 	struct vcpu_info *vi = hc_vcpu_info(vm);
@@ -64,7 +77,7 @@ static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, in
 	if (has_err)
 		frame[n++] = err;
 	frame[n++] = r->rip;
-	frame[n++] = (was_user ? FLAT_USER_CS64 : KERNEL_CS) | (uint64_t)vi->evtchn_upcall_mask << 32;
+	frame[n++] = (was_user ? cs : cs & ~3ull) | (uint64_t)vi->evtchn_upcall_mask << 32;
 	frame[n++] = (r->eflags & ~(EFLAGS_IF | EFLAGS_IOPL)) | (vi->evtchn_upcall_mask ? 0 : EFLAGS_IF) |
 		     iopl_bits(vm);
 	frame[n++] = r->rsp;
@@ -80,10 +93,16 @@ static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, in
 	}
 	r->rsp = sp;
 	r->rip = handler;
+	r->cs = FLAT_RING3_CS64; /* the guest kernel's entry points are 64-bit code */
 	r->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
 	if (mask)
 		vi->evtchn_upcall_mask = 1;
 	return 0;
+}
+
+static int bounce(struct vm *vm, uint64_t handler, int has_err, uint64_t err, int mask)
+{
+	return bounce_cs(vm, handler, has_err, err, mask, frame_cs(vm, 1));
 }
 
 int hc_inject(struct vm *vm, unsigned vector, int has_err, uint64_t err, uint64_t cr2)
@@ -140,6 +159,42 @@ int hc_bounce_syscall(struct vm *vm)
 			     "callback registered");
 	vm->stats.guest_syscalls++;
 	return bounce(vm, cb, 0, 0, vm->vcpu.callback_flags[CB_SYSCALL] & CALLBACKF_mask_events);
+}
+
+/* The host's CPU takes `sysenter` in 64-bit mode and in 32-bit code, and
+ * faults `syscall` in 32-bit code (Intel's rule, Centaur's and Zhaoxin's
+ * too); AMD's and Hygon's do the opposite. */
+static int host_sysenter(void)
+{
+	uint32_t a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x756e6547u /* "Genu"ineIntel */ || b == 0x746e6543u /* "Cent"aurHauls */ ||
+	       b == 0x68532020u /* "  Sh"anghai */;
+}
+
+int hc_fast_syscall32(struct vm *vm)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t cb = vm->vcpu.callbacks[CB_SYSENTER];
+
+	if (!host_sysenter())
+		return crash(vm, "the guest made a `syscall` in 32-bit code: Linux takes it by its fast "
+			     "path, which does not keep the address it came from, so pvmm cannot give "
+			     "the syscall32 callback the frame Xen gives (docs/differences.md)");
+	/* Xen's sysenter entry: the instruction leaves no return address, the
+	 * frame has a null rip and rsp and the null ring-3 CS */
+	r->rip = 0, r->rsp = 0;
+	vm->stats.guest_syscalls++;
+	if (!cb)
+		cb = vm->vcpu.traps[X86_GP].address;
+	if (!cb)
+		return crash(vm, "the guest made a `sysenter` with no sysenter callback and no #GP "
+			     "handler");
+	if (!vm->vcpu.callbacks[CB_SYSENTER])
+		return bounce_cs(vm, cb, 1, 0, !!(vm->vcpu.traps[X86_GP].flags & TI_MASK_EVENTS), 3) ? -1 : 1;
+	return bounce_cs(vm, cb, 0, 0, vm->vcpu.callback_flags[CB_SYSENTER] & CALLBACKF_mask_events,
+			 3) ? -1 : 1;
 }
 
 /* ---- hypercalls --------------------------------------------------------- */
@@ -236,12 +291,26 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 		crash(vm, "HYPERVISOR_iret with an unreadable frame on the stack");
 		return (int64_t)r->rax;
 	}
+	if ((c.cs | 3) == FLAT_RING3_CS32 && !vm->host_compat) {
+		vm->stats.compat_refused++;
+		crash(vm, "HYPERVISOR_iret to 32-bit code (CS FLAT_RING3_CS32), which this host "
+		      "cannot run: its kernel has no 32-bit user code segment");
+		return (int64_t)r->rax;
+	}
+	if ((c.cs | 3) == FLAT_RING3_CS32 && c.rip > COMPAT_RIP_MAX) {
+		crash(vm, "HYPERVISOR_iret to 32-bit code at a rip above 4 GiB: the return "
+		      "faults, and the domain is crashed as Xen's failsafe does");
+		return (int64_t)r->rax;
+	}
 	if (!(c.flags & VGCF_in_syscall)) {
 		r->rcx = c.rcx;
 		r->r11 = c.r11;
 	}
 	r->rip = c.rip;
 	r->rsp = c.rsp;
+	if ((c.cs | 3) == FLAT_RING3_CS32)
+		vm->stats.compat_entries += !vcpu_compat(&vm->vcpu);
+	r->cs = (c.cs | 3) == FLAT_RING3_CS32 ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
 	if (vm->vm_assist & (1ull << VMASST_TYPE_architectural_iopl))
 		vm->vcpu.iopl = (unsigned)((c.rflags & EFLAGS_IOPL) >> 12);
 	r->eflags = (c.rflags & ~(EFLAGS_IOPL | EFLAGS_VM)) | EFLAGS_IF;
@@ -266,28 +335,59 @@ static uint64_t slot_at(const uint8_t *raw, unsigned i, unsigned opsize)
 	return v;
 }
 
+/* The stack pointer as an address: 32-bit code uses %esp. */
+static uint64_t stack_address(const struct vm *vm, uint64_t sp)
+{
+	return vcpu_compat(&vm->vcpu) ? (uint32_t)sp : sp;
+}
+
+/* Whether (rip) can be entered with code selector (cs), checked before
+ * the instruction changes anything: 0 yes; otherwise the #GP the hardware
+ * raises was delivered (1) or crashed the domain (-1). A host without 32-bit
+ * user code refuses FLAT_RING3_CS32 with the #GP a missing descriptor gives. */
+static int code_check(struct vm *vm, uint64_t cs, uint64_t rip)
+{
+	if (cs == FLAT_RING3_CS32 && !vm->host_compat) {
+		vm->stats.compat_refused++;
+		return hc_exception(vm, X86_GP, cs & ~3ull, 0);
+	}
+	if (cs == FLAT_RING3_CS32 ? rip > COMPAT_RIP_MAX : !vm_canonical(rip))
+		return hc_exception(vm, X86_GP, 0, 0);
+	return 0;
+}
+
+static void code_load(struct vm *vm, uint64_t cs, uint64_t rip)
+{
+	if (cs == FLAT_RING3_CS32 && !vcpu_compat(&vm->vcpu))
+		vm->stats.compat_entries++;
+	vm->vcpu.regs.cs = cs;
+	vm->vcpu.regs.rip = rip;
+}
+
 int hc_flat_return(struct vm *vm, int iret, unsigned opsize, unsigned imm)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
 	unsigned n = iret ? 5 : 2;
 	uint8_t raw[5 * 8];
-	uint64_t rip, ss;
+	uint64_t rip, ss, cs;
+	int rc;
 
 	if ((opsize != 4 && opsize != 8) || (iret && (r->eflags & EFLAGS_NT)))
 		return 0; /* a 16-bit frame, or a task return (#GP(0) in long mode) */
-	if (mmu_copy_from_guest(vm, raw, r->rsp, n * opsize))
+	if (mmu_copy_from_guest(vm, raw, stack_address(vm, r->rsp), n * opsize))
 		return 0; /* the hardware read it before the #GP: pvmm's view differs */
-	if ((slot_at(raw, 1, opsize) & 0xffff) != FLAT_RING3_CS64)
-		return 0; /* FLAT_RING3_CS32 (compat mode) and the rest: the #GP stands */
+	cs = slot_at(raw, 1, opsize) & 0xffff;
+	if (cs != FLAT_RING3_CS64 && cs != FLAT_RING3_CS32)
+		return 0; /* a return to RPL 0 and the rest: the #GP stands */
 	rip = slot_at(raw, 0, opsize);
 	if (iret) {
 		ss = slot_at(raw, 4, opsize) & 0xffff;
 		if (ss != FLAT_RING3_SS64) /* the null SS and anything else at RPL 3 */
 			return hc_exception(vm, X86_GP, ss & ~3ull, 0);
 	}
-	if (!vm_canonical(rip))
-		return hc_exception(vm, X86_GP, 0, 0);
-	r->rip = rip;
+	if ((rc = code_check(vm, cs, rip)) != 0)
+		return rc;
+	code_load(vm, cs, rip);
 	if (iret) {
 		r->eflags = (slot_at(raw, 2, opsize) & EFLAGS_IRET_CPL3) |
 			    (r->eflags & ~EFLAGS_IRET_CPL3) | 2;
@@ -295,5 +395,30 @@ int hc_flat_return(struct vm *vm, int iret, unsigned opsize, unsigned imm)
 	} else {
 		r->rsp += n * opsize + imm;
 	}
+	return 1;
+}
+
+int hc_flat_far(struct vm *vm, int call, uint64_t sel, uint64_t rip, unsigned opsize, unsigned len)
+{
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t cs = (sel & 0xffff) | 3, sp = r->rsp - 2 * opsize, ret[2];
+	int rc;
+
+	if ((cs != FLAT_RING3_CS64 && cs != FLAT_RING3_CS32) || (opsize != 4 && opsize != 8))
+		return 0;
+	if (opsize == 4)
+		rip = (uint32_t)rip;
+	if ((rc = code_check(vm, cs, rip)) != 0)
+		return rc;
+	if (call) { /* the return address, then the caller's CS above it */
+		uint8_t raw[16];
+		ret[0] = r->rip + len, ret[1] = frame_cs(vm, 1);
+		memcpy(raw, &ret[0], opsize), memcpy(raw + opsize, &ret[1], opsize);
+		if (mmu_copy_to_guest(vm, stack_address(vm, sp), raw, 2 * opsize))
+			return hc_exception(vm, X86_PF, X86_PFEC_WRITE | (vm->vcpu.user_mode ? X86_PFEC_USER : 0),
+					    stack_address(vm, sp));
+		r->rsp = sp;
+	}
+	code_load(vm, cs, rip);
 	return 1;
 }

@@ -72,8 +72,15 @@ struct stub_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp;
 	uint64_t rip, eflags;
+	/* The code segment: at the stub's boundary the host's selector
+	 * (STUB_USER_CS or STUB_USER32_CS, any other value resumes as
+	 * STUB_USER_CS); in pvmm's vCPU Xen's (FLAT_RING3_CS64 or _CS32), which
+	 * the front end translates. Not part of the sigcontext block. */
+	uint64_t cs;
 };
-#define STUB_NREGS 18
+#define STUB_NREGS 18 /* the sigcontext block: r8 .. eflags */
+#define STUB_USER_CS 0x33   /* Linux's __USER_CS: 64-bit user code */
+#define STUB_USER32_CS 0x23 /* Linux's __USER32_CS: 32-bit (compat mode) user code */
 
 struct stub_trap {
 	uint32_t event;      /* stub_event */
@@ -119,7 +126,7 @@ struct stub_ctrl {
 	uint32_t _pad;
 	struct sock_filter_insn filter[STUB_MAX_FILTER];
 };
-_Static_assert(sizeof(struct stub_regs) == STUB_NREGS * 8, "stub_regs");
+_Static_assert(sizeof(struct stub_regs) == (STUB_NREGS + 1) * 8, "stub_regs");
 _Static_assert(sizeof(struct stub_ctrl) <= CTRL_SIZE, "stub_ctrl fits");
 
 /* Exit codes of the stub when its own start-up fails (before the guest). */

@@ -85,6 +85,8 @@ struct vm_stats {
 	uint64_t privops;          /* privileged instructions emulated */
 	uint64_t halts;
 	uint64_t emulated_loads;   /* M2P and below-mmap_min_addr loads */
+	uint64_t compat_entries;   /* switches into 32-bit code (CS FLAT_RING3_CS32) */
+	uint64_t compat_refused;   /* ... that a host without 32-bit user code refused (#GP) */
 };
 
 /* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */
@@ -378,6 +380,13 @@ struct vcpu {
 	struct vcpu_dr dr;
 };
 
+/* The vCPU runs 32-bit code (compat mode): regs.cs is FLAT_RING3_CS32.
+ * Any other value, 0 included, is 64-bit code (FLAT_RING3_CS64). */
+static inline int vcpu_compat(const struct vcpu *v)
+{
+	return v->regs.cs == FLAT_RING3_CS32;
+}
+
 /* The L4 the guest runs on now: the kernel's, or the user's in user mode. */
 #define vcpu_cr3(v) _mfn((v)->user_mode ? (v)->user_l4 : (v)->kernel_l4)
 
@@ -491,6 +500,7 @@ struct vm {
 	vm_trace_fn trace;    /* where they go (the front end's) */
 
 	uint64_t vm_assist;  /* VMASST_TYPE_* bits enabled by the guest */
+	int host_compat;     /* the host runs 32-bit user code (the front end sets it) */
 	struct xs_store *xs; /* the guest's xenstore (xs_init), or NULL */
 	struct be_blk *disks[VM_MAX_DISKS]; /* its PV disks (vmm/backends/blkback.c) */
 	unsigned ndisks;

@@ -184,6 +184,12 @@ int mmu_ptwr_emulate(struct vm *vm, gva_t va, mfn_t l1)
 	size_t n = mmu_fetch_insn(vm, regs->rip, insn);
 	int write;
 
+	if (vcpu_compat(&vm->vcpu)) { /* the decoder speaks 64-bit code */
+		vm_end_domain(vm, VM_CRASH, "cannot emulate the page-table store at rip %#llx to "
+			      "%#llx: it is 32-bit code, and pvmm emulates 64-bit stores only",
+			      (unsigned long long)regs->rip, (unsigned long long)addr);
+		return -1;
+	}
 	if (!n || mmu_emul_decode(insn, n, regs->rip, &st) ||
 	    (write = mmu_emul_apply(&st, addr, old, &after, &val)) < 0) {
 		vm_end_domain(vm, VM_CRASH, "cannot emulate the page-table store at "

@@ -1,5 +1,5 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant debugreg
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant debugreg compat32
 GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
 $(BUILD)/guests/%.o: sample-guests/%.S
@@ -16,6 +16,7 @@ $(BUILD)/guests/traps.elf: $(BUILD)/guests/traps-user.o $(BUILD)/guests/rt/user.
 $(BUILD)/guests/minikernel.elf: $(BUILD)/guests/minikernel-user.o
 $(BUILD)/guests/debugreg.elf: $(BUILD)/guests/debugreg-user.o $(BUILD)/guests/rt/user.o
 $(BUILD)/guests/bench.elf: $(BUILD)/guests/bench-user.o $(BUILD)/guests/rt/user.o
+$(BUILD)/guests/compat32.elf: $(BUILD)/guests/compat32-user.o $(BUILD)/guests/rt/user.o
 
 # how `pvmm test` runs each guest and what it must show (docs/suite.md);
 # variants/NAME~VARIANT.cfg: the end-to-end tests' other runs of a guest

@@ -301,7 +301,8 @@ static void read_regs(struct vm *vm, char *out)
 	 * segments are the NULL selector for 64-bit guests); kernel mode's RPL
 	 * reads 0, as the guest believes */
 	uint32_t seg[7] = { (uint32_t)vm->vcpu.regs.eflags,
-			    vm->vcpu.user_mode ? FLAT_USER_CS64 : FLAT_KERNEL_CS64 & ~3u,
+			    (vcpu_compat(&vm->vcpu) ? FLAT_RING3_CS32 : FLAT_RING3_CS64) &
+				    (vm->vcpu.user_mode ? ~0u : ~3u),
 			    FLAT_KERNEL_SS64, FLAT_KERNEL_DS64, FLAT_KERNEL_DS64, 0, 0 };
 
 	for (int i = 0; i < 17; i++)

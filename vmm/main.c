@@ -593,6 +593,20 @@ static uint64_t host_min_va(void)
 	return (v + 4095) & ~4095ull;
 }
 
+/* Whether the host runs 32-bit user code: Linux's __USER32_CS is in the
+ * GDT as a present, DPL 3, 32-bit (D set, L clear) code segment. A kernel
+ * with ia32 emulation off, or a hypervisor that offers no such segment,
+ * lacks it, and a far transfer to it faults. lar asks the CPU itself. */
+static int host_compat(void)
+{
+	uint32_t ar = 0;
+	uint8_t ok = 0;
+
+	__asm__("lar %2, %0; setz %1" : "=r"(ar), "=q"(ok) : "r"((uint32_t)STUB_USER32_CS) : "cc");
+	/* P, DPL 3, S, code (type bit 3), D; L clear */
+	return ok && (ar & 0x609800u) == 0x409800u && (ar & 0x6000u) == 0x6000u;
+}
+
 /* The domain's name in the xenstore: the image's file name without ".elf". */
 static const char *domain_name(const char *image)
 {
@@ -759,6 +773,7 @@ int main(int argc, char **argv)
 	host.vm.hvlog = o.hvlog ? hvlog_out ? hvlog_out : stderr : NULL;
 	host.vm.console_in = STDIN_FILENO;
 	host.vm.min_va = host_min_va();
+	host.vm.host_compat = host_compat();
 	if (vmm_signals_install(o.timeout, o.shutdown_grace)) {
 		fprintf(stderr, "pvmm: cannot install signal handlers: %s\n", strerror(errno));
 		return VMM_EXIT_HOST;

@@ -264,6 +264,17 @@ static void protection_fault(struct vm *vm, const struct stub_trap *t)
 		1, t->err, "general protection fault (#GP)");
 }
 
+/* The SIGSYS of a 32-bit system call left rip right after an `int $0x80`
+ * (Linux's fast paths, sysenter and syscall in 32-bit code, leave it at a
+ * landing pad of their own instead). */
+static int after_int80(struct vm *vm)
+{
+	uint8_t b[2];
+
+	return vm->vcpu.regs.rip >= 2 && !mmu_copy_from_guest(vm, b, vm->vcpu.regs.rip - 2, 2) &&
+	       b[0] == 0xcd && b[1] == 0x80;
+}
+
 static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 {
 	struct stub_regs in = vm->vcpu.regs;
@@ -273,9 +284,16 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 		      (unsigned long long)vm->vcpu.regs.rip);
 		return;
 	}
-	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE) { /* int $0x80: already stepped over */
+	/* a 32-bit system call (Linux's ia32 entries; it never ran on the host:
+	 * syscall user dispatch stopped it): an int $0x80, already stepped
+	 * over, or one of the fast paths, which leave rip elsewhere */
+	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE && after_int80(vm)) {
 		if (!hc_software_interrupt(vm, 0x80, 0))
 			vm_end_domain(vm, VM_CRASH, "guest int $0x80 at rip %#llx with no gate", (unsigned long long)in.rip);
+		return;
+	}
+	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE) {
+		hc_fast_syscall32(vm);
 		return;
 	}
 	if (vm->vcpu.user_mode) { /* a system call of the guest's own user space */
@@ -285,6 +303,16 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 	hc_dispatch(vm);
 	if (vmm_of(vm)->trace_print & TRACE_HYPERCALL)
 		vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);
+}
+
+/* The first switch into 32-bit code that the host could not run: say so
+ * once (the guest got the #GP a missing descriptor gives, or was crashed
+ * by a HYPERVISOR_iret into it). */
+static void compat_refused(void)
+{
+	fprintf(stderr, "pvmm: the guest switched to 32-bit code (CS FLAT_RING3_CS32), which this "
+		"host cannot run: its kernel offers no 32-bit user code segment (ia32 emulation "
+		"off, or a hypervisor without it): pvmm gives the guest the #GP a missing descriptor raises (docs/differences.md)\n");
 }
 
 /* Serve one trap of guest code. */
@@ -366,6 +394,7 @@ static void set_boot_regs(struct vm *vm)
 	struct stub_regs *r = &vm->vcpu.regs;
 
 	memset(r, 0, sizeof(*r));
+	r->cs = FLAT_RING3_CS64;
 	r->rip = vm->lay.entry;
 	r->rsp = vm->lay.stack_top;
 	r->rsi = vm->lay.start_info_va;
@@ -537,6 +566,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		int rc;
 
 		v->ctrl->regs = vm->vcpu.regs;
+		v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
 		v->ctrl->action = STUB_ACT_RESUME;
 		rc = t->resume(vm, &stop);
 		if (rc)
@@ -548,15 +578,19 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		uint64_t t0 = mono_now();
 		trap = v->ctrl->trap; /* one copy of what the stub wrote */
 		vm->vcpu.regs = v->ctrl->regs;
+		vm->vcpu.regs.cs = vm->vcpu.regs.cs == STUB_USER32_CS ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
 		/* The stub reports a failed batch before it returns to the guest
 		 * (OPS_DONE); after the guest ran, the page is the guest's to
 		 * scribble on, so results are not read then. */
 		if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
 			return -EIO;
 		v->ctrl->nops = 0;
-		if (trap.event == STUB_EV_SIGNAL)
+		if (trap.event == STUB_EV_SIGNAL) {
+			uint64_t refused = vm->stats.compat_refused;
 			handle_trap(vm, &trap);
-		else
+			if (!refused && vm->stats.compat_refused)
+				compat_refused();
+		} else
 			vm_end_domain(vm, VM_CRASH, "the stub's control page holds an unknown event %u: the guest "
 			      "wrote over it", trap.event);
 		if (!vm->end)

@@ -103,6 +103,8 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		"  \"halts\": %llu,\n  \"emulated_loads\": %llu,\n", (unsigned long long)s->exceptions,
 		(unsigned long long)s->guest_syscalls, (unsigned long long)s->privops,
 		(unsigned long long)s->halts, (unsigned long long)s->emulated_loads);
+	fprintf(f, "  \"compat_entries\": %llu,\n  \"compat_refused\": %llu,\n",
+		(unsigned long long)s->compat_entries, (unsigned long long)s->compat_refused);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

@@ -502,11 +502,15 @@ START_TEST(flat_iretq_refused)
 	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
 	frame(sp, f, 5, 8);
 	ck_assert_int_eq(run(iretq, 2, 0), 0); /* RPL 0 below CPL 3 */
-	f[1] = 0xe023;
+	f[1] = 0xe023; /* 32-bit code on a host without it: the #GP of a missing descriptor */
 	frame(sp, f, 5, 8);
-	ck_assert_int_eq(run(iretq, 2, 0), 0); /* compat mode: not offered */
-	ck_assert_uint_eq(r->rip, code_va);
-	f[1] = 0xe033, f[4] = 0;
+	ck_assert_int_eq(run(iretq, 2, 0), 1);
+	ck_assert_uint_eq(r->rip, 0x402000);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[2], 0xe020); /* the error code */
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[4] & 0xffff, 0xe030); /* from 64-bit kernel code */
+	ck_assert_uint_eq(vm->stats.compat_refused, 1);
+	ck_assert(!vcpu_compat(&vm->vcpu));
+	r->rsp = sp, f[1] = 0xe033, f[4] = 0;
 	frame(sp, f, 5, 8);
 	ck_assert_int_eq(run(iretq, 2, 0), 1); /* a null SS at CPL 3: #GP(0) */
 	ck_assert_uint_eq(r->rip, 0x402000);
@@ -542,6 +546,62 @@ START_TEST(flat_far_returns)
 	r->rsp = sp;
 	ck_assert_int_eq(run(ret, 1, 0), 0);
 	ck_assert_uint_eq(r->rip, code_va);
+}
+END_TEST
+
+/* Into 32-bit code and out again, on a host with 32-bit user code: lretq
+ * to FLAT_RING3_CS32, then (decoded as 32-bit code) mov %ss, ljmpl and
+ * lcall to FLAT_RING3_CS64 and an lret back; a rip above 4 GiB is #GP(0). */
+START_TEST(flat_compat_transfers)
+{
+	static const uint8_t lretq[] = { 0x48, 0xcb }, lret[] = { 0xcb },
+			     mov_ss[] = { 0x8e, 0x10 } /* mov (%eax), %ss */;
+	struct stub_regs *r = &vm->vcpu.regs;
+	uint64_t sp = r->rsp, f[2] = { code_va + 0x80, 0xe023 }, sel = 0xe02b;
+	uint8_t ljmpl[7] = { 0xea }, lcall[7] = { 0x9a };
+	uint32_t c[2];
+
+	vm->host_compat = 1;
+	vm->vcpu.user_mode = 1;
+	vm->vcpu.traps[X86_GP] = (struct vcpu_trap){ 0x402000, FLAT_KERNEL_CS64, 0 };
+	frame(sp, f, 2, 8);
+	ck_assert_int_eq(run(lretq, 2, 0), 1);
+	ck_assert(vcpu_compat(&vm->vcpu));
+	ck_assert_uint_eq(r->cs, FLAT_RING3_CS32);
+	ck_assert_uint_eq(r->rip, code_va + 0x80);
+	ck_assert_uint_eq(r->rsp, sp + 16);
+	ck_assert_uint_eq(vm->stats.compat_entries, 1);
+	memcpy(at(data_va), &sel, 2);
+	r->rax = data_va;
+	ck_assert_int_eq(run(mov_ss, 2, 0), 0); /* not a privop: hc_mov_ss's */
+	r->rip = code_va;
+	memcpy(at(code_va), mov_ss, 2);
+	ck_assert_int_eq(hc_mov_ss(vm), 1);
+	ck_assert_uint_eq(r->rip, code_va + 2);
+	uint32_t to = (uint32_t)(code_va + 0x100);
+	memcpy(ljmpl + 1, &to, 4), ljmpl[5] = 0x33, ljmpl[6] = 0xe0; /* ljmpl $0xe033, $to */
+	ck_assert_int_eq(run(ljmpl, 7, 0), 1);
+	ck_assert(!vcpu_compat(&vm->vcpu));
+	ck_assert_uint_eq(r->rip, code_va + 0x100);
+	r->cs = FLAT_RING3_CS32, sp = r->rsp;
+	memcpy(lcall + 1, &to, 4), lcall[5] = 0x30, lcall[6] = 0xe0; /* any RPL: the CPL stays 3 */
+	ck_assert_int_eq(run(lcall, 7, 0), 1);
+	ck_assert_uint_eq(r->cs, FLAT_RING3_CS64);
+	ck_assert_uint_eq(r->rsp, sp - 8);
+	memcpy(c, at(r->rsp), 8);
+	ck_assert_uint_eq(c[0], code_va + 7); /* the return address, then the caller's CS */
+	ck_assert_uint_eq(c[1], 0xe023);
+	r->cs = FLAT_RING3_CS32; /* lret with 32-bit slots back into 32-bit code */
+	ck_assert_int_eq(run(lret, 1, 0), 1);
+	ck_assert_uint_eq(r->rip, code_va + 7);
+	ck_assert_uint_eq(r->rsp, sp);
+	ck_assert(vcpu_compat(&vm->vcpu));
+	r->cs = FLAT_RING3_CS64, f[0] = 0x100000000ull;
+	frame(sp, f, 2, 8);
+	ck_assert_int_eq(run(lretq, 2, 0), 1); /* beyond the 32-bit segment's limit */
+	ck_assert_uint_eq(r->rip, 0x402000);
+	ck_assert_uint_eq(((uint64_t *)at(r->rsp))[2], 0);
+	ck_assert_uint_eq(vm->stats.compat_entries, 1); /* the lret stayed in 32-bit code */
 }
 END_TEST
 
@@ -603,6 +663,7 @@ Suite *privop_suite(void)
 	tcase_add_test(tc, flat_iretq);
 	tcase_add_test(tc, flat_iretq_refused);
 	tcase_add_test(tc, flat_far_returns);
+	tcase_add_test(tc, flat_compat_transfers);
 	tcase_add_test(tc, flat_segment_loads);
 	suite_add_tcase(s, tc);
 	return s;

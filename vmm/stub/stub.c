@@ -40,7 +40,6 @@
 #define SECCOMP_SET_MODE_FILTER 1
 #define UC_SIGCONTEXT_SS 2
 #define UC_STRICT_RESTORE_SS 4
-#define USER_CS 0x33
 #define USER_SS 0x2b
 #define SIGSYS 31
 
@@ -219,9 +218,11 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	t->err = uc->mc.err;
 	t->trapno = uc->mc.trapno;
 	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
+	ctrl->regs.cs = uc->mc.cs;
 	serve();
 	copy_regs(uc->mc.gregs, (const uint64_t *)&ctrl->regs);
-	uc->mc.cs = USER_CS;
+	/* 32-bit code when pvmm says so, 64-bit code otherwise: nothing else */
+	uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
 	uc->mc.ss = USER_SS;
 }
 
@@ -264,7 +265,7 @@ __attribute__((noreturn)) static void enter_guest(void)
 	f->uc.flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
 	f->uc.stack.sp = altstack;
 	f->uc.stack.size = sizeof(altstack);
-	f->uc.mc.cs = USER_CS;
+	f->uc.mc.cs = STUB_USER_CS;
 	f->uc.mc.ss = USER_SS;
 	f->uc.mc.fpstate = 0; /* the guest starts with the FPU in its init state */
 	f->uc.sigmask = 0;
