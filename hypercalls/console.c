@@ -15,9 +15,7 @@
 #include "mmu/mmu.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CHUNK 4096
 
@@ -110,21 +108,19 @@ static int64_t console_write(struct vm *vm, uint64_t count, uint64_t buf)
 	return 0;
 }
 
-/* Non-blocking, as Xen's: returns what is available now, possibly 0. */
+/* Non-blocking, as Xen's: what the host typed and the front end queued
+ * (vm->input), possibly nothing. Once the guest uses the ring, its input
+ * goes there (the console backend) and none is left here. */
 static int64_t console_read(struct vm *vm, uint64_t count, uint64_t buf)
 {
-	char tmp[CHUNK];
-	struct pollfd p = { vm->console_in, POLLIN, 0 };
-	ssize_t got;
+	uint32_t n = count < vm->input.len ? (uint32_t)count : vm->input.len;
 
-	if (vm->console_in < 0 || !count || poll(&p, 1, 0) != 1)
+	if (!n)
 		return 0;
-	got = read(vm->console_in, tmp, count < CHUNK ? count : CHUNK);
-	if (got <= 0)
-		return 0;
-	if (mmu_copy_to_guest(vm, buf, tmp, (size_t)got))
+	if (mmu_copy_to_guest(vm, buf, vm->input.buf, n))
 		return -XEN_EFAULT;
-	return got;
+	vm_input_taken(vm, n);
+	return n;
 }
 
 int64_t hc_console_io(struct vm *vm, const uint64_t a[5])

@@ -518,7 +518,14 @@ struct vm {
 		uint32_t len;
 	} echo;
 	struct vm_grant grant; /* the grant table (hypercalls/grant.c) */
-	int console_in;      /* fd CONSOLEIO_read reads, or -1 */
+	struct {             /* console input from the host the guest has not
+			      * taken yet: the front end appends, the console
+			      * backend moves it into the ring, CONSOLEIO_read
+			      * takes it while the guest has not used the ring */
+		char buf[4096];
+		uint32_t len;
+		int fresh;       /* bytes came since VIRQ_CONSOLE was last raised */
+	} input;
 
 	struct {               /* last refusal of the checked guest accessor */
 		uint64_t gva;
@@ -535,7 +542,16 @@ struct vm {
 static inline void vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->memfd = vm->console_in = -1;
+	vm->memfd = -1;
+}
+
+/* The guest took the first (n) bytes of the host's console input. */
+static inline void vm_input_taken(struct vm *vm, uint32_t n)
+{
+	if (n > vm->input.len)
+		n = vm->input.len;
+	memmove(vm->input.buf, vm->input.buf + n, vm->input.len - n);
+	vm->input.len -= n;
 }
 
 /* End the domain: the one way vm->end is set. (how) says how, and (fmt),

@@ -8,12 +8,14 @@
  * word for a while before sleeping when they run on different CPUs (the
  * poll budget is --spin, 0 when pinned to one CPU, where polling only burns
  * the slice). pvmm's wait times out every 20 ms to notice a guest process
- * that died (and a signal to pvmm interrupts it).
+ * that died, and console input for a guest that runs without handing off
+ * (and a signal to pvmm interrupts it).
  */
 #include "vmm/vmm.h"
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,17 @@ static int gone(struct vm *vm, struct vmm_stop *stop)
 	return 1;
 }
 
+/* Each tick of a wait while the guest runs: input for its console (the
+ * guest may poll its ring without a hypercall) interrupts it. */
+static void console_tick(struct vm *vm)
+{
+	int fd, held = vmm_conin_running(vm, &fd);
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (fd >= 0 || held)
+		vmm_conin_woke(vm, fd >= 0 && poll(&p, 1, 0) == 1);
+}
+
 /* A request is pending while req != resp. pvmm waits for that level, never
  * for a particular value of req: the guest can write both words while it
  * runs, and a wait for one value is a wait the guest can make endless.
@@ -54,6 +67,7 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 	volatile uint32_t *req = &v->ctrl->req, *resp = &v->ctrl->resp;
 	const struct timespec tick = { 0, 20000000 };
 	uint32_t seen;
+	int waited = 0;
 
 	for (;;) {
 		for (uint32_t i = v->spin;
@@ -65,7 +79,10 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 			break;
 		if (gone(vm, stop))
 			return 0;
+		if (waited)
+			console_tick(vm);
 		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
+		waited = 1;
 	}
 	v->last_req = seen;
 	stop->kind = STOP_HANDOFF;

@@ -57,6 +57,7 @@ struct options {
 		int vdev;           /* -1: the next free xvdX */
 	} disk[VM_MAX_DISKS];
 	unsigned ndisks;
+	int escape;             /* --escape: the byte that leaves the console, -1: none */
 };
 
 static const char usage_text[] =
@@ -106,6 +107,11 @@ static const char usage_text[] =
 	"                        (gdb's kill crashes the guest: exit status 1)\n"
 	"  -s                    like qemu: --gdb=tcp::1234,nowait\n"
 	"  -S                    like qemu: the guest waits for gdb (with -s or --gdb)\n"
+	"      --escape=KEY      the key that leaves the console when stdin is a terminal,\n"
+	"                        which pvmm puts in raw mode (as xl console): ^] (default),\n"
+	"                        ^X for another control key, or one character. Leaving\n"
+	"                        ends the domain as SIGINT does. none: no escape key, and\n"
+	"                        the terminal keeps its line editing, echo and Ctrl-C\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -375,7 +381,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -396,6 +402,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "spin", required_argument, NULL, OPT_SPIN },
+		{ "escape", required_argument, NULL, OPT_ESCAPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -470,6 +477,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_uint(optarg, &o->spin))
 				return usage_error("bad --spin '%s': want a number of polls", optarg);
 			o->spin_set = 1;
+			break;
+		case OPT_ESCAPE:
+			if (vmm_conin_parse_escape(optarg, &o->escape))
+				return usage_error("bad --escape '%s': want ^] (^ and a letter or one of "
+						   "@[\\]^_), one character, or none", optarg);
 			break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("pvmm %s\n", PVMM_VERSION); exit(0);
@@ -723,7 +735,8 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1 };
+	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1,
+					  .escape = 0x1d /* ^], as xl console */ };
 	struct options o = defaults;
 	struct vmm host;
 	FILE *stats_out = NULL, *hvlog_out = NULL;
@@ -771,7 +784,6 @@ int main(int argc, char **argv)
 	}
 	host.vm.console = stdout;
 	host.vm.hvlog = o.hvlog ? hvlog_out ? hvlog_out : stderr : NULL;
-	host.vm.console_in = STDIN_FILENO;
 	host.vm.min_va = host_min_va();
 	host.vm.host_compat = host_compat();
 	if (vmm_signals_install(o.timeout, o.shutdown_grace)) {
@@ -785,7 +797,10 @@ int main(int argc, char **argv)
 		vmm_mem_destroy(&host.vm);
 		return status;
 	}
+	if (vmm_conin_open(&host.vm, STDIN_FILENO, o.escape))
+		fprintf(stderr, "pvmm: cannot put the terminal in raw mode: %s\n", strerror(errno));
 	vmm_run(&host.vm, vmm_transport_find(o.transport));
+	vmm_conin_restore();
 	status = exit_status(&host.vm);
 	fflush(stdout);
 	if (status != VMM_EXIT_POWEROFF)

@@ -13,6 +13,7 @@
 #include "vmm/vmm.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -53,6 +54,55 @@ static int is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+static void on_sigchld(int sig)
+{
+	(void)sig; /* only interrupts the wait for console input */
+}
+
+/* SIGCHLD, blocked but for the wait for console input, ends that wait
+ * when the guest process stops or ends. */
+static int catch_sigchld(struct vm *vm)
+{
+	struct sigaction sa;
+	sigset_t chld;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) || sigaction(SIGCHLD, &sa, NULL)) {
+		snprintf(vm->end_msg, sizeof(vm->end_msg), "SIGCHLD handler: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The guest process runs and its console may want input (the guest may
+ * poll its ring without a hypercall): wait for its next stop, or for
+ * stdin, or a tick while input is held for room in the ring. Returns
+ * waitpid's result. */
+static int wait_console(struct vm *vm, int *status)
+{
+	struct vmm *v = vmm_of(vm);
+	int fd, held = vmm_conin_running(vm, &fd);
+	struct pollfd p = { fd, POLLIN, 0 };
+	const struct timespec tick = { 0, 20000000 };
+	sigset_t mask;
+	int r;
+
+	if (fd < 0 && !held)
+		return waitpid(v->pid, status, __WALL);
+	r = waitpid(v->pid, status, __WALL | WNOHANG);
+	if (r)
+		return r;
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	sigdelset(&mask, SIGCHLD);
+	r = ppoll(&p, 1, held ? &tick : NULL, &mask); /* a stop's SIGCHLD: EINTR */
+	vmm_conin_woke(vm, r > 0 && p.revents);
+	errno = EINTR;
+	return -1;
+}
+
 /* Wait until the stub hands off or the process is gone, passing signals of
  * guest code on to the stub. */
 static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
@@ -62,7 +112,7 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 		int status, sig, rc;
 		uint64_t rip;
 
-		if (waitpid(v->pid, &status, __WALL) < 0) {
+		if (wait_console(vm, &status) < 0) {
 			if (errno == EINTR)
 				continue; /* the signal handler already killed the guest */
 			snprintf(vm->end_msg, sizeof(vm->end_msg), "waitpid: %s", strerror(errno));
@@ -92,7 +142,7 @@ static int pt_start(struct vm *vm, struct vmm_stop *stop)
 	struct vmm *v = vmm_of(vm);
 	int status, rc = vmm_proc_spawn(vm, 1);
 
-	if (rc < 0)
+	if (rc < 0 || (rc = catch_sigchld(vm)) != 0)
 		return rc;
 	/* the first stop is the SIGTRAP of the exec */
 	if (waitpid(v->pid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {

@@ -1,7 +1,6 @@
 /* run.c - the trap loop: boot the domain, then serve the stub's hand-offs. */
 #include "vmm/vmm.h"
 #include "hypercalls/hc.h"
-#include "vmm/backends/backend.h"
 #include "vmm/backends/xenstore.h"
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
@@ -474,17 +473,14 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
  * ever wake it is crashed. Returns 1 when gdb has something to say. */
 static int wait_blocked(struct vm *vm, uint64_t next)
 {
-	struct pollfd p[2] = { { vm->console_in, POLLIN, 0 }, { vmm_gdb_poll_fd(vmm_of(vm)->gdb), POLLIN, 0 } };
-	char buf[512];
-	int input = vm->console_in >= 0 && (vm->ev.console_used || vm->ev.virq_port[VIRQ_CONSOLE]);
+	int input = vmm_conin_fd(vm);
+	struct pollfd p[2] = { { input, POLLIN, 0 }, { vmm_gdb_poll_fd(vmm_of(vm)->gdb), POLLIN, 0 } };
 
-	if (!next && !input) {
+	if (!next && input < 0) {
 		vm_end_domain(vm, VM_CRASH, "the guest blocked with no timer armed and no console to wait for: "
 		      "nothing could ever wake it");
 		return 0;
 	}
-	if (!input)
-		p[0].fd = -1; /* poll ignores it */
 	uint64_t now = hc_now(vm), wait = !next ? 0 : next <= now ? 0 : next - now;
 	struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
 	sigset_t stop, old;
@@ -501,13 +497,8 @@ static int wait_blocked(struct vm *vm, uint64_t next)
 	}
 	rc = ppoll(p, 2, next ? &ts : NULL, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (rc > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
-		ssize_t n = read(vm->console_in, buf, sizeof(buf));
-		if (n > 0)
-			be_console_input(vm, buf, (size_t)n);
-		else
-			vm->console_in = -1; /* end of input: stop waiting for it */
-	}
+	if (rc > 0 && p[0].revents)
+		vmm_conin_pump(vm, 1); /* read it; at its end, stop waiting for it */
 	return rc > 0 && p[1].revents != 0;
 }
 
@@ -531,6 +522,7 @@ static void events(struct vm *vm)
 	struct vmm *v = vmm_of(vm);
 	uint64_t next = hc_events_tick(vm);
 
+	vmm_conin_pump(vm, 0);
 	vmm_signals_watching(vm->shutdown_watched);
 	for (;;) {
 		shutdown_request(vm);
@@ -628,8 +620,8 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 			      "%u s of %s (control/shutdown = poweroff) and was stopped",
 			      vmm_signals_grace(), vmm_signals_name());
 	else if (vmm_signals_ended())
-		vm_end_domain(vm, VM_INTERRUPTED, "interrupted: the guest was stopped by %s to pvmm",
-			      vmm_signals_name());
+		vm_end_domain(vm, VM_INTERRUPTED, "interrupted: the guest was stopped by %s%s",
+			      vmm_signals_name(), vmm_signals_escaped() ? "" : " to pvmm");
 	else if (rc)
 		vm_end_domain(vm, VM_HOST_ERROR, NULL);
 	return rc;

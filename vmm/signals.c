@@ -23,6 +23,7 @@ static volatile sig_atomic_t watching;  /* the guest watches control/shutdown */
 static volatile sig_atomic_t asked;     /* the signal that asked it to shut down */
 static volatile sig_atomic_t alarm_is_grace; /* SIGALRM ends the grace period */
 static volatile sig_atomic_t grace_over;     /* ... and it did */
+static volatile sig_atomic_t by_escape;      /* ended_by's SIGINT was the console's escape key */
 static unsigned grace_s;                /* --shutdown-grace */
 static timer_t guest_timer;
 static int have_timer;
@@ -71,6 +72,7 @@ static void ask(int sig)
 
 static void on_signal(int sig)
 {
+	by_escape = 0;
 	if (sig != SIGALRM && watching && grace_s && !asked) {
 		ask(sig);
 		return;
@@ -86,6 +88,17 @@ static void on_signal(int sig)
 	}
 	if (watched_pid > 0)
 		kill(watched_pid, SIGKILL);
+}
+
+void vmm_signals_escape(void)
+{
+	on_signal(SIGINT);
+	by_escape = 1;
+}
+
+int vmm_signals_escaped(void)
+{
+	return by_escape && ended_by == SIGINT;
 }
 
 void vmm_signals_watching(int on)
@@ -143,7 +156,7 @@ enum vm_end vmm_signals_ended(void)
 const char *vmm_signals_name(void)
 {
 	switch (ended_by) {
-	case SIGINT: return "SIGINT";
+	case SIGINT: return by_escape ? "the console's escape key" : "SIGINT";
 	case SIGTERM: return "SIGTERM";
 	case SIGHUP: return "SIGHUP";
 	default: return "SIGALRM";

@@ -40,6 +40,14 @@ struct vmm {
 	struct loader_symtab syms; /* for traces */
 	struct vmm_gdb *gdb;   /* --gdb */
 	const char *pidfile;   /* --pidfile */
+
+	/* the host's console input (conin.c) */
+	struct vmm_conin {
+		int fd;            /* stdin, or -1: closed (end of input, a background job) */
+		int escape;        /* the byte that leaves (--escape), or -1: none */
+		int kicked;        /* the guest was interrupted for input since its last hand-off */
+		uint64_t last_ns;  /* when stdin was last read (CLOCK_MONOTONIC) */
+	} conin;
 };
 
 /* The struct vmm around domain (vm), keeping its constness. Every struct vm
@@ -55,6 +63,7 @@ static inline void vmm_init(struct vmm *v)
 	vm_init(&v->vm);
 	v->ctrlfd = -1;
 	v->guest_cpu = -1;
+	v->conin.fd = v->conin.escape = -1;
 }
 
 /* Exit statuses of the pvmm command (documented in README and --help). */
@@ -118,6 +127,33 @@ const struct vmm_transport *vmm_transport_find(const char *name);
 int vmm_dr_sync(struct vm *vm);
 uint32_t vmm_dr_hit(struct vm *vm, const struct stub_trap *t);
 
+/* conin.c: the host's console input (stdin) for the guest's console.
+ * vmm_conin_open takes (fd) as the console's input with (escape) as the
+ * byte that leaves (-1: none); a terminal in the foreground is put in raw
+ * mode unless there is no escape, and restored at exit (atexit, and
+ * pvmm's fatal signals; vmm_conin_restore does it at once). A terminal
+ * of a background job is not read. 0 or -errno (the terminal's mode).
+ * vmm_conin_parse_escape reads --escape's "^]", "^C", "x" or "none":
+ * 0, or -1 when it is none of those. */
+int vmm_conin_open(struct vm *vm, int fd, int escape);
+int vmm_conin_parse_escape(const char *s, int *escape);
+void vmm_conin_restore(void);
+/* The fd to read input from now (the guest takes input and there is
+ * room for it), or -1. */
+int vmm_conin_fd(const struct vm *vm);
+/* While the guest runs (in the transports' waits): *fd is stdin when it
+ * is to be watched, else -1; returns 1 when bytes are held for room in
+ * the ring, to be looked for every tick (20 ms). Then vmm_conin_woke,
+ * (readable) when the fd was, interrupts the guest once when input can
+ * move, so that its next hand-off moves it. */
+int vmm_conin_running(const struct vm *vm, int *fd);
+void vmm_conin_woke(struct vm *vm, int readable);
+/* At a hand-off, the guest stopped: read stdin when it was seen readable,
+ * (now), or 20 ms have passed, and move what is held into the guest's
+ * console (be_console_input). The escape key ends the domain through
+ * vmm_signals_escape. */
+void vmm_conin_pump(struct vm *vm, int now);
+
 /* run.c: boot the built domain and run it until it ends. */
 int vmm_run(struct vm *vm, const struct vmm_transport *t);
 
@@ -137,6 +173,12 @@ void vmm_signals_watch(int pid);
 /* Interrupt the guest process at host CLOCK_MONOTONIC (mono_ns); 0 disarms. */
 int vmm_timer_arm(uint64_t mono_ns);
 enum vm_end vmm_signals_ended(void);
+/* The console's escape key: what SIGINT does (a guest that watches
+ * control/shutdown is asked to power off, once; otherwise, or the second
+ * time, it is stopped), named "the escape key". */
+void vmm_signals_escape(void);
+/* Whether the signal vmm_signals_name() names was the escape key. */
+int vmm_signals_escaped(void);
 /* The name of the signal that ended the run ("SIGTERM", ...). */
 const char *vmm_signals_name(void);
 

@@ -300,16 +300,30 @@ START_TEST(console_notifies_only_for_work)
 	ck_assert_str_eq(fixture_console(vm), "hi\n");
 	console_send(); /* nothing new */
 	ck_assert_int_eq(console_pending(), 0);
-	ck_assert_int_eq(be_console_input(vm, "ab", 2), 2);
+	memcpy(vm->input.buf, "abc", 3);
+	vm->input.len = 2;
+	ck_assert_int_eq(be_console_input(vm), 2);
 	ck_assert_int_eq(console_pending(), 1);
 	ck_assert_uint_eq(r->in_prod, 2);
 	ck_assert_int_eq(memcmp(r->in, "ab", 2), 0);
-	r->in_prod = r->in_cons + sizeof(r->in); /* full: nothing taken, no event */
-	ck_assert_int_eq(be_console_input(vm, "c", 1), 0);
+	ck_assert_uint_eq(vm->input.len, 0);
+	ck_assert_int_eq(be_console_input(vm), 0); /* nothing to give: no event */
 	ck_assert_int_eq(console_pending(), 0);
+	vm->input.buf[0] = 'c', vm->input.len = 1;
+	r->in_prod = r->in_cons + sizeof(r->in); /* full: nothing taken, no event, kept */
+	ck_assert_uint_eq(be_console_room(vm), 0);
+	ck_assert_int_eq(be_console_input(vm), 0);
+	ck_assert_int_eq(console_pending(), 0);
+	ck_assert_uint_eq(vm->input.len, 1);
 	r->in_prod = r->in_cons + sizeof(r->in) + 5; /* broken indices: the same */
-	ck_assert_int_eq(be_console_input(vm, "c", 1), 0);
+	ck_assert_uint_eq(be_console_room(vm), 0);
+	ck_assert_int_eq(be_console_input(vm), 0);
 	ck_assert_int_eq(console_pending(), 0);
+	r->in_prod = r->in_cons + sizeof(r->in) - 1; /* room for one: it goes */
+	ck_assert_uint_eq(be_console_room(vm), 1);
+	ck_assert_int_eq(be_console_input(vm), 1);
+	ck_assert_int_eq(console_pending(), 1);
+	ck_assert_uint_eq(vm->input.len, 0);
 }
 END_TEST
 

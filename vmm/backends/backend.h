@@ -28,9 +28,17 @@
 
 /* Bind the console backend to LOADER_CONSOLE_EVTCHN: 0 or -XEN_EINVAL. */
 int be_console_init(struct vm *vm);
-/* (n) bytes from the host for the guest's console: how many its input ring
- * took (0 while the guest has not used the ring). */
-int be_console_input(struct vm *vm, const char *buf, size_t n);
+/* Move what the host typed (vm->input) into the guest's input ring, as
+ * much as fits, and raise the console's port when the ring took something:
+ * how many bytes it took. The guest's indices are read once and checked
+ * on pvmm's copy (a ring whose indices the guest broke takes nothing).
+ * While the guest has not used the ring, the bytes stay for
+ * CONSOLEIO_read and VIRQ_CONSOLE is raised once for new ones (0). Called
+ * with the guest stopped (the port's raise writes its shared_info). */
+int be_console_input(struct vm *vm);
+/* Free bytes in the guest's input ring now (0 when its indices are
+ * broken). Only reads the ring: safe while the guest runs. */
+uint32_t be_console_room(const struct vm *vm);
 
 /* ---- the block device (blkback.c) -------------------------------------------
  * Linux blkback's work on a file (or a block device), for a 64-bit
