@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# make grub: Debian's PV GRUB (grub-xen-bin), a real PV kernel linked at
+# address 0, under pvmm, driven through its console as a user types.
+# Builds build/grub/grub.elf with grub-mkimage and a memdisk (a grub.cfg and
+# a file to cat), then:
+#  - where pvmm may map page 0 (root with CAP_SYS_RAWIO, or a host whose
+#    vm.mmap_min_addr is 0), boots it on each transport with stdin a pipe,
+#    waits for each grub> prompt before typing the next command (echo, ls,
+#    cat of the memdisk's file, xen_ls and xen_cat when lsxen is there),
+#    checks each command's output, types halt and expects status 0; reports
+#    the time to the first prompt;
+#  - unprivileged (and, as root, once more as user nobody), expects pvmm to
+#    refuse the kernel with status 3 and one line naming the remedy.
+# Without grub-mkimage or GRUB's x86_64-xen modules it says so in one line
+# and succeeds. Consoles land in build/grub-results/.
+set -u
+B=${BUILD_DIR:-build}
+PVMM=${PVMM:-$B/pvmm}
+MODDIR=${GRUB_MODDIR:-/usr/lib/grub/x86_64-xen}
+DEST=$B/grub
+IMG=$DEST/grub.elf
+OUT=$B/grub-results
+fail=0
+
+if ! command -v grub-mkimage >/dev/null || [ ! -e "$MODDIR/kernel.img" ]; then
+	echo "pvmm: grub: grub-mkimage or GRUB's x86_64-xen modules ($MODDIR) not found" \
+		"(make deps installs grub-xen-bin and grub-common), skipping"
+	exit 0
+fi
+for tool in tar; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "pvmm: grub: '$tool' not found, cannot build the memdisk, skipping"
+		exit 0
+	fi
+done
+
+# The memdisk: GRUB's prefix (memdisk)/boot/grub holds its grub.cfg, which
+# normal mode reads before the prompt (no menu entries: a command line).
+FILE_TEXT=("a file on GRUB's memdisk" "read by cat under pvmm")
+rm -rf "$DEST/memdisk" && mkdir -p "$DEST/memdisk/boot/grub" "$OUT" || exit 1
+printf 'set pager=0\necho "grub.cfg: read from the memdisk"\n' >"$DEST/memdisk/boot/grub/grub.cfg"
+printf '%s\n' "${FILE_TEXT[@]}" >"$DEST/memdisk/boot/hello.txt"
+tar -C "$DEST/memdisk" -cf "$DEST/memdisk.tar" boot || exit 1
+MODULES=(memdisk tar normal echo ls cat halt)
+LSXEN=0
+[ -e "$MODDIR/lsxen.mod" ] && MODULES+=(lsxen) && LSXEN=1
+grub-mkimage -d "$MODDIR" -O x86_64-xen -o "$IMG" -p '(memdisk)/boot/grub' -m "$DEST/memdisk.tar" \
+	"${MODULES[@]}" || { echo "pvmm: grub: grub-mkimage failed" >&2; exit 1; }
+echo "grub: built $IMG ($(stat -c %s "$IMG") bytes; modules ${MODULES[*]})"
+
+ok() { echo "ok - grub: $1"; }
+not_ok() {
+	echo "not ok - grub: $1"
+	[ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20
+	fail=$((fail + 1))
+}
+
+# The console without GRUB's \r, terminal escape sequences and the spaces
+# that end its lines.
+strip() { tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/[[:space:]]*$//'; }
+clean() { strip <"$1"; }
+
+# Read the console up to the next "grub>" prompt (30 s at most for each
+# piece), keeping it all in $LOG. Fails at the end of output or a timeout.
+until_prompt() {
+	local piece
+	while IFS= read -r -d '>' -t 30 -u "$FROM" piece; do
+		printf '%s>' "$piece" >>"$LOG"
+		[[ $piece == *grub ]] && return 0
+	done
+	printf '%s' "$piece" >>"$LOG"
+	return 1
+}
+
+# Type COMMAND, wait for the next prompt, and check that each further
+# argument is a line of what the command printed.
+type_cmd() { # COMMAND WANTED-LINE...
+	local cmd=$1 start out w
+	shift
+	start=$(wc -c <"$LOG")
+	printf '%s\r' "$cmd" >&"$TO"
+	if ! until_prompt; then
+		not_ok "$TR: no prompt after '$cmd'" "$LOG"
+		return 1
+	fi
+	out=$(tail -c +"$((start + 1))" "$LOG" | strip)
+	for w in "$@"; do
+		if ! grep -qxF -- "$w" <<<"$out"; then
+			not_ok "$TR: '$cmd' did not print '$w'" "$LOG"
+			return 0
+		fi
+	done
+	ok "$TR: $cmd"
+}
+
+session() { # TRANSPORT
+	local start status booted
+	TR=$1 LOG=$OUT/$1.console
+	local err=$OUT/$1.err
+	: >"$LOG"
+	start=$(date +%s%N)
+	coproc GRUB { exec "$PVMM" --transport="$TR" --timeout=60 "$IMG" 2>"$err"; }
+	local pid=$GRUB_PID
+	exec {TO}>&"${GRUB[1]}" {FROM}<&"${GRUB[0]}"
+	if until_prompt; then
+		booted=$(( ($(date +%s%N) - start) / 1000000 ))
+		ok "$TR: booted to the grub> prompt in $((booted / 1000)).$(printf %03d $((booted % 1000))) s"
+		clean "$LOG" | grep -qxF 'grub.cfg: read from the memdisk' ||
+			not_ok "$TR: grub.cfg from the memdisk did not run" "$LOG"
+		# each command waits for the prompt the one before it gave back
+		type_cmd 'echo typed on the console' 'typed on the console' &&
+		type_cmd 'ls' '(memdisk)' &&
+		type_cmd 'cat (memdisk)/boot/hello.txt' "${FILE_TEXT[@]}" &&
+		if [ "$LSXEN" = 1 ]; then
+			type_cmd 'xen_ls' 'domid' 'name' 'store' &&
+			type_cmd 'xen_cat name' 'grub'
+		fi
+		printf 'halt\r' >&"$TO"
+	else
+		not_ok "$TR: no grub> prompt" "$err"
+	fi
+	exec {TO}>&-
+	cat <&"$FROM" >>"$LOG"
+	exec {FROM}<&-
+	wait "$pid"
+	status=$?
+	if [ "$status" = 0 ]; then
+		ok "$TR: halt powered it off (status 0)"
+	else
+		not_ok "$TR: want status 0 after halt, got $status" "$err"
+	fi
+}
+
+refused() { # WHO COMMAND...: one line naming the remedy, status 3
+	local who=$1 status lines
+	shift
+	"$@" >"$OUT/refused.out" 2>"$OUT/refused.err" </dev/null
+	status=$?
+	lines=$(wc -l <"$OUT/refused.err")
+	if [ "$status" = 3 ] && [ "$lines" = 1 ] && grep -q 'starts below .*run pvmm as root.*lower vm.mmap_min_addr' "$OUT/refused.err"; then
+		ok "$who: refused in one line: $(cut -c1-100 "$OUT/refused.err")..."
+	else
+		not_ok "$who: want status 3 and the one-line refusal, got status $status, $lines lines" "$OUT/refused.err"
+	fi
+}
+
+min_addr=$(cat /proc/sys/vm/mmap_min_addr 2>/dev/null || echo 65536)
+capeff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status 2>/dev/null)
+rawio=$(( (0x${capeff:-0} >> 17) & 1 )) # CAP_SYS_RAWIO lets a process map page 0
+if [ "$min_addr" = 0 ] || [ "$rawio" = 1 ]; then
+	for tr in seccomp ptrace; do
+		session "$tr"
+	done
+	if [ "$(id -u)" = 0 ] && [ "$min_addr" != 0 ] && command -v setpriv >/dev/null; then
+		copy=$(mktemp -d /tmp/pvmm-grub-nobody.XXXXXX)
+		cp "$PVMM" "$IMG" "$copy/"
+		chmod -R a+rX "$copy"
+		refused "as user nobody" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$copy/pvmm" "$copy/grub.elf"
+		rm -rf "$copy"
+	fi
+else
+	refused "unprivileged (vm.mmap_min_addr $min_addr)" "$PVMM" "$IMG"
+fi
+[ "$fail" = 0 ] && echo "grub: every check passed" || echo "grub: $fail checks failed" >&2
+[ "$fail" = 0 ]
