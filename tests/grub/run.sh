@@ -153,7 +153,7 @@ if [ "$min_addr" = 0 ] || [ "$rawio" = 1 ]; then
 	done
 	if [ "$(id -u)" = 0 ] && [ "$min_addr" != 0 ] && command -v setpriv >/dev/null; then
 		copy=$(mktemp -d /tmp/pvmm-grub-nobody.XXXXXX)
-		cp "$PVMM" "$IMG" "$copy/"
+		cp "$PVMM" "$copy/pvmm" && cp "$IMG" "$copy/"
 		chmod -R a+rX "$copy"
 		refused "as user nobody" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 			"$copy/pvmm" "$copy/grub.elf"
