@@ -118,9 +118,10 @@ int vmm_conin_open(struct vm *vm, int fd, int escape)
 	struct vmm_conin *c = &vmm_of(vm)->conin;
 
 	c->fd = fd;
-	c->escape = escape;
+	c->escape = -1; /* a pipe's or a file's bytes all go to the guest */
 	if (fd < 0 || !isatty(fd))
 		return 0;
+	c->escape = escape;
 	if (tcgetpgrp(fd) != getpgrp()) {
 		c->fd = -1; /* a background job: reading would stop pvmm (SIGTTIN) */
 		return 0;

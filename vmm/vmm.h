@@ -129,7 +129,7 @@ uint32_t vmm_dr_hit(struct vm *vm, const struct stub_trap *t);
 
 /* conin.c: the host's console input (stdin) for the guest's console.
  * vmm_conin_open takes (fd) as the console's input with (escape) as the
- * byte that leaves (-1: none); a terminal in the foreground is put in raw
+ * byte that leaves a terminal (-1: none; other input has none); a terminal in the foreground is put in raw
  * mode unless there is no escape, and restored at exit (atexit, and
  * pvmm's fatal signals; vmm_conin_restore does it at once). A terminal
  * of a background job is not read. 0 or -errno (the terminal's mode).

@@ -8,7 +8,8 @@
 #    waits for each grub> prompt before typing the next command (echo, ls,
 #    cat of the memdisk's file, xen_ls and xen_cat when lsxen is there),
 #    checks each command's output, types halt and expects status 0; reports
-#    the time to the first prompt;
+#    the time to the first prompt; then on a terminal (script's pty) checks
+#    raw mode, the escape key (status 7) and the terminal's mode restored;
 #  - unprivileged (and, as root, once more as user nobody), expects pvmm to
 #    refuse the kernel with status 3 and one line naming the remedy.
 # Without grub-mkimage or GRUB's x86_64-xen modules it says so in one line
@@ -131,6 +132,54 @@ session() { # TRANSPORT
 	fi
 }
 
+# On a terminal (script's pty): raw mode (a key reaches GRUB without
+# Enter), the escape key typed at the prompt ends the domain (status 7,
+# one line), and the terminal's mode afterwards is what it was before.
+got_key() { # KEY: GRUB echoes it (after its cursor motions) within 64 bytes
+	local c i
+	for ((i = 0; i < 64; i++)); do
+		IFS= read -r -n 1 -d '' -t 30 -u "$FROM" c || return 1
+		printf '%s' "$c" >>"$LOG"
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+escape_session() {
+	local status
+	TR=seccomp LOG=$OUT/tty.console
+	: >"$LOG"
+	coproc TTY { exec script -qfec "stty -g >'$OUT/tty.before'; '$PVMM' --timeout=20 '$IMG' 2>'$OUT/tty.err';
+		echo \"status \$?\"; stty -g >'$OUT/tty.after'" /dev/null; }
+	local pid=$TTY_PID
+	exec {TO}>&"${TTY[1]}" {FROM}<&"${TTY[0]}"
+	if until_prompt; then
+		printf 'e' >&"$TO" # no Enter: raw mode hands it over at once
+		if got_key e; then
+			ok "terminal: raw mode: a key reaches GRUB without Enter"
+		else
+			not_ok "terminal: the key typed did not come back from GRUB" "$LOG"
+		fi
+		printf '\035' >&"$TO"
+	else
+		not_ok "terminal: no grub> prompt" "$OUT/tty.err"
+	fi
+	cat <&"$FROM" >>"$LOG"
+	exec {TO}>&- {FROM}<&-
+	wait "$pid"
+	if grep -qa 'status 7' "$LOG" && [ "$(wc -l <"$OUT/tty.err")" = 1 ] &&
+	   grep -q "interrupted: the guest was stopped by the console's escape key$" "$OUT/tty.err"; then
+		ok "terminal: Ctrl-] ended the domain (status 7, one line)"
+	else
+		not_ok "terminal: Ctrl-] did not end the domain with status 7 and one line" "$OUT/tty.err"
+	fi
+	if [ -s "$OUT/tty.before" ] && cmp -s "$OUT/tty.before" "$OUT/tty.after"; then
+		ok "terminal: its mode restored"
+	else
+		not_ok "terminal: its mode not restored ($(cat "$OUT/tty.before") -> $(cat "$OUT/tty.after" 2>/dev/null))"
+	fi
+}
+
 refused() { # WHO COMMAND...: one line naming the remedy, status 3
 	local who=$1 status lines
 	shift
@@ -151,6 +200,11 @@ if [ "$min_addr" = 0 ] || [ "$rawio" = 1 ]; then
 	for tr in seccomp ptrace; do
 		session "$tr"
 	done
+	if command -v script >/dev/null; then
+		escape_session
+	else
+		echo "grub: no script(1) (bsdutils) for a terminal: the escape key is not checked"
+	fi
 	if [ "$(id -u)" = 0 ] && [ "$min_addr" != 0 ] && command -v setpriv >/dev/null; then
 		copy=$(mktemp -d /tmp/pvmm-grub-nobody.XXXXXX)
 		cp "$PVMM" "$copy/pvmm" && cp "$IMG" "$copy/"
