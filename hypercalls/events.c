@@ -160,6 +160,21 @@ void hc_unbind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be
 		}
 }
 
+void hc_backend_kick(struct vm *vm)
+{
+	vm->ev.backend_work = 1;
+}
+
+void hc_backends_work(struct vm *vm)
+{
+	if (!vm->ev.backend_work)
+		return;
+	vm->ev.backend_work = 0;
+	for (unsigned i = 0; i < vm->ev.nbackends && !vm->end; i++)
+		if (vm->ev.backend[i].be->work)
+			vm->ev.backend[i].be->work(vm, vm->ev.backend[i].ctx);
+}
+
 static void notify_backend(struct vm *vm, uint32_t port)
 {
 	for (unsigned i = 0; i < vm->ev.nbackends; i++)
@@ -561,6 +576,7 @@ int hc_event_pending(struct vm *vm)
 int64_t hc_block(struct vm *vm)
 {
 	hc_vcpu_info(vm)->evtchn_upcall_mask = 0; /* blocking enables events */
+	hc_backends_work(vm); /* dom0's backends run while the guest waits */
 	vm->ev.blocks++;
 	vm->ev.npoll = 0;
 	if (!hc_event_pending(vm)) {
@@ -579,6 +595,7 @@ int64_t hc_poll(struct vm *vm, uint64_t arg)
 		return -XEN_EFAULT;
 	if (p.nr_ports > 128)
 		return -XEN_EINVAL;
+	hc_backends_work(vm);
 	for (uint32_t i = 0; i < p.nr_ports; i++) {
 		if (mmu_copy_from_guest(vm, &port, p.ports + i * 4ull, 4))
 			return -XEN_EFAULT;

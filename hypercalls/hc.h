@@ -100,6 +100,14 @@ int hc_bind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, v
  * guest's end is unbound again. A guest that closes a backend's port ends
  * the binding itself. */
 void hc_unbind_backend(struct vm *vm, uint32_t port, const struct vm_backend *be, void *ctx);
+/* A backend has work for later (its vm_backend.work). */
+void hc_backend_kick(struct vm *vm);
+/* Run the work backends asked for: SCHEDOP_block, SCHEDOP_poll and
+ * SCHEDOP_yield do, before they look for events; the front end does when
+ * it interrupted the guest (its timer). As a dom0 backend runs while the
+ * frontend's vCPU waits or is preempted: a guest that never waits, yields
+ * or takes a timer interrupt is never served. */
+void hc_backends_work(struct vm *vm);
 /* Fire due timers; returns the next deadline (system time) or 0 for none. */
 uint64_t hc_events_tick(struct vm *vm);
 int hc_event_pending(struct vm *vm);       /* evtchn_upcall_pending */

@@ -39,6 +39,7 @@ static int64_t sched(struct vm *vm, uint64_t cmd, uint64_t arg, int compat)
 
 	switch (cmd) {
 	case SCHEDOP_yield:
+		hc_backends_work(vm); /* another domain, a backend's, may run */
 		return 0;
 	case SCHEDOP_block:
 		return hc_block(vm);

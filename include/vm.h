@@ -400,10 +400,14 @@ enum vm_evtchn_state { EVT_FREE = 0, EVT_UNBOUND, EVT_VIRQ, EVT_IPI, EVT_BACKEND
 /* A device backend's end of an interdomain channel (vmm/backends/): the
  * event-channel code knows a backend only by this. A guest's
  * EVTCHNOP_send on its port calls (notify); the backend raises the port
- * (hc_raise) when it produced or consumed something. */
+ * (hc_raise) when it produced or consumed something. A backend that works
+ * as a dom0 driver does, while the guest runs on, has (work): its notify
+ * only asks for it (hc_backend_kick), and hc_backends_work calls it when
+ * the guest waits or yields or pvmm interrupts it. NULL: all in notify. */
 struct vm_backend {
 	const char *name;
 	void (*notify)(struct vm *vm, void *ctx);
+	void (*work)(struct vm *vm, void *ctx);
 };
 #define VM_MAX_BACKENDS 40 /* console, store, and split devices */
 
@@ -424,6 +428,7 @@ struct vm_events {
 		void *ctx;
 	} backend[VM_MAX_BACKENDS];
 	unsigned nbackends;
+	int backend_work;              /* hc_backend_kick: some backend has work */
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
 	uint32_t poll_port[128];       /* SCHEDOP_poll: the ports that wake it ... */
 	uint32_t npoll;                /* ... 0 for SCHEDOP_block */

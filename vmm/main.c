@@ -433,7 +433,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (o->ndisks == VM_MAX_DISKS)
 				return usage_error("more than %s --disk options", "16");
 			if (parse_disk(optarg, &o->disk[o->ndisks]))
-				return usage_error("bad --disk '%s': want FILE[,ro|rw][,vdev=xvdX]", optarg);
+				return usage_error("bad --disk '%s': want FILE[,ro|rw][,vdev=xvdX|hdX|sdX|N]", optarg);
 			o->ndisks++;
 			break;
 		case OPT_NAME:

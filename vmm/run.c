@@ -370,6 +370,7 @@ static void handle_trap(struct vm *vm, const struct stub_trap *t)
 			0, 0, names[kind]);
 		break;
 	case TRAP_INTERRUPT:
+		hc_backends_work(vm); /* dom0's backends ran meanwhile */
 		break; /* the events are looked at after every trap */
 	case TRAP_BUS: /* Linux sends #SS and #NP as SIGBUS too, with no address */
 		if (t->trapno == X86_AC)

@@ -2,6 +2,7 @@
 #include "vmm/vmm.h"
 #include "hypercalls/hc.h"
 #include "mmu/ptwr.h"
+#include "vmm/backends/backend.h"
 
 static const char *const trap_names[TRAP_KINDS] = {
 	[TRAP_HYPERCALL] = "hypercall", [TRAP_PAGE_FAULT] = "page_fault",
@@ -19,6 +20,24 @@ const char *vmm_end_name(enum vm_end end)
 		[VM_HOST_ERROR] = "host_error",
 	};
 	return names[end];
+}
+
+/* "blk": one object per disk, keyed by its virtual device number. */
+static void write_blk(const struct vm *vm, FILE *f)
+{
+	const struct be_blk_stats *b;
+	unsigned vdev;
+
+	fprintf(f, "  \"blk\": {");
+	for (unsigned i = 0; (b = be_blk_stats(vm, i, &vdev)); i++)
+		fprintf(f, "%s\"%u\": {\"reads\": %llu, \"writes\": %llu, \"flushes\": %llu, "
+			"\"read_sectors\": %llu, \"write_sectors\": %llu, \"errors\": %llu, "
+			"\"unsupported\": %llu}", i ? ", " : "", vdev,
+			(unsigned long long)b->reads, (unsigned long long)b->writes,
+			(unsigned long long)b->flushes, (unsigned long long)b->read_sectors,
+			(unsigned long long)b->write_sectors, (unsigned long long)b->errors,
+			(unsigned long long)b->unsupported);
+	fprintf(f, "},\n");
 }
 
 static void write_mmu(const struct mmu_counters *c, FILE *f)
@@ -105,6 +124,7 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		(unsigned long long)s->halts, (unsigned long long)s->emulated_loads);
 	fprintf(f, "  \"compat_entries\": %llu,\n  \"compat_refused\": %llu,\n",
 		(unsigned long long)s->compat_entries, (unsigned long long)s->compat_refused);
+	write_blk(vm, f);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # make minios: Mini-OS, a real PV kernel linked at address 0, under pvmm.
-# Builds it out of tree with its test app (build.sh), then:
+# Builds it out of tree with its test app (build.sh), its blkfront test
+# built with the write test (BLKTEST_WRITE), then:
 #  - where pvmm may map page 0 (root with CAP_SYS_RAWIO, or a host whose
-#    vm.mmap_min_addr is 0), boots it on each transport, waits for the test
-#    app's markers (the console, the xenbus test, the periodic timer thread,
-#    the frontends' threads ending without backends), asks it to power off
-#    with SIGTERM (pvmm writes control/shutdown) and expects status 0;
+#    vm.mmap_min_addr is 0), boots it on each transport with a disk at
+#    device/vbd/768 (hda, the one Mini-OS's blkfront opens): with seccomp a
+#    sparse 16 GiB file read-write (the test writes random sectors and reads
+#    each back; a disk that large makes a second write to a sector whose
+#    read-back is still queued, which the test would report as "bogus data"
+#    however correct the backend, vanishingly rare), with ptrace an ext2
+#    image of known files read-only (reads only; the image unchanged after).
+#    It waits for the test app's markers (the console, the xenbus test, the
+#    periodic timer thread, the frontends without backends ending, the
+#    block device connected with its size), asks it to power off with
+#    SIGTERM (pvmm writes control/shutdown; Mini-OS closes its blkfront
+#    through the XenbusState handshake) and expects status 0, no "bogus
+#    data" nor I/O error on the console, and pvmm's blk counters showing
+#    the reads (and writes) served without errors;
 #  - unprivileged (and, as root, once more as user nobody), expects pvmm to
 #    refuse the kernel with status 3 and one line naming the remedy.
 # Without Mini-OS at $MINIOS_SRC, or without a build tool, it says so in
@@ -31,7 +42,12 @@ for tool in make gcc ld ar objcopy gzip; do
 	fi
 done
 t0=$(date +%s%N)
-tests/minios/build.sh "$SRC" "$DEST" "$CONFIG" || { echo "pvmm: minios: building Mini-OS failed" >&2; exit 1; }
+# the test configuration, with the blkfront write test on (a DEFINES-y line:
+# Mini-OS's Makefile builds CFLAGS from it); rewritten only when it changes
+BLKCONFIG=$B/mini-os-test-blkwrite.cfg
+{ cat "$CONFIG"; echo 'DEFINES-y += -DBLKTEST_WRITE'; } >"$BLKCONFIG.new"
+cmp -s "$BLKCONFIG.new" "$BLKCONFIG" 2>/dev/null && rm -f "$BLKCONFIG.new" || mv "$BLKCONFIG.new" "$BLKCONFIG"
+tests/minios/build.sh "$SRC" "$DEST" "$BLKCONFIG" || { echo "pvmm: minios: building Mini-OS failed" >&2; exit 1; }
 printf 'minios: built %s in %d.%01d s\n' "$KERNEL" $(( ($(date +%s%N) - t0) / 1000000000 )) \
 	$(( ($(date +%s%N) - t0) / 100000000 % 10 ))
 mkdir -p "$OUT"
@@ -54,10 +70,12 @@ MARKERS=(
 	'Thread "xenbus_tester" exited.'
 	'Periodic thread started.'
 	'Thread "netfront" exited.'
-	'Thread "blkfront" exited.'
 	'Thread "fbfront" exited.'
 	'Thread "kbdfront" exited.'
+	'******************* BLKFRONT for device/vbd/768 **********'
+	'backend at /local/domain/0/backend/vbd/1/768'
 )
+DISK_MARKERS=() # the disk of the boot at hand: its size, read-only or not
 TICKS=3 # periodic-thread lines, one a second
 
 # Mini-OS's console ends its lines with \r\n.
@@ -66,7 +84,7 @@ lines_of() { tr -d '\r' <"$1"; }
 missing() { # the first marker not in $1, or nothing
 	local text
 	text=$(lines_of "$1")
-	for m in "${MARKERS[@]}"; do
+	for m in "${MARKERS[@]}" "${DISK_MARKERS[@]}"; do
 		grep -qxF -- "$m" <<<"$text" || { echo "$m"; return; }
 	done
 	[ "$(grep -c '^T(s=' <<<"$text")" -ge "$TICKS" ] || echo "$TICKS lines 'T(s=...)'"
@@ -78,10 +96,40 @@ ticks_ok() {
 		awk 'NR > 1 && ($1 - prev < 1 || $1 - prev > 2) { bad = 1 } { prev = $1 } END { exit bad }'
 }
 
-boot() { # TRANSPORT
-	local tr=$1 out=$OUT/$1.console err=$OUT/$1.err start pid status booted='' m elapsed=0
+# The disks: a sparse 16 GiB file for the write test; an ext2 image of
+# known files (mke2fs -d; without e2fsprogs, 8 MiB of a known pattern) for
+# the read-only boot.
+make_disks() {
+	rm -f "$OUT/rw.img" "$OUT/ro.img"
+	truncate -s 16G "$OUT/rw.img"
+	rm -rf "$OUT/files" && mkdir -p "$OUT/files/boot"
+	echo 'Hello from the disk pvmm gave Mini-OS' >"$OUT/files/hello.txt"
+	seq 1 1000 >"$OUT/files/boot/numbers.txt"
+	if ! { command -v mke2fs >/dev/null && mke2fs -q -F -t ext2 -d "$OUT/files" "$OUT/ro.img" 8M >/dev/null 2>&1; }; then
+		yes 'pvmm minios disk' | head -c 8388608 >"$OUT/ro.img"
+	fi
+	chmod a-w "$OUT/ro.img"
+}
+
+# blk counters of --stats for device 768: "reads writes errors"
+blk_counts() {
+	sed -n 's/.*"768": {"reads": \([0-9]*\), "writes": \([0-9]*\), .*"errors": \([0-9]*\),.*/\1 \2 \3/p' "$1"
+}
+
+boot() { # TRANSPORT DISK(rw|ro)
+	local tr=$1 disk=$2 out=$OUT/$1.console err=$OUT/$1.err start pid status booted='' m elapsed=0
+	local sum_before="" opt
+	if [ "$disk" = rw ]; then
+		opt="--disk=$OUT/rw.img,vdev=hda"
+		DISK_MARKERS=('33554432 sectors of 512 bytes')
+	else
+		opt="--disk=$OUT/ro.img,ro,vdev=hda"
+		DISK_MARKERS=('16384 sectors of 512 bytes' 'Block device is read-only')
+		sum_before=$(md5sum <"$OUT/ro.img")
+	fi
 	start=$(date +%s%N)
-	"$PVMM" --transport="$tr" --timeout=120 --shutdown-grace=10 "$KERNEL" >"$out" 2>"$err" </dev/null &
+	"$PVMM" --transport="$tr" --timeout=120 --shutdown-grace=10 --stats="$OUT/$tr.stats" "$opt" \
+		"$KERNEL" >"$out" 2>"$err" </dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null && [ "$elapsed" -lt 60000 ]; do
 		elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -110,6 +158,30 @@ boot() { # TRANSPORT
 	else
 		not_ok "$tr: SIGTERM did not end in a clean poweroff (status $status)" "$err"
 	fi
+	disk_checks "$tr" "$disk" "$out" "$sum_before"
+}
+
+disk_checks() { # TRANSPORT DISK CONSOLE MD5-BEFORE
+	local tr=$1 disk=$2 out=$3 counts reads writes errors bad
+	counts=$(blk_counts "$OUT/$tr.stats")
+	read -r reads writes errors <<<"${counts:-0 0 1}"
+	bad=$(lines_of "$out" | grep -m1 -E 'bogus data|got error code|error [-0-9]+ on ' || true)
+	if [ -n "$bad" ]; then
+		not_ok "$tr: $disk disk: the console says '$bad'" "$out"
+	elif [ "$disk" = rw ] && [ "$reads" -gt 0 ] && [ "$writes" -gt 0 ] && [ "$errors" = 0 ]; then
+		ok "$tr: blkfront write test: $writes sectors written and $reads read back, no bogus data, no errors"
+	elif [ "$disk" = ro ] && [ "$reads" -gt 0 ] && [ "$writes" = 0 ] && [ "$errors" = 0 ] &&
+	     [ "$(md5sum <"$OUT/ro.img")" = "$4" ]; then
+		ok "$tr: blkfront read test on a read-only disk: $reads sectors read, none written, the image unchanged"
+	else
+		not_ok "$tr: $disk disk: blk counters reads=$reads writes=$writes errors=$errors" "$OUT/$tr.stats"
+	fi
+	if lines_of "$out" | grep -qxF 'close blk: backend=/local/domain/0/backend/vbd/1/768 node=device/vbd/768' &&
+	   lines_of "$out" | grep -qxF 'Thread "blkfront" exited.'; then
+		ok "$tr: at poweroff blkfront closed the device through Closing, Closed and back to InitWait"
+	else
+		not_ok "$tr: blkfront did not close the device at poweroff" "$out"
+	fi
 }
 
 refused() { # WHO COMMAND...: one line naming the remedy, status 3
@@ -129,9 +201,10 @@ min_addr=$(cat /proc/sys/vm/mmap_min_addr 2>/dev/null || echo 65536)
 capeff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status 2>/dev/null)
 rawio=$(( (0x${capeff:-0} >> 17) & 1 )) # CAP_SYS_RAWIO lets a process map page 0
 if [ "$min_addr" = 0 ] || [ "$rawio" = 1 ]; then
-	for tr in seccomp ptrace; do
-		boot "$tr"
-	done
+	make_disks
+	boot seccomp rw
+	boot ptrace ro
+	rm -f "$OUT/rw.img"
 	if [ "$(id -u)" = 0 ] && [ "$min_addr" != 0 ] && command -v setpriv >/dev/null; then
 		copy=$(mktemp -d /tmp/pvmm-minios-nobody.XXXXXX)
 		cp "$PVMM" "$KERNEL" "$copy/"

@@ -168,9 +168,16 @@ static void queue(const struct blkif_request *r)
 	s->req_prod++;
 }
 
+/* EVTCHNOP_send, then SCHEDOP_block as a frontend waiting for the answer:
+ * the backend serves the ring while the guest waits. */
 static int64_t kick(void)
 {
-	return hcall(XEN_HC_event_channel_op, EVTCHNOP_send, &port, sizeof(port));
+	int64_t rc = hcall(XEN_HC_event_channel_op, EVTCHNOP_send, &port, sizeof(port));
+
+	if (!rc)
+		rc = hcall(XEN_HC_sched_op, SCHEDOP_block, NULL, 0);
+	hc_unblock(vm);
+	return rc;
 }
 
 /* One request, served: its response's status (its id checked). */
@@ -234,7 +241,15 @@ START_TEST(keys_as_blkback_writes_them)
 	ck_assert_int_eq(be_blk_vdev("xvdq"), (1 << 28) | (16 << 8));
 	ck_assert_int_eq(be_blk_vdev("xvdaa"), (1 << 28) | (26 << 8));
 	ck_assert_int_eq(be_blk_vdev("xvd"), -1);
-	ck_assert_int_eq(be_blk_vdev("hda"), -1);
+	ck_assert_int_eq(be_blk_vdev("hda"), 768);
+	ck_assert_int_eq(be_blk_vdev("hdb"), 768 + 64);
+	ck_assert_int_eq(be_blk_vdev("hdc"), 22 << 8);
+	ck_assert_int_eq(be_blk_vdev("hdt"), (91 << 8) | 64);
+	ck_assert_int_eq(be_blk_vdev("hdu"), -1);
+	ck_assert_int_eq(be_blk_vdev("sdb"), (8 << 8) | 16);
+	ck_assert_int_eq(be_blk_vdev("768"), 768);
+	ck_assert_int_eq(be_blk_vdev("0768"), -1);
+	ck_assert_int_eq(be_blk_vdev("9999999999"), -1);
 	ck_assert_int_eq(be_blk_vdev("xvdA"), -1);
 	ck_assert_int_eq(be_blk_vdev("xvdaaa"), -1);
 }
@@ -287,6 +302,8 @@ START_TEST(batches_and_rsp_event)
 
 	for (int i = 0; i < 5; i++)
 		queue(&r);
+	ck_assert_int_eq(hcall(XEN_HC_event_channel_op, EVTCHNOP_send, &port, sizeof(port)), 0);
+	ck_assert_uint_eq(sring()->rsp_prod, 0); /* served while the guest waits, not in the send */
 	ck_assert_int_eq(kick(), 0);
 	ck_assert_uint_eq(sring()->rsp_prod, 5);
 	ck_assert_uint_eq(sring()->req_event, 6);

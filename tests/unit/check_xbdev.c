@@ -199,8 +199,14 @@ START_TEST(handshake_connect_close_reconnect)
 	ck_assert_int_eq(connected, 1);
 	ck_assert_uint_eq(port_status(port), EVTCHNSTAT_interdomain);
 	ck_assert_uint_eq(e1(9)->flags, GTF_permit_access | GTF_reading | GTF_writing);
-	ck_assert_int_eq(notified, 1); /* once at connect: requests queued before it */
+	ck_assert_int_eq(notified, 0); /* due once at connect: requests queued before it */
+	hc_backends_work(vm);
+	ck_assert_int_eq(notified, 1);
 	ck_assert_int_eq(send(port), 0);
+	ck_assert_int_eq(notified, 1); /* a send asks; the backend works while the guest waits */
+	hc_backends_work(vm);
+	ck_assert_int_eq(notified, 2);
+	hc_backends_work(vm);
 	ck_assert_int_eq(notified, 2);
 	ck_assert_uint_eq(gwrite(FE "/state", "4"), XS_WRITE); /* Connected: nothing new */
 	ck_assert_int_eq(connected, 1);
@@ -210,6 +216,7 @@ START_TEST(handshake_connect_close_reconnect)
 	ck_assert_uint_eq(e1(9)->flags, GTF_permit_access); /* released */
 	ck_assert_uint_eq(port_status(port), EVTCHNSTAT_unbound);
 	ck_assert_int_eq(send(port), 0);
+	hc_backends_work(vm);
 	ck_assert_int_eq(notified, 2);
 	ck_assert_uint_eq(gwrite(FE "/state", "6"), XS_WRITE);
 	ck_assert_str_eq(rd(BE "/state"), "6");

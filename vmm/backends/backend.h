@@ -63,9 +63,12 @@ uint32_t be_console_room(const struct vm *vm);
  * line (where Linux stops serving the ring). */
 #define BE_BLK_MAX VM_MAX_DISKS /* disks per domain: 16 */
 
-/* The virtual device number of (name): xvda 51712 ((202 << 8) | (0 << 4))
- * to xvdp, then Xen's extended form ((1 << 28) | (index << 8)) from xvdq
- * to xvdzz; -1 for anything else. */
+/* The virtual device number of (name), as libxl numbers them: xvda 51712
+ * ((202 << 8) | (0 << 4)) to xvdp, then Xen's extended form ((1 << 28) |
+ * (index << 8)) from xvdq to xvdzz; hda 768 to hdt (two disks a major:
+ * 3, 22, 33, ...; Mini-OS's blkfront opens device/vbd/768), sda to sdp
+ * ((8 << 8) | (index << 4)); a decimal number as it is; -1 for anything
+ * else. */
 int be_blk_vdev(const char *name);
 
 /* Open (path) (read-only when ro) and announce it as virtual device

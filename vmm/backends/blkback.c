@@ -35,11 +35,20 @@ struct be_blk {
 
 /* ---- virtual device numbers ------------------------------------------------- */
 
+/* hd[a-t]: two disks on each IDE major, as libxl numbers them */
+static const int ide_major[10] = { 3, 22, 33, 34, 56, 57, 88, 89, 90, 91 };
+
 int be_blk_vdev(const char *name)
 {
 	size_t n = strlen(name);
 	int idx;
 
+	if (n && strspn(name, "0123456789") == n && n <= 9)
+		return name[0] == '0' ? -1 : atoi(name) > 0 ? atoi(name) : -1; /* a number as it is */
+	if (n == 3 && !strncmp(name, "hd", 2) && name[2] >= 'a' && name[2] <= 't')
+		return (ide_major[(name[2] - 'a') / 2] << 8) | (((name[2] - 'a') % 2) << 6);
+	if (n == 3 && !strncmp(name, "sd", 2) && name[2] >= 'a' && name[2] <= 'p')
+		return (8 << 8) | ((name[2] - 'a') << 4);
 	if ((n != 4 && n != 5) || strncmp(name, "xvd", 3))
 		return -1;
 	for (size_t i = 3; i < n; i++)

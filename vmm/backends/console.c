@@ -86,7 +86,7 @@ uint32_t be_console_room(const struct vm *vm)
 	return prod - cons > sizeof(r->in) ? 0 : (uint32_t)sizeof(r->in) - (prod - cons);
 }
 
-static const struct vm_backend console_backend = { "console", console_out };
+static const struct vm_backend console_backend = { "console", console_out, NULL };
 
 int be_console_init(struct vm *vm)
 {

@@ -9,17 +9,29 @@
 #include "hypercalls/hc.h"
 #include "vmm/backends/xenstore.h"
 
+/* The guest signalled: the device works later, as a backend in dom0
+ * would (hc_backends_work). */
 static void port_notified(struct vm *vm, void *ctx)
 {
 	struct xb_dev *d = ctx;
 
+	d->kicked = 1;
+	hc_backend_kick(vm);
+}
+
+static void port_work(struct vm *vm, void *ctx)
+{
+	struct xb_dev *d = ctx;
+
 	(void)vm;
-	if (d->connected)
+	if (d->kicked && d->connected) {
+		d->kicked = 0;
 		d->ops->notify(d);
+	}
 }
 
 /* One vm_backend for every device: the device is the port's ctx. */
-static const struct vm_backend xb_backend = { "xenbus", port_notified };
+static const struct vm_backend xb_backend = { "xenbus", port_notified, port_work };
 
 static int write_at(struct vm *vm, const char *dir, const char *key, const char *val)
 {
@@ -144,7 +156,7 @@ static void connect(struct xb_dev *d)
 	d->connected = 1;
 	d->connects++;
 	set_state(d, XenbusStateConnected);
-	d->ops->notify(d); /* requests queued before the bind are served now */
+	port_notified(d->vm, d); /* requests queued before the bind are served too */
 }
 
 /* The frontend's directory changed: follow its state (frontend_changed). */

@@ -28,8 +28,11 @@
  * read back from the store (domain 0's directory is read-only to the
  * guest anyway).
  *
- * While Connected, the guest's EVTCHNOP_send on the port calls
- * ops->notify; xb_dev_raise signals the guest. Nothing here exits.
+ * While Connected, the guest's EVTCHNOP_send on the port asks for
+ * ops->notify, which runs when hc_backends_work says (the guest waits,
+ * yields or was interrupted), as a backend in dom0 runs beside the guest;
+ * it also runs once after connecting. xb_dev_raise signals the guest.
+ * Nothing here exits.
  */
 #ifndef PVMM_XENBUS_DEV_H
 #define PVMM_XENBUS_DEV_H
@@ -63,6 +66,7 @@ struct xb_dev {
 	enum xenbus_state state; /* the backend's, as last written */
 	uint32_t port;           /* bound while Connected, else 0 */
 	int connected;           /* ops->connect succeeded, no disconnect since */
+	int kicked;              /* signalled: ops->notify is due */
 	uint64_t connects;       /* how many times it connected */
 };
 

@@ -929,7 +929,7 @@ static void xs_port_notified(struct vm *vm, void *ctx)
 	xs_notify(vm);
 }
 
-static const struct vm_backend xs_backend = { "xenstore", xs_port_notified };
+static const struct vm_backend xs_backend = { "xenstore", xs_port_notified, NULL };
 
 int xs_init(struct vm *vm, const char *name)
 {
