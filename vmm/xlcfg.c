@@ -1,6 +1,7 @@
 /* xlcfg.c - xl domain configuration files: lexer, keys, command line. */
 #include "vmm/xlcfg.h"
 #include "vmm/vmm.h"
+#include "vmm/backends/backend.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -425,6 +426,149 @@ static int k_builder(struct kv *kv)
 	return 0;
 }
 
+/* One word of a disk specification, spaces around it dropped. */
+static char *trim(char *w)
+{
+	char *e;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	e = w + strlen(w);
+	while (e > w && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = 0;
+	return w;
+}
+
+static int disk_access(struct kv *kv, struct xlcfg_disk *d, const char *v)
+{
+	if (!strcmp(v, "ro") || !strcmp(v, "r"))
+		d->ro = 1;
+	else if (!strcmp(v, "rw") || !strcmp(v, "w") || !*v)
+		d->ro = 0;
+	else
+		return FAIL(kv, "disk: access '%s': want ro or rw", v);
+	return 0;
+}
+
+static int disk_vdev(struct kv *kv, struct xlcfg_disk *d, char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > 5 && !strcmp(v + n - 5, ":disk"))
+		v[n - 5] = 0;
+	if (strchr(v, ':'))
+		return FAIL(kv, "disk: vdev '%s': pvmm's disks are disks (no cdrom)", v);
+	if (be_blk_vdev(v) < 0)
+		return FAIL(kv, "disk: vdev '%s': want xvdX, hdX, sdX or a number", v);
+	snprintf(d->vdev, sizeof(d->vdev), "%s", v);
+	return 0;
+}
+
+static int disk_format(struct kv *kv, const char *v)
+{
+	return !*v || !strcmp(v, "raw") ? 0 : FAIL(kv, "disk: format '%s': pvmm's disks are raw", v);
+}
+
+/* A positional parameter: target, format, vdev, access in turn (after a
+ * deprecated prefix on the target, no format). */
+static int disk_positional(struct kv *kv, struct xlcfg_disk *d, char *w, int *pos, char *target)
+{
+	static const char *const prefixes[] = { "tap:aio:", "tap2:aio:", "phy:", "file:", "raw:", "aio:" };
+	int p = (*pos)++;
+
+	if (p == 0) {
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+			if (!strncmp(w, prefixes[i], strlen(prefixes[i]))) {
+				w += strlen(prefixes[i]);
+				(*pos)++; /* the deprecated form: no format follows */
+				break;
+			}
+		snprintf(target, XLCFG_PATH, "%s", w);
+		return 0;
+	}
+	if (!*w)
+		return 0; /* empty: the default */
+	switch (p) {
+	case 1: return disk_format(kv, w);
+	case 2: return disk_vdev(kv, d, w);
+	case 3: return disk_access(kv, d, w);
+	default: return FAIL(kv, "disk: '%s': more than target, format, vdev, access", w);
+	}
+}
+
+static int disk_keyword(struct kv *kv, struct xlcfg_disk *d, char *w, char *target)
+{
+	char *v = strchr(w, '=');
+
+	if (!v) {
+		if (!strcmp(w, "discard") || !strcmp(w, "no-discard") || !strcmp(w, "direct-io-safe"))
+			return 0; /* hints pvmm has no use for */
+		return FAIL(kv, "disk: '%s': pvmm's disks are read-write or read-only disks only", w);
+	}
+	*v++ = 0;
+	if (!strcmp(w, "target"))
+		snprintf(target, XLCFG_PATH, "%s", v);
+	else if (!strcmp(w, "format"))
+		return disk_format(kv, v);
+	else if (!strcmp(w, "vdev"))
+		return disk_vdev(kv, d, v);
+	else if (!strcmp(w, "access"))
+		return disk_access(kv, d, v);
+	else if (!strcmp(w, "devtype") && strcmp(v, "disk"))
+		return FAIL(kv, "disk: devtype '%s': pvmm's disks are disks", v);
+	else if (strcmp(w, "devtype") && strcmp(w, "backend") && strcmp(w, "backendtype"))
+		return FAIL(kv, "disk: '%s=%s': not something pvmm's disks take", w, v);
+	return 0;
+}
+
+/* One disk specification as xl reads it (xl-disk-configuration(5)). */
+static int disk_spec(struct kv *kv, const char *spec)
+{
+	struct xlcfg_disk *d;
+	char copy[MAX_VALUE], target[XLCFG_PATH] = "", *w, *next;
+	int pos = 0, rc = 0;
+
+	if (kv->c->ndisks == XLCFG_MAX_DISKS)
+		return FAIL(kv, "disk: more than %d disks", XLCFG_MAX_DISKS);
+	d = &kv->c->disk[kv->c->ndisks];
+	memset(d, 0, sizeof(*d));
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (w = copy; w && !rc; w = next) {
+		next = strchr(w, ',');
+		if (!strncmp(trim(w), "target=", 7)) /* the rest of the string, commas and all */
+			next = NULL;
+		else if (next)
+			*next++ = 0;
+		w = trim(w);
+		int flag = pos >= 1 && (!strcmp(w, "cdrom") || !strcmp(w, "discard") ||
+					!strcmp(w, "no-discard") || !strcmp(w, "direct-io-safe"));
+		rc = strchr(w, '=') || flag ? disk_keyword(kv, d, w, target)
+					    : disk_positional(kv, d, w, &pos, target);
+	}
+	if (rc)
+		return rc;
+	if (!target[0])
+		return FAIL(kv, "disk: '%s': no target (the file)", spec);
+	resolve(kv->c->file, target, d->target, sizeof(d->target));
+	kv->c->ndisks++;
+	return 0;
+}
+
+static int k_disk(struct kv *kv)
+{
+	int rc = 0;
+
+	if (!kv->v->list)
+		return *kv->a ? disk_spec(kv, kv->a) : 0;
+	if (kv->v->too_long)
+		return FAIL(kv, "disk: a specification longer than %d characters", MAX_VALUE - 1);
+	for (unsigned i = 0; i < kv->v->items && !rc; i++)
+		rc = disk_spec(kv, kv->v->item[i]);
+	if (!rc && kv->v->items > XLCFG_MAX_LIST)
+		return FAIL(kv, "disk: more than %d disks", XLCFG_MAX_LIST);
+	return rc;
+}
+
 static int k_devices(struct kv *kv)
 {
 	if (kv->v->list ? kv->v->items > 0 : *kv->a != '\0')
@@ -547,7 +691,7 @@ static const struct {
 	{ "kernel", k_path, 0 }, { "ramdisk", k_path, 0 }, { "memory", k_memory, 0 },
 	{ "name", k_name, 0 }, { "cmdline", k_cmdline, 0 }, { "root", k_cmdline, 0 },
 	{ "extra", k_cmdline, 0 }, { "vcpus", k_vcpus, 0 }, { "maxvcpus", k_vcpus, 0 },
-	{ "type", k_type, 0 }, { "builder", k_builder, 0 }, { "disk", k_devices, 1 },
+	{ "type", k_type, 0 }, { "builder", k_builder, 0 }, { "disk", k_disk, 1 },
 	{ "vif", k_devices, 1 }, { "on_poweroff", k_action, 0 }, { "on_reboot", k_action, 0 },
 	{ "on_crash", k_action, 0 }, { "on_watchdog", k_action, 0 },
 	{ "on_soft_reset", k_action, 0 }, { "loader", k_nothing, 0 }, { "uuid", k_nothing, 0 },
@@ -736,6 +880,9 @@ int vmm_xlcfg_options(const struct xlcfg *c, char *buf, size_t len, char **argv,
 		rc = add(argv, &argc, max, &buf, &len, "--ramdisk=%s", c->ramdisk);
 	if (!rc && c->name[0])
 		rc = add(argv, &argc, max, &buf, &len, "--name=%s", c->name);
+	for (unsigned i = 0; !rc && i < c->ndisks; i++)
+		rc = add(argv, &argc, max, &buf, &len, "--disk=%s%s%s%s", c->disk[i].target,
+			 c->disk[i].ro ? ",ro" : "", c->disk[i].vdev[0] ? ",vdev=" : "", c->disk[i].vdev);
 	snprintf(words, sizeof(words), "%s", c->pvmm_options);
 	for (char *w = strtok_r(words, " \t", &save); !rc && w; w = strtok_r(NULL, " \t", &save))
 		rc = add(argv, &argc, max, &buf, &len, "%s", w);

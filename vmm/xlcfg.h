@@ -11,8 +11,12 @@
  * Keys and meanings as xl's for a PV guest: kernel, ramdisk (paths relative
  * to the file's folder), memory (MiB), name, cmdline, root, extra (the
  * command line is composed as xl composes it: cmdline as is, otherwise
- * "root=ROOT EXTRA", "root=ROOT" or "EXTRA"), vcpus, type/builder, disk,
- * vif, on_poweroff/on_reboot/on_crash, loader. pvmm's own keys, which xl
+ * "root=ROOT EXTRA", "root=ROOT" or "EXTRA"), vcpus, type/builder, disk
+ * (xl's disk specification, xl-disk-configuration(5): positional target,
+ * format, vdev, access or key=value, target= last; raw files only; the
+ * deprecated "phy:", "file:", "raw:", "aio:", "tap:aio:" prefixes; a
+ * target relative to the file's folder), vif, on_poweroff/on_reboot/
+ * on_crash, loader. pvmm's own keys, which xl
  * would ignore: timeout, pvmm_options, console_input, and what `pvmm test`
  * expects of a run (docs/suite.md): expect, and expect_log, expect_no_log,
  * expect_count, expect_stat, each a string or a [ list ] of them.
@@ -36,6 +40,7 @@
 #define XLCFG_MAX_FILE (1u << 20) /* a config file above 1 MiB is refused */
 #define XLCFG_MAX_LIST 16 /* strings in one expect_* key */
 #define XLCFG_ITEM 512    /* bytes of one, its NUL included */
+#define XLCFG_MAX_DISKS 16 /* pvmm's --disk limit */
 
 /* An expect_* key: its string, or the strings of its [ list ]. */
 struct xlcfg_list {
@@ -63,6 +68,12 @@ struct xlcfg {
 	int has_cmdline;           /* cmdline, root or extra given */
 	char cmdline[1024];        /* composed as xl does (at most 1023 bytes) */
 	unsigned vcpus;            /* 0: absent; only 1 is accepted */
+	unsigned ndisks;           /* disk = [ ... ]: pvmm's --disk for each */
+	struct xlcfg_disk {
+		char target[XLCFG_PATH]; /* resolved against the file's folder */
+		int ro;                  /* access ro (r), not rw (w, the default) */
+		char vdev[16];           /* "" for the next xvdX */
+	} disk[XLCFG_MAX_DISKS];
 	/* pvmm's keys */
 	unsigned timeout;          /* seconds, 0: absent */
 	int timeout_line;          /* where timeout was set, for the caller's messages */
@@ -89,7 +100,7 @@ int vmm_xlcfg_read(const char *path, struct xlcfg *c, char *why);
 int vmm_xlcfg_is_config(const char *path);
 
 /* The pvmm options that say what (c) says, for the command line of a pvmm
- * run: --memory, --cmdline, --ramdisk, --name (not --timeout, which each
+ * run: --memory, --cmdline, --ramdisk, --name, --disk (not --timeout, which each
  * caller decides), then the words of pvmm_options. Written as pointers
  * into (buf, len) to at most (max) entries of (argv); returns how many, or
  * -E2BIG when they do not fit. */

@@ -25,8 +25,48 @@ START_TEST(syntax)
 	ck_assert_str_eq(c.name, "a");
 	ck_assert_uint_eq(c.memory_mib, 64);
 	ck_assert_str_eq(c.cmdline, "say \"hi\"");
-	ck_assert_uint_eq(c.nwarn, 1); /* the disks */
-	ck_assert_ptr_nonnull(strstr(c.warn[0], "dir/g.cfg:2: disk:"));
+	ck_assert_uint_eq(c.nwarn, 0);
+	ck_assert_uint_eq(c.ndisks, 2); /* x and y, relative to the file's folder */
+	ck_assert_str_eq(c.disk[1].target, "dir/y");
+}
+END_TEST
+
+/* xl's disk specifications (xl-disk-configuration(5)) as pvmm --disk. */
+START_TEST(disks_as_xl)
+{
+	char buf[2048], *argv[16];
+
+	ck_assert_int_eq(parse("disk = [ '/img/a.img,raw,xvda,rw', 'vdev=xvdc,access=ro,target=b.img',\n"
+			       "  'format=raw, vdev=hda, access=r, target=/x/c,d.img',\n"
+			       "  'phy:/dev/vg/guest,xvdd,w', '/e.img,,,ro', 'f.img' ]\n"), 0);
+	ck_assert_uint_eq(c.ndisks, 6);
+	ck_assert_str_eq(c.disk[0].target, "/img/a.img");
+	ck_assert_str_eq(c.disk[0].vdev, "xvda");
+	ck_assert_int_eq(c.disk[0].ro, 0);
+	ck_assert_str_eq(c.disk[1].target, "dir/b.img");
+	ck_assert_int_eq(c.disk[1].ro, 1);
+	ck_assert_str_eq(c.disk[2].target, "/x/c,d.img"); /* target= takes the rest */
+	ck_assert_str_eq(c.disk[2].vdev, "hda");
+	ck_assert_int_eq(c.disk[2].ro, 1);
+	ck_assert_str_eq(c.disk[3].target, "/dev/vg/guest"); /* the deprecated prefix form */
+	ck_assert_str_eq(c.disk[3].vdev, "xvdd");
+	ck_assert_int_eq(c.disk[4].ro, 1);
+	ck_assert_str_eq(c.disk[4].vdev, "");
+	ck_assert_int_eq(vmm_xlcfg_options(&c, buf, sizeof(buf), argv, 16), 6);
+	ck_assert_str_eq(argv[0], "--disk=/img/a.img,vdev=xvda");
+	ck_assert_str_eq(argv[1], "--disk=dir/b.img,ro,vdev=xvdc");
+	ck_assert_str_eq(argv[5], "--disk=dir/f.img");
+	ck_assert_int_eq(parse("disk = [ 'a.img,qcow2,xvda' ]\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "format 'qcow2'"));
+	ck_assert_int_eq(parse("disk = [ 'a.img,raw,xvda,rw,extra' ]\n"), -EINVAL);
+	ck_assert_int_eq(parse("disk = [ 'a.img,,hdc,cdrom' ]\n"), -EINVAL);
+	ck_assert_int_eq(parse("disk = [ 'a.img,raw,floppy' ]\n"), -EINVAL);
+	ck_assert_int_eq(parse("disk = [ 'a.img,raw,xvda,rx' ]\n"), -EINVAL);
+	ck_assert_int_eq(parse("disk = [ 'target=b.img,vdev=xvdc' ]\n"), 0); /* as xl: all of it */
+	ck_assert_str_eq(c.disk[0].target, "dir/b.img,vdev=xvdc");
+	ck_assert_int_eq(parse("disk = [ 'vdev=xvda' ]\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "no target"));
+	ck_assert_int_eq(parse("disk = [ 'a.img,,xvda,,script=block' ]\n"), -EINVAL);
 }
 END_TEST
 
@@ -251,6 +291,7 @@ Suite *xlcfg_suite(void)
 	TCase *t = tcase_create("xlcfg");
 
 	tcase_add_test(t, syntax);
+	tcase_add_test(t, disks_as_xl);
 	tcase_add_test(t, cmdline_as_xl);
 	tcase_add_test(t, paths_relative_to_the_file);
 	tcase_add_test(t, errors_name_file_and_line);

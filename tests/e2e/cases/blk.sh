@@ -33,3 +33,7 @@ expect "--disk of a file that cannot be opened: status 2, one line" 2 '' \
 [ "$(wc -l <"$WORK/err")" = 1 ] && ok "one line" || not_ok "one line" "$(cat "$WORK/err")"
 run --disk="$disk,vdev=xvd1" $G/blkfront.elf
 expect "--disk with a bad vdev: status 2" 2 '' "bad --disk '.*,vdev=xvd1'"
+printf 'kernel = "%s"\ndisk = [ "disk.img,raw,xvda,ro" ]\ncmdline = "ro"\n' "$(cd "$G" && pwd)/blkfront.elf" >"$WORK/blk.cfg"
+run "$WORK/blk.cfg"
+expect "guest.cfg: xl's disk = [ 'FILE,raw,xvda,ro' ] (relative to the .cfg) is the same disk, read-only" 0 \
+	'^blkfront: read-only disk: the write of sector 1 was refused$'

@@ -33,12 +33,16 @@ expect "guest.cfg: vcpus = 2 is status 2: pvmm runs one vCPU" 2 '' 'vcpus.cfg:2:
 "$PVMM" test --keep="$WORK/xl/kept" "$WORK/xl/cfgs/vcpus.cfg" >"$WORK/out" 2>"$WORK/err"; status=$?
 expect "pvmm test --keep: a .cfg it cannot honour is that guest's ERROR (1), with no log to keep" 1 \
 	'\] vcpus +ERROR .*vcpus.cfg:2: vcpus: 2: pvmm runs one vCPU'
-xl devices.cfg 'kernel = "../kernels/hello.elf"\ndisk = [ "phy:/dev/vg/guest,xvda,w",\n         "file:/tmp/b.img,xvdb,r" ]\nvif = [ "bridge=xenbr0" ]\n'
+truncate -s 64K "$WORK/xl/cfgs/a.img" "$WORK/xl/cfgs/b.img"
+xl devices.cfg 'kernel = "../kernels/hello.elf"\ndisk = [ "file:a.img,xvda,w",\n         "b.img,raw,xvdb,r" ]\nvif = [ "bridge=xenbr0" ]\n'
 run "$WORK/xl/cfgs/devices.cfg"
-expect "guest.cfg: disk and vif (a list over two lines) are a warning each; the guest runs" 0 'Test result: SUCCESS' \
-	'devices.cfg:2: disk: virtual disks are not supported yet'
-grep -q 'devices.cfg:4: vif: virtual network interfaces are not supported yet' "$WORK/err" && [ "$(wc -l <"$WORK/err")" = 2 ] &&
-	ok "guest.cfg: the vif warning, one line each" || not_ok "xl vif warning" "$(cat "$WORK/err")"
+expect "guest.cfg: disk (a list over two lines, files relative to the .cfg) is served; vif a warning; the guest runs" 0 \
+	'Test result: SUCCESS' 'devices.cfg:4: vif: virtual network interfaces are not supported yet'
+[ "$(wc -l <"$WORK/err")" = 1 ] && ok "guest.cfg: the vif warning, one line" || not_ok "xl vif warning" "$(cat "$WORK/err")"
+xl baddisk.cfg 'kernel = "../kernels/hello.elf"\ndisk = [ "b.img,qcow2,xvdb" ]\n'
+run "$WORK/xl/cfgs/baddisk.cfg"
+expect "guest.cfg: a disk pvmm cannot serve (qcow2) is status 2 naming the line" 2 '' \
+	"baddisk.cfg:2: disk: format 'qcow2': pvmm's disks are raw"
 xl hvm.cfg 'kernel = "../kernels/hello.elf"\ntype = "hvm"\n'
 run "$WORK/xl/cfgs/hvm.cfg"
 expect "guest.cfg: type = hvm is status 2" 2 '' "hvm.cfg:2: type: 'hvm': pvmm runs PV guests only"
