@@ -889,6 +889,86 @@ struct xenstore_domain_interface {
 };
 _Static_assert(sizeof(struct xenstore_domain_interface) == 2076, "xenstore ring");
 
+/* ---- the PV network interface (public/io/netif.h) -------------------------
+ * Two shared rings of one page each, granted by the frontend: transmit
+ * requests name a granted frame, an offset and a size (the first slot of a
+ * packet carries the whole packet's size, the others their own); receive
+ * requests give a granted frame the backend copies a packet into. */
+#define NETTXF_csum_blank (1u << 0)
+#define NETTXF_data_validated (1u << 1)
+#define NETTXF_more_data (1u << 2)
+#define NETTXF_extra_info (1u << 3)
+#define NETRXF_data_validated (1u << 0)
+#define NETRXF_csum_blank (1u << 1)
+#define NETRXF_more_data (1u << 2)
+#define NETRXF_extra_info (1u << 3)
+#define NETIF_RSP_DROPPED (-2)
+#define NETIF_RSP_ERROR (-1)
+#define NETIF_RSP_OKAY 0
+#define NETIF_RSP_NULL 1
+#define XEN_NETIF_EXTRA_TYPE_NONE 0
+#define XEN_NETIF_EXTRA_TYPE_GSO 1
+#define XEN_NETIF_EXTRA_TYPE_MCAST_ADD 2
+#define XEN_NETIF_EXTRA_TYPE_MCAST_DEL 3
+#define XEN_NETIF_EXTRA_FLAG_MORE (1u << 0)
+#define XEN_NETIF_MAX_TX_SIZE 0xFFFF
+#define XEN_NETIF_NR_SLOTS_MIN 18 /* slots of one packet a backend must take */
+#define NETIF_RING_SIZE 256       /* entries of the tx and the rx ring (one page each) */
+
+struct netif_tx_request {
+	uint32_t gref;    /* the granted frame holding the data */
+	uint16_t offset;  /* where in it */
+	uint16_t flags;   /* NETTXF_* */
+	uint16_t id;      /* echoed in the response */
+	uint16_t size;    /* first slot: the packet's size; others: the slot's */
+};
+_Static_assert(sizeof(struct netif_tx_request) == 12, "netif_tx_request");
+
+struct netif_extra_info {
+	uint8_t type;     /* XEN_NETIF_EXTRA_TYPE_* */
+	uint8_t flags;    /* XEN_NETIF_EXTRA_FLAG_* */
+	uint16_t u[3];    /* gso, mcast, hash: by type (pvmm uses none) */
+};
+_Static_assert(sizeof(struct netif_extra_info) == 8, "netif_extra_info");
+
+struct netif_tx_response {
+	uint16_t id;
+	int16_t status;   /* NETIF_RSP_* */
+};
+
+struct netif_rx_request {
+	uint16_t id;
+	uint16_t _pad;
+	uint32_t gref;    /* the granted frame to receive into */
+};
+
+struct netif_rx_response {
+	uint16_t id;
+	uint16_t offset;  /* where in the frame the data starts */
+	uint16_t flags;   /* NETRXF_* */
+	int16_t status;   /* the size received, or NETIF_RSP_* when negative */
+};
+
+/* The shared ring's header (public/io/ring.h), then the entries: each
+ * a request or a response, the larger of the two. */
+struct xen_sring_hdr {
+	uint32_t req_prod, req_event, rsp_prod, rsp_event;
+	uint8_t _pad[48];
+};
+_Static_assert(sizeof(struct xen_sring_hdr) == 64, "sring header");
+
+/* (Xen's own ring structs end in ring[1]: their sizes are not compared) */
+struct netif_tx_sring {
+	struct xen_sring_hdr h;
+	union { struct netif_tx_request req; struct netif_tx_response rsp; } ring[NETIF_RING_SIZE];
+};
+struct netif_rx_sring {
+	struct xen_sring_hdr h;
+	union { struct netif_rx_request req; struct netif_rx_response rsp; } ring[NETIF_RING_SIZE];
+};
+_Static_assert(sizeof(struct netif_tx_sring) <= 4096 && sizeof(struct netif_rx_sring) <= 4096,
+	       "one page each");
+
 /* ---- ELF notes (name "Xen") --------------------------------------------- */
 #define XEN_ELFNOTE_NAME "Xen"
 enum xen_elfnote {

@@ -11,7 +11,7 @@ $(BUILD)/libpvmm.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/pvmm: $(VMM_OBJS) $(BUILD)/libpvmm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) $(NET_LIBS)
 
 # The stub: a freestanding static image linked into the hole, embedded in pvmm.
 STUB_OBJS := $(BUILD)/stub/stub.o $(BUILD)/stub/entry.o

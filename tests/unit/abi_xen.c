@@ -22,6 +22,7 @@
 #include <xen/io/xs_wire.h>
 #include <xen/io/xenbus.h>
 #include <xen/io/blkif.h>
+#include <xen/io/netif.h>
 
 #include "abi_rows.h"
 
