@@ -432,7 +432,7 @@ struct vm_events {
 	uint64_t block_until;          /* SCHEDOP_poll timeout, 0 none */
 	uint32_t poll_port[128];       /* SCHEDOP_poll: the ports that wake it ... */
 	uint32_t npoll;                /* ... 0 for SCHEDOP_block */
-	uint64_t armed;                /* deadline the host timer is set for */
+	uint64_t armed;                /* host CLOCK_MONOTONIC deadline the host timer is set for */
 	uint64_t sent, upcalls, timer_fires, blocks;
 	uint64_t runstate_va;          /* VCPUOP_register_runstate_memory_area, 0 none */
 	int vcpu_info_moved;           /* VCPUOP_register_vcpu_info: at ... */

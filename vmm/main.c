@@ -1,5 +1,6 @@
 /* main.c - the pvmm command: options, loading, running, exit status. */
 #include "vmm/vmm.h"
+#include "vmm/net.h"
 #include "hypercalls/hc.h"
 #include "vmm/backends/backend.h"
 #include "vmm/backends/xenstore.h"
@@ -58,6 +59,7 @@ struct options {
 	} disk[VM_MAX_DISKS];
 	unsigned ndisks;
 	int escape;             /* --escape: the byte that leaves the console, -1: none */
+	struct vmm_net_cfg net; /* --net */
 };
 
 static const char usage_text[] =
@@ -112,6 +114,11 @@ static const char usage_text[] =
 	"                        ^X for another control key, or one character. Leaving\n"
 	"                        ends the domain as SIGINT does. none: no escape key, and\n"
 	"                        the terminal keeps its line editing, echo and Ctrl-C\n"
+	"      --net=user[,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT...][,mac=MAC]\n"
+	"                        a PV network interface (vif 0) on user-mode networking\n"
+	"                        (libslirp, no privilege): DHCP gives the guest 10.0.2.15,\n"
+	"                        the host's loopback is 10.0.2.2; hostfwd forwards a host\n"
+	"                        port to the guest (as qemu's -nic user)\n"
 	"      --check-invariants  after every page-table change, compare the guest\n"
 	"                        process's real mappings with the tables (slow; a\n"
 	"                        difference stops the guest with status 5)\n"
@@ -381,7 +388,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -403,6 +410,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "spin", required_argument, NULL, OPT_SPIN },
 		{ "escape", required_argument, NULL, OPT_ESCAPE },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -471,6 +479,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_GDB: o->gdb = optarg; break;
+		case OPT_NET: {
+			char why[200];
+			if (o->net.on)
+				return usage_error("a second --net%s: pvmm gives the guest one vif", "");
+			if (vmm_net_parse(optarg, &o->net, why, sizeof(why)))
+				return usage_error("%s", why);
+			break;
+		}
 		case 's': o->gdb_s = 1; break;
 		case 'S': o->gdb_S = 1; break;
 		case OPT_SPIN:
@@ -684,6 +700,10 @@ static int load_guest(struct vm *vm, const struct options *o)
 	}
 	if ((rc = add_disks(vm, o)))
 		return rc;
+	if (o->net.on && !(vmm_of(vm)->net = vmm_net_open(vm, &o->net, why, sizeof(why)))) {
+		fprintf(stderr, "pvmm: %s\n", why);
+		return VMM_EXIT_USAGE; /* a host port that cannot be listened on, as --gdb's */
+	}
 	/* the bootstrap tables go through the same rules as the guest's own */
 	rc = mmu_adopt_bootstrap(vm, _mfn(vm->lay.pt_first_pfn));
 	if (rc) {
@@ -794,6 +814,7 @@ int main(int argc, char **argv)
 	if (status >= 0) {
 		xs_free(&host.vm);
 		be_blk_free(&host.vm);
+		vmm_net_close(host.net);
 		vmm_mem_destroy(&host.vm);
 		return status;
 	}
@@ -817,6 +838,7 @@ int main(int argc, char **argv)
 		fclose(hvlog_out);
 	xs_free(&host.vm);
 	be_blk_free(&host.vm);
+	vmm_net_close(host.net);
 	vmm_mem_destroy(&host.vm);
 	loader_symbols_free(&host.syms);
 	return status;

@@ -5,6 +5,7 @@
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
 #include "vmm/gdb.h"
+#include "vmm/net.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -469,20 +470,37 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	return rc;
 }
 
-/* Wait while the guest is blocked: until its next deadline, console input
- * or gdb (connecting, or a Ctrl-C). A guest blocked with nothing that could
- * ever wake it is crashed. Returns 1 when gdb has something to say. */
+/* How long a wait for system time (next) and host deadline (mono) lasts:
+ * the earlier of the two, in ns; UINT64_MAX for neither. */
+static uint64_t wait_ns(struct vm *vm, uint64_t next, uint64_t mono)
+{
+	uint64_t now = hc_now(vm), w = UINT64_MAX, m = mono_now();
+
+	if (next)
+		w = next <= now ? 0 : next - now;
+	if (mono && (mono <= m ? 0 : mono - m) < w)
+		w = mono <= m ? 0 : mono - m;
+	return w;
+}
+
+/* Wait while the guest is blocked: until its next deadline, console input,
+ * gdb (connecting, or a Ctrl-C) or the network (a packet, a timer of
+ * slirp's). A guest blocked with nothing that could ever wake it is
+ * crashed. Returns 1 when gdb has something to say. */
 static int wait_blocked(struct vm *vm, uint64_t next)
 {
+	struct vmm_net *net = vmm_of(vm)->net;
 	int input = vmm_conin_fd(vm);
-	struct pollfd p[2] = { { input, POLLIN, 0 }, { vmm_gdb_poll_fd(vmm_of(vm)->gdb), POLLIN, 0 } };
+	struct pollfd own[2] = { { input, POLLIN, 0 }, { vmm_gdb_poll_fd(vmm_of(vm)->gdb), POLLIN, 0 } };
+	struct pollfd *p;
 
-	if (!next && input < 0) {
+	if (!next && input < 0 && !net) {
 		vm_end_domain(vm, VM_CRASH, "the guest blocked with no timer armed and no console to wait for: "
 		      "nothing could ever wake it");
 		return 0;
 	}
-	uint64_t now = hc_now(vm), wait = !next ? 0 : next <= now ? 0 : next - now;
+	int np = vmm_net_fill(net, own, 2, &p);
+	uint64_t wait = wait_ns(vm, next, vmm_net_deadline(net));
 	struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
 	sigset_t stop, old;
 	int rc;
@@ -496,8 +514,9 @@ static int wait_blocked(struct vm *vm, uint64_t next)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
-	rc = ppoll(p, 2, next ? &ts : NULL, &old);
+	rc = ppoll(p, (nfds_t)np, wait != UINT64_MAX ? &ts : NULL, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	vmm_net_polled(net, rc < 0);
 	if (rc > 0 && p[0].revents)
 		vmm_conin_pump(vm, 1); /* read it; at its end, stop waiting for it */
 	return rc > 0 && p[1].revents != 0;
@@ -521,7 +540,10 @@ static void shutdown_request(struct vm *vm)
 static void events(struct vm *vm)
 {
 	struct vmm *v = vmm_of(vm);
-	uint64_t next = hc_events_tick(vm);
+	uint64_t next, mono;
+
+	vmm_net_service(v->net); /* packets for the guest raise its port */
+	next = hc_events_tick(vm);
 
 	vmm_conin_pump(vm, 0);
 	vmm_signals_watching(vm->shutdown_watched);
@@ -540,9 +562,13 @@ static void events(struct vm *vm)
 	}
 	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (v->trace_print & TRACE_EVENT))
 		vmm_trace_upcall(vm);
-	if (next != vm->ev.armed) {
-		vm->ev.armed = next;
-		if (vmm_timer_arm(next ? vm->ev.boot_ns + next : 0)) {
+	/* the host timer interrupts the guest for its own timer and slirp's */
+	mono = next ? vm->ev.boot_ns + next : 0;
+	if (vmm_net_deadline(v->net) && (!mono || vmm_net_deadline(v->net) < mono))
+		mono = vmm_net_deadline(v->net);
+	if (mono != vm->ev.armed) {
+		vm->ev.armed = mono;
+		if (vmm_timer_arm(mono)) {
 			vm_end_domain(vm, VM_HOST_ERROR, "cannot arm the guest's timer");
 		}
 	}

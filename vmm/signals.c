@@ -25,6 +25,7 @@ static volatile sig_atomic_t alarm_is_grace; /* SIGALRM ends the grace period */
 static volatile sig_atomic_t grace_over;     /* ... and it did */
 static volatile sig_atomic_t by_escape;      /* ended_by's SIGINT was the console's escape key */
 static unsigned grace_s;                /* --shutdown-grace */
+static volatile sig_atomic_t io_seen;   /* SIGIO since vmm_signals_io() last looked */
 static timer_t guest_timer;
 static int have_timer;
 
@@ -35,6 +36,19 @@ static void on_timer(int sig)
 	(void)sig;
 	if (watched_pid > 0)
 		kill(watched_pid, SIGUSR1);
+}
+
+/* A descriptor pvmm watches has something (gdb's Ctrl-C, a packet for the
+ * network): note it and interrupt the guest the same way. */
+static void on_io(int sig)
+{
+	io_seen = 1;
+	on_timer(sig);
+}
+
+int vmm_signals_io(void)
+{
+	return __atomic_exchange_n(&io_seen, 0, __ATOMIC_SEQ_CST); /* no SIGIO lost between */
 }
 
 int vmm_timer_arm(uint64_t mono_ns)
@@ -131,7 +145,7 @@ int vmm_signals_install(unsigned timeout_s, unsigned shutdown_grace_s)
 			return -1;
 	signal(SIGPIPE, SIG_IGN);
 	memset(&io, 0, sizeof(io));
-	io.sa_handler = on_timer; /* gdb's Ctrl-C: interrupt the guest the same way */
+	io.sa_handler = on_io; /* gdb's Ctrl-C, the network's sockets */
 	sigfillset(&io.sa_mask);
 	sigaction(SIGIO, &io, NULL);
 	if (timeout_s) {

@@ -16,6 +16,8 @@
 /* The front end's state for one domain, around the domain itself: the
  * guest process and its transport, what --trace prints and where, gdb. No
  * module below vmm/ sees it. */
+struct vmm_net;
+
 struct vmm {
 	struct vm vm;          /* the domain */
 
@@ -48,6 +50,7 @@ struct vmm {
 		int kicked;        /* the guest was interrupted for input since its last hand-off */
 		uint64_t last_ns;  /* when stdin was last read (CLOCK_MONOTONIC) */
 	} conin;
+	struct vmm_net *net;   /* --net=user, or NULL */
 };
 
 /* The struct vmm around domain (vm), keeping its constness. Every struct vm
@@ -170,6 +173,8 @@ void vmm_signals_watching(int on);
 int vmm_signals_asked(void);
 unsigned vmm_signals_grace(void);
 void vmm_signals_watch(int pid);
+/* Whether SIGIO came since the last call (a watched descriptor is ready). */
+int vmm_signals_io(void);
 /* Interrupt the guest process at host CLOCK_MONOTONIC (mono_ns); 0 disarms. */
 int vmm_timer_arm(uint64_t mono_ns);
 enum vm_end vmm_signals_ended(void);
