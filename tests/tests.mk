@@ -25,6 +25,10 @@ $(BUILD)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.o) \
 $(BUILD)/tests/mkbad: $(BUILD)/tests/lib/mkbad.o $(BUILD)/tests/lib/bad_elf.o $(BUILD)/tests/lib/fixture.o $(BUILD)/libpvmm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# the host's side of the net guest's exchange (e2e case net, make bench)
+$(BUILD)/tests/netpeer: $(BUILD)/tests/lib/netpeer.o
+	$(CC) $(HOST_LDFLAGS) -o $@ $^
+
 $(BUILD)/tests/primitives: tests/bench/primitives.c | deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lseccomp
@@ -35,7 +39,7 @@ $(BUILD)/tests/uml_init: tests/bench/uml_init.c | deps
 	$(CC) -O2 -Wall -Wextra -static -o $@ $<
 
 .PHONY: tests bench
-tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives
+tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives $(BUILD)/tests/netpeer
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives $(BUILD)/tests/uml_init
@@ -57,6 +61,6 @@ unit: $(BUILD)/tests/unit-tests guests
 # make e2e SKIP=gdb all but that one; tests/e2e/run.sh --list names them.
 E2E_NS = $$(unshare --pid --fork --mount-proc true 2>/dev/null && echo unshare --pid --fork --mount-proc)
 E2E_ENV = BUILD_DIR=$(BUILD) E2E_UNPRIVILEGED=$(if $(SANITIZE),0,1) E2E_CASE='$(CASE)' E2E_SKIP='$(SKIP)'
-e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad
+e2e: $(BUILD)/pvmm guests $(BUILD)/tests/mkbad $(BUILD)/tests/netpeer
 	$(E2E_ENV) PVMM_TRANSPORT=seccomp $(E2E_NS) tests/e2e/run.sh
 	$(E2E_ENV) PVMM_TRANSPORT=ptrace $(E2E_NS) tests/e2e/run.sh

@@ -83,7 +83,7 @@ if [ "$(id -u)" = 0 ] && [ "${E2E_UNPRIVILEGED:-1}" = 1 ]; then
 	copy=$(mktemp -d /tmp/pvmm-e2e-nobody.XXXXXX)
 	mkdir -p "$copy/build/tests" "$copy/tests"
 	cp -r "$PVMM" $G "$copy/build/"
-	cp $B/tests/mkbad "$copy/build/tests/"
+	cp $B/tests/mkbad $B/tests/netpeer "$copy/build/tests/"
 	cp -r "$E2E_DIR" "$copy/tests/e2e"
 	cp -r README.md docs "$copy/" # their examples are run
 	chmod -R a+rX "$copy"
