@@ -3,7 +3,7 @@ TEST_LIB_SRCS := tests/lib/bad_elf.c tests/lib/fixture.c
 UNIT_SRCS := tests/unit/main.c tests/unit/check_loader.c tests/unit/check_mmu.c tests/unit/check_hc.c \
 	tests/unit/check_rules.c tests/unit/check_types.c tests/unit/check_emulate.c tests/unit/check_ptwr.c \
 	tests/unit/check_traps.c tests/unit/check_xs.c tests/unit/check_abi.c tests/unit/abi_xen.c \
-	tests/unit/check_xlcfg.c tests/unit/check_memory.c tests/unit/check_privop.c tests/unit/check_grant.c tests/unit/check_debugreg.c \
+	tests/unit/check_xlcfg.c tests/unit/check_memory.c tests/unit/check_privop.c tests/unit/check_grant.c tests/unit/check_debugreg.c tests/unit/check_netback.c \
 	tests/unit/check_xbdev.c tests/unit/check_blk.c
 # The unit tests read the hello guest of their own build directory (build/
 # or build/sanitize/), which `unit` builds first.

@@ -19,6 +19,7 @@ Suite *grant_suite(void);
 Suite *debugreg_suite(void);
 Suite *xbdev_suite(void);
 Suite *blk_suite(void);
+Suite *netback_suite(void);
 
 int main(void)
 {
@@ -41,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, debugreg_suite());
 	srunner_add_suite(sr, xbdev_suite());
 	srunner_add_suite(sr, blk_suite());
+	srunner_add_suite(sr, netback_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
