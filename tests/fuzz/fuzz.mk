@@ -1,4 +1,4 @@
-# make fuzz: libFuzzer harnesses (clang) for the ELF loader, the MMU, the
+# make fuzz: libFuzzer harnesses (clang) for the ELF loader, the MMU, the netback's tx parser,
 # hypercall decoding, the xenstore ring and the xl configuration reader, with ASan and UBSan; FUZZ_SECONDS per harness
 # (default 60). make fuzz-smoke (part of make check): 8000 inputs each from
 # a fixed seed, so that a smoke run is the same on every machine.
@@ -7,7 +7,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -Itests/fuzz \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-FUZZERS := elf mmu hc xs xlcfg
+FUZZERS := elf mmu hc xs xlcfg netback
 FUZZ_SECONDS ?= 60
 
 $(FUZZ_BUILD)/%.o: %.c | deps
