@@ -42,8 +42,9 @@ $(BUILD)/tests/uml_init: tests/bench/uml_init.c | deps
 tests: $(BUILD)/tests/unit-tests $(BUILD)/tests/mkbad $(BUILD)/tests/primitives $(BUILD)/tests/netpeer
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives $(BUILD)/tests/uml_init
-	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf UML_INIT=$(BUILD)/tests/uml_init tests/bench/run.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/primitives $(BUILD)/tests/uml_init $(BUILD)/tests/netpeer
+	G_BENCH=$(BUILD)/guests/bench.elf G_HELLO=$(BUILD)/guests/hello.elf UML_INIT=$(BUILD)/tests/uml_init \
+		G_NET=$(BUILD)/guests/net.elf tests/bench/run.sh
 
 unit: $(BUILD)/tests/unit-tests guests
 	tests/abi/names.sh include/xen_abi.h tests/abi/xen_abi.def

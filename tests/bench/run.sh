@@ -176,5 +176,18 @@ awk -v out="$OUT/crossover.svg" '
 		}
 		print "</svg>" > out
 	}' "$OUT/median.txt"
+
+# the network: UDP through --net=user's forward to the net guest's echo
+# port, beside the same traffic over the host's loopback (tests/lib/netpeer.c)
+if [ -n "${G_NET:-}" ] && [ -x build/tests/netpeer ]; then
+	echo
+	echo "network (UDP echo, 2000 round trips, then 2000 1024-byte datagrams with 32 in flight):"
+	for t in seccomp ptrace; do
+		echo "  transport $t:"
+		build/tests/netpeer --bench=2000 "$PVMM" --transport=$t -t 120 "$G_NET" 2>/dev/null |
+			sed -n 's/^netpeer: \(pvmm guest via hostfwd\|host loopback\): /    \1: /p' |
+			tee -a "$OUT/net.txt"
+	done
+fi
 echo
-echo "(build/bench: results.csv, results.json, crossover.svg, peer.svg when UML ran, median.txt)"
+echo "(build/bench: results.csv, results.json, crossover.svg, peer.svg when UML ran, median.txt, net.txt)"
