@@ -569,11 +569,31 @@ static int k_disk(struct kv *kv)
 	return rc;
 }
 
-static int k_devices(struct kv *kv)
+/* vif: the first becomes --net=user (its mac kept); xl's other keys
+ * (bridge, script, ...) mean nothing for user networking: a warning. */
+static int k_vif(struct kv *kv)
 {
-	if (kv->v->list ? kv->v->items > 0 : *kv->a != '\0')
-		warn(kv->c, kv->line, "%s: virtual %s are not supported yet; the guest runs without them",
-		     kv->key, kv->key[0] == 'd' ? "disks" : "network interfaces");
+	unsigned n = kv->v->list ? kv->v->items : *kv->a != '\0';
+	char spec[MAX_VALUE], *save = NULL, *w;
+
+	kv->c->net[0] = '\0';
+	if (!n)
+		return 0;
+	if (n > 1)
+		warn(kv->c, kv->line, "vif: %u interfaces: pvmm gives the guest one, the first", n);
+	snprintf(spec, sizeof(spec), "%s", kv->v->list ? kv->v->item[0] : kv->a);
+	snprintf(kv->c->net, sizeof(kv->c->net), "user");
+	for (w = strtok_r(spec, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		size_t k = strcspn(w, "=");
+		if (!strncmp(w, "mac=", 4)) {
+			if (strlen(w + 4) != 17 || strspn(w + 4, "0123456789abcdefABCDEF:") != 17)
+				return FAIL(kv, "vif: mac '%.40s': want xx:xx:xx:xx:xx:xx", w + 4);
+			snprintf(kv->c->net, sizeof(kv->c->net), "user,mac=%s", w + 4);
+		} else {
+			warn(kv->c, kv->line, "vif: '%.*s' ignored: pvmm's vif is user networking (libslirp); "
+			     "forward ports with pvmm_options = \"--net=user,hostfwd=...\"", (int)k, w);
+		}
+	}
 	return 0;
 }
 
@@ -692,7 +712,7 @@ static const struct {
 	{ "name", k_name, 0 }, { "cmdline", k_cmdline, 0 }, { "root", k_cmdline, 0 },
 	{ "extra", k_cmdline, 0 }, { "vcpus", k_vcpus, 0 }, { "maxvcpus", k_vcpus, 0 },
 	{ "type", k_type, 0 }, { "builder", k_builder, 0 }, { "disk", k_disk, 1 },
-	{ "vif", k_devices, 1 }, { "on_poweroff", k_action, 0 }, { "on_reboot", k_action, 0 },
+	{ "vif", k_vif, 1 }, { "on_poweroff", k_action, 0 }, { "on_reboot", k_action, 0 },
 	{ "on_crash", k_action, 0 }, { "on_watchdog", k_action, 0 },
 	{ "on_soft_reset", k_action, 0 }, { "loader", k_nothing, 0 }, { "uuid", k_nothing, 0 },
 	{ "maxmem", k_nothing, 0 }, { "viridian", k_nothing, 0 }, { "hap", k_nothing, 0 },
@@ -883,6 +903,8 @@ int vmm_xlcfg_options(const struct xlcfg *c, char *buf, size_t len, char **argv,
 	for (unsigned i = 0; !rc && i < c->ndisks; i++)
 		rc = add(argv, &argc, max, &buf, &len, "--disk=%s%s%s%s", c->disk[i].target,
 			 c->disk[i].ro ? ",ro" : "", c->disk[i].vdev[0] ? ",vdev=" : "", c->disk[i].vdev);
+	if (!rc && c->net[0])
+		rc = add(argv, &argc, max, &buf, &len, "--net=%s", c->net);
 	snprintf(words, sizeof(words), "%s", c->pvmm_options);
 	for (char *w = strtok_r(words, " \t", &save); !rc && w; w = strtok_r(NULL, " \t", &save))
 		rc = add(argv, &argc, max, &buf, &len, "%s", w);

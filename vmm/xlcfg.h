@@ -74,6 +74,7 @@ struct xlcfg {
 		int ro;                  /* access ro (r), not rw (w, the default) */
 		char vdev[16];           /* "" for the next xvdX */
 	} disk[XLCFG_MAX_DISKS];
+	char net[64];              /* vif: --net's value ("user[,mac=...]"), "" none */
 	/* pvmm's keys */
 	unsigned timeout;          /* seconds, 0: absent */
 	int timeout_line;          /* where timeout was set, for the caller's messages */
@@ -100,7 +101,7 @@ int vmm_xlcfg_read(const char *path, struct xlcfg *c, char *why);
 int vmm_xlcfg_is_config(const char *path);
 
 /* The pvmm options that say what (c) says, for the command line of a pvmm
- * run: --memory, --cmdline, --ramdisk, --name, --disk (not --timeout, which each
+ * run: --memory, --cmdline, --ramdisk, --name, --disk, --net (not --timeout, which each
  * caller decides), then the words of pvmm_options. Written as pointers
  * into (buf, len) to at most (max) entries of (argv); returns how many, or
  * -E2BIG when they do not fit. */

@@ -125,6 +125,23 @@ START_TEST(warnings)
 }
 END_TEST
 
+START_TEST(vif_is_user_networking)
+{
+	char buf[512], *argv[8];
+
+	ck_assert_int_eq(parse("vif = [ 'mac=00:16:3e:12:34:56,bridge=xenbr0', '' ]\n"), 0);
+	ck_assert_str_eq(c.net, "user,mac=00:16:3e:12:34:56");
+	ck_assert_uint_eq(c.nwarn, 2); /* the second vif, the bridge */
+	ck_assert_int_eq(vmm_xlcfg_options(&c, buf, sizeof(buf), argv, 8), 1);
+	ck_assert_str_eq(argv[0], "--net=user,mac=00:16:3e:12:34:56");
+	ck_assert_int_eq(parse("vif = [ '' ]\n"), 0);
+	ck_assert_str_eq(c.net, "user");
+	ck_assert_int_eq(parse("vif = []\n"), 0);
+	ck_assert_str_eq(c.net, "");
+	ck_assert_int_eq(parse("vif = [ 'mac=nonsense' ]\n"), -EINVAL);
+}
+END_TEST
+
 START_TEST(options)
 {
 	char buf[512], *argv[8];
@@ -296,6 +313,7 @@ Suite *xlcfg_suite(void)
 	tcase_add_test(t, paths_relative_to_the_file);
 	tcase_add_test(t, errors_name_file_and_line);
 	tcase_add_test(t, warnings);
+	tcase_add_test(t, vif_is_user_networking);
 	tcase_add_test(t, options);
 	tcase_add_test(t, expect_keys);
 	tcase_add_test(t, expect_errors);
