@@ -59,7 +59,9 @@ not_ok() {
 	fail=$((fail + 1))
 }
 
-# What the test app prints when it works without backends, each a line.
+# What the test app prints, each a line: its netfront connects to --net=user's
+# netback and says its MAC, its blkfront finds pvmm's disk (below); the
+# framebuffer and keyboard frontends find no backend.
 MARKERS=(
 	'Initialising console ... done.'
 	'Doing xenbus test.'
@@ -69,6 +71,8 @@ MARKERS=(
 	'(Should have said ENOENT)'
 	'Thread "xenbus_tester" exited.'
 	'Periodic thread started.'
+	'backend at /local/domain/0/backend/vif/1/0'
+	'mac is 00:16:3e:00:00:01'
 	'Thread "netfront" exited.'
 	'Thread "fbfront" exited.'
 	'Thread "kbdfront" exited.'
@@ -128,7 +132,7 @@ boot() { # TRANSPORT DISK(rw|ro)
 		sum_before=$(md5sum <"$OUT/ro.img")
 	fi
 	start=$(date +%s%N)
-	"$PVMM" --transport="$tr" --timeout=120 --shutdown-grace=10 --stats="$OUT/$tr.stats" "$opt" \
+	"$PVMM" --transport="$tr" --timeout=120 --shutdown-grace=10 --stats="$OUT/$tr.stats" --net=user "$opt" \
 		"$KERNEL" >"$out" 2>"$err" </dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null && [ "$elapsed" -lt 60000 ]; do
@@ -149,7 +153,7 @@ boot() { # TRANSPORT DISK(rw|ro)
 	if [ -n "$m" ]; then
 		not_ok "$tr: the console lacks '$m' after $((elapsed / 1000)) s" "$out"
 	else
-		ok "$tr: console, xenbus test, timer and threads, frontends without backends"
+		ok "$tr: console, xenbus test, timer and threads, netfront connected (its MAC), blkfront on its disk, fb and kbd frontends without backends"
 	fi
 	ticks_ok "$out" || not_ok "$tr: the periodic thread's seconds do not advance one by one" "$out"
 	if [ "$status" = 0 ] && lines_of "$out" | grep -qxF 'Shutting down (poweroff)' &&
