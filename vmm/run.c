@@ -535,36 +535,14 @@ static void shutdown_request(struct vm *vm)
 			vmm_signals_name());
 }
 
-/* dom0's backends run beside the guest: work a backend was asked for
- * (hc_backend_kick) waits for the guest to block, poll or yield, but no
- * longer than this, even for a guest that spins on its ring. */
-#define BACKEND_LATENCY_NS 1000000u
-
-/* Run asked-for backend work that is due; the deadline by which the rest
- * must run (0: none), for the host timer. */
-static uint64_t backends_due(struct vm *vm)
-{
-	struct vmm *v = vmm_of(vm);
-
-	if (vm->ev.backend_work && !v->backend_due)
-		v->backend_due = mono_now() + BACKEND_LATENCY_NS; /* set once: traps do not delay it */
-	else if (vm->ev.backend_work && mono_now() >= v->backend_due)
-		hc_backends_work(vm);
-	if (!vm->ev.backend_work)
-		v->backend_due = 0;
-	return v->backend_due;
-}
-
-/* After every trap: fire due timers, run due backend work, wait while
- * blocked, send the pending upcall, and arm the host timer for the next
- * deadline. */
+/* After every trap: fire due timers, wait while blocked, send the pending
+ * upcall, and arm the host timer for the next deadline. */
 static void events(struct vm *vm)
 {
 	struct vmm *v = vmm_of(vm);
-	uint64_t next, mono, due;
+	uint64_t next, mono;
 
 	vmm_net_service(v->net); /* packets for the guest raise its port */
-	due = backends_due(vm);
 	next = hc_events_tick(vm);
 
 	vmm_conin_pump(vm, 0);
@@ -584,13 +562,10 @@ static void events(struct vm *vm)
 	}
 	if (!vm->end && hc_upcall_due(vm) && hc_upcall(vm) > 0 && (v->trace_print & TRACE_EVENT))
 		vmm_trace_upcall(vm);
-	/* the host timer interrupts the guest for its own timer, slirp's and
-	 * backend work it has not waited for */
+	/* the host timer interrupts the guest for its own timer and slirp's */
 	mono = next ? vm->ev.boot_ns + next : 0;
 	if (vmm_net_deadline(v->net) && (!mono || vmm_net_deadline(v->net) < mono))
 		mono = vmm_net_deadline(v->net);
-	if (due && !vm->end && vm->ev.backend_work && (!mono || due < mono))
-		mono = due;
 	if (mono != vm->ev.armed) {
 		vm->ev.armed = mono;
 		if (vmm_timer_arm(mono)) {

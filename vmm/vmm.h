@@ -51,7 +51,6 @@ struct vmm {
 		uint64_t last_ns;  /* when stdin was last read (CLOCK_MONOTONIC) */
 	} conin;
 	struct vmm_net *net;   /* --net=user, or NULL */
-	uint64_t backend_due;  /* CLOCK_MONOTONIC by which asked-for backend work runs; 0 none */
 };
 
 /* The struct vmm around domain (vm), keeping its constness. Every struct vm

@@ -178,6 +178,26 @@ START_TEST(transactions_conflict_and_commit)
 	ck_assert_int_eq(xs_read(vm, "/local/domain/1/data/in-tx", body, 4), 1);
 	ck_assert_uint_eq(call(XS_TRANSACTION_END, tx, "T", NULL), XS_ERROR); /* gone */
 	ck_assert_str_eq(body, "ENOENT");
+	/* two frontends' directories: a change to one does not fail a
+	 * transaction on the other (xenstored's per-node generations) */
+	ck_assert_uint_eq(call(XS_WRITE, 0, "dev/a/x0", "1"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_WRITE, 0, "dev/b/y0", "1"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_TRANSACTION_START, 0, "", NULL), XS_TRANSACTION_START);
+	tx = (uint32_t)strtoul(body, NULL, 10);
+	ck_assert_uint_eq(call(XS_READ, tx, "dev/a/x0", NULL), XS_READ);
+	ck_assert_uint_eq(call(XS_WRITE, tx, "dev/a/x", "2"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_WRITE, 0, "dev/b/y", "3"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_TRANSACTION_END, tx, "T", NULL), XS_TRANSACTION_END);
+	ck_assert_int_eq(xs_read(vm, "/local/domain/1/dev/a/x", body, 4), 1);
+	ck_assert_int_eq(xs_read(vm, "/local/domain/1/dev/b/y", body, 4), 1);
+	/* but a change to a node it read does */
+	ck_assert_uint_eq(call(XS_TRANSACTION_START, 0, "", NULL), XS_TRANSACTION_START);
+	tx = (uint32_t)strtoul(body, NULL, 10);
+	ck_assert_uint_eq(call(XS_READ, tx, "dev/b/y", NULL), XS_READ);
+	ck_assert_uint_eq(call(XS_WRITE, tx, "dev/a/x", "4"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_WRITE, 0, "dev/b/y", "5"), XS_WRITE);
+	ck_assert_uint_eq(call(XS_TRANSACTION_END, tx, "T", NULL), XS_ERROR);
+	ck_assert_str_eq(body, "EAGAIN");
 }
 END_TEST
 

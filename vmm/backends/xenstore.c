@@ -17,6 +17,7 @@
 #define XS_MAX_TX 16
 #define XS_OUT_MAX (64u << 10)   /* replies waiting for room in the ring */
 #define XS_MAX_HOOKS 32
+#define XS_MAX_SEEN 1024         /* nodes one transaction reads or lists */
 #define HDR sizeof(struct xsd_sockmsg)
 
 struct xs_node {
@@ -43,16 +44,22 @@ struct xs_hook {                /* pvmm's own watch (xs_hook) */
 	int due;                   /* something at or below path changed */
 };
 
+/* A transaction works on its own copy of the tree and commits unless a
+ * node it read, listed or changed was changed meanwhile (as xenstored's
+ * per-node generations say): transactions on unrelated nodes, such as two
+ * frontends' directories, do not make each other fail. */
 struct xs_tx {
 	uint32_t id;   /* 0: free */
-	uint64_t base; /* the tree's generation when it started */
-	struct xs_tree tree;
+	struct xs_tree start; /* the main tree when it started */
+	struct xs_tree tree;  /* its own view */
+	char **seen;   /* paths it read or listed ... */
+	size_t nseen, capseen; /* ... (XS_MAX_SEEN at most: more is a conflict) */
+	int overflow;
 };
 
 struct xs_store {
 	struct vm *vm;
 	struct xs_tree tree;
-	uint64_t generation;           /* bumped by every change to the tree */
 	struct xs_watch watch[XS_MAX_WATCHES];
 	unsigned nwatch;
 	struct xs_tx tx[XS_MAX_TX];
@@ -378,7 +385,6 @@ static void changed(struct xs_store *s, struct xs_tx *tx, const char *path, int 
 {
 	if (tx)
 		return; /* watches fire when it commits */
-	s->generation++;
 	fire(s, path, removed);
 }
 
@@ -467,6 +473,146 @@ static void do_watch(struct xs_store *s, const struct xsd_sockmsg *m, const char
 	watch_event(s, w, path); /* xenstored fires every new watch once */
 }
 
+static void tx_free(struct xs_tx *tx)
+{
+	tree_free(&tx->start);
+	tree_free(&tx->tree);
+	for (size_t i = 0; i < tx->nseen; i++)
+		free(tx->seen[i]);
+	free(tx->seen);
+	memset(tx, 0, sizeof(*tx));
+}
+
+/* A node the transaction read or listed: its commit depends on it. */
+static void tx_seen(struct xs_tx *tx, const char *path)
+{
+	char *p;
+
+	if (!tx || tx->overflow)
+		return;
+	for (size_t i = 0; i < tx->nseen; i++)
+		if (!strcmp(tx->seen[i], path))
+			return;
+	if (tx->nseen == tx->capseen) {
+		char **n = tx->capseen < XS_MAX_SEEN ? realloc(tx->seen, (tx->capseen * 2 + 16) * sizeof(*n))
+						      : NULL;
+		if (!n) {
+			tx->overflow = 1; /* it cannot be checked: its commit fails (EAGAIN) */
+			return;
+		}
+		tx->seen = n, tx->capseen = tx->capseen * 2 + 16;
+	}
+	if (!(p = strdup(path))) {
+		tx->overflow = 1;
+		return;
+	}
+	tx->seen[tx->nseen++] = p;
+}
+
+/* (p) is a direct child of (dir). */
+static int child_of(const char *dir, const char *p)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return p[0] == '/' && p[1] && !strchr(p + 1, '/');
+	return !strncmp(dir, p, n) && p[n] == '/' && !strchr(p + n + 1, '/');
+}
+
+/* The next direct child of (dir) in (t) from index (i) on, within the run of
+ * nodes below it; t->count when there is none. */
+static size_t next_child(const struct xs_tree *t, const char *dir, size_t i)
+{
+	for (; i < t->count && under(dir, t->n[i].path); i++)
+		if (child_of(dir, t->n[i].path))
+			return i;
+	return t->count;
+}
+
+/* Whether (path), its value and its children's names, are the same in
+ * (a) and (b). */
+static int same_node(const struct xs_tree *a, const struct xs_tree *b, const char *path)
+{
+	size_t i, j;
+	int fa = tree_find(a, path, &i), fb = tree_find(b, path, &j);
+
+	if (fa != fb || (fa && (a->n[i].len != b->n[j].len ||
+				memcmp(a->n[i].value, b->n[j].value, a->n[i].len))))
+		return 0;
+	if (!fa)
+		return 1;
+	for (i = next_child(a, path, i + 1), j = next_child(b, path, j + 1);
+	     i < a->count && j < b->count;
+	     i = next_child(a, path, i + 1), j = next_child(b, path, j + 1))
+		if (strcmp(a->n[i].path, b->n[j].path))
+			return 0;
+	return i == a->count && j == b->count;
+}
+
+/* Whether the parent of (path) is the same in (a) and (b). */
+static int same_parent(const struct xs_tree *a, const struct xs_tree *b, const char *path)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 1];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
+
+	if (n > XENSTORE_ABS_PATH_MAX)
+		return 0;
+	memcpy(parent, path, n);
+	parent[n] = 0;
+	return same_node(a, b, parent);
+}
+
+/* Whether the main tree changed a node the transaction depends on: one it
+ * read or listed, or one it changed itself. */
+static int tx_conflicts(const struct xs_store *s, const struct xs_tx *tx)
+{
+	const struct xs_tree *a = &tx->start, *b = &tx->tree;
+	size_t i = 0, j = 0;
+
+	if (tx->overflow)
+		return 1;
+	for (size_t k = 0; k < tx->nseen; k++)
+		if (!same_node(a, &s->tree, tx->seen[k]))
+			return 1;
+	while (i < a->count || j < b->count) {
+		int c = i == a->count ? 1 : j == b->count ? -1 : strcmp(a->n[i].path, b->n[j].path);
+		const char *p = c <= 0 ? a->n[i].path : b->n[j].path;
+		int differs = c || a->n[i].len != b->n[j].len ||
+			      memcmp(a->n[i].value, b->n[j].value, a->n[i].len);
+
+		if (differs && !same_node(a, &s->tree, p))
+			return 1;
+		if (c && !same_parent(a, &s->tree, p)) /* created or removed: its parent changed */
+			return 1;
+		i += c <= 0, j += c >= 0;
+	}
+	return 0;
+}
+
+/* The main tree with the transaction's changes applied, in (out).
+ * 0 or a negative Xen errno (nothing changed). */
+static int tx_apply(const struct xs_store *s, const struct xs_tx *tx, struct xs_tree *out)
+{
+	const struct xs_tree *a = &tx->start, *b = &tx->tree;
+	size_t i = 0, j = 0;
+	int rc = tree_copy(out, &s->tree);
+
+	while (!rc && (i < a->count || j < b->count)) {
+		int c = i == a->count ? 1 : j == b->count ? -1 : strcmp(a->n[i].path, b->n[j].path);
+
+		if (c < 0) /* removed (a parent's removal may have taken it already) */
+			(void)tree_rm(out, a->n[i].path);
+		else if (c > 0 || a->n[i].len != b->n[j].len ||
+			 memcmp(a->n[i].value, b->n[j].value, a->n[i].len))
+			rc = tree_write(out, b->n[j].path, b->n[j].value, b->n[j].len, 0);
+		i += c <= 0, j += c >= 0;
+	}
+	if (rc)
+		tree_free(out);
+	return rc;
+}
+
 static void do_transaction_start(struct xs_store *s, const struct xsd_sockmsg *m)
 {
 	char id[16];
@@ -475,12 +621,12 @@ static void do_transaction_start(struct xs_store *s, const struct xsd_sockmsg *m
 		struct xs_tx *tx = &s->tx[i];
 		if (tx->id)
 			continue;
-		if (tree_copy(&tx->tree, &s->tree)) {
+		if (tree_copy(&tx->tree, &s->tree) || tree_copy(&tx->start, &s->tree)) {
+			tx_free(tx);
 			reply_err(s, m, -XEN_ENOMEM);
 			return;
 		}
 		tx->id = ++s->next_tx ? s->next_tx : ++s->next_tx;
-		tx->base = s->generation;
 		snprintf(id, sizeof(id), "%u", tx->id);
 		reply_str(s, m, id);
 		return;
@@ -491,27 +637,28 @@ static void do_transaction_start(struct xs_store *s, const struct xsd_sockmsg *m
 static void do_transaction_end(struct xs_store *s, const struct xsd_sockmsg *m, struct xs_tx *tx,
 			       const char *arg)
 {
-	int commit = !strcmp(arg, "T");
+	int commit = !strcmp(arg, "T"), rc;
+	struct xs_tree new;
 
 	if (!tx || (!commit && strcmp(arg, "F"))) {
 		reply_err(s, m, tx ? -XEN_EINVAL : -XEN_ENOENT);
 		return;
 	}
-	if (commit && tx->base != s->generation) {
-		reply_err(s, m, -XEN_EAGAIN); /* the tree changed under it */
-	} else {
+	if (!commit) {
 		reply_str(s, m, "OK");
-		if (commit) {
-			struct xs_tree old = s->tree;
-			fire_diff(s, &old, &tx->tree);
-			s->tree = tx->tree;
-			memset(&tx->tree, 0, sizeof(tx->tree));
-			tree_free(&old);
-			s->generation++;
-		}
+	} else if (tx_conflicts(s, tx)) {
+		reply_err(s, m, -XEN_EAGAIN); /* a node it depends on changed under it */
+	} else if ((rc = tx_apply(s, tx, &new))) {
+		reply_err(s, m, rc);
+	} else {
+		struct xs_tree old = s->tree;
+
+		reply_str(s, m, "OK");
+		fire_diff(s, &old, &new);
+		s->tree = new;
+		tree_free(&old);
 	}
-	tree_free(&tx->tree);
-	tx->id = 0;
+	tx_free(tx);
 }
 
 static const char *type_name(uint32_t type)
@@ -589,13 +736,18 @@ static void req_read(struct xs_req *r)
 {
 	size_t at;
 
+	tx_seen(r->tx, r->path);
 	if (tree_find(r->t, r->path, &at))
 		reply(r->s, r->m->type, r->m, r->t->n[at].value, r->t->n[at].len);
 	else
 		fail(r, -XEN_ENOENT);
 }
 
-static void req_directory(struct xs_req *r) { do_directory(r->s, r->m, r->t, r->path); }
+static void req_directory(struct xs_req *r)
+{
+	tx_seen(r->tx, r->path);
+	do_directory(r->s, r->m, r->t, r->path);
+}
 
 static void req_write(struct xs_req *r)
 {
@@ -985,7 +1137,7 @@ void xs_free(struct vm *vm)
 		return;
 	tree_free(&s->tree);
 	for (unsigned i = 0; i < XS_MAX_TX; i++)
-		tree_free(&s->tx[i].tree);
+		tx_free(&s->tx[i]);
 	watches_free(s);
 	for (unsigned i = 0; i < s->nhook; i++)
 		free(s->hook[i].path);
