@@ -19,7 +19,7 @@ BUILD := build/sanitize
 HOST_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-HOST_LIBS := -lseccomp -lelf -lZydis
+HOST_LIBS := -lseccomp -lelf -lZydis -lunicorn
 # --net=user: libslirp (pvmm's network, the monitor only; not in libpvmm.a)
 NET_LIBS := -lslirp
 
@@ -33,7 +33,7 @@ GUEST_CFLAGS := $(FREESTANDING) -fno-pic -fno-pie -Iinclude -Isample-guests/rt
 GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
 STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Iinclude
 
-BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev libslirp-dev pkg-config gdb clang libclang-rt-dev \
+BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev libslirp-dev libunicorn-dev pkg-config gdb clang libclang-rt-dev \
 	grub-xen-bin grub-common
 
 comma := ,
@@ -109,8 +109,8 @@ grub: $(BUILD)/pvmm
 # test compares include/xen_abi.h with; linux-libc-dev's /usr/include/xen
 # has other files; <slirp/libslirp.h> is libslirp-dev's, for --net=user.)
 deps:
-	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\n#include <stdint.h>\n#include <xen/xen.h>\n#include <slirp/libslirp.h>\nint main(void){return 0;}\n' \
-		| $(CC) -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__ -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis -lslirp 2>/dev/null \
+	@if printf '#include <seccomp.h>\n#include <gelf.h>\n#include <check.h>\n#include <Zydis/Zydis.h>\n#include <unicorn/unicorn.h>\n#include <stdint.h>\n#include <xen/xen.h>\n#include <slirp/libslirp.h>\nint main(void){return 0;}\n' \
+		| $(CC) -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__ -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis -lunicorn -lslirp 2>/dev/null \
 		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null \
 		&& command -v grub-mkimage >/dev/null && [ -e /usr/lib/grub/x86_64-xen/kernel.img ] \
 		&& printf 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}\n' \

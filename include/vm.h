@@ -87,6 +87,15 @@ struct vm_stats {
 	uint64_t emulated_loads;   /* M2P and below-mmap_min_addr loads */
 	uint64_t compat_entries;   /* switches into 32-bit code (CS FLAT_RING3_CS32) */
 	uint64_t compat_refused;   /* ... that a host without 32-bit user code refused (#GP) */
+	/* guest code and data below vm.mmap_min_addr in the instruction
+	 * emulator (vmm/lowexec.h) */
+	uint64_t lowexec_runs;     /* runs of low code */
+	uint64_t lowexec_steps;    /* native instructions that touched low memory */
+	uint64_t lowexec_blocks;   /* basic blocks of low code executed */
+	uint64_t lowexec_ns;       /* time spent in the emulator */
+	uint64_t lowexec_fills;    /* pages entered in its shadow page table */
+	uint64_t lowexec_resets;   /* shadow page table started over */
+	uint64_t lowexec_flushes;  /* translated low code thrown away (it changed) */
 };
 
 /* Frame types (Xen's PGT_*). A frame changes type only at type count 0. */
@@ -252,6 +261,7 @@ struct ptwr_state {
 	X(RESYNC, "resync", "resync of an unhooked L1") \
 	X(RESYNC_REFUSED, "resync-refused", "resync refused") \
 	X(LOAD_EMULATED, "load-emulated", "load emulated (M2P or below mmap_min_addr)") \
+	X(LOW_EXEC, "low-exec", "run in the instruction emulator (code or data below mmap_min_addr)") \
 	X(P2M_FILL, "p2m-fill", "P2M frame written on first use") \
 	X(PRIVOP_EMULATED, "privop-emulated", "privileged instruction emulated") \
 	X(CRASHED, "crashed", "crashed") \
@@ -318,8 +328,11 @@ struct mmu_state {
 	mmu_emit_fn emit;           /* where host operations go */
 	void *emit_ctx;
 	/* Emulates a load at (addr) that no host mapping can serve (the front
-	 * end supplies the instruction emulator): 1 when done, else 0. */
+	 * end supplies the instruction emulator): 1 when done, 2 when the
+	 * instruction will run in the front end's instruction emulator before
+	 * the guest resumes (code or data below vm.mmap_min_addr), else 0. */
 	int (*emulate_load)(struct vm *vm, uint64_t addr);
+	uint64_t gen;               /* bumped at every recorded change (dirty.c) */
 	struct mmu_counters count;
 	enum vm_why why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;

@@ -21,6 +21,7 @@ void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 	struct mmu_state *m = &vm->mmu;
 	struct mmu_dirty *d;
 
+	m->gen++;
 	if (m->dirty_all)
 		return;
 	d = mmu_dirty_find(m, mfn);
@@ -38,6 +39,7 @@ void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 
 void mmu_mark_all(struct vm *vm)
 {
+	vm->mmu.gen++;
 	vm->mmu.dirty_all = 1;
 	vm->mmu.ndirty = 0;
 }

@@ -280,3 +280,17 @@ int mmu_emul_linear(const struct mmu_memop *m, const struct stub_regs *regs, uin
 		return 0;
 	return m->seg == MMU_SEG_SS ? X86_SS : X86_GP;
 }
+
+int mmu_emul_writes(const uint8_t *bytes, size_t n)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (decode(bytes, n, &insn, ops))
+		return -EOPNOTSUPP;
+	for (unsigned i = 0; i < insn.operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			return 1;
+	return 0;
+}

@@ -58,6 +58,11 @@ int mmu_emul_reg_index(int zydis_register);
 int mmu_emul_apply(const struct mmu_store *st, uint64_t addr, uint64_t old,
 		   struct stub_regs *regs, uint64_t *val);
 
+/* Whether the instruction in (bytes, n) writes memory through an explicit
+ * or implicit operand (push, call, stos, ...): 1, 0, or -EOPNOTSUPP when
+ * the bytes are no instruction. */
+int mmu_emul_writes(const uint8_t *bytes, size_t n);
+
 /* The effective segment of a memory operand in 64-bit mode. */
 enum mmu_seg { MMU_SEG_ES, MMU_SEG_CS, MMU_SEG_SS, MMU_SEG_DS, MMU_SEG_FS, MMU_SEG_GS };
 #define MMU_REG_RIP 16 /* base of a rip-relative operand (after struct stub_regs' 16) */

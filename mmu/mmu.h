@@ -231,7 +231,8 @@ enum mmu_trap {
 /* The MMU's part of a page fault, in Xen's order: an access to the range of
  * an unhooked L1 resyncs it (mmu_ptwr_access); a load from where no host
  * mapping can show the guest's (Xen's read-only M2P, pages below the
- * host's mmap_min_addr) goes to vm->mmu.emulate_load; a frame not written
+ * host's mmap_min_addr) goes to vm->mmu.emulate_load (VM_WHY_LOW_EXEC when
+ * the front end's instruction emulator takes the instruction); a frame not written
  * yet is written (mmu_fill_fault); a store into an L1 goes to writable page
  * tables (mmu_ptwr_trap). */
 enum mmu_trap mmu_trap(struct vm *vm, struct mmu_fault *f);

@@ -59,8 +59,8 @@ enum mmu_trap mmu_trap(struct vm *vm, struct mmu_fault *f)
 	if (rc)
 		return done(f, rc > 0 ? VM_WHY_RESYNC : VM_WHY_RESYNC_REFUSED, rc > 0);
 	if (host_unmappable(vm, f->addr) && vm->mmu.emulate_load &&
-	    vm->mmu.emulate_load(vm, f->addr))
-		return done(f, VM_WHY_LOAD_EMULATED, 1);
+	    (rc = vm->mmu.emulate_load(vm, f->addr)) != 0)
+		return done(f, rc == 2 ? VM_WHY_LOW_EXEC : VM_WHY_LOAD_EMULATED, 1);
 	f->err = guest_error_code(vm, f, &w);
 	f->mfn = w.mfn;
 	if ((f->err & MMU_PFEC_PRESENT) &&

@@ -44,6 +44,7 @@ struct options {
 	int cpu;                /* -1: auto (the CPU pvmm starts on), -2: all */
 	int check_invariants;
 	enum ptwr_mode ptwr;
+	int low_emulate;        /* --low-exec=emulate */
 	uint32_t trace;
 	const char *trace_file;
 	int trace_json;
@@ -97,6 +98,9 @@ static const char usage_text[] =
 	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
 	"                        unhook (out-of-sync L1s, stores run natively) or\n"
 	"                        auto (default: emulate, unhook L1s written repeatedly)\n"
+	"      --low-exec=MODE   code below vm.mmap_min_addr (kernels linked at 0): auto\n"
+	"                        (default: mapped natively where pvmm may map page 0,\n"
+	"                        else run in an instruction emulator) or emulate\n"
 	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event,\n"
 	"                        xenstore, all\n"
 	"      --trace-file=FILE write the trace to FILE instead\n"
@@ -388,7 +392,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET, OPT_LOW };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -403,6 +407,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "check-invariants", no_argument, NULL, OPT_CHECK },
 		{ "ptwr", required_argument, NULL, OPT_PTWR },
+		{ "low-exec", required_argument, NULL, OPT_LOW },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
 		{ "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
@@ -465,6 +470,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PTWR:
 			if (mmu_ptwr_mode_parse(optarg, &o->ptwr))
 				return usage_error("bad --ptwr '%s': want emulate, unhook or auto", optarg);
+			break;
+		case OPT_LOW:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "emulate"))
+				return usage_error("bad --low-exec '%s': want auto or emulate", optarg);
+			o->low_emulate = !strcmp(optarg, "emulate");
 			break;
 		case OPT_TRACE:
 			if (vmm_trace_parse(optarg, &o->trace))
@@ -666,10 +676,12 @@ static int load_guest(struct vm *vm, const struct options *o)
 		free(file);
 		return VMM_EXIT_USAGE;
 	}
-	/* a kernel linked below mmap_min_addr (Mini-OS, GRUB at 0) runs where
-	 * the host lets pvmm map page 0; its domain then maps everything */
-	rc = loader_parse(file, size, page0_mappable() ? 0 : vm->min_va, HOLE_BASE, &vm->img, why);
-	if (!rc && vm->img.virt_kstart < vm->min_va)
+	/* a kernel linked below mmap_min_addr (Mini-OS, GRUB at 0) is mapped
+	 * from 0 where the host lets pvmm map page 0; elsewhere (or with
+	 * --low-exec=emulate) its code there runs in the instruction emulator
+	 * (lowexec.h) */
+	rc = loader_parse(file, size, 0, HOLE_BASE, &vm->img, why);
+	if (!rc && vm->img.virt_kstart < vm->min_va && !o->low_emulate && page0_mappable())
 		vm->min_va = 0;
 	if (!rc)
 		loader_symbols(file, size, &vmm_of(vm)->syms); /* traces work without them */

@@ -6,6 +6,7 @@
 #include "mmu/ptwr.h"
 #include "vmm/gdb.h"
 #include "vmm/net.h"
+#include "vmm/lowexec.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -315,6 +316,43 @@ static void compat_refused(void)
 		"off, or a hypervisor without it): pvmm gives the guest the #GP a missing descriptor raises (docs/differences.md)\n");
 }
 
+/* vm->mmu.emulate_load: a fault no host mapping can serve. Below
+ * vm.mmap_min_addr (a native instruction reading or writing there, or a
+ * jump there) the instruction emulator takes over before the guest resumes
+ * (2), unless the fault came from it: then the guest's tables refuse the
+ * access, and only a load pvmm emulates itself (an unfilled frame) is not
+ * the guest's #PF. Xen's M2P in the upper half: emulated here. */
+static int emulate_unmappable(struct vm *vm, uint64_t addr)
+{
+	struct vmm *v = vmm_of(vm);
+	uint64_t rip = vm->vcpu.regs.rip;
+
+	if (v->low_trap)
+		return addr - rip < 15 ? 0 : hc_emulate_load(vm, addr); /* not a fetch */
+	if (addr >= vm->min_va && rip >= vm->min_va)
+		return hc_emulate_load(vm, addr);
+	v->low_step = rip >= vm->min_va;
+	return 2;
+}
+
+/* Run guest code in the instruction emulator (lowexec.h) instead of its
+ * process; (*trap) gets the trap it ran into (event STUB_EV_NONE: none). */
+static void run_emulated(struct vm *vm, struct stub_trap *trap)
+{
+	static const char *const ends[] = { "left", "slice", "step", "trap", "ended" };
+	struct vmm *v = vmm_of(vm);
+	uint64_t rip = vm->vcpu.regs.rip, blocks = vm->stats.lowexec_blocks, ns = vm->stats.lowexec_ns;
+	int step = v->low_step;
+	enum vmm_lowexec_end end;
+
+	v->low_step = 0;
+	memset(trap, 0, sizeof(*trap));
+	end = vmm_lowexec_run(&v->low, vm, step, trap);
+	if (v->trace_print & TRACE_FAULT)
+		vmm_trace_lowexec(vm, rip, step, ends[end], vm->stats.lowexec_blocks - blocks,
+				  vm->stats.lowexec_ns - ns);
+}
+
 /* Serve one trap of guest code. */
 static void handle_trap(struct vm *vm, const struct stub_trap *t)
 {
@@ -461,7 +499,7 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 	v->ctrl->nops = 0;
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
-	vm->mmu.emulate_load = hc_emulate_load;
+	vm->mmu.emulate_load = emulate_unmappable;
 	rc = mmu_sync(vm); /* the bootstrap address space */
 	if (!rc)
 		rc = check_invariants(vm, sink);
@@ -584,34 +622,48 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		struct mmu_counters before = vm->mmu.count;
 		int rc;
 
-		v->ctrl->regs = vm->vcpu.regs;
-		v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
-		v->ctrl->action = STUB_ACT_RESUME;
-		rc = t->resume(vm, &stop);
-		if (rc)
-			return rc;
-		if (stop.kind == STOP_GONE) {
-			vmm_proc_describe_end(vm, stop.status, 1);
-			return -EIO;
+		int low = vmm_lowexec_due(vm) || v->low_step;
+		uint64_t t0;
+
+		if (low) {
+			run_emulated(vm, &trap);
+			if (vmm_signals_ended())
+				return 0;
+			t0 = mono_now();
+		} else {
+			v->ctrl->regs = vm->vcpu.regs;
+			v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
+			v->ctrl->action = STUB_ACT_RESUME;
+			rc = t->resume(vm, &stop);
+			if (rc)
+				return rc;
+			if (stop.kind == STOP_GONE) {
+				vmm_proc_describe_end(vm, stop.status, 1);
+				return -EIO;
+			}
+			t0 = mono_now();
+			trap = v->ctrl->trap; /* one copy of what the stub wrote */
+			vm->vcpu.regs = v->ctrl->regs;
+			vm->vcpu.regs.cs = vm->vcpu.regs.cs == STUB_USER32_CS ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
+			/* The stub reports a failed batch before it returns to the guest
+			 * (OPS_DONE); after the guest ran, the page is the guest's to
+			 * scribble on, so results are not read then. */
+			if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
+				return -EIO;
+			v->ctrl->nops = 0;
 		}
-		uint64_t t0 = mono_now();
-		trap = v->ctrl->trap; /* one copy of what the stub wrote */
-		vm->vcpu.regs = v->ctrl->regs;
-		vm->vcpu.regs.cs = vm->vcpu.regs.cs == STUB_USER32_CS ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
-		/* The stub reports a failed batch before it returns to the guest
-		 * (OPS_DONE); after the guest ran, the page is the guest's to
-		 * scribble on, so results are not read then. */
-		if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
-			return -EIO;
-		v->ctrl->nops = 0;
 		if (trap.event == STUB_EV_SIGNAL) {
 			uint64_t refused = vm->stats.compat_refused;
+
+			v->low_trap = low;
 			handle_trap(vm, &trap);
+			v->low_trap = 0;
 			if (!refused && vm->stats.compat_refused)
 				compat_refused();
-		} else
+		} else if (!low) {
 			vm_end_domain(vm, VM_CRASH, "the stub's control page holds an unknown event %u: the guest "
 			      "wrote over it", trap.event);
+		}
 		if (!vm->end)
 			events(vm);
 		/* a refusal that crashes the domain still stops for gdb first */
@@ -640,6 +692,8 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 	if (!rc)
 		rc = serve(vm, t, &sink);
 	t->kill(vm);
+	vmm_lowexec_free(vmm_of(vm)->low);
+	vmm_of(vm)->low = NULL;
 	if (vmm_signals_ended() == VM_TIMEOUT)
 		vm_end_domain(vm, VM_TIMEOUT, "timeout: the guest was stopped after --timeout seconds");
 	else if (vmm_signals_ended() && vmm_signals_grace())

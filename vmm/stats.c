@@ -125,6 +125,12 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 	fprintf(f, "  \"compat_entries\": %llu,\n  \"compat_refused\": %llu,\n",
 		(unsigned long long)s->compat_entries, (unsigned long long)s->compat_refused);
 	write_blk(vm, f);
+	fprintf(f, "  \"lowexec\": {\"runs\": %llu, \"steps\": %llu, \"blocks\": %llu, \"ns\": %llu, "
+		"\"fills\": %llu, \"resets\": %llu, \"code_flushes\": %llu},\n",
+		(unsigned long long)s->lowexec_runs, (unsigned long long)s->lowexec_steps,
+		(unsigned long long)s->lowexec_blocks, (unsigned long long)s->lowexec_ns,
+		(unsigned long long)s->lowexec_fills, (unsigned long long)s->lowexec_resets,
+		(unsigned long long)s->lowexec_flushes);
 	fprintf(f, "  \"invariant_checks\": %llu,\n  \"handoffs\": %llu,\n  \"console_bytes\": %llu\n}\n",
 		(unsigned long long)s->invariant_checks, (unsigned long long)s->handoffs,
 		(unsigned long long)s->console_bytes);

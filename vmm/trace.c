@@ -232,3 +232,17 @@ void vmm_trace_upcall(struct vm *vm)
 	where(vm, &l, NULL);
 	end(&l);
 }
+
+void vmm_trace_lowexec(struct vm *vm, uint64_t rip, int step, const char *how, uint64_t blocks,
+		       uint64_t ns)
+{
+	struct line l;
+
+	begin(vm, &l, "fault", step ? "lowstep" : "lowexec");
+	where_at(vm, &l, rip, "");
+	hex(&l, "to", vm->vcpu.regs.rip);
+	str(&l, "end", how);
+	num(&l, "blocks", (long long)blocks);
+	num(&l, "ns", (long long)ns);
+	end(&l);
+}

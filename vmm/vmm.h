@@ -51,6 +51,10 @@ struct vmm {
 		uint64_t last_ns;  /* when stdin was last read (CLOCK_MONOTONIC) */
 	} conin;
 	struct vmm_net *net;   /* --net=user, or NULL */
+	/* guest code and data below vm.mmap_min_addr (lowexec.h) */
+	struct vmm_lowexec *low; /* the instruction emulator, made at first use */
+	int low_step;          /* run the instruction at rip in it before resuming */
+	int low_trap;          /* the trap being served came from it */
 };
 
 /* The struct vmm around domain (vm), keeping its constness. Every struct vm
@@ -197,6 +201,11 @@ void vmm_trace_hypercall(struct vm *vm, const struct stub_regs *in, int64_t resu
 void vmm_trace_trap(struct vm *vm);
 void vmm_trace_fault(struct vm *vm, const struct stub_trap *t, uint64_t err, enum vm_why outcome);
 void vmm_trace_upcall(struct vm *vm);
+/* One run of the instruction emulator (lowexec.h) from (rip): a (step) or
+ * a run, how it ended (enum vmm_lowexec_end's name), the blocks it ran and
+ * the nanoseconds it took. */
+void vmm_trace_lowexec(struct vm *vm, uint64_t rip, int step, const char *how, uint64_t blocks,
+		       uint64_t ns);
 void vmm_format_pte(uint64_t e, char *buf, size_t len);
 
 /* suite.c: `pvmm test ...`; (self) is the path of this pvmm binary. */
