@@ -13,12 +13,19 @@
 #include <unicorn/unicorn.h>
 
 #define PAGE 4096ull
-/* The emulator's physical memory: the memory file at 0 (frame n at n *
- * PAGE, as page-table entries name it), and pvmm's own pages at 256 GiB,
- * above any guest (64 GiB at most) and within the emulated CPU's 40
- * physical address bits: the shadow tables, then what the switch to ring 3
- * needs. */
-#define PRIV_BASE 0x4000000000ull
+/* Unicorn 2.0's x86 MMU walks the page tables for presence and
+ * permissions but then accesses the virtual address itself as physical,
+ * and looks for a memory region there before it walks. So each guest page
+ * the code touches becomes a region of the engine at its own address,
+ * backed by the frame the guest's tables map there in pvmm's mapping of
+ * the memory file (or a page of zeros where they map nothing), made when
+ * the engine first finds no region (on_no_region); the shadow's leaves,
+ * filled on the #PF that follows, say present, writable, user.
+ * pvmm's own pages (the shadow tables, what the switch to ring 3 needs)
+ * are a region just below 1 TiB, within the emulated CPU's 40 physical
+ * address bits; a guest page there cannot be emulated. */
+#define PRIV_BASE 0xff00000000ull
+#define MAX_MAPPED 16384u          /* guest pages mapped as regions at most */
 #define POOL 1024u                 /* shadow table frames; 0 is the L4 */
 #define GDT_PAGE POOL
 #define STACK_PAGE (POOL + 1)
@@ -36,6 +43,7 @@
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 #define SYS_USER_DISPATCH_CODE 2
 
+enum { EXEC_UNKNOWN, EXEC_YES, EXEC_NO };
 enum stop { STOP_NONE, STOP_LEFT, STOP_SLICE, STOP_STEPPED, STOP_EXC, STOP_SYSCALL };
 
 struct vmm_lowexec {
@@ -46,10 +54,13 @@ struct vmm_lowexec {
 	int flush_tlb;          /* the shadow changed: the CPU's TLB must go */
 	struct vm *vm;
 	uint64_t npages;        /* pages below vm->min_va */
-	uint8_t *exec;          /* per low page: the guest's tables let it run */
+	uint8_t *exec;          /* per low page: EXEC_UNKNOWN, _YES or _NO by the guest's tables */
 	uint64_t *code_mfn;     /* per low page: frame its translated code came from, or 0 */
 	uint8_t *code_copy;     /* ... and that frame's contents then */
 	uint64_t gen_mmu, gen_ops, gen_cr3; /* what the shadow was built from */
+	uint8_t *zeros;         /* what a region shows where the guest maps nothing */
+	uint64_t *mapped;       /* the guest pages mapped as engine regions ... */
+	unsigned nmapped;       /* ... and how many */
 	/* the run in progress */
 	int step, stepped;
 	uint32_t budget;
@@ -57,6 +68,7 @@ struct vmm_lowexec {
 	uint32_t intno;
 	uint64_t rip, cr2;      /* at the exception */
 	int fetch;              /* the exception is a fetch from a page that may not run */
+	uint64_t bad_addr;      /* an access the engine found no region for */
 };
 
 static const int reg_ids[STUB_NREGS] = {
@@ -103,6 +115,9 @@ static uint64_t *table(struct vmm_lowexec *lx, uint64_t phys)
 
 static void shadow_reset(struct vmm_lowexec *lx)
 {
+	for (unsigned i = 0; i < lx->nmapped; i++) /* also empties the engine's TLB */
+		uc_mem_unmap(lx->uc, lx->mapped[i], PAGE);
+	lx->nmapped = 0;
 	memset(lx->priv, 0, PAGE);
 	lx->used = 1;
 	memset(lx->exec, 0, lx->npages);
@@ -135,16 +150,21 @@ static uint64_t shadow_leaf(struct vmm_lowexec *lx, uint64_t va)
 	return e ? *e : 0;
 }
 
-/* Map page (va) to frame (mfn) with host protection (prot). */
-static void shadow_map(struct vmm_lowexec *lx, uint64_t va, uint64_t mfn, int prot)
+/* Let the engine reach page (va), whose region was made from the same
+ * walk, with host protection (prot): 0, or -1 where it cannot (pvmm's own
+ * region, or the pool is spent: start over, and retry). */
+static int shadow_map(struct vmm_lowexec *lx, uint64_t va, int prot)
 {
 	uint64_t *e = shadow_slot(lx, va, 1);
 
-	if (!e) { /* the pool is spent: start over */
+	if (va >= PRIV_BASE && va - PRIV_BASE < PRIV_PAGES * PAGE)
+		return -1;
+	if (!e) {
 		shadow_reset(lx);
-		e = shadow_slot(lx, va, 1);
+		return 0; /* the region is gone with the rest: the retry makes both again */
 	}
-	*e = (mfn << 12) | PTE_P | PTE_US | PTE_A | PTE_D | ((prot & PROT_WRITE) ? PTE_RW : 0);
+	*e = PTE_P | PTE_US | PTE_A | PTE_D | ((prot & PROT_WRITE) ? PTE_RW : 0);
+	return 0;
 }
 
 static uint64_t ops_emitted(const struct vm *vm)
@@ -163,7 +183,8 @@ static void shadow_check(struct vmm_lowexec *lx, struct vm *vm)
 {
 	uint64_t cr3 = mfn_x(vcpu_cr3(&vm->vcpu)), ops = ops_emitted(vm);
 
-	if (lx->gen_mmu == vm->mmu.gen && lx->gen_ops == ops && lx->gen_cr3 == cr3)
+	if (lx->gen_mmu == vm->mmu.gen && lx->gen_ops == ops && lx->gen_cr3 == cr3 &&
+	    lx->nmapped < MAX_MAPPED / 2)
 		return;
 	lx->gen_mmu = vm->mmu.gen, lx->gen_ops = ops, lx->gen_cr3 = cr3;
 	shadow_reset(lx);
@@ -194,10 +215,12 @@ static void code_check(struct vmm_lowexec *lx, struct vm *vm)
 
 static void code_note(struct vmm_lowexec *lx, uint64_t page)
 {
-	uint64_t leaf = shadow_leaf(lx, page * PAGE), mfn = (leaf & PTE_ADDR_MASK) >> 12;
+	struct mmu_walk w;
+	uint64_t mfn;
 
-	if (lx->code_mfn[page] == mfn || !(leaf & PTE_P) || mfn >= lx->vm->nr_frames)
+	if (mmu_walk(lx->vm, vcpu_cr3(&lx->vm->vcpu), _gva(page * PAGE), &w) || lx->code_mfn[page] == w.mfn)
 		return;
+	mfn = w.mfn;
 	lx->code_mfn[page] = mfn;
 	memcpy(lx->code_copy + page * PAGE, lx->vm->mem + mfn * PAGE, PAGE);
 }
@@ -234,6 +257,28 @@ static void on_syscall(uc_engine *uc, void *data)
 	uc_emu_stop(uc);
 }
 
+/* The engine found no region at (addr): make one for its page (see
+ * PRIV_BASE). When it cannot (too many), the address is kept for the one
+ * line that ends the domain. */
+static bool on_no_region(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+			 void *data)
+{
+	struct vmm_lowexec *lx = data;
+	uint64_t va = addr & ~(PAGE - 1);
+	struct mmu_walk w;
+	uint8_t *host = lx->zeros;
+
+	(void)type, (void)size, (void)value;
+	if (!mmu_walk(lx->vm, vcpu_cr3(&lx->vm->vcpu), _gva(va), &w))
+		host = lx->vm->mem + w.mfn * PAGE;
+	if (lx->nmapped == MAX_MAPPED || uc_mem_map_ptr(uc, va, PAGE, UC_PROT_ALL, host)) {
+		lx->bad_addr = addr;
+		return false;
+	}
+	lx->mapped[lx->nmapped++] = va;
+	return true; /* the access goes on to the shadow: a #PF where it has no leaf */
+}
+
 /* cpuid answers as the host's does for native code */
 static int on_cpuid(uc_engine *uc, void *data)
 {
@@ -244,6 +289,19 @@ static int on_cpuid(uc_engine *uc, void *data)
 	set_reg(uc, UC_X86_REG_RAX, a), set_reg(uc, UC_X86_REG_RBX, b);
 	set_reg(uc, UC_X86_REG_RCX, c), set_reg(uc, UC_X86_REG_RDX, d);
 	return 1;
+}
+
+/* Whether the guest's tables let low page (page) run (the emulated CPU,
+ * without NX, would run it anyway); known since the shadow last started
+ * over, or walked now. */
+static int low_exec(struct vmm_lowexec *lx, uint64_t page)
+{
+	struct mmu_walk w;
+
+	if (lx->exec[page] == EXEC_UNKNOWN)
+		lx->exec[page] = !mmu_walk(lx->vm, vcpu_cr3(&lx->vm->vcpu), _gva(page * PAGE), &w) && w.exec
+				 ? EXEC_YES : EXEC_NO;
+	return lx->exec[page] == EXEC_YES;
 }
 
 /* A block of low code is about to run. */
@@ -258,7 +316,7 @@ static void on_low_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data
 		uc_emu_stop(uc);
 		return;
 	}
-	if (page >= lx->npages || !lx->exec[page]) { /* the CPU has no NX: the guest's tables do */
+	if (page >= lx->npages || !low_exec(lx, page)) { /* the CPU has no NX: the guest's tables do */
 		lx->stop = STOP_EXC, lx->intno = X86_PF, lx->rip = lx->cr2 = addr, lx->fetch = 1;
 		uc_emu_stop(uc);
 		return;
@@ -322,6 +380,7 @@ static int add_hooks(struct vmm_lowexec *lx, uint64_t min_va)
 
 	return uc_hook_add(lx->uc, &h, UC_HOOK_INTR, (void *)on_interrupt, lx, 1, 0) ||
 	       uc_hook_add(lx->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, lx, 1, 0) ||
+	       uc_hook_add(lx->uc, &h, UC_HOOK_MEM_INVALID, (void *)on_no_region, lx, 1, 0) ||
 	       uc_hook_add(lx->uc, &h, UC_HOOK_INSN, (void *)on_syscall, lx, 1, 0, UC_X86_INS_SYSCALL) ||
 	       uc_hook_add(lx->uc, &h, UC_HOOK_INSN, (void *)on_cpuid, lx, 1, 0, UC_X86_INS_CPUID) ||
 	       uc_hook_add(lx->uc, &h, UC_HOOK_BLOCK, (void *)on_low_block, lx, 0, min_va - 1) ||
@@ -341,6 +400,8 @@ void vmm_lowexec_free(struct vmm_lowexec *lx)
 	free(lx->exec);
 	free(lx->code_mfn);
 	free(lx->code_copy);
+	free(lx->mapped);
+	free(lx->zeros);
 	free(lx);
 }
 
@@ -355,12 +416,15 @@ static struct vmm_lowexec *engine(struct vm *vm)
 	lx->exec = calloc(lx->npages ? lx->npages : 1, 1);
 	lx->code_mfn = calloc(lx->npages ? lx->npages : 1, sizeof(*lx->code_mfn));
 	lx->code_copy = malloc((lx->npages ? lx->npages : 1) * PAGE);
+	lx->mapped = calloc(MAX_MAPPED, sizeof(*lx->mapped));
+	lx->zeros = aligned_alloc(PAGE, PAGE);
+	if (lx->zeros)
+		memset(lx->zeros, 0, PAGE);
 	lx->priv = mmap(NULL, PRIV_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (lx->priv == MAP_FAILED)
 		lx->priv = NULL;
-	if (!lx->exec || !lx->code_mfn || !lx->code_copy || !lx->priv || vm->nr_frames * PAGE > PRIV_BASE ||
+	if (!lx->exec || !lx->code_mfn || !lx->code_copy || !lx->mapped || !lx->zeros || !lx->priv ||
 	    uc_open(UC_ARCH_X86, UC_MODE_64, &lx->uc) ||
-	    uc_mem_map_ptr(lx->uc, 0, vm->nr_frames * PAGE, UC_PROT_ALL, vm->mem) ||
 	    uc_mem_map_ptr(lx->uc, PRIV_BASE, PRIV_PAGES * PAGE, UC_PROT_ALL, lx->priv) ||
 	    to_ring3(lx) || add_hooks(lx, vm->min_va) || uc_context_alloc(lx->uc, &lx->clean) ||
 	    uc_context_save(lx->uc, lx->clean)) {
@@ -433,16 +497,22 @@ static int page_fault(struct vmm_lowexec *lx, struct vm *vm, struct stub_trap *t
 	uint64_t cr2 = lx->cr2, va = cr2 & ~(PAGE - 1), leaf = 0, err = MMU_PFEC_USER;
 	struct mmu_walk w;
 
-	if (va < HOLE_BASE && !lx->fetch && !(leaf = shadow_leaf(lx, va))) {
+	if (va < HOLE_BASE)
+		leaf = shadow_leaf(lx, va);
+	if (va < HOLE_BASE && !lx->fetch && !leaf) {
 		int rc = mmu_ptwr_access(vm, cr2); /* an unhooked L1's range: resync */
 		if (rc)
 			return rc < 0 || vm->end ? -1 : 1;
 		if (!mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w)) {
 			int prot = mmu_page_prot(vm, _gva(va), &w);
 			if (prot & PROT_READ) {
-				shadow_map(lx, va, w.mfn, prot);
-				if (va < vm->min_va)
-					lx->exec[va / PAGE] = (uint8_t)w.exec;
+				if (shadow_map(lx, va, prot)) {
+					vm_end_domain(vm, VM_CRASH, "guest page %#llx lies where the instruction "
+						      "emulator keeps its own pages [%#llx, %#llx)",
+						      (unsigned long long)va, (unsigned long long)PRIV_BASE,
+						      (unsigned long long)(PRIV_BASE + PRIV_PAGES * PAGE));
+					return -1;
+				}
 				vm->stats.lowexec_fills++;
 				return 1;
 			}
@@ -550,9 +620,9 @@ static enum vmm_lowexec_end run_once(struct vmm_lowexec *lx, struct vm *vm, int 
 	lx->stop = STOP_NONE;
 	e = uc_emu_start(lx->uc, vm->vcpu.regs.rip, NEVER, 0, 0);
 	if (lx->stop == STOP_NONE) {
-		vm_end_domain(vm, VM_CRASH, "the instruction emulator stopped at rip %#llx below "
-			      "vm.mmap_min_addr: %s", (unsigned long long)reg(lx->uc, UC_X86_REG_RIP),
-			      uc_strerror(e));
+		vm_end_domain(vm, VM_CRASH, "the instruction emulator stopped near rip %#llx (address "
+			      "%#llx): %s", (unsigned long long)reg(lx->uc, UC_X86_REG_RIP),
+			      (unsigned long long)lx->bad_addr, uc_strerror(e));
 		return LOWEXEC_ENDED;
 	}
 	return LOWEXEC_TRAP; /* for the caller to look at lx->stop */
