@@ -1,5 +1,5 @@
 # One sample guest per property; each is build/guests/NAME.elf.
-GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant debugreg compat32 blkfront net
+GUESTS := hello crash spin fault hcall hcloop pt-basic pt-attacks pt-write-no-assist ptwr ptwr-bad bench traps privops minikernel events escape p2m xenstore ramdisk balloon trace-sites grant debugreg compat32 blkfront net lowexec
 GUEST_RT_OBJS := $(BUILD)/guests/rt/head.o $(BUILD)/guests/rt/rt.o $(BUILD)/guests/rt/traps.o
 
 $(BUILD)/guests/%.o: sample-guests/%.S

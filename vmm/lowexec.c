@@ -198,19 +198,26 @@ static void shadow_check(struct vmm_lowexec *lx, struct vm *vm)
 static void code_check(struct vmm_lowexec *lx, struct vm *vm)
 {
 	struct mmu_walk w;
-	int stale = 0;
 
-	for (uint64_t p = 0; p < lx->npages && !stale; p++) {
+	for (uint64_t p = 0; p < lx->npages; p++) {
 		if (!lx->code_mfn[p])
 			continue;
-		stale = mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(p * PAGE), &w) || w.mfn != lx->code_mfn[p] ||
-			memcmp(lx->code_copy + p * PAGE, vm->mem + w.mfn * PAGE, PAGE);
+		if (!mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(p * PAGE), &w) && w.mfn == lx->code_mfn[p] &&
+		    !memcmp(lx->code_copy + p * PAGE, vm->mem + w.mfn * PAGE, PAGE))
+			continue;
+		/* a new region for the page: translations are looked up by the
+		 * region's memory, so the old ones are never found again (a
+		 * whole flush takes seconds, and Unicorn 2.0's range removal
+		 * walks the emulated MMU outside a run) */
+		for (unsigned i = 0; i < lx->nmapped; i++)
+			if (lx->mapped[i] == p * PAGE) {
+				uc_mem_unmap(lx->uc, p * PAGE, PAGE);
+				lx->mapped[i] = lx->mapped[--lx->nmapped];
+				break;
+			}
+		lx->code_mfn[p] = 0;
+		vm->stats.lowexec_flushes++;
 	}
-	if (!stale)
-		return;
-	uc_ctl(lx->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-	memset(lx->code_mfn, 0, lx->npages * sizeof(*lx->code_mfn));
-	vm->stats.lowexec_flushes++;
 }
 
 static void code_note(struct vmm_lowexec *lx, uint64_t page)
