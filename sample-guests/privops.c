@@ -10,7 +10,7 @@
 #include "rt.h"
 
 static volatile unsigned gp_count;
-static volatile uint64_t last_vector, last_rflags;
+static volatile uint64_t last_vector, last_rflags, last_error, last_cr2;
 static volatile unsigned iret_iopl = 4; /* < 4: the handler returns with this IOPL */
 uint64_t resume_at; /* where the handler resumes: after the instruction */
 
@@ -18,8 +18,11 @@ uint64_t resume_at; /* where the handler resumes: after the instruction */
 
 static void hook(struct rt_frame *f)
 {
-	guest_assert(f->vector == X86_GP || f->vector == X86_SS);
+	guest_assert(f->vector == X86_GP || f->vector == X86_SS || f->vector == X86_PF);
 	last_vector = f->vector;
+	last_error = f->error;
+	if (f->vector == X86_PF)
+		__asm__ volatile("mov %%cr2, %0" : "=r"(last_cr2));
 	last_rflags = f->rflags;
 	gp_count++;
 	f->rip = resume_at;
@@ -314,6 +317,8 @@ static void stack_segment(void)
 	       "another base #GP\n");
 }
 
+static uint64_t *low_data, *low_l1; /* a frame mapped at page 0, and its L1 */
+
 /* Loads no Linux process could make: Xen's M2P in the upper half, and a page
  * mapped below the host's mmap_min_addr. */
 static void impossible_loads(void)
@@ -333,6 +338,118 @@ static void impossible_loads(void)
 	__asm__ volatile("mov 8(%1), %0" : "=r"(v) : "r"(0ul) : "memory");
 	expect_eq(v, 0xbeef);
 	printf("privops: loads from the M2P table and from page 0 emulated\n");
+	low_data = data, low_l1 = l1;
+}
+
+/* Run (insn) on a word of page 0 and on the same word through the frame's
+ * ordinary mapping, from (init), with %1 = (src), %2 = %rax = (acc) and %3
+ * the word's address: memory, %1, %rax and the flags in (mask) agree. */
+#define SAME(mask, insn, init, src, acc)                                       \
+	do {                                                                   \
+		uint64_t _f[2], _m[2], _s[2], _a[2];                           \
+		for (int _i = 0; _i < 2; _i++) {                               \
+			uint64_t *_p = _i ? (uint64_t *)16 : &low_data[2];     \
+			uint64_t _r = (src), _x = (acc);                       \
+			low_data[2] = (init);                                  \
+			__asm__ volatile(insn "\n\tpushf\n\tpop %0"            \
+					 : "=&r"(_f[_i]), "+r"(_r), "+a"(_x)   \
+					 : "r"(_p) : "memory", "cc");          \
+			_m[_i] = low_data[2], _s[_i] = _r, _a[_i] = _x;        \
+		}                                                              \
+		expect_eq(_m[1], _m[0]);                                       \
+		expect_eq(_s[1], _s[0]);                                       \
+		expect_eq(_a[1], _a[0]);                                       \
+		expect_eq(_f[1] & (mask), _f[0] & (mask));                     \
+	} while (0)
+#define ARITH 0x8d5ul /* CF PF AF ZF SF OF */
+#define LOGIC 0x8c5ul /* AF is undefined after a logical operation */
+
+/* Stores, read-modify-write, compare and string instructions through a page
+ * mapped below the host's mmap_min_addr (page 0: always below it) give what
+ * they give through any other mapping of the frame; the guest's tables still
+ * decide: a read-only page 0 is #PF(P|W) for a store, a rep string
+ * instruction that runs into an unmapped page stops there with #PF and the
+ * registers of the elements done. */
+static void low_page_accesses(void)
+{
+	volatile uint8_t *b = (volatile uint8_t *)low_data;
+	uint64_t *buf = rt_alloc_page(), rdi, rcx, l1 = virt_to_mfn(low_l1);
+	unsigned before;
+
+	SAME(0, "movb %b1, (%3)", 0x1111111111111111ul, 0x80, 0);
+	SAME(0, "movw $0x1234, 2(%3)", 0x1111111111111111ul, 0, 0);
+	SAME(0, "movl %k1, (%3)", 0x1111111111111111ul, 0xdeadbeefcafe, 0);
+	SAME(0, "movq $-5, (%3)", 0, 0, 0);
+	SAME(0, "movq %1, (%3)", 0, 0x123456789abcdef0ul, 0);
+	SAME(0, "movzbl 1(%3), %k1", 0x8081828384858687ul, ~0ul, 0);
+	SAME(0, "movsbq 1(%3), %1", 0x8081828384858687ul, 0, 0);
+	SAME(0, "movswl 2(%3), %k1", 0x8081828384858687ul, ~0ul, 0);
+	SAME(0, "movslq 4(%3), %1", 0x8081828384858687ul, 0, 0);
+	SAME(0, "movb 3(%3), %b1", 0x8081828384858687ul, ~0ul, 0);
+	SAME(0, "movw (%3), %w1", 0x8081828384858687ul, ~0ul, 0);
+	SAME(0, "movl (%3), %k1", 0x8081828384858687ul, ~0ul, 0);
+	SAME(0, "movb 5(%3), %%ah", 0x8081828384858687ul, 0, ~0ul);
+	SAME(ARITH, "lock addl %k1, (%3)", 0x7fffffff, 1, 0);
+	SAME(ARITH, "addb $0x88, 1(%3)", 0x7f00, 0, 0);
+	SAME(ARITH, "addq (%3), %1", 0xffffffffffffffff, 1, 0);
+	SAME(ARITH, "subw %w1, (%3)", 0x10, 0x11, 0);
+	SAME(ARITH, "subq $5, (%3)", 3, 0, 0);
+	SAME(ARITH, "cmpb $0x80, (%3)", 0x7f, 0, 0);
+	SAME(ARITH, "cmpq %1, (%3)", 5, 5, 0);
+	SAME(ARITH, "stc\n\tincl (%3)", 0xffffffff, 0, 0);
+	SAME(ARITH, "clc\n\tlock decw (%3)", 0x8000, 0, 0);
+	SAME(ARITH, "negq (%3)", 0x8000000000000000ul, 0, 0);
+	SAME(ARITH, "negb (%3)", 0, 0, 0);
+	SAME(0, "notl (%3)", 0x1234, 0, 0);
+	SAME(LOGIC, "andq %1, (%3)", 0xff00ff00, 0x0ff00ff0, 0);
+	SAME(LOGIC, "orw $0x8000, (%3)", 0x1, 0, 0);
+	SAME(LOGIC, "xorb %b1, (%3)", 0x5a, 0x5a, 0);
+	SAME(LOGIC, "testl %k1, (%3)", 0x80000000, 0x80000000, 0);
+	SAME(0, "xchgq %1, (%3)", 1, 2, 0);
+	SAME(0, "xchgw (%3), %w1", 0x1111, 0x2222, 0);
+	SAME(ARITH, "lock xaddl %k1, (%3)", 0xfffffffe, 3, 0);
+	SAME(ARITH, "lock cmpxchgq %1, (%3)", 7, 9, 7);       /* equal: stored */
+	SAME(ARITH, "lock cmpxchgl %k1, (%3)", 7, 9, 0x100000008ul); /* not: eax loaded */
+	SAME(ARITH, "cmpxchgb %b1, (%3)", 0x80, 1, 0x7f);
+	/* rep stos forwards and backwards, rep movs out of and into page 0 */
+	__asm__ volatile("rep stosb" : "=D"(rdi), "=c"(rcx) : "D"(0ul), "c"(4096ul), "a"(0x5a) : "memory");
+	for (unsigned i = 0; i < 4096; i += 511)
+		expect_eq(b[i], 0x5a);
+	expect_eq(rdi, 4096);
+	expect_eq(rcx, 0);
+	__asm__ volatile("std\n\trep stosq\n\tcld" : "=D"(rdi), "=c"(rcx)
+			 : "D"(4088ul), "c"(2ul), "a"(0x0102030405060708ul) : "memory");
+	expect_eq(low_data[511], 0x0102030405060708ul);
+	expect_eq(low_data[510], 0x0102030405060708ul);
+	expect_eq(b[4079], 0x5a);
+	expect_eq(rdi, 4072);
+	for (unsigned i = 0; i < 512; i++)
+		low_data[i] = i * 0x0101010101010101ul;
+	__asm__ volatile("rep movsb" : "=D"(rdi), "=S"(rcx) : "D"(buf), "S"(0ul), "c"(4096ul) : "memory");
+	for (unsigned i = 0; i < 512; i++)
+		expect_eq(buf[i], i * 0x0101010101010101ul);
+	buf[3] = 0xfeed;
+	__asm__ volatile("rep movsq" : "=D"(rdi), "=S"(rcx) : "D"(0ul), "S"(buf), "c"(512ul) : "memory");
+	expect_eq(low_data[3], 0xfeed);
+	/* the guest's tables decide: page 1 is not mapped, page 0 read-only */
+	before = gp_count;
+	__asm__ volatile("lea 1f(%%rip), %%r11\n\tmov %%r11, resume_at(%%rip)\n\t"
+			 "rep stosq\n1:" : "=D"(rdi), "=c"(rcx)
+			 : "D"(4080ul), "c"(4ul), "a"(0ul) : "r11", "memory");
+	expect_eq(gp_count, before + 1);
+	expect_eq(last_vector, X86_PF);
+	expect_eq(last_cr2, 4096);
+	expect_eq(last_error & 7, 2); /* not present, a write, kernel mode */
+	expect_eq(rdi, 4096);
+	expect_eq(rcx, 2);
+	expect_eq(rt_mmu_update1(pte(l1, 0), pte(virt_to_mfn(low_data), PTE_P | PTE_A)), 0);
+	EXPECT_FAULT(X86_PF, "movl $1, 32(%0)", :: "r"(0ul) : "r11", "memory");
+	expect_eq(last_cr2, 32);
+	expect_eq(last_error & 7, 3); /* present, a write */
+	SAME(ARITH, "cmpl $1, 8(%3)", 5, 0, 0); /* loads still work */
+	expect_eq(rt_mmu_update1(pte(l1, 0), 0), 0);
+	printf("privops: stores, read-modify-write, compare and string instructions through page 0 "
+	       "as through any mapping; its #PF from the guest's tables\n");
 }
 
 /* GDT frames: checked descriptors, read-only while in use. */
@@ -375,6 +492,7 @@ int guest_main(struct start_info *si)
 	architectural_iopl();
 	stack_segment();
 	impossible_loads();
+	low_page_accesses();
 	descriptor_tables();
 	return 0;
 }
