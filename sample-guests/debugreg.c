@@ -222,6 +222,18 @@ static void shadow(void)
 	expect_eq(s->dr6 & DR6_KNOWN, 8 | X86_DR6_BS);
 	__asm__ volatile("mov %0, %%ss; nop" :: "r"((uint64_t)FLAT_RING3_SS64)); /* no memory */
 	expect_eq(nlog, n + 2);
+	/* the shadowed instruction raises an exception (int3): the #DB would
+	 * come in the handler's first instruction, in Xen's own context, where
+	 * Xen drops it (XSA-260), and a sticky BD in %dr6 changes nothing
+	 * (XSA-265): the guest sees its #BP alone and its %dr6 as it wrote it */
+	expect_eq(set_dr(6, X86_DR6_DEFAULT | X86_DR6_BD), 0);
+	__asm__ volatile("mov %0, %%ss; int3" :: "m"(flat_ss));
+	s = last(n + 3, X86_BP);
+	expect_eq(s->dr6 & (DR6_KNOWN | X86_DR6_BD), X86_DR6_BD);
+	expect_eq(s->rflags & TF, 0);
+	expect_eq((uint64_t)get_dr(6) ^ X86_DR6_DEFAULT, X86_DR6_BD);
+	__asm__ volatile("nop; nop");
+	expect_eq(nlog, n + 3);
 	write_dr(7, 0);
 	expect_eq(set_dr(6, X86_DR6_DEFAULT), 0);
 }
