@@ -130,7 +130,7 @@ install: all
 	install -D -m 755 $(BUILD)/pvmm $(DESTDIR)$(PREFIX)/bin/pvmm
 	install -d $(DESTDIR)$(PREFIX)/share/pvmm/guests
 	install -m 644 $(GUESTS:%=$(BUILD)/guests/%.elf) $(GUEST_CFGS:sample-guests/%=$(BUILD)/guests/%) \
-		$(BUILD)/guests/ramdisk.txt $(DESTDIR)$(PREFIX)/share/pvmm/guests/
+		$(BUILD)/guests/ramdisk.txt $(BUILD)/guests/blkfront.img $(DESTDIR)$(PREFIX)/share/pvmm/guests/
 	install -D -m 644 docs/pvmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/pvmm.1
 
 uninstall:

@@ -29,8 +29,12 @@ $(BUILD)/guests/%.cfg: sample-guests/%.cfg
 
 .PHONY: guests
 guests: $(GUESTS:%=$(BUILD)/guests/%.elf) $(GUEST_CFGS:sample-guests/%=$(BUILD)/guests/%) \
-	$(GUEST_VARIANTS:sample-guests/%=$(BUILD)/guests/%) $(BUILD)/guests/ramdisk.txt
+	$(GUEST_VARIANTS:sample-guests/%=$(BUILD)/guests/%) $(BUILD)/guests/ramdisk.txt $(BUILD)/guests/blkfront.img
 # the file ramdisk.cfg loads as the ramdisk guest's initial ramdisk
+# the read-only disk blkfront.cfg gives the blkfront guest: 128 sectors
+$(BUILD)/guests/blkfront.img: sample-guests/blkfront-disk.txt
+	@mkdir -p $(@D)
+	cp $< $@ && truncate -s 64K $@
 $(BUILD)/guests/ramdisk.txt: sample-guests/ramdisk.txt
 	@mkdir -p $(@D)
 	cp $< $@

@@ -37,7 +37,7 @@ truncate -s 64K "$WORK/xl/cfgs/a.img" "$WORK/xl/cfgs/b.img"
 xl devices.cfg 'kernel = "../kernels/hello.elf"\ndisk = [ "file:a.img,xvda,w",\n         "b.img,raw,xvdb,r" ]\nvif = [ "bridge=xenbr0" ]\n'
 run "$WORK/xl/cfgs/devices.cfg"
 expect "guest.cfg: disk (a list over two lines, files relative to the .cfg) is served; vif is user networking; the guest runs" 0 \
-	'Test result: SUCCESS' "devices.cfg:4: vif: 'bridge' ignored: pvmm's vif is user networking (libslirp)"
+	'Test result: SUCCESS' "devices.cfg:4: vif: 'bridge' ignored: pvmm's vif is user networking \(libslirp\); forward ports"
 [ "$(wc -l <"$WORK/err")" = 1 ] && ok "guest.cfg: a vif's bridge is a warning of one line" || not_ok "xl vif warning" "$(cat "$WORK/err")"
 xl baddisk.cfg 'kernel = "../kernels/hello.elf"\ndisk = [ "b.img,qcow2,xvdb" ]\n'
 run "$WORK/xl/cfgs/baddisk.cfg"
