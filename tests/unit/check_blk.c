@@ -252,6 +252,18 @@ START_TEST(keys_as_blkback_writes_them)
 	ck_assert_int_eq(be_blk_vdev("9999999999"), -1);
 	ck_assert_int_eq(be_blk_vdev("xvdA"), -1);
 	ck_assert_int_eq(be_blk_vdev("xvdaaa"), -1);
+	ck_assert_str_eq(rd(BE "/dev"), "xvda");
+	{
+		static const char *const names[] = { "xvda", "xvdb", "xvdp", "xvdq", "xvdz", "xvdaa", "xvdzz" };
+		char name[8];
+		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			ck_assert_int_eq(be_blk_vdev_name((unsigned)be_blk_vdev(names[i]), name, sizeof(name)), 0);
+			ck_assert_str_eq(name, names[i]);
+		}
+		ck_assert_int_eq(be_blk_vdev_name(51713, name, sizeof(name)), -1);
+		ck_assert_int_eq(be_blk_vdev_name(0, name, sizeof(name)), -1);
+		ck_assert_int_eq(be_blk_vdev_name((1u << 28) | (27u * 26 << 8), name, sizeof(name)), -1);
+	}
 }
 END_TEST
 

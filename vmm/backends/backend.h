@@ -45,7 +45,8 @@ uint32_t be_console_room(const struct vm *vm);
  * frontend: a split device of type "vbd" (xenbus_dev.h) numbered by its
  * virtual device (xvda is 51712), whose backend directory says sectors,
  * sector-size 512, info (VDISK_READONLY for a read-only disk), mode r/w,
- * feature-flush-cache 1, feature-barrier 0; no max-ring-page-order (one
+ * feature-flush-cache 1, feature-barrier 0, and dev (its name, xvda, as
+ * libxl writes it); no max-ring-page-order (one
  * ring page; a frontend that asks for more fails to connect), no
  * persistent grants, no indirect descriptors, no discard.
  *
@@ -70,6 +71,10 @@ uint32_t be_console_room(const struct vm *vm);
  * ((8 << 8) | (index << 4)); a decimal number as it is; -1 for anything
  * else. */
 int be_blk_vdev(const char *name);
+/* Its inverse: the name of virtual device (vdev) in buf ("xvda"), as
+ * libxl writes it to the backend's "dev" key (PV GRUB names the disk
+ * (xen/xvda) after it); 0, or -1 for a number that names no xvdX. */
+int be_blk_vdev_name(unsigned vdev, char *buf, size_t len);
 
 /* Open (path) (read-only when ro) and announce it as virtual device
  * (vdev); call after xs_init. 0, or a negative errno with one line in

@@ -60,6 +60,21 @@ int be_blk_vdev(const char *name)
 	return (1 << 28) | (idx << 8); /* Xen's extended form, xvdq on */
 }
 
+int be_blk_vdev_name(unsigned vdev, char *buf, size_t len)
+{
+	unsigned idx;
+
+	if ((vdev >> 8) == 202 && !(vdev & 15))
+		idx = (vdev >> 4) & 15;
+	else if ((vdev >> 28) == 1 && !(vdev & 255) && ((vdev >> 8) & 0xfffff) < 27 * 26)
+		idx = (vdev >> 8) & 0xfffff;
+	else
+		return -1;
+	if (idx < 26)
+		return snprintf(buf, len, "xvd%c", 'a' + idx) < (int)len ? 0 : -1;
+	return snprintf(buf, len, "xvd%c%c", 'a' + idx / 26 - 1, 'a' + idx % 26) < (int)len ? 0 : -1;
+}
+
 /* ---- I/O on the file ---------------------------------------------------------- */
 
 static int io_full(int fd, int write, uint8_t *buf, size_t len, uint64_t off)
@@ -264,9 +279,12 @@ static const struct xb_dev_ops blk_ops = { "vbd", blk_connect, blk_notify, blk_d
 static int announce(struct be_blk *b, unsigned vdev)
 {
 	struct xb_dev *d = &b->dev;
+	char name[8] = "";
 	int rc;
 
+	be_blk_vdev_name(vdev, name, sizeof(name));
 	if ((rc = xb_dev_add(b->vm, d, &blk_ops, vdev, b)) ||
+	    (name[0] && (rc = xb_dev_write(d, 0, "dev", "%s", name))) ||
 	    (rc = xb_dev_write(d, 1, "virtual-device", "%u", vdev)) ||
 	    (rc = xb_dev_write(d, 1, "device-type", "disk")) ||
 	    (rc = xb_dev_write(d, 0, "sectors", "%llu", (unsigned long long)b->sectors)) ||
