@@ -254,15 +254,17 @@ START_TEST(keys_as_blkback_writes_them)
 	ck_assert_int_eq(be_blk_vdev("xvdaaa"), -1);
 	ck_assert_str_eq(rd(BE "/dev"), "xvda");
 	{
-		static const char *const names[] = { "xvda", "xvdb", "xvdp", "xvdq", "xvdz", "xvdaa", "xvdzz" };
-		char name[8];
+		static const char *const names[] = { "xvda", "xvdb", "xvdp", "xvdq", "xvdz", "xvdaa", "xvdzz",
+						      "hda", "hdb", "hdc", "hdt", "sda", "sdp", "4242" };
+		char name[16];
 		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			ck_assert_int_eq(be_blk_vdev_name((unsigned)be_blk_vdev(names[i]), name, sizeof(name)), 0);
 			ck_assert_str_eq(name, names[i]);
 		}
-		ck_assert_int_eq(be_blk_vdev_name(51713, name, sizeof(name)), -1);
+		ck_assert_int_eq(be_blk_vdev_name(51713, name, sizeof(name)), 0); /* a partition: the number */
+		ck_assert_str_eq(name, "51713");
 		ck_assert_int_eq(be_blk_vdev_name(0, name, sizeof(name)), -1);
-		ck_assert_int_eq(be_blk_vdev_name((1u << 28) | (27u * 26 << 8), name, sizeof(name)), -1);
+		ck_assert_int_eq(be_blk_vdev_name(51712, name, 4), -1);
 	}
 }
 END_TEST

@@ -71,9 +71,10 @@ uint32_t be_console_room(const struct vm *vm);
  * ((8 << 8) | (index << 4)); a decimal number as it is; -1 for anything
  * else. */
 int be_blk_vdev(const char *name);
-/* Its inverse: the name of virtual device (vdev) in buf ("xvda"), as
- * libxl writes it to the backend's "dev" key (PV GRUB names the disk
- * (xen/xvda) after it); 0, or -1 for a number that names no xvdX. */
+/* Its inverse: the name of virtual device (vdev) in buf ("xvda", "hda",
+ * "sdb"; a number that is none of those in decimal), as libxl writes the
+ * vdev to the backend's "dev" key (PV GRUB names the disk (xen/xvda) after
+ * it); 0, or -1 for vdev 0 or a buffer too small. */
 int be_blk_vdev_name(unsigned vdev, char *buf, size_t len);
 
 /* Open (path) (read-only when ro) and announce it as virtual device

@@ -60,19 +60,39 @@ int be_blk_vdev(const char *name)
 	return (1 << 28) | (idx << 8); /* Xen's extended form, xvdq on */
 }
 
+/* The name be_blk_vdev takes for (vdev): xvdX, hdX or sdX; "" when it is
+ * none of them. */
+static void vdev_name(unsigned vdev, char *buf, size_t len)
+{
+	unsigned major = vdev >> 8, minor = vdev & 255, idx;
+
+	buf[0] = 0;
+	if (major == 202 && !(minor & 15))
+		snprintf(buf, len, "xvd%c", 'a' + (minor >> 4));
+	else if ((vdev >> 28) == 1 && !minor && (idx = (vdev >> 8) & 0xfffff) < 27 * 26)
+		snprintf(buf, len, idx < 26 ? "xvd%c" : "xvd%c%c", idx < 26 ? 'a' + idx : 'a' + idx / 26 - 1,
+			 'a' + idx % 26);
+	else if (major == 8 && !(minor & 15))
+		snprintf(buf, len, "sd%c", 'a' + (minor >> 4));
+	else if (minor == 0 || minor == 64)
+		for (unsigned i = 0; i < sizeof(ide_major) / sizeof(ide_major[0]); i++)
+			if (major == (unsigned)ide_major[i])
+				snprintf(buf, len, "hd%c", 'a' + i * 2 + (minor == 64));
+}
+
 int be_blk_vdev_name(unsigned vdev, char *buf, size_t len)
 {
-	unsigned idx;
+	char name[16];
 
-	if ((vdev >> 8) == 202 && !(vdev & 15))
-		idx = (vdev >> 4) & 15;
-	else if ((vdev >> 28) == 1 && !(vdev & 255) && ((vdev >> 8) & 0xfffff) < 27 * 26)
-		idx = (vdev >> 8) & 0xfffff;
-	else
+	if (!vdev)
 		return -1;
-	if (idx < 26)
-		return snprintf(buf, len, "xvd%c", 'a' + idx) < (int)len ? 0 : -1;
-	return snprintf(buf, len, "xvd%c%c", 'a' + idx / 26 - 1, 'a' + idx % 26) < (int)len ? 0 : -1;
+	vdev_name(vdev, name, sizeof(name));
+	if (!name[0])
+		snprintf(name, sizeof(name), "%u", vdev); /* a number, as libxl writes one given so */
+	if (strlen(name) >= len)
+		return -1;
+	strcpy(buf, name);
+	return 0;
 }
 
 /* ---- I/O on the file ---------------------------------------------------------- */
@@ -279,7 +299,7 @@ static const struct xb_dev_ops blk_ops = { "vbd", blk_connect, blk_notify, blk_d
 static int announce(struct be_blk *b, unsigned vdev)
 {
 	struct xb_dev *d = &b->dev;
-	char name[8] = "";
+	char name[16] = "";
 	int rc;
 
 	be_blk_vdev_name(vdev, name, sizeof(name));
