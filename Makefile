@@ -34,7 +34,7 @@ GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack
 STUB_CFLAGS := $(FREESTANDING) -fpie -fvisibility=hidden -Iinclude
 
 BUILD_PACKAGES := libseccomp-dev libelf-dev check libzydis-dev libxen-dev libslirp-dev libunicorn-dev pkg-config gdb clang libclang-rt-dev \
-	grub-xen-bin grub-common
+	grub-xen-bin grub-common e2fsprogs
 
 comma := ,
 hash := \#
@@ -97,11 +97,12 @@ minios: $(BUILD)/pvmm
 
 # Debian's PV GRUB (grub-xen-bin), another real PV kernel linked at 0
 # (tests/grub/run.sh): grub-mkimage builds build/grub/grub.elf with a
-# memdisk; where pvmm may map page 0 it boots on both transports and takes
-# commands typed on its console (echo, ls, cat, xen_ls, halt); its one-line
-# refusal is checked where it may not. Without GRUB's tools it says so and
-# succeeds.
-grub: $(BUILD)/pvmm
+# memdisk, mke2fs -d two ext2 disks (one with sample guests); where pvmm may
+# map page 0 it boots on both transports and takes commands typed on its
+# console (echo, ls and cat of the disks, xen_ls, halt), and its linux
+# command boots sample guests from the disk; its one-line refusal is
+# checked where it may not. Without GRUB's tools it says so and succeeds.
+grub: $(BUILD)/pvmm $(BUILD)/guests/hello.elf $(BUILD)/guests/events.elf $(BUILD)/guests/crash.elf
 	BUILD_DIR=$(BUILD) tests/grub/run.sh
 
 # Installs what the build needs when a probe compile shows it missing.
@@ -113,6 +114,7 @@ deps:
 		| $(CC) -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__ -x c - -o /dev/null -lseccomp -lelf -lcheck -lZydis -lunicorn -lslirp 2>/dev/null \
 		&& command -v pkg-config >/dev/null && command -v gdb >/dev/null \
 		&& command -v grub-mkimage >/dev/null && [ -e /usr/lib/grub/x86_64-xen/kernel.img ] \
+		&& { command -v mke2fs >/dev/null || [ -x /usr/sbin/mke2fs ] || [ -x /sbin/mke2fs ]; } \
 		&& printf 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}\n' \
 		| clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then :; \
 	elif command -v apt-get >/dev/null; then \

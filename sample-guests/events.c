@@ -217,6 +217,10 @@ static void console_ring(struct start_info *si)
 int guest_main(struct start_info *si)
 {
 	shared = rt_map_shared_info();
+	/* a boot loader that ran in this domain before us (PV GRUB) may have
+	 * left its ports pending: they are not ours to wait for */
+	while (rt_next_event(shared) >= 0)
+		;
 	rt_trap_hook = hook;
 	expect_eq(rt_install_traps(), 0);
 	time_and_timers();
