@@ -35,6 +35,9 @@ static const hc_fn handlers[XEN_HC_COUNT] = {
 	[XEN_HC_physdev_op] = hc_physdev_op,
 	[XEN_HC_set_debugreg] = hc_set_debugreg,
 	[XEN_HC_get_debugreg] = hc_get_debugreg,
+	[XEN_HC_sysctl] = hc_sysctl,
+	[XEN_HC_domctl] = hc_domctl,
+	[XEN_HC_platform_op] = hc_platform_op,
 };
 
 static const char *const names[XEN_HC_COUNT] = {

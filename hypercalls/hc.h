@@ -211,6 +211,11 @@ int hc_load_base(struct vm *vm, unsigned which, uint64_t base);
  * vm->vcpu.dr.changed for the front end to re-arm the host. */
 int hc_dr_write(struct vm *vm, unsigned reg, uint64_t value);
 int hc_dr_read(const struct vm *vm, unsigned reg, uint64_t *value);
+/* control.c: sysctl, domctl and platform_op, the control domain's: -EFAULT,
+ * -EACCES for another interface version, else -EPERM, as Xen answers a domU */
+int64_t hc_sysctl(struct vm *vm, const uint64_t a[5]);
+int64_t hc_domctl(struct vm *vm, const uint64_t a[5]);
+int64_t hc_platform_op(struct vm *vm, const uint64_t a[5]);
 int64_t hc_set_debugreg(struct vm *vm, const uint64_t a[5]);
 int64_t hc_get_debugreg(struct vm *vm, const uint64_t a[5]);
 /* `mov %drN` emulated in kernel mode, to (write) or from *gpr: 1 done, 0

@@ -133,6 +133,12 @@ struct sched_shutdown {
 };
 _Static_assert(sizeof(struct sched_shutdown) == 4, "sched_shutdown");
 
+/* ---- sysctl, domctl, platform_op: the control domain's ------------------ */
+/* Each structure starts with uint32_t cmd, uint32_t interface_version. */
+#define XEN_SYSCTL_INTERFACE_VERSION 0x00000015
+#define XEN_DOMCTL_INTERFACE_VERSION 0x00000015
+#define XENPF_INTERFACE_VERSION 0x03000001
+
 /* ---- xen_version ------------------------------------------------------- */
 #define XENVER_version 0
 #define XENVER_extraversion 1

@@ -125,6 +125,28 @@ static void vcpu_info_moved(void)
 	printf("hcall: vcpu_info moved to a page of the guest's; events flagged there\n");
 }
 
+/* sysctl, domctl, platform_op: the control domain's. A domU gets -EFAULT
+ * for a structure it cannot read, -EACCES for another interface version
+ * (the probe tools and XTF make), else -EPERM. */
+static void control_ops(void)
+{
+	static const struct { unsigned nr; uint32_t version; } ops[] = {
+		{ XEN_HC_sysctl, XEN_SYSCTL_INTERFACE_VERSION },
+		{ XEN_HC_domctl, XEN_DOMCTL_INTERFACE_VERSION },
+		{ XEN_HC_platform_op, XENPF_INTERFACE_VERSION },
+	};
+	uint32_t op[64] = { 0 };
+
+	for (unsigned i = 0; i < 3; i++) {
+		op[1] = ops[i].version - 1;
+		expect_eq(hypercall(ops[i].nr, op, 0, 0), -XEN_EACCES);
+		op[1] = ops[i].version;
+		expect_eq(hypercall(ops[i].nr, op, 0, 0), -XEN_EPERM);
+		expect_eq(hypercall(ops[i].nr, 0x10, 0, 0), -XEN_EFAULT);
+	}
+	printf("hcall: sysctl, domctl and platform_op refused as to a domU: EACCES, EPERM, EFAULT\n");
+}
+
 int guest_main(struct start_info *si)
 {
 	struct xen_feature_info fi = { 0, 0xffffffffu };
@@ -158,6 +180,7 @@ int guest_main(struct start_info *si)
 	memory(si);
 	grants(si);
 	vcpu_info_moved();
+	control_ops();
 	printf("hcall: all edge cases answered as Xen would\n");
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <xen/xen.h>
+#include <xen/platform.h>
 #include <xen/errno.h>
 #include <xen/version.h>
 #include <xen/features.h>
