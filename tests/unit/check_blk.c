@@ -41,7 +41,8 @@ static int64_t hcall(unsigned nr, uint64_t a0, const void *req, size_t len)
 {
 	struct stub_regs *r = &vm->vcpu.regs;
 
-	memcpy(at(arg), req, len);
+	if (len) /* memcpy from NULL is undefined even for no bytes */
+		memcpy(at(arg), req, len);
 	memset(r, 0, sizeof(*r));
 	r->rax = nr, r->rdi = a0, r->rsi = arg, r->rdx = 1;
 	hc_dispatch(vm);
