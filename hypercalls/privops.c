@@ -238,15 +238,37 @@ static int mov_dr(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDeco
 			 (uint64_t *)&vm->vcpu.regs + ri);
 }
 
+/* The host's descriptor for a flat selector: what 32-bit code addresses
+ * its data through (64-bit code ignores %ds and %es). */
+static uint64_t host_selector(uint64_t sel)
+{
+	switch (sel & ~3ul) {
+	case FLAT_RING3_DS32 & ~3ul:
+		return STUB_USER_DS;
+	case FLAT_RING3_CS32 & ~3ul:
+		return STUB_USER32_CS;
+	case FLAT_RING3_CS64 & ~3ul:
+		return STUB_USER_CS;
+	default:
+		return 0; /* the NULL selector */
+	}
+}
+
 /* A segment load the host refused and Xen's GDT allows: SS takes only the
- * flat stack selector at RPL 3 (the CPL); the others any flat selector,
- * and FS and GS then have the descriptor's base, 0 (the base of the mode
- * the guest is in). 1 done, 0 the #GP stands, -1 crashed. */
+ * flat stack selector at RPL 3 (the CPL); the others any flat selector.
+ * DS and ES get the host's flat descriptor of the same kind, FS and GS the
+ * descriptor's base, 0 (the base of the mode the guest is in). 1 done, 0
+ * the #GP stands, -1 crashed. */
 static int flat_segment_load(struct vm *vm, ZydisRegister seg, uint64_t sel)
 {
 	sel &= 0xffff;
 	if (seg == ZYDIS_REGISTER_SS ? sel != FLAT_RING3_SS64 : !is_flat_selector(sel))
 		return 0;
+	if (seg == ZYDIS_REGISTER_DS || seg == ZYDIS_REGISTER_ES) {
+		struct stub_op op = { .kind = STUB_OP_SET_SEL, .addr = host_selector(sel),
+				      .prot = seg == ZYDIS_REGISTER_DS ? STUB_SEL_DS : STUB_SEL_ES };
+		return vm->mmu.emit(vm->mmu.emit_ctx, &op) ? -1 : 1;
+	}
 	if (seg == ZYDIS_REGISTER_FS && sel) {
 		vm->vcpu.fs_base = 0;
 		return hc_load_base(vm, STUB_BASE_FS, 0) ? -1 : 1;

@@ -53,9 +53,12 @@ enum stub_op_kind {
 	STUB_OP_MUNMAP = 2,   /* munmap(addr, len) */
 	STUB_OP_MPROTECT = 3, /* mprotect(addr, len, prot) */
 	STUB_OP_SET_BASE = 4, /* arch_prctl: prot = STUB_BASE_FS or _GS, addr = base */
+	STUB_OP_SET_SEL = 5,  /* load %ds (prot = STUB_SEL_DS) or %es (STUB_SEL_ES) with
+			       * addr: 0, STUB_USER_DS, STUB_USER_CS or STUB_USER32_CS */
 };
 
 enum stub_base { STUB_BASE_FS = 0, STUB_BASE_GS = 1 };
+enum stub_sel { STUB_SEL_DS = 0, STUB_SEL_ES = 1 };
 
 struct stub_op {
 	uint32_t kind;   /* stub_op_kind */
@@ -81,6 +84,7 @@ struct stub_regs {
 #define STUB_NREGS 18 /* the sigcontext block: r8 .. eflags */
 #define STUB_USER_CS 0x33   /* Linux's __USER_CS: 64-bit user code */
 #define STUB_USER32_CS 0x23 /* Linux's __USER32_CS: 32-bit (compat mode) user code */
+#define STUB_USER_DS 0x2b   /* Linux's __USER_DS: flat data, what 32-bit code needs */
 
 struct stub_trap {
 	uint32_t event;      /* stub_event */

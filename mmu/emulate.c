@@ -35,22 +35,32 @@ int mmu_emul_reg_index(int zydis_register)
 	return -1;
 }
 
-static int decode(const uint8_t *bytes, size_t n, ZydisDecodedInstruction *insn,
-		  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT])
+static int decode_mode(const uint8_t *bytes, size_t n, int compat, ZydisDecodedInstruction *insn,
+		       ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT])
 {
 	ZydisDecoder dec;
 
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (compat)
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
+	else
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, insn, ops)) ? 0 : -1;
 }
 
-unsigned mmu_disassemble(const uint8_t *bytes, size_t n, uint64_t rip, char *buf, size_t len)
+static int decode(const uint8_t *bytes, size_t n, ZydisDecodedInstruction *insn,
+		  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT])
+{
+	return decode_mode(bytes, n, 0, insn, ops);
+}
+
+unsigned mmu_disassemble(const uint8_t *bytes, size_t n, uint64_t rip, int compat, char *buf,
+			 size_t len)
 {
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	ZydisFormatter fmt;
 
-	if (decode(bytes, n, &insn, ops)) {
+	if (decode_mode(bytes, n, compat, &insn, ops)) {
 		snprintf(buf, len, "(bad)");
 		return 0;
 	}
@@ -82,7 +92,7 @@ int mmu_emul_decode(const uint8_t *bytes, size_t n, uint64_t rip, struct mmu_sto
 	const ZydisDecodedOperand *dst, *src;
 
 	memset(st, 0, sizeof(*st));
-	st->len = mmu_disassemble(bytes, n, rip, st->text, sizeof(st->text));
+	st->len = mmu_disassemble(bytes, n, rip, 0, st->text, sizeof(st->text));
 	if (!st->len || decode(bytes, n, &insn, ops) || store_op(insn.mnemonic, &st->op) ||
 	    insn.operand_count_visible != 2)
 		return -EOPNOTSUPP;

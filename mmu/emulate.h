@@ -43,9 +43,11 @@ struct mmu_store {
  * emulate as a page-table store. */
 int mmu_emul_decode(const uint8_t *bytes, size_t n, uint64_t rip, struct mmu_store *st);
 
-/* Disassemble one instruction into (buf); returns its length, 0 when the
- * bytes are no instruction. */
-unsigned mmu_disassemble(const uint8_t *bytes, size_t n, uint64_t rip, char *buf, size_t len);
+/* Disassemble one instruction of 64-bit code (or of 32-bit code when
+ * (compat)) into (buf); returns its length, 0 when the bytes are no
+ * instruction. */
+unsigned mmu_disassemble(const uint8_t *bytes, size_t n, uint64_t rip, int compat, char *buf,
+			 size_t len);
 
 /* The struct stub_regs index (as uint64_t[]) of the 64-bit register that
  * encloses Zydis register (zydis_register), or -1 for other registers. */

@@ -11,6 +11,9 @@
 	.globl user_entry
 user_entry:
 	mov $0x0123456789abcdef, %r12	/* survives 32-bit code untouched */
+	mov $0xe02b, %eax		/* FLAT_RING3_DS32: 32-bit code's data */
+	mov %eax, %ds			/* accesses go through %ds, which a null */
+	mov %eax, %es			/* selector would #GP (as Linux's exec does) */
 	pushq $0xe023			/* FLAT_RING3_CS32 */
 	pushq $user_c32
 	.globl user_lret

@@ -48,6 +48,10 @@ static void hook(struct rt_frame *f)
 		f->rip += 6; /* back into 32-bit code: the frame's CS says where */
 	} else if (f->vector == 0x80) {
 		f->rax += 100;
+	} else { /* returning would take the same fault again */
+		printf("compat32: unexpected vector %lu, error %#lx at %#lx\n", (unsigned long)f->vector,
+		       (unsigned long)f->error, (unsigned long)f->rip);
+		guest_assert(f->vector == X86_PF || f->vector == 0x80);
 	}
 }
 

@@ -110,7 +110,7 @@ static void insn_text(struct vm *vm, uint64_t rip, char *buf, size_t len)
 	uint8_t bytes[15];
 	size_t n = mmu_fetch_insn(vm, rip, bytes);
 
-	if (!n || !mmu_disassemble(bytes, n, rip, buf, len))
+	if (!n || !mmu_disassemble(bytes, n, rip, vcpu_compat(&vm->vcpu), buf, len))
 		buf[0] = 0;
 }
 

@@ -135,6 +135,15 @@ static long run_op(const struct stub_op *op)
 	case STUB_OP_SET_BASE:
 		return sys(NR_arch_prctl, op->prot == STUB_BASE_FS ? ARCH_SET_FS : ARCH_SET_GS,
 			   op->addr, 0, 0, 0, 0);
+	case STUB_OP_SET_SEL: /* 64-bit sigreturn leaves %ds and %es as they are */
+		if (op->addr != 0 && op->addr != STUB_USER_DS && op->addr != STUB_USER_CS &&
+		    op->addr != STUB_USER32_CS)
+			return -22;
+		if (op->prot == STUB_SEL_DS)
+			__asm__ volatile("mov %w0, %%ds" :: "r"(op->addr));
+		else
+			__asm__ volatile("mov %w0, %%es" :: "r"(op->addr));
+		return 0;
 	default:
 		return -22;
 	}
