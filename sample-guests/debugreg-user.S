@@ -10,10 +10,11 @@
 	.balign 4096
 	.globl dbg_user_entry
 dbg_user_entry:
+	sub $16, %rsp			/* keep off the breakpoint at the stack top */
 	pushf
 	orq $0x100, (%rsp)
 	popf				/* TF: the next instruction ends with #DB */
-	nop
+	add $16, %rsp
 	.globl dbg_user_stepped
 dbg_user_stepped:
 	nop				/* the kernel cleared TF in the frame */
