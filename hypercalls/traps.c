@@ -291,6 +291,7 @@ int64_t hc_iret(struct vm *vm, const uint64_t a[5])
 		crash(vm, "HYPERVISOR_iret with an unreadable frame on the stack");
 		return (int64_t)r->rax;
 	}
+	c.cs &= 0xffff; /* above it: the saved upcall mask of the frame Xen built */
 	if ((c.cs | 3) == FLAT_RING3_CS32 && !vm->host_compat) {
 		vm->stats.compat_refused++;
 		crash(vm, "HYPERVISOR_iret to 32-bit code (CS FLAT_RING3_CS32), which this host "

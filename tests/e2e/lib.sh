@@ -32,7 +32,8 @@ run() {
 expect() { # expect DESC STATUS [stdout-regex] [stderr-regex]
 	local desc=$1 want=$2 out=${3:-} err=${4:-}
 	if [ "$status" != "$want" ]; then
-		not_ok "$desc" "exit status $status, want $want" "stderr: $(head -c 400 "$WORK/err")"
+		not_ok "$desc" "exit status $status, want $want" "stderr: $(head -c 400 "$WORK/err" 2>/dev/null)" \
+			"stdout (end): $(tail -c 600 "$WORK/out" 2>/dev/null)"
 	elif [ -n "$out" ] && ! grep -Eq -- "$out" "$WORK/out"; then
 		not_ok "$desc" "stdout lacks /$out/" "stdout: $(head -c 400 "$WORK/out")"
 	elif [ -n "$err" ] && ! grep -Eq -- "$err" "$WORK/err"; then
