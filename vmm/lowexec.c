@@ -34,6 +34,7 @@
 #define NEVER 0xffffffffffffffffull /* an exit address no code reaches */
 #define SLICE_BLOCKS (1u << 20)    /* blocks between looks at events */
 #define MAX_FILLS 64               /* shadow fills for one instruction */
+#define MAX_RUN_FILLS 4096         /* shadow fills between looks at events */
 
 #define SEL_CODE 0x0b              /* GDT entry 1, RPL 3: 64-bit code, DPL 3 */
 #define SEL_DATA 0x13              /* GDT entry 2, RPL 3: data, DPL 3 */
@@ -651,7 +652,13 @@ enum vmm_lowexec_end vmm_lowexec_run(struct vmm_lowexec **plx, struct vm *vm, in
 	vm->stats.lowexec_steps += !!step;
 	if (!step)
 		code_check(lx, vm);
-	for (unsigned fills = 0; fills < MAX_FILLS; fills++) {
+	/* Fills are progress as long as the fault moves: code that walks
+	 * memory (a page allocator's first pass, a `rep movs` across pages)
+	 * takes one per page. The same instruction faulting on the same page
+	 * MAX_FILLS times is stuck. */
+	uint64_t at = NEVER, page = NEVER;
+
+	for (unsigned fills = 0, total = 0; fills < MAX_FILLS;) {
 		shadow_check(lx, vm);
 		if (run_once(lx, vm, step) == LOWEXEC_ENDED)
 			break;
@@ -660,16 +667,22 @@ enum vmm_lowexec_end vmm_lowexec_run(struct vmm_lowexec **plx, struct vm *vm, in
 			break;
 		}
 		save_regs(lx, vm);
-		vm->vcpu.regs.rip = lx->rip;
+		fills = at == lx->rip && page == (lx->cr2 & ~(PAGE - 1)) ? fills + 1 : 1;
+		at = vm->vcpu.regs.rip = lx->rip;
+		page = lx->cr2 & ~(PAGE - 1);
 		int rc = page_fault(lx, vm, t);
 		if (rc <= 0) {
 			end = rc ? LOWEXEC_ENDED : LOWEXEC_TRAP;
 			break;
 		}
+		if (!step && ++total == MAX_RUN_FILLS) {
+			end = LOWEXEC_SLICE; /* events are due now and then */
+			break;
+		}
 	}
 	if (end == LOWEXEC_ENDED && !vm->end)
-		vm_end_domain(vm, VM_CRASH, "guest code at rip %#llx faulted %u times in the instruction "
-			      "emulator without progress", (unsigned long long)vm->vcpu.regs.rip, MAX_FILLS);
+		vm_end_domain(vm, VM_CRASH, "guest code at rip %#llx faulted %u times on one page in the "
+			      "instruction emulator without progress", (unsigned long long)vm->vcpu.regs.rip, MAX_FILLS);
 	vm->stats.lowexec_ns += now_ns() - t0;
 	return end;
 }
