@@ -19,7 +19,7 @@ $(BUILD)/tests/%.o: tests/%.c | deps
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.o) \
-		$(TEST_LIB_SRCS:tests/%.c=$(BUILD)/tests/%.o) $(BUILD)/vmm/xlcfg.o $(BUILD)/libpvmm.a
+		$(TEST_LIB_SRCS:tests/%.c=$(BUILD)/tests/%.o) $(BUILD)/vmm/xlcfg.o $(BUILD)/vmm/file.o $(BUILD)/libpvmm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/mkbad: $(BUILD)/tests/lib/mkbad.o $(BUILD)/tests/lib/bad_elf.o $(BUILD)/tests/lib/fixture.o $(BUILD)/libpvmm.a

@@ -575,35 +575,6 @@ static int apply_config(int argc, char **argv, struct options *o, const struct o
 	return parse_options(n, args, o);
 }
 
-#define EFTYPE_NOT_REGULAR (-1) /* read_file's errno for a directory, device, ... */
-
-/* Read the whole image; returns a malloc'd buffer or NULL with errno set. */
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LOADER_MAX_FILE) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EFTYPE_NOT_REGULAR;
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	*size = got;
-out:
-	close(fd);
-	return buf;
-}
-
 /* Whether this process may map page 0: root with CAP_SYS_RAWIO, or a host
  * whose vm.mmap_min_addr is 0 (and no security module forbidding it). The
  * guest process keeps CAP_SYS_RAWIO when its domain needs that (proc.c). */
@@ -663,15 +634,15 @@ static int load_guest(struct vm *vm, const struct options *o)
 {
 	char why[LOADER_WHY];
 	size_t size = 0, mod_size = 0;
-	uint8_t *file = read_file(o->image, &size), *mod = NULL;
+	uint8_t *file = (uint8_t *)vmm_read_file(o->image, LOADER_MAX_FILE, 0, &size), *mod = NULL;
 	int rc;
 
 	if (!file) {
-		fprintf(stderr, "pvmm: %s: %s\n", o->image, errno == EFTYPE_NOT_REGULAR
+		fprintf(stderr, "pvmm: %s: %s\n", o->image, errno == EINVAL
 			? "not a regular file (want a Xen PV kernel's ELF image)" : strerror(errno));
 		return VMM_EXIT_IMAGE;
 	}
-	if (o->ramdisk && !(mod = read_file(o->ramdisk, &mod_size))) {
+	if (o->ramdisk && !(mod = (uint8_t *)vmm_read_file(o->ramdisk, LOADER_MAX_FILE, 0, &mod_size))) {
 		fprintf(stderr, "pvmm: ramdisk %s: %s\n", o->ramdisk, strerror(errno));
 		free(file);
 		return VMM_EXIT_USAGE;

@@ -375,8 +375,6 @@ static int result_line(struct suite *s, struct guest *g, char *out, size_t len)
 	return found;
 }
 
-static char *slurp(const char *path, size_t *len);
-
 /* A passing guest must also show what its .cfg expects of its log and
  * its --stats (expect_log, expect_no_log, expect_count, expect_stat). */
 static void check_expectations(struct guest *g)
@@ -387,7 +385,7 @@ static void check_expectations(struct guest *g)
 	if (g->outcome != OUT_PASS || !e || !(e->log.n + e->no_log.n + e->count.n + e->stat.n))
 		return;
 	FILE *log = fopen(g->log, "r");
-	char *stats = e->stat.n ? slurp(g->stats, &len) : NULL, why[sizeof(g->why)];
+	char *stats = e->stat.n ? vmm_read_file(g->stats, 1 << 20, 0, &len) : NULL, why[sizeof(g->why)];
 	if (vmm_xlcfg_judge(e, log, stats, why, sizeof(why))) {
 		g->outcome = OUT_FAIL;
 		memcpy(g->why, why, sizeof(why));
@@ -623,25 +621,6 @@ static void xml_text(FILE *f, const char *s, size_t max)
 	}
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	FILE *m = open_memstream(&buf, &n);
-	int c;
-	while ((c = fgetc(f)) != EOF && n < (1 << 20))
-		fputc(c, m);
-	fclose(m);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static const char *last_lines(const char *log, size_t len, int lines)
 {
 	const char *p = log + len;
@@ -673,7 +652,7 @@ static int write_junit(struct suite *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct guest *g = &s->g[i];
 		size_t len;
-		char *log = slurp(g->log, &len);
+		char *log = vmm_read_file(g->log, 1 << 20, 1, &len); /* its end */
 		fprintf(f, "    <testcase classname=\"pvmm\" name=\"");
 		xml_text(f, g->name, 128);
 		fprintf(f, "\" time=\"%.3f\">\n", g->seconds);

@@ -85,6 +85,12 @@ enum vmm_status {
 	VMM_EXIT_INTERRUPTED = 7,
 };
 
+/* file.c: the whole of regular file (path), NUL-terminated (not counted in
+ * *len), malloc'd. Larger than (max) bytes: EFBIG, or with (tail) its last
+ * (max) bytes. NULL with errno: open's, EINVAL for anything but a regular
+ * file, EFBIG, ENOMEM. */
+char *vmm_read_file(const char *path, size_t max, int tail, size_t *len);
+
 /* proc.c: guest memory and the confined guest process. */
 int vmm_mem_create(struct vm *vm, uint64_t nr_pages);
 void vmm_mem_destroy(struct vm *vm);

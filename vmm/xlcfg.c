@@ -811,34 +811,10 @@ int vmm_xlcfg_parse(const char *file, const char *text, size_t len, struct xlcfg
 }
 
 /* The file's contents, NUL-terminated; NULL with errno set. */
-static char *slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n = 0;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > XLCFG_MAX_FILE) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		goto out;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1)))
-		goto out;
-	for (*len = 0; *len < (size_t)st.st_size; *len += (size_t)n)
-		if ((n = read(fd, buf + *len, (size_t)st.st_size - *len)) <= 0)
-			break;
-	buf[*len] = '\0';
-out:
-	close(fd);
-	return buf;
-}
-
 int vmm_xlcfg_read(const char *path, struct xlcfg *c, char *why)
 {
 	size_t len = 0;
-	char *text = slurp(path, &len);
+	char *text = vmm_read_file(path, XLCFG_MAX_FILE, 0, &len);
 	int rc;
 
 	if (!text) {
@@ -860,7 +836,7 @@ int vmm_xlcfg_is_config(const char *path)
 
 	if (n > 4 && !strcmp(path + n - 4, ".cfg"))
 		return 1;
-	if (!(text = slurp(path, &len)))
+	if (!(text = vmm_read_file(path, XLCFG_MAX_FILE, 0, &len)))
 		return 0;
 	yes = !(len >= 4 && !memcmp(text, "\177ELF", 4)) && (c = malloc(sizeof(*c))) &&
 	      !vmm_xlcfg_parse(path, text, len, c, why) && c->kernel[0];

@@ -19,8 +19,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OB
 
 # the configuration reader lives in vmm/, outside the library (which it
 # needs for the names of disks, blkback's)
-$(FUZZ_BUILD)/fuzz_xlcfg: tests/fuzz/fuzz_xlcfg.c $(FUZZ_BUILD)/vmm/xlcfg.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/vmm/xlcfg.o $(FUZZ_LIB_OBJS) $(HOST_LIBS)
+$(FUZZ_BUILD)/fuzz_xlcfg: tests/fuzz/fuzz_xlcfg.c $(FUZZ_BUILD)/vmm/xlcfg.o $(FUZZ_BUILD)/vmm/file.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/vmm/xlcfg.o $(FUZZ_BUILD)/vmm/file.o $(FUZZ_LIB_OBJS) $(HOST_LIBS)
 
 .PHONY: fuzz fuzz-smoke fuzz-bin
 fuzz-bin: $(FUZZERS:%=$(FUZZ_BUILD)/fuzz_%) guests $(BUILD)/tests/mkbad
