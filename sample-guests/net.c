@@ -4,7 +4,10 @@
  * event-channel, request-rx-copy, state Connected), then gets an address
  * by DHCP, answers ARP, resolves the gateway and, with "peer=PORT" on its
  * command line, sends one UDP datagram to the host (10.0.2.2:PORT) and
- * echoes every datagram that reaches its UDP port 7 until one says "quit".
+ * echoes every datagram that reaches its UDP port 7 until one says "quit",
+ * and what any TCP connection to its port 7 sends (one at a time: a
+ * minimal responder, no retransmission, which slirp on the other side of
+ * a lossless ring does not need).
  * It waits with SCHEDOP_poll on its masked port, as a PV kernel's idle
  * loop without upcalls would. */
 #include "rt.h"
@@ -285,25 +288,118 @@ static void arp_send(unsigned op, const uint8_t *tha, const uint8_t *tpa)
 	send(14 + 28 + 18); /* padded to Ethernet's minimum */
 }
 
+/* The transport header and data of the packet being built: after the
+ * Ethernet and IPv4 headers in txbuf. */
+#define L4 (txbuf + 14 + 20)
+
+/* An IPv4 packet of protocol (proto) whose (n) bytes the caller wrote at
+ * L4, with its pseudo-header checksum at L4 + (csum_at). */
+static void ip_send(const uint8_t *dmac, const uint8_t *sip, const uint8_t *dip, unsigned proto,
+		    size_t n, size_t csum_at)
+{
+	uint8_t *f = txbuf, *ip = f + eth(f, dmac, 0x0800);
+	uint8_t pseudo[12];
+
+	memset(ip, 0, 20);
+	ip[0] = 0x45, put16(ip + 2, 20 + n), ip[8] = 64, ip[9] = (uint8_t)proto;
+	memcpy(ip + 12, sip, 4), memcpy(ip + 16, dip, 4);
+	put16(ip + 10, csum(ip, 20, 0));
+	memcpy(pseudo, sip, 4), memcpy(pseudo + 4, dip, 4), pseudo[8] = 0, pseudo[9] = (uint8_t)proto;
+	put16(pseudo + 10, n);
+	put16(L4 + csum_at, 0);
+	uint16_t c = csum(L4, n, (uint16_t)~csum(pseudo, 12, 0));
+	put16(L4 + csum_at, c || proto != 17 ? c : 0xffff); /* UDP: 0 means none */
+	send(14 + 20 + n < 60 ? 60 : 14 + 20 + n);
+}
+
 /* A UDP datagram of (n) bytes at (data) from our (sport) to (dip:dport). */
 static void udp_send(const uint8_t *dmac, const uint8_t *sip, const uint8_t *dip, unsigned sport,
 		     unsigned dport, const void *data, size_t n)
 {
-	uint8_t *f = txbuf, *ip = f + eth(f, dmac, 0x0800), *u = ip + 20;
-	uint8_t pseudo[12];
+	uint8_t *u = L4;
 
-	memset(ip, 0, 20);
-	ip[0] = 0x45, put16(ip + 2, 28 + n), ip[8] = 64, ip[9] = 17;
-	memcpy(ip + 12, sip, 4), memcpy(ip + 16, dip, 4);
-	put16(ip + 10, csum(ip, 20, 0));
-	put16(u, sport), put16(u + 2, dport), put16(u + 4, 8 + n), put16(u + 6, 0);
+	put16(u, sport), put16(u + 2, dport), put16(u + 4, 8 + n);
 	memcpy(u + 8, data, n);
-	memcpy(pseudo, sip, 4), memcpy(pseudo + 4, dip, 4), pseudo[8] = 0, pseudo[9] = 17;
-	put16(pseudo + 10, 8 + n);
-	uint32_t s = (uint32_t)(uint16_t)~csum(pseudo, 12, 0);
-	uint16_t c = csum(u, 8 + n, s);
-	put16(u + 6, c ? c : 0xffff);
-	send(14 + 28 + n < 60 ? 60 : 14 + 28 + n);
+	ip_send(dmac, sip, dip, 17, 8 + n, 6);
+}
+
+/* ---- TCP: one connection at a time to port 7, echoed ------------------------- */
+
+enum { TCP_FIN = 1, TCP_SYN = 2, TCP_RST = 4, TCP_PSH = 8, TCP_ACK = 16 };
+enum { TCP_LISTEN, TCP_SYN_RCVD, TCP_OPEN, TCP_LAST_ACK };
+
+static struct {
+	int state;
+	uint8_t mac[6], ip[4];
+	unsigned port;
+	uint32_t rcv_nxt, snd_nxt;
+} tcp;
+static unsigned tcp_bytes, tcp_closed;
+
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16), put16(p + 2, v & 0xffff); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
+
+static void tcp_send(unsigned flags, const uint8_t *data, size_t n)
+{
+	uint8_t *t = L4;
+	size_t hl = flags & TCP_SYN ? 24 : 20;
+
+	put16(t, ECHO_PORT), put16(t + 2, tcp.port), put32(t + 4, tcp.snd_nxt), put32(t + 8, tcp.rcv_nxt);
+	t[12] = (uint8_t)(hl / 4 << 4), t[13] = (uint8_t)flags;
+	put16(t + 14, 8192), put16(t + 18, 0); /* window; no urgent data */
+	if (flags & TCP_SYN)
+		t[20] = 2, t[21] = 4, put16(t + 22, 1460); /* MSS */
+	memcpy(t + hl, data, n);
+	ip_send(tcp.mac, my_ip, tcp.ip, 6, hl + n, 16);
+	tcp.snd_nxt += (uint32_t)n + !!(flags & (TCP_SYN | TCP_FIN));
+}
+
+static void tcp_in(const uint8_t *f, const uint8_t *ip, size_t ihl, size_t len)
+{
+	const uint8_t *t = ip + ihl;
+	size_t hl = len >= ihl + 20 ? (size_t)(t[12] >> 4) * 4 : 0, n;
+	unsigned fl;
+	uint32_t seq;
+
+	if (hl < 20 || ihl + hl > len || get16(t + 2) != ECHO_PORT || memcmp(ip + 16, my_ip, 4))
+		return;
+	fl = t[13], seq = get32(t + 4), n = len - ihl - hl;
+	if (fl & TCP_RST) {
+		tcp.state = TCP_LISTEN;
+		return;
+	}
+	if (fl & TCP_SYN) { /* a new connection (or its SYN again): answer it */
+		if (fl & TCP_ACK)
+			return;
+		memcpy(tcp.mac, f + 6, 6), memcpy(tcp.ip, ip + 12, 4), tcp.port = get16(t);
+		tcp.rcv_nxt = seq + 1, tcp.snd_nxt = 0x10000, tcp.state = TCP_SYN_RCVD;
+		tcp_send(TCP_SYN | TCP_ACK, NULL, 0);
+		return;
+	}
+	if (tcp.state == TCP_LISTEN || get16(t) != tcp.port || memcmp(ip + 12, tcp.ip, 4))
+		return;
+	if (tcp.state == TCP_LAST_ACK) {
+		if (fl & TCP_ACK && get32(t + 8) == tcp.snd_nxt)
+			tcp.state = TCP_LISTEN;
+		return;
+	}
+	if (tcp.state == TCP_SYN_RCVD && fl & TCP_ACK)
+		tcp.state = TCP_OPEN;
+	if (seq != tcp.rcv_nxt) { /* not the next byte: say which is */
+		if (n || fl & TCP_FIN)
+			tcp_send(TCP_ACK, NULL, 0);
+		return;
+	}
+	if (n) { /* the echo carries the acknowledgement */
+		tcp.rcv_nxt += (uint32_t)n, tcp_bytes += (unsigned)n;
+		tcp_send(TCP_ACK | TCP_PSH, t + hl, n);
+	}
+	if (fl & TCP_FIN) {
+		tcp.rcv_nxt++;
+		tcp_send(TCP_FIN | TCP_ACK, NULL, 0);
+		tcp.state = TCP_LAST_ACK;
+		tcp_closed++; /* the host closed, and so do we */
+	}
 }
 
 /* ---- DHCP ------------------------------------------------------------------------ */
@@ -396,10 +492,14 @@ static void frame_in(const uint8_t *f, size_t len)
 			memcpy(gw_mac, a + 8, 6), have_gw = 1;
 		return;
 	}
-	if (len >= 34 && get16(f + 12) == 0x0800 && (f[14] >> 4) == 4 && f[23] == 17) {
+	if (len >= 34 && get16(f + 12) == 0x0800 && (f[14] >> 4) == 4 && (f[23] == 17 || f[23] == 6)) {
 		size_t ihl = (size_t)(f[14] & 15) * 4, tot = get16(f + 16);
-		if (ihl >= 20 && tot >= ihl && 14 + tot <= len)
+		if (ihl < 20 || tot < ihl || 14 + tot > len)
+			return;
+		if (f[23] == 17)
 			udp_in(f, f + 14, ihl, tot);
+		else
+			tcp_in(f, f + 14, ihl, tot);
 	}
 }
 
@@ -482,5 +582,7 @@ int guest_main(struct start_info *si)
 	while (!quit)
 		poll_rx(1);
 	printf("net: echoed %u datagrams on UDP port %u, the last one \"quit\"\n", echoed, ECHO_PORT);
+	printf("net: echoed %u bytes on TCP port %u, %u connection%s closed by both sides\n", tcp_bytes,
+	       ECHO_PORT, tcp_closed, tcp_closed == 1 ? "" : "s");
 	return 0;
 }

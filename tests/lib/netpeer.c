@@ -5,12 +5,16 @@
  *
  * Listens on a UDP port of 127.0.0.1 the kernel picks, picks a free UDP
  * port for the forward the same way, and runs
- *   PVMM --net=user,hostfwd=udp:127.0.0.1:FWD-:7 --cmdline=peer=LISTEN OPTIONS NET.elf
+ *   PVMM --net=user,hostfwd=udp:127.0.0.1:FWD-:7,hostfwd=tcp:127.0.0.1:TFWD-:7
+ *        --cmdline=peer=LISTEN OPTIONS NET.elf
  * (again with other ports, up to 5 times, when another process took the
  * forward's port in between: pvmm then exits 2). It then waits for the
  * guest's datagram (to 10.0.2.2:LISTEN, which is the host's loopback),
  * sends datagrams to 127.0.0.1:FWD and checks each echo (a lost one is
- * sent again after a second, up to 10 times: UDP), sends "quit", and
+ * sent again after a second, up to 10 times: UDP), connects to
+ * 127.0.0.1:TFWD, sends three messages (one of 3000 bytes, more than a
+ * segment) and reads them back, closes its side and waits for the guest's
+ * close, then sends "quit", and
  * returns pvmm's status, or 1 when the exchange failed, saying what
  * happened on stdout. Waits are bounded (30 s) only so that a broken run
  * ends: nothing is timed.
@@ -96,6 +100,72 @@ static int echo(int s, const struct sockaddr_in *to, const char *msg)
 		}
 	}
 	return -1;
+}
+
+static int free_tcp_port(unsigned *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t n = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || getsockname(s, (struct sockaddr *)&a, &n)) {
+		perror("netpeer: socket");
+		exit(1);
+	}
+	*port = ntohs(a.sin_port);
+	return close(s);
+}
+
+/* Wait until (s) is readable for at most BOUND_MS: 0, or -1. */
+static int readable(int s)
+{
+	struct pollfd p = { s, POLLIN, 0 };
+
+	return poll(&p, 1, BOUND_MS) == 1 ? 0 : -1;
+}
+
+/* The TCP echo through the forward to the guest's port 7: every byte back
+ * in order, then a close from each side. 0, or -1 saying why. */
+static int tcp_echo(unsigned port)
+{
+	static char out[3019], back[sizeof(out)];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t got = 0;
+	ssize_t k;
+
+	memcpy(out, "hello over tcp\n", 15);
+	for (size_t i = 15; i < 3015; i++)
+		out[i] = (char)('a' + i % 26);
+	memcpy(out + 3015, "bye\n", 4);
+	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to))) {
+		printf("netpeer: TCP: connect to 127.0.0.1:%u: %s\n", port, strerror(errno));
+		return -1;
+	}
+	if (write(s, out, 15) != 15 || write(s, out + 15, 3000) != 3000 || write(s, out + 3015, 4) != 4) {
+		printf("netpeer: TCP: write: %s\n", strerror(errno));
+		close(s);
+		return -1;
+	}
+	while (got < sizeof(out) && !readable(s) && (k = read(s, back + got, sizeof(out) - got)) > 0)
+		got += (size_t)k;
+	if (got != sizeof(out) || memcmp(out, back, sizeof(out))) {
+		printf("netpeer: TCP: %zu of %zu bytes came back%s\n", got, sizeof(out),
+		       got == sizeof(out) ? ", not the same" : "");
+		close(s);
+		return -1;
+	}
+	shutdown(s, SHUT_WR);
+	k = readable(s) ? -1 : read(s, back, 1);
+	close(s);
+	if (k != 0) {
+		printf("netpeer: TCP: the guest did not close its side\n");
+		return -1;
+	}
+	printf("netpeer: TCP: %zu bytes to 127.0.0.1:%u (the guest's TCP port 7) echoed, then both sides "
+	       "closed\n", sizeof(out), port);
+	return 0;
 }
 
 static pid_t spawn(char **argv)
@@ -190,8 +260,8 @@ static void bench_loopback(unsigned n)
 
 int main(int argc, char **argv)
 {
-	unsigned nbench = 0, lport, fport, sport;
-	char net[128], peer[64], buf[2048];
+	unsigned nbench = 0, lport, fport, tport, sport;
+	char net[160], peer[64], buf[2048];
 	char *args[64];
 	int n = 0, ls, rc;
 	struct sockaddr_in from, to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -207,7 +277,9 @@ int main(int argc, char **argv)
 	for (int attempt = 0;; attempt++) {
 		int f = udp_socket(&fport); /* a port free a moment ago */
 		close(f);
-		snprintf(net, sizeof(net), "--net=user,hostfwd=udp:127.0.0.1:%u-:7", fport);
+		free_tcp_port(&tport);
+		snprintf(net, sizeof(net), "--net=user,hostfwd=udp:127.0.0.1:%u-:7,hostfwd=tcp:127.0.0.1:%u-:7",
+			 fport, tport);
 		snprintf(peer, sizeof(peer), "--cmdline=peer=%u", lport);
 		n = 0;
 		args[n++] = argv[1];
@@ -246,6 +318,12 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("netpeer: 5 datagrams to 127.0.0.1:%u (the guest's UDP port 7) echoed\n", fport);
+	if (tcp_echo(tport)) {
+		if (child > 0)
+			kill(child, SIGKILL);
+		finish();
+		return 1;
+	}
 	if (nbench) {
 		bench(s, &to, nbench, "pvmm guest via hostfwd");
 		bench_loopback(nbench);

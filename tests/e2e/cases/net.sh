@@ -11,6 +11,14 @@ if grep -q '^netpeer: the guest.s datagram to 127\.0\.0\.1:[0-9]*: "hello from 1
 else
 	not_ok "the exchange's lines" "$(tail -8 "$WORK/out")"
 fi
+# TCP through a forwarded port: slirp's TCP on the host's side, the guest's
+# minimal responder on the other; 3019 bytes, one write over a segment
+if grep -q '^netpeer: TCP: 3019 bytes to 127\.0\.0\.1:[0-9]* (the guest.s TCP port 7) echoed, then both sides closed$' "$WORK/out" &&
+   grep -q '^net: echoed 3019 bytes on TCP port 7, 1 connection closed by both sides$' "$WORK/out"; then
+	ok "a TCP connection to a hostfwd port: 3019 bytes echoed in order, closed by the host, then by the guest"
+else
+	not_ok "the TCP exchange's lines" "$(grep -i tcp "$WORK/out" | tail -4)"
+fi
 # a host port that cannot be listened on is a bad command line, in one line:
 # the same port twice (the first may be taken already: the same line then)
 run --net=user,hostfwd=tcp:127.0.0.1:40007-:7,hostfwd=tcp:127.0.0.1:40007-:8 "$G/hello.elf"
