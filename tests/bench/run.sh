@@ -177,11 +177,11 @@ awk -v out="$OUT/crossover.svg" '
 		print "</svg>" > out
 	}' "$OUT/median.txt"
 
-# the network: UDP through --net=user's forward to the net guest's echo
+# the network: UDP and TCP through --net=user's forwards to the net guest's echo
 # port, beside the same traffic over the host's loopback (tests/lib/netpeer.c)
 if [ -n "${G_NET:-}" ] && [ -x build/tests/netpeer ]; then
 	echo
-	echo "network (UDP echo, 2000 round trips, then 2000 1024-byte datagrams with 32 in flight):"
+	echo "network (UDP echo, 2000 round trips, then 2000 1024-byte datagrams with 32 in flight; TCP echo of 2000 KiB):"
 	for t in seccomp ptrace; do
 		echo "  transport $t:"
 		build/tests/netpeer --bench=2000 "$PVMM" --transport=$t -t 120 "$G_NET" 2>/dev/null |

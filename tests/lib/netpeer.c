@@ -21,7 +21,8 @@
  *
  * --bench=N: N echoes one after the other, then N datagrams as fast as the
  * echoes come back with 32 in flight, through the forward and then through
- * a loopback echo of its own: one line of figures each.
+ * a loopback echo of its own: one line of figures each; then N KiB through
+ * the TCP forward's echo and through a loopback TCP echo of its own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -227,6 +228,72 @@ static void bench(int s, const struct sockaddr_in *to, unsigned n, const char *w
 	       got * 1024.0 / (t2 - t1) / 1e6);
 }
 
+/* Bulk TCP through an echo at (port): (total) bytes written in 16 KiB
+ * writes while the echo is read back, both at once; one line of figures. */
+static void tcp_bench(unsigned port, size_t total, const char *what)
+{
+	static char out[16384], in[65536];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t sent = 0, got = 0;
+	double t0;
+
+	memset(out, 'x', sizeof(out));
+	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to))) {
+		printf("netpeer: %s: TCP connect: %s\n", what, strerror(errno));
+		return;
+	}
+	t0 = mono();
+	while (got < total) {
+		struct pollfd p = { s, POLLIN | (sent < total ? POLLOUT : 0), 0 };
+		if (poll(&p, 1, BOUND_MS) != 1)
+			break;
+		if (p.revents & POLLOUT) {
+			size_t n = total - sent < sizeof(out) ? total - sent : sizeof(out);
+			ssize_t k = send(s, out, n, MSG_DONTWAIT);
+			sent += k > 0 ? (size_t)k : 0;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t k = recv(s, in, sizeof(in), MSG_DONTWAIT);
+			if (k == 0 || (k < 0 && errno != EAGAIN))
+				break;
+			got += k > 0 ? (size_t)k : 0;
+		}
+	}
+	double t = mono() - t0;
+	close(s);
+	printf("netpeer: %s: TCP echo of %zu of %zu bytes in %.3f s (%.2f MB/s each way)\n", what, got,
+	       total, t, got / t / 1e6);
+}
+
+/* A TCP echo server on the host's loopback, in a child: its port. */
+static pid_t tcp_echo_server(unsigned *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t n = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1) ||
+	    getsockname(ls, (struct sockaddr *)&a, &n)) {
+		perror("netpeer: socket");
+		exit(1);
+	}
+	*port = ntohs(a.sin_port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char buf[65536];
+		ssize_t k;
+		int c = accept(ls, NULL, NULL);
+		while (c >= 0 && (k = read(c, buf, sizeof(buf))) > 0)
+			if (write(c, buf, (size_t)k) != k)
+				break;
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
 /* A loopback echo of our own, in a child, for comparison. */
 static void bench_loopback(unsigned n)
 {
@@ -325,8 +392,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (nbench) {
+		unsigned eport;
 		bench(s, &to, nbench, "pvmm guest via hostfwd");
 		bench_loopback(nbench);
+		tcp_bench(tport, (size_t)nbench * 1024, "pvmm guest via hostfwd");
+		pid_t echo_pid = tcp_echo_server(&eport);
+		tcp_bench(eport, (size_t)nbench * 1024, "host loopback");
+		kill(echo_pid, SIGKILL);
+		waitpid(echo_pid, NULL, 0);
 	}
 	rc = echo(s, &to, "quit");
 	int status = finish();
