@@ -239,14 +239,15 @@ static int mov_dr(struct vm *vm, const ZydisDecodedOperand *dst, const ZydisDeco
 }
 
 /* The host's descriptor for a flat selector: what 32-bit code addresses
- * its data through (64-bit code ignores %ds and %es). */
-static uint64_t host_selector(uint64_t sel)
+ * its data through (64-bit code ignores %ds and %es). A host without 32-bit
+ * code has no __USER32_CS to load (and no code that would use it there). */
+static uint64_t host_selector(const struct vm *vm, uint64_t sel)
 {
 	switch (sel & ~3ul) {
 	case FLAT_RING3_DS32 & ~3ul:
 		return STUB_USER_DS;
 	case FLAT_RING3_CS32 & ~3ul:
-		return STUB_USER32_CS;
+		return vm->host_compat ? STUB_USER32_CS : STUB_USER_CS;
 	case FLAT_RING3_CS64 & ~3ul:
 		return STUB_USER_CS;
 	default:
@@ -265,7 +266,7 @@ static int flat_segment_load(struct vm *vm, ZydisRegister seg, uint64_t sel)
 	if (seg == ZYDIS_REGISTER_SS ? sel != FLAT_RING3_SS64 : !is_flat_selector(sel))
 		return 0;
 	if (seg == ZYDIS_REGISTER_DS || seg == ZYDIS_REGISTER_ES) {
-		struct stub_op op = { .kind = STUB_OP_SET_SEL, .addr = host_selector(sel),
+		struct stub_op op = { .kind = STUB_OP_SET_SEL, .addr = host_selector(vm, sel),
 				      .prot = seg == ZYDIS_REGISTER_DS ? STUB_SEL_DS : STUB_SEL_ES };
 		return vm->mmu.emit(vm->mmu.emit_ctx, &op) ? -1 : 1;
 	}

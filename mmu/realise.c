@@ -40,7 +40,7 @@ int mmu_check_op(const struct vm *vm, const struct stub_op *op)
 	if (op->kind == STUB_OP_SET_SEL)
 		return (op->prot == STUB_SEL_DS || op->prot == STUB_SEL_ES) &&
 		       (op->addr == 0 || op->addr == STUB_USER_DS || op->addr == STUB_USER_CS ||
-			op->addr == STUB_USER32_CS) ? 0 : -EINVAL;
+			(op->addr == STUB_USER32_CS && vm->host_compat)) ? 0 : -EINVAL;
 	if (op->kind < STUB_OP_MMAP || op->kind > STUB_OP_MPROTECT)
 		return -EINVAL;
 	if (op->addr < vm->min_va || op->addr >= HOLE_BASE || !op->len ||

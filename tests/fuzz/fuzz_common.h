@@ -101,6 +101,14 @@ static void fz_host_check(const struct vm *vm, const struct stub_op *op)
 			fz_refused(op, "arch_prctl refuses a base at or above TASK_SIZE_MAX");
 		return;
 	}
+	if (op->kind == STUB_OP_SET_SEL) { /* Linux's user descriptors, 0x23 where it has one */
+		if (op->prot != STUB_SEL_DS && op->prot != STUB_SEL_ES)
+			fz_refused(op, "neither DS nor ES");
+		if (op->addr != 0 && op->addr != STUB_USER_DS && op->addr != STUB_USER_CS &&
+		    (op->addr != STUB_USER32_CS || !vm->host_compat))
+			fz_refused(op, "a selector the host's GDT does not hold for user code");
+		return;
+	}
 	if (op->kind != STUB_OP_MMAP && op->kind != STUB_OP_MUNMAP && op->kind != STUB_OP_MPROTECT)
 		fz_refused(op, "unknown operation");
 	if (!op->len || ((op->addr | op->len | op->off) & 4095))
@@ -121,7 +129,7 @@ static int fz_emit(void *ctx, const struct stub_op *op)
 	const struct vm *vm = ctx;
 
 	fz_host_check(vm, op);
-	if (op->kind == STUB_OP_SET_BASE)
+	if (op->kind == STUB_OP_SET_BASE || op->kind == STUB_OP_SET_SEL)
 		return 0;
 	fz_host_apply(op);
 	if (op->kind == STUB_OP_MMAP && (op->prot & PROT_WRITE))

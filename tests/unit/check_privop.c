@@ -624,7 +624,24 @@ START_TEST(flat_segment_loads)
 	ck_assert_uint_eq(ops.op[0].addr, 0);
 	ck_assert_int_eq(run(mov_ss, 2, 0), 1);
 	r->rax = 0xe028; /* RPL 0: fine for a data segment, not for SS at CPL 3 */
+	ops.n = 0;
 	ck_assert_int_eq(run(mov_ds, 2, 0), 1);
+	/* %ds gets the host's flat data descriptor, which 32-bit code needs */
+	ck_assert_uint_eq(ops.n, 1);
+	ck_assert_uint_eq(ops.op[0].kind, STUB_OP_SET_SEL);
+	ck_assert_uint_eq(ops.op[0].prot, STUB_SEL_DS);
+	ck_assert_uint_eq(ops.op[0].addr, STUB_USER_DS);
+	ck_assert_int_eq(mmu_check_op(vm, &ops.op[0]), 0);
+	r->rax = 0xe023; /* a code selector: __USER32_CS only where the host has it */
+	vm->host_compat = 0;
+	ck_assert_int_eq(run(mov_ds, 2, 0), 1);
+	ck_assert_uint_eq(ops.op[1].addr, STUB_USER_CS);
+	vm->host_compat = 1;
+	ck_assert_int_eq(run(mov_ds, 2, 0), 1);
+	ck_assert_uint_eq(ops.op[2].addr, STUB_USER32_CS);
+	vm->host_compat = 0;
+	ck_assert_int_eq(mmu_check_op(vm, &ops.op[2]), -EINVAL);
+	r->rax = 0xe028;
 	ck_assert_int_eq(run(mov_ss, 2, 0), 0);
 	r->rax = 0;
 	ck_assert_int_eq(run(mov_ss, 2, 0), 0); /* a null SS at CPL 3 */
