@@ -112,26 +112,61 @@ static void load_segments(const struct loader_image *img, uint8_t *mem, uint64_t
 	}
 }
 
-void loader_fill_hypercall_page(uint8_t *page)
+/* Xen's entry: push %rcx; push %r11; mov $nr,%eax; syscall; pop %r11; pop
+ * %rcx; ret. iret does not return: it pushes %rax too and has no epilogue. */
+static void fill_syscall_entry(uint8_t *p, uint32_t nr)
 {
+	static const uint8_t pre[] = { 0x51, 0x41, 0x53, 0xb8 };
+	static const uint8_t iret[] = { 0x51, 0x41, 0x53, 0x50, 0xb8 };
+	static const uint8_t post[] = { 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
+
+	if (nr == XEN_HC_iret) {
+		memcpy(p, iret, sizeof(iret));
+		memcpy(p + 5, &nr, 4);
+		p[9] = 0x0f, p[10] = 0x05;
+		return;
+	}
+	memcpy(p, pre, sizeof(pre));
+	memcpy(p + 4, &nr, 4);
+	memcpy(p + 8, post, sizeof(post));
+}
+
+/* The same with a jump to (entry) for the `syscall`, the return address in
+ * %rcx as `syscall` leaves it: push %rcx; push %r11; mov $nr,%eax; lea
+ * 1f(%rip),%rcx; movabs $entry,%r11; jmp *%r11; 1: pop %r11; pop %rcx; ret
+ * (32 bytes, the whole slot). iret: push %rax after %r11, nothing after
+ * the jump. */
+static void fill_direct_entry(uint8_t *p, uint32_t nr, uint64_t entry)
+{
+	static const uint8_t lea[] = { 0x48, 0x8d, 0x0d, 13, 0, 0, 0 }; /* lea 13(%rip),%rcx */
+	static const uint8_t jmp[] = { 0x41, 0xff, 0xe3 };               /* jmp *%r11 */
+	static const uint8_t post[] = { 0x41, 0x5b, 0x59, 0xc3 };
+	size_t at = 0;
+
+	p[at++] = 0x51, p[at++] = 0x41, p[at++] = 0x53;
+	if (nr == XEN_HC_iret)
+		p[at++] = 0x50;
+	p[at++] = 0xb8;
+	memcpy(p + at, &nr, 4), at += 4;
+	memcpy(p + at, lea, sizeof(lea)), at += sizeof(lea);
+	p[at++] = 0x49, p[at++] = 0xbb; /* movabs $entry,%r11 */
+	memcpy(p + at, &entry, 8), at += 8;
+	memcpy(p + at, jmp, sizeof(jmp)), at += sizeof(jmp);
+	if (nr != XEN_HC_iret)
+		memcpy(p + at, post, sizeof(post));
+}
+
+void loader_fill_hypercall_page(uint8_t *page, uint64_t entry)
+{
+	_Static_assert(XEN_HYPERCALL_PAGE_ENTRY == 32, "a direct entry takes 32 bytes");
 	memset(page, 0xcc, PAGE); /* int3 between the stubs */
-	for (unsigned i = 0; i < XEN_HYPERCALL_PAGE_ENTRIES; i++) {
+	for (uint32_t i = 0; i < XEN_HYPERCALL_PAGE_ENTRIES; i++) {
 		uint8_t *p = page + i * XEN_HYPERCALL_PAGE_ENTRY;
-		uint32_t nr = i;
-		/* push %rcx; push %r11; mov $nr,%eax; syscall; pop %r11; pop %rcx; ret.
-		 * iret does not return: it pushes %rax too and has no epilogue. */
-		if (i == XEN_HC_iret) {
-			static const uint8_t pre[] = { 0x51, 0x41, 0x53, 0x50, 0xb8 };
-			memcpy(p, pre, sizeof(pre));
-			memcpy(p + 5, &nr, 4);
-			p[9] = 0x0f, p[10] = 0x05;
-			continue;
-		}
-		static const uint8_t pre[] = { 0x51, 0x41, 0x53, 0xb8 };
-		static const uint8_t post[] = { 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
-		memcpy(p, pre, sizeof(pre));
-		memcpy(p + 4, &nr, 4);
-		memcpy(p + 8, post, sizeof(post));
+
+		if (entry)
+			fill_direct_entry(p, i, entry);
+		else
+			fill_syscall_entry(p, i);
 	}
 }
 
@@ -183,7 +218,7 @@ int loader_build_mod(const struct loader_image *img, uint8_t *mem, uint64_t nr_p
 	if (lay->mod_len) /* the rest of its last page is already zero */
 		memcpy(mem + (lay->mod_va - lay->v_start), mod, mod_size);
 	if (img->hypercall_page)
-		loader_fill_hypercall_page(mem + (img->hypercall_page - lay->v_start));
+		loader_fill_hypercall_page(mem + (img->hypercall_page - lay->v_start), 0);
 	/* the P2M list is left to loader_fill_p2m(): the monitor writes it
 	 * page by page on first use */
 	fill_start_info(lay, mem, cmdline);

@@ -130,7 +130,11 @@ int loader_symbols(const void *file, size_t size, struct loader_symtab *t);
 const char *loader_symbolise(const struct loader_symtab *t, uint64_t addr, char *buf, size_t len);
 void loader_symbols_free(struct loader_symtab *t);
 
-/* Fill one 4 KiB hypercall page with Xen's 64-bit stubs. */
-void loader_fill_hypercall_page(uint8_t *page);
+/* Fill one 4 KiB hypercall page with Xen's 64-bit stubs (entry 0), each
+ * a `syscall`, or with stubs that jump to (entry) instead of the `syscall`,
+ * %rcx holding the address after it as `syscall` would leave it
+ * (stub_abi.h: STUB_FASTCALL_ENTRY). loader_build fills it with the
+ * former; the front end may refill it. */
+void loader_fill_hypercall_page(uint8_t *page, uint64_t entry);
 
 #endif

@@ -28,6 +28,20 @@
 #define CTRL_ADDR (HOLE_BASE + 0x200000ull)
 #define CTRL_SIZE 0x10000ull
 
+/* The direct hypercall entry (stub.S: stub_fastcall), the first byte of the
+ * stub, for the seccomp transport's hypercall page. It behaves as a
+ * `syscall` under syscall user dispatch would, without the host's trap:
+ * the caller jumps to it with the number in %rax, the arguments where
+ * Xen's ABI has them and the address to return to in %rcx; it returns
+ * there with the result in %rax, %r11 = %rflags and every other register
+ * as it was, or pvmm's answer replaces the whole context (an upcall,
+ * HYPERVISOR_iret). The stub reports it as a SIGSYS with si_code
+ * STUB_SYS_FASTCALL. Any guest code can jump there, or anywhere in the
+ * stub: every value it brings is untrusted (docs/architecture.md, threat
+ * model). */
+#define STUB_FASTCALL_ENTRY STUB_BASE
+#define STUB_SYS_FASTCALL 0x100 /* si_code of a SIGSYS that came that way: no kernel's */
+
 /* File descriptors the stub is started with. After start-up only the guest
  * memory descriptor remains open. */
 #define STUB_GUEST_FD 3
@@ -120,6 +134,8 @@ struct stub_ctrl {
 	uint32_t spin;          /* IN: polls of resp before sleeping (futex transport) */
 	uint32_t req;           /* futex word: the stub bumps it to hand off */
 	uint32_t resp;          /* futex word: pvmm sets it to req when the reply is ready */
+	uint32_t pvmm_sleeps;   /* pvmm may be asleep on req: the stub wakes it (a hint) */
+	uint32_t stub_sleeps;   /* the stub may be asleep on resp: pvmm wakes it */
 	uint32_t action;        /* IN to the stub: stub_action */
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */

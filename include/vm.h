@@ -75,6 +75,7 @@ struct vm_stats {
 	uint64_t trap_ns[TRAP_KINDS];  /* time pvmm spent handling them */
 	uint64_t hypercalls[XEN_HC_COUNT];
 	uint64_t hypercalls_unknown;
+	uint64_t hypercalls_fast;  /* those that came through the stub's direct entry */
 	uint64_t map_ops[8];       /* indexed by stub_op_kind */
 	uint64_t map_pages;        /* pages covered by mmap ops */
 	uint64_t handoffs;         /* stub <-> monitor round trips */

@@ -81,9 +81,17 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 			return 0;
 		if (waited)
 			console_tick(vm);
+		/* announce the sleep, then look again (the stub stores req
+		 * before it reads pvmm_sleeps); the guest can clear the word
+		 * while it runs, which only leaves its hand-off to the tick */
+		__atomic_store_n(&v->ctrl->pvmm_sleeps, 1, __ATOMIC_SEQ_CST);
+		seen = __atomic_load_n(req, __ATOMIC_SEQ_CST);
+		if (seen != __atomic_load_n(resp, __ATOMIC_SEQ_CST))
+			break;
 		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
 		waited = 1;
 	}
+	__atomic_store_n(&v->ctrl->pvmm_sleeps, 0, __ATOMIC_RELAXED);
 	v->last_req = seen;
 	stop->kind = STOP_HANDOFF;
 	vm->stats.handoffs++;
@@ -103,8 +111,9 @@ static int fx_start(struct vm *vm, struct vmm_stop *stop)
 static int fx_resume(struct vm *vm, struct vmm_stop *stop)
 {
 	struct vmm *v = vmm_of(vm);
-	__atomic_store_n(&v->ctrl->resp, v->last_req, __ATOMIC_RELEASE);
-	futex(&v->ctrl->resp, FUTEX_WAKE, 1, NULL);
+	__atomic_store_n(&v->ctrl->resp, v->last_req, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->ctrl->stub_sleeps, __ATOMIC_SEQ_CST))
+		futex(&v->ctrl->resp, FUTEX_WAKE, 1, NULL);
 	return wait_handoff(vm, stop);
 }
 
@@ -126,4 +135,5 @@ const struct vmm_transport vmm_futex_transport = {
 	.start = fx_start,
 	.resume = fx_resume,
 	.kill = fx_kill,
+	.fastcall = STUB_FASTCALL_ENTRY,
 };

@@ -53,6 +53,7 @@ struct options {
 	int gdb_s, gdb_S;       /* qemu's -s (gdb on tcp::1234) and -S (wait for it) */
 	unsigned spin;
 	int spin_set;
+	int syscall_page;       /* --hypercall-page=syscall */
 	struct disk_opt {       /* --disk, in order */
 		char path[4096];
 		int ro;
@@ -95,6 +96,9 @@ static const char usage_text[] =
 	"                        on the CPU pvmm starts on. all: let them float\n"
 	"      --spin=N          seccomp: polls of the shared page before sleeping (default\n"
 	"                        4000 when on different CPUs, 0 on one)\n"
+	"      --hypercall-page=direct|syscall  seccomp: the hypercall page's entries\n"
+	"                        call the stub directly (default), or make a `syscall`,\n"
+	"                        as they do with ptrace (a host trap each)\n"
 	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
 	"                        unhook (out-of-sync L1s, stores run natively) or\n"
 	"                        auto (default: emulate, unhook L1s written repeatedly)\n"
@@ -392,7 +396,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
 	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
-	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET, OPT_LOW };
+	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET, OPT_LOW,
+	       OPT_HCPAGE };
 	static const struct option longopts[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
@@ -414,6 +419,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "spin", required_argument, NULL, OPT_SPIN },
+		{ "hypercall-page", required_argument, NULL, OPT_HCPAGE },
 		{ "escape", required_argument, NULL, OPT_ESCAPE },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "help", no_argument, NULL, 'h' },
@@ -503,6 +509,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_uint(optarg, &o->spin))
 				return usage_error("bad --spin '%s': want a number of polls", optarg);
 			o->spin_set = 1;
+			break;
+		case OPT_HCPAGE:
+			if (strcmp(optarg, "direct") && strcmp(optarg, "syscall"))
+				return usage_error("bad --hypercall-page '%s': want direct or syscall", optarg);
+			o->syscall_page = !strcmp(optarg, "syscall");
 			break;
 		case OPT_ESCAPE:
 			if (vmm_conin_parse_escape(optarg, &o->escape))
@@ -630,6 +641,16 @@ static const char *domain_name(const char *image)
 }
 
 /* Parse and build the guest; returns an exit status or -1 to go on. */
+/* The seccomp transport's hypercall page calls the stub instead of
+ * trapping (stub_abi.h: STUB_FASTCALL_ENTRY). */
+static void direct_hypercalls(struct vm *vm, const struct options *o)
+{
+	uint64_t entry = vmm_transport_find(o->transport)->fastcall;
+
+	if (vm->img.hypercall_page && entry && !o->syscall_page)
+		loader_fill_hypercall_page(vm->mem + (vm->img.hypercall_page - vm->lay.v_start), entry);
+}
+
 static int load_guest(struct vm *vm, const struct options *o)
 {
 	char why[LOADER_WHY];
@@ -665,6 +686,8 @@ static int load_guest(struct vm *vm, const struct options *o)
 	if (!rc)
 		rc = loader_build_mod(&vm->img, vm->mem, vm->nr_pages, o->cmdline, mod, mod_size,
 				      &vm->lay, why);
+	if (!rc)
+		direct_hypercalls(vm, o);
 	free(file); /* the image and the ramdisk are in guest memory now */
 	free(mod);
 	vm->img.file = NULL;

@@ -280,7 +280,11 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 {
 	struct stub_regs in = vm->vcpu.regs;
 
-	if (t->code != SYS_USER_DISPATCH_CODE) {
+	/* the stub's direct entry (stub_abi.h: STUB_FASTCALL_ENTRY) stands for
+	 * a 64-bit `syscall`, whichever code jumped to it */
+	int direct = t->code == STUB_SYS_FASTCALL && t->syscall_arch != AUDIT_ARCH_I386_VALUE;
+
+	if (t->code != SYS_USER_DISPATCH_CODE && !direct) {
 		vm_end_domain(vm, VM_CRASH, "unexpected SIGSYS (code %d) at rip %#llx", t->code,
 		      (unsigned long long)vm->vcpu.regs.rip);
 		return;
@@ -302,6 +306,7 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 		hc_bounce_syscall(vm);
 		return;
 	}
+	vm->stats.hypercalls_fast += direct;
 	hc_dispatch(vm);
 	if (vmm_of(vm)->trace_print & TRACE_HYPERCALL)
 		vmm_trace_hypercall(vm, &in, (int64_t)vm->vcpu.regs.rax);

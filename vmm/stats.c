@@ -110,7 +110,8 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 				(unsigned long long)s->hypercalls[i]);
 		sep = ", ";
 	}
-	fprintf(f, "%s\"unknown\": %llu},\n", sep, (unsigned long long)s->hypercalls_unknown);
+	fprintf(f, "%s\"unknown\": %llu, \"fast\": %llu},\n", sep,
+		(unsigned long long)s->hypercalls_unknown, (unsigned long long)s->hypercalls_fast);
 	fprintf(f, "  \"host_map_ops\": {\"mmap\": %llu, \"munmap\": %llu, \"mprotect\": %llu, "
 		"\"mapped_pages\": %llu},\n",
 		(unsigned long long)s->map_ops[STUB_OP_MMAP],

@@ -124,6 +124,9 @@ struct vmm_transport {
 	int (*resume)(struct vm *vm, struct vmm_stop *stop);
 	/* Kill the guest process and reap it. Idempotent. */
 	void (*kill)(struct vm *vm);
+	/* The stub's direct hypercall entry for the hypercall page, or 0: the
+	 * page's entries make a `syscall` (stub_abi.h: STUB_FASTCALL_ENTRY). */
+	uint64_t fastcall;
 };
 
 extern const struct vmm_transport vmm_ptrace_transport;

@@ -5,9 +5,18 @@
  *   mprotect:    mprotect of one page
  *   sigsys:      a system call turned into SIGSYS by seccomp, handled, returned
  *   getpid:      a plain system call
+ *   pingpong_pinned: a round trip between two processes on one CPU through
+ *                a shared word, each sleeping on a futex (two context
+ *                switches: the floor of any hand-off to another process there)
+ *   pingpong_spin: the same with a CPU each, both polling the word (the floor
+ *                of a hand-off between two CPUs)
  * Prints "NAME NANOSECONDS" lines and the TSC frequency ("tsc_hz HZ"). */
 #define _GNU_SOURCE
+#include <linux/futex.h>
+#include <sched.h>
 #include <seccomp.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +106,79 @@ static double first_touch(int n)
 	return t0;
 }
 
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static volatile uint32_t *word;
+static int pp_spin; /* poll the word instead of sleeping on it */
+
+/* Wait until *word != (old), then return it. */
+static uint32_t pp_wait(uint32_t old)
+{
+	uint32_t v;
+
+	while ((v = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == old)
+		if (!pp_spin)
+			syscall(SYS_futex, word, FUTEX_WAIT, old, NULL, NULL, 0);
+	return v;
+}
+
+static void pp_post(uint32_t v)
+{
+	__atomic_store_n(word, v, __ATOMIC_RELEASE);
+	if (!pp_spin)
+		syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* The parent posts odd values, the child answers with the next even one;
+ * n round trips, a value of 0 ends the child. */
+static double pingpong(int n)
+{
+	uint32_t v = 2;
+	double t0;
+	pid_t child;
+
+	__atomic_store_n(word, 2, __ATOMIC_RELEASE);
+	child = fork();
+	if (child == 0) {
+		on_cpu(pp_spin ? 1 : 0);
+		for (uint32_t seen = 2;;) {
+			seen = pp_wait(seen);
+			if (seen == 1)
+				_exit(0);
+			pp_post(seen + 1);
+			seen++;
+		}
+	}
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		pp_post(v + 1);
+		v = pp_wait(v + 1);
+	}
+	t0 = (now() - t0) / n;
+	pp_post(1);
+	waitpid(child, NULL, 0);
+	return t0;
+}
+
+static double pingpong_pinned(int n)
+{
+	pp_spin = 0;
+	return pingpong(n);
+}
+
+static double pingpong_spin(int n)
+{
+	pp_spin = 1;
+	return pingpong(n);
+}
+
 static double sigsys(int n)
 {
 	double t0 = now();
@@ -128,6 +210,13 @@ int main(void)
 	printf("mprotect %.1f\n", mp);
 	printf("getpid %.1f\n", best_of(5, plain_syscall, 100000));
 	printf("first_touch %.1f\n", best_of(5, first_touch, 2048));
+	word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (word == MAP_FAILED)
+		return 1;
+	on_cpu(0);
+	printf("pingpong_pinned %.1f\n", best_of(5, pingpong_pinned, 5000));
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+		printf("pingpong_spin %.1f\n", best_of(5, pingpong_spin, 20000));
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(getppid), 0) || seccomp_load(ctx)) {
 		fprintf(stderr, "primitives: seccomp unavailable\n");

@@ -42,6 +42,15 @@
 #define UC_STRICT_RESTORE_SS 4
 #define USER_SS 0x2b
 #define SIGSYS 31
+#define SIGTRAP 5
+#define SYS_USER_DISPATCH 2 /* si_code of a syscall-user-dispatch SIGSYS */
+#define AUDIT_ARCH_X86_64 0xc000003eu
+#define X86_EFLAGS_TF 0x100u
+#define X86_TRAP_DB 1u
+#define STUB_FLAGS 0x202u /* the stub's own %rflags: IF, nothing else */
+
+/* Slots of the sigcontext register block (struct stub_regs order). */
+enum { G_R11 = 3, G_RAX = 13, G_RCX = 14, G_RSP = 15, G_RIP = 16, G_EFLAGS = 17 };
 
 struct k_sigaction {
 	void *handler;
@@ -103,6 +112,13 @@ extern char stub_doorbell_end[];
 void stub_restorer(void);
 __attribute__((noreturn)) void stub_sigreturn(struct k_sigframe *frame);
 void stub_main(void);
+/* stub.S: the direct hypercall entry and its way back (see there) */
+void stub_fastcall(void);
+extern char stub_fast_commit[], stub_fast_commit_end[], stub_fast_full_end[];
+extern char stub_text_end[];
+extern uint64_t fast_block[STUB_NREGS];
+void stub_fast(uint64_t *g);
+void stub_fast_interrupted(uint64_t *g);
 
 #define sys(nr, a, b, c, d, e, f) \
 	stub_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
@@ -110,6 +126,11 @@ void stub_main(void);
 static struct stub_ctrl *const ctrl = (struct stub_ctrl *)CTRL_ADDR;
 static char altstack[1 << 16] __attribute__((aligned(64)));
 static struct k_sigframe entry_frame __attribute__((aligned(64)));
+/* The direct entry's state, read by stub.S: an interrupt (SIGUSR1) came
+ * while the stub ran on the guest's behalf; the answer needs the kernel's
+ * return (a 32-bit code segment, or TF), in the code segment fast_cs. */
+uint32_t stub_fast_irq, stub_fast_full;
+static uint64_t fast_cs;
 
 /* ILL TRAP BUS FPE USR1 (pvmm's interrupt) SEGV SYS */
 static const int trapped_signals[] = { 4, 5, 7, 8, 10, 11, SIGSYS };
@@ -166,14 +187,22 @@ static void futex_handoff(void)
 	uint32_t seq = __atomic_load_n(resp, __ATOMIC_ACQUIRE) + 1, seen;
 
 	__atomic_store_n(req, seq, __ATOMIC_SEQ_CST);
-	sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
+	if (__atomic_load_n(&ctrl->pvmm_sleeps, __ATOMIC_SEQ_CST))
+		sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
 	for (uint32_t i = ctrl->spin; i; i--) {
 		if (__atomic_load_n(resp, __ATOMIC_ACQUIRE) == seq)
 			return;
 		__builtin_ia32_pause();
 	}
-	while ((seen = __atomic_load_n(resp, __ATOMIC_ACQUIRE)) != seq)
+	/* announce the sleep, then look again: pvmm stores resp before it
+	 * reads stub_sleeps, so one of the two sees the other */
+	while ((seen = __atomic_load_n(resp, __ATOMIC_ACQUIRE)) != seq) {
+		__atomic_store_n(&ctrl->stub_sleeps, 1, __ATOMIC_SEQ_CST);
+		if ((seen = __atomic_load_n(resp, __ATOMIC_SEQ_CST)) == seq)
+			break;
 		sys(NR_futex, resp, FUTEX_WAIT, seen, 0, 0, 0);
+	}
+	__atomic_store_n(&ctrl->stub_sleeps, 0, __ATOMIC_RELAXED);
 }
 
 static void doorbell(void)
@@ -214,10 +243,107 @@ static void copy_regs(uint64_t *dst, const uint64_t *src)
 		dst[i] = src[i];
 }
 
+/* Hand the trap off and load pvmm's answer into the signal frame (uc). */
+static void serve_into(struct k_ucontext *uc)
+{
+	serve();
+	copy_regs(uc->mc.gregs, (const uint64_t *)&ctrl->regs);
+	/* 32-bit code when pvmm says so, 64-bit code otherwise: nothing else */
+	uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
+	uc->mc.ss = USER_SS;
+}
+
+/* Report a trap that the stub made itself (no siginfo behind it). */
+static void own_trap(int sig, int code, const uint64_t *g)
+{
+	struct stub_trap *t = &ctrl->trap;
+
+	t->event = STUB_EV_SIGNAL;
+	t->signo = sig;
+	t->code = code;
+	t->addr = g[G_RIP];
+	t->syscall_nr = sig == SIGSYS ? (uint32_t)g[G_RAX] : 0;
+	t->syscall_arch = sig == SIGSYS ? AUDIT_ARCH_X86_64 : 0;
+	t->err = 0;
+	t->trapno = 0;
+	copy_regs((uint64_t *)&ctrl->regs, g);
+	ctrl->regs.cs = STUB_USER_CS;
+}
+
+/* Hand the trap in the control page off and take pvmm's answer into the
+ * block (g) that stub.S resumes the guest from. What a plain `jmp` with
+ * popf cannot resume (32-bit code, a single step) goes through the
+ * kernel: stub_fast_full, the int3 at the end of stub.S's commit. */
+static void fast_answer(uint64_t *g)
+{
+	serve();
+	copy_regs(g, (const uint64_t *)&ctrl->regs);
+	fast_cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
+	stub_fast_full = fast_cs != STUB_USER_CS || (g[G_EFLAGS] & X86_EFLAGS_TF);
+}
+
+/* stub.S's direct entry, on the stub's stack: (g) holds the guest's
+ * registers as `syscall` left them but for r11, which `syscall` sets to
+ * the flags. A SIGSYS of the guest's, as the handler would report it. */
+void stub_fast(uint64_t *g)
+{
+	g[G_R11] = g[G_EFLAGS];
+	own_trap(SIGSYS, STUB_SYS_FASTCALL, g);
+	fast_answer(g);
+}
+
+/* An interrupt came while the stub served the direct entry: it is the
+ * guest's, at the context (g) that pvmm's answer resumes. */
+void stub_fast_interrupted(uint64_t *g)
+{
+	stub_fast_irq = 0;
+	own_trap(SIGUSR1, 0, g);
+	fast_answer(g);
+}
+
+/* Signals that the direct entry's own code takes. 1 when handled. */
+static int fast_signal(int sig, struct k_ucontext *uc)
+{
+	uint64_t *g = uc->mc.gregs, rip = g[G_RIP];
+
+	if (sig == SIGUSR1 && rip >= STUB_BASE && rip < (uint64_t)stub_text_end) {
+		/* pvmm's interrupt while the stub runs: the guest takes it once
+		 * the stub is done; the commit never passes its test after it */
+		stub_fast_irq = 1;
+		if (rip >= (uint64_t)stub_fast_commit && rip < (uint64_t)stub_fast_commit_end) {
+			g[G_RIP] = (uint64_t)stub_fast_commit;
+			g[G_EFLAGS] = STUB_FLAGS;
+		}
+		return 1;
+	}
+	if (sig == SIGTRAP && rip == (uint64_t)stub_fast_full_end) {
+		/* the kernel's return, with the guest's FPU state the kernel
+		 * saved at this trap: it never changed in the stub */
+		copy_regs(g, fast_block);
+		uc->mc.cs = (uint16_t)fast_cs;
+		uc->mc.ss = USER_SS;
+		return 1;
+	}
+	return 0;
+}
+
 static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 {
 	struct stub_trap *t = &ctrl->trap;
 
+	if (fast_signal(sig, uc))
+		return;
+	if (sig == SIGTRAP && uc->mc.gregs[G_RIP] == (uint64_t)stub_fastcall &&
+	    uc->mc.trapno == X86_TRAP_DB) {
+		/* the direct entry under TF: the step trapped on its first
+		 * instruction, with the guest's registers. The hypercall the
+		 * guest made, reported as the kernel would report its syscall. */
+		uc->mc.gregs[G_RIP] = uc->mc.gregs[G_RCX];
+		uc->mc.gregs[G_R11] = uc->mc.gregs[G_EFLAGS];
+		own_trap(SIGSYS, SYS_USER_DISPATCH, uc->mc.gregs);
+		serve_into(uc);
+		return;
+	}
 	t->event = STUB_EV_SIGNAL;
 	t->signo = sig;
 	t->code = si->code;
@@ -228,11 +354,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	t->trapno = uc->mc.trapno;
 	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
 	ctrl->regs.cs = uc->mc.cs;
-	serve();
-	copy_regs(uc->mc.gregs, (const uint64_t *)&ctrl->regs);
-	/* 32-bit code when pvmm says so, 64-bit code otherwise: nothing else */
-	uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
-	uc->mc.ss = USER_SS;
+	serve_into(uc);
 }
 
 static void setup_signals(void)
