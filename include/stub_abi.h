@@ -132,11 +132,14 @@ struct stub_ctrl {
 	uint64_t magic;
 	uint32_t transport;     /* IN at start-up: stub_transport */
 	uint32_t spin;          /* IN: polls of resp before sleeping (futex transport) */
-	uint32_t req;           /* futex word: the stub bumps it to hand off */
-	uint32_t resp;          /* futex word: pvmm sets it to req when the reply is ready */
+	/* The futex words, each on a cache line of its own with the hint its
+	 * writer reads after it: a side polling one does not slow the other's
+	 * writes of the trap or the reply. */
+	_Alignas(64) uint32_t req; /* futex word: the stub bumps it to hand off */
 	uint32_t pvmm_sleeps;   /* pvmm may be asleep on req: the stub wakes it (a hint) */
-	uint32_t stub_sleeps;   /* the stub may be asleep on resp: pvmm wakes it */
-	uint32_t action;        /* IN to the stub: stub_action */
+	_Alignas(64) uint32_t resp; /* futex word: pvmm sets it to req when the reply is ready */
+	uint32_t stub_sleeps;   /* the stub may be asleep on resp: pvmm wakes it (a hint) */
+	_Alignas(64) uint32_t action; /* IN to the stub: stub_action */
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */
 	struct stub_trap trap;  /* OUT from the stub */

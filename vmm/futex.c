@@ -1,15 +1,17 @@
 /*
  * futex.c - the seccomp transport: no ptrace after start-up.
  *
- * Guest system calls reach the stub as SIGSYS (syscall user dispatch) and
- * faults as the signals they are; the stub publishes each trap in the
- * control page, sets its `req` word to `resp` + 1 and wakes pvmm with a
- * futex; pvmm answers and sets `resp` = `req`. Each side polls the other's
- * word for a while before sleeping when they run on different CPUs (the
- * poll budget is --spin, 0 when pinned to one CPU, where polling only burns
- * the slice). pvmm's wait times out every 20 ms to notice a guest process
- * that died, and console input for a guest that runs without handing off
- * (and a signal to pvmm interrupts it).
+ * Guest system calls reach the stub as SIGSYS (syscall user dispatch),
+ * hypercalls through the hypercall page by a direct call into the stub
+ * (stub_abi.h: STUB_FASTCALL_ENTRY), faults as the signals they are; the
+ * stub publishes each trap in the control page, sets its `req` word to
+ * `resp` + 1 and wakes pvmm with a futex if pvmm said it sleeps; pvmm
+ * answers, sets `resp` = `req` and wakes the stub the same way. Each side
+ * polls the other's word for a while before sleeping when they run on
+ * different CPUs (the poll budget is --spin, 0 when pinned to one CPU,
+ * where polling only burns the slice). pvmm's wait times out every 20 ms
+ * to notice a guest process that died, and console input for a guest that
+ * runs without handing off (and a signal to pvmm interrupts it).
  */
 #include "vmm/vmm.h"
 
@@ -77,7 +79,9 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 		seen = __atomic_load_n(req, __ATOMIC_ACQUIRE);
 		if (seen != __atomic_load_n(resp, __ATOMIC_ACQUIRE))
 			break;
-		if (gone(vm, stop))
+		/* a wait that ended with nothing to serve: the tick, or a
+		 * signal; the guest process may have ended meanwhile */
+		if (waited && gone(vm, stop))
 			return 0;
 		if (waited)
 			console_tick(vm);
