@@ -147,6 +147,74 @@ static void control_ops(void)
 	printf("hcall: sysctl, domctl and platform_op refused as to a domU: EACCES, EPERM, EFAULT\n");
 }
 
+/* A hypercall made with a `syscall` of the guest's own, as Linux makes
+ * them, whatever its hypercall page holds. */
+static long raw_syscall_hypercall(unsigned nr, uint64_t a1)
+{
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret), "+D"(a1) : "a"((uint64_t)nr), "S"(0ul)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* The stub's direct hypercall entry (stub_abi.h), reached from code that is
+ * not the hypercall page, with a stack pointer that is no address at all
+ * and every other register holding a pattern: the hypercall is served, the
+ * guest's stack is never used, and only %rax, %rcx (the return address it
+ * gave) and %r11 (the flags) change, as after a `syscall`. */
+uint64_t hcall_saved_rsp, hcall_in[14], hcall_out[14]; /* the asm below reaches them by name */
+
+static void direct_entry(void)
+{
+	for (unsigned i = 0; i < 14; i++)
+		hcall_in[i] = 0x5a5a000000000000ul + i; /* [13], the stack pointer: not canonical */
+	hcall_in[4] = XENVER_version; /* %rdi: the command */
+	__asm__ volatile(
+		"push %%rbp\n"
+		"mov %%rsp, hcall_saved_rsp(%%rip)\n"
+		"mov hcall_in+8(%%rip), %%rbx\n"
+		"mov hcall_in+16(%%rip), %%rdx\n"
+		"mov hcall_in+24(%%rip), %%rsi\n"
+		"mov hcall_in+32(%%rip), %%rdi\n"
+		"mov hcall_in+40(%%rip), %%rbp\n"
+		"mov hcall_in+48(%%rip), %%r8\n"
+		"mov hcall_in+56(%%rip), %%r9\n"
+		"mov hcall_in+64(%%rip), %%r10\n"
+		"mov hcall_in+72(%%rip), %%r12\n"
+		"mov hcall_in+80(%%rip), %%r13\n"
+		"mov hcall_in+88(%%rip), %%r14\n"
+		"mov hcall_in+96(%%rip), %%r15\n"
+		"mov hcall_in+104(%%rip), %%rsp\n"
+		"mov $17, %%eax\n" /* xen_version */
+		"lea 1f(%%rip), %%rcx\n"
+		"movabs $0x7f8000000000, %%r11\n"
+		"jmp *%%r11\n"
+		"1: mov %%rsp, hcall_out+104(%%rip)\n" /* the pattern, if nothing touched it */
+		"mov hcall_saved_rsp(%%rip), %%rsp\n"
+		"mov %%rax, hcall_out(%%rip)\n"
+		"mov %%rbx, hcall_out+8(%%rip)\n"
+		"mov %%rdx, hcall_out+16(%%rip)\n"
+		"mov %%rsi, hcall_out+24(%%rip)\n"
+		"mov %%rdi, hcall_out+32(%%rip)\n"
+		"mov %%rbp, hcall_out+40(%%rip)\n"
+		"mov %%r8, hcall_out+48(%%rip)\n"
+		"mov %%r9, hcall_out+56(%%rip)\n"
+		"mov %%r10, hcall_out+64(%%rip)\n"
+		"mov %%r12, hcall_out+72(%%rip)\n"
+		"mov %%r13, hcall_out+80(%%rip)\n"
+		"mov %%r14, hcall_out+88(%%rip)\n"
+		"mov %%r15, hcall_out+96(%%rip)\n"
+		"pop %%rbp\n"
+		::: "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+		    "r14", "r15", "memory", "cc");
+	expect_eq(hcall_out[0], (4 << 16) | 19);
+	for (unsigned i = 1; i < 14; i++)
+		expect_eq(hcall_out[i], hcall_in[i]);
+	printf("hcall: the stub's direct entry served code that is not the hypercall page, "
+	       "its stack pointer a pattern, and kept every register but rax, rcx and r11\n");
+}
+
 int guest_main(struct start_info *si)
 {
 	struct xen_feature_info fi = { 0, 0xffffffffu };
@@ -181,6 +249,8 @@ int guest_main(struct start_info *si)
 	grants(si);
 	vcpu_info_moved();
 	control_ops();
+	expect_eq(raw_syscall_hypercall(XEN_HC_xen_version, XENVER_version), (4 << 16) | 19);
+	direct_entry();
 	printf("hcall: all edge cases answered as Xen would\n");
 	return 0;
 }
