@@ -250,6 +250,32 @@ START_TEST(builder_hypercall_page)
 }
 END_TEST
 
+/* The seccomp transport's page: each entry jumps to the stub with the
+ * address after the jump in %rcx, as `syscall` would leave it there. */
+START_TEST(hypercall_page_direct)
+{
+	static uint8_t page[4096];
+	const uint64_t entry = 0x7f8000000000ull;
+	static const uint8_t console_io[] = {
+		0x51, 0x41, 0x53, 0xb8, 18, 0, 0, 0,        /* push %rcx; push %r11; mov $18,%eax */
+		0x48, 0x8d, 0x0d, 13, 0, 0, 0,              /* lea 1f(%rip),%rcx */
+		0x49, 0xbb, 0, 0, 0, 0, 0x80, 0x7f, 0, 0,   /* movabs $entry,%r11 */
+		0x41, 0xff, 0xe3,                           /* jmp *%r11 */
+		0x41, 0x5b, 0x59, 0xc3 };                   /* 1: pop %r11; pop %rcx; ret */
+	static const uint8_t iret[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0 };
+
+	_Static_assert(sizeof(console_io) == 32, "a whole slot");
+	loader_fill_hypercall_page(page, entry);
+	ck_assert_mem_eq(page + 18 * 32, console_io, sizeof(console_io));
+	ck_assert_mem_eq(page + 23 * 32, iret, sizeof(iret));
+	ck_assert_uint_eq(page[23 * 32 + 9 + 3], 13); /* %rcx still points past the jump */
+	ck_assert_uint_eq(page[23 * 32 + 29], 0xcc);  /* iret has no epilogue */
+	loader_fill_hypercall_page(page, 0);
+	ck_assert_uint_eq(page[18 * 32 + 8], 0x0f); /* the syscall again */
+	ck_assert_uint_eq(page[18 * 32 + 9], 0x05);
+}
+END_TEST
+
 START_TEST(builder_refuses_small_memory)
 {
 	size_t len;
@@ -355,6 +381,7 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, builder_page_tables);
 	tcase_add_test(tc, builder_p2m_pages);
 	tcase_add_test(tc, builder_hypercall_page);
+	tcase_add_test(tc, hypercall_page_direct);
 	tcase_add_test(tc, builder_refuses_small_memory);
 	tcase_add_test(tc, builder_refuses_long_cmdline);
 	tcase_add_test(tc, builder_module_after_the_image);
