@@ -18,6 +18,7 @@ build/tests/primitives >"$OUT/primitives.txt"
 prim() { awk -v k="$1" '$1 == k { print $2 }' "$OUT/primitives.txt"; }
 hz=$(prim tsc_hz)
 wf=$(prim write_fault) mp=$(prim mprotect) ss=$(prim sigsys) gp=$(prim getpid) ft=$(prim first_touch)
+ppp=$(prim pingpong_pinned) pps=$(prim pingpong_spin)
 # the boot's primitive: starting a trivial program, timed the same way
 true_ns=$(for r in $(seq 11); do s=$(date +%s%N); /bin/true; e=$(date +%s%N); echo $((e - s)); done |
 	sort -n | sed -n 6p)
@@ -34,6 +35,14 @@ for t in seccomp ptrace; do
 	for r in $(seq "$REPS"); do # the peer comparison's runs: pinned to one CPU
 		taskset -c 0 "$PVMM" --transport=$t --memory=64M "$G_BENCH" 2>/dev/null |
 			awk -v t=$t '$1 == "bench" { print t, "pinned", $2, $3, $4 }' >>"$OUT/raw.txt"
+	done
+	# seccomp's hypercall page without its direct entry: a `syscall` and SIGSYS each
+	for r in $(seq "$REPS"); do
+		[ $t = seccomp ] || break
+		"$PVMM" --transport=$t --hypercall-page=syscall --memory=64M "$G_BENCH" 2>/dev/null |
+			awk -v t=$t '$1 == "bench" && $2 == "hypercall" { print t, "syscall", $2, $3, $4 }' >>"$OUT/raw.txt"
+		taskset -c 0 "$PVMM" --transport=$t --hypercall-page=syscall --memory=64M "$G_BENCH" 2>/dev/null |
+			awk -v t=$t '$1 == "bench" && $2 == "hypercall" { print t, "syscall-pinned", $2, $3, $4 }' >>"$OUT/raw.txt"
 	done
 	for r in $(seq 11); do # boot of hello to poweroff, wall time, 64 MiB and 4 GiB
 		for m in 64M 4G; do
@@ -71,6 +80,8 @@ printf '  %-52s %8.0f ns\n' "write fault + handler (mprotect) + sigreturn" "$wf"
 	"mprotect of one page" "$mp" "write-fault cycle (mprotect ro + the above)" "$cycle" \
 	"SIGSYS round trip (seccomp trap, handler, sigreturn)" "$ss" "getpid system call" "$gp" \
 	"minor fault (first touch of a fresh page)" "$ft" \
+	"process round trip, one CPU (futex ping-pong)" "$ppp" \
+	"process round trip, a CPU each (polling a shared word)" "${pps:-0}" \
 	"fork + exec + exit of /bin/true" "$true_ns"
 
 echo "transport,operation,n,median_ns,min_ns,max_ns,primitive,primitive_ns,ratio" >"$OUT/results.csv"
@@ -85,6 +96,12 @@ for t in seccomp ptrace; do
 	echo "pvmm, $t transport (median of $REPS runs, min-max; ratio = pvmm / primitive):"
 	printf '  %-26s %10s %15s %9s  %s\n' operation ns spread ratio primitive
 	row $t "null hypercall" emulate hypercall 1 "SIGSYS round trip" "$ss"
+	row $t "... pinned (taskset -c 0)" pinned hypercall 1 "SIGSYS round trip" "$ss"
+	if [ $t = seccomp ]; then
+		row $t "... by syscall (SIGSYS)" syscall hypercall 1 "SIGSYS round trip" "$ss"
+		row $t "... by syscall, pinned" syscall-pinned hypercall 1 "SIGSYS round trip" "$ss"
+		row $t "null hypercall, pinned" pinned hypercall 1 "process round trip, one CPU" "$ppp"
+	fi
 	row $t "update_va_mapping" emulate update_va_mapping 1 "SIGSYS round trip" "$ss"
 	row $t "mmu_update of 512 entries" emulate mmu_update_512 512 "SIGSYS round trip" "$ss"
 	row $t "guest-handled #PF" emulate page_fault 1 "write fault + handler" "$wf"
