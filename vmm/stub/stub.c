@@ -46,6 +46,7 @@
 #define SYS_USER_DISPATCH 2 /* si_code of a syscall-user-dispatch SIGSYS */
 #define AUDIT_ARCH_X86_64 0xc000003eu
 #define X86_EFLAGS_TF 0x100u
+#define X86_EFLAGS_RF 0x10000u
 #define X86_TRAP_DB 1u
 #define STUB_FLAGS 0x202u /* the stub's own %rflags: IF, nothing else */
 
@@ -271,15 +272,17 @@ static void own_trap(int sig, int code, const uint64_t *g)
 }
 
 /* Hand the trap in the control page off and take pvmm's answer into the
- * block (g) that stub.S resumes the guest from. What a plain `jmp` with
- * popf cannot resume (32-bit code, a single step) goes through the
- * kernel: stub_fast_full, the int3 at the end of stub.S's commit. */
+ * block (g) that stub.S resumes the guest from. What a plain `jmp` after
+ * popf cannot resume goes through the kernel: 32-bit code, TF (the step
+ * would trap in the stub), RF (popf clears it: an instruction breakpoint
+ * would fire again on the instruction its handler returns to). That is
+ * stub_fast_full, the int3 at the end of stub.S's commit. */
 static void fast_answer(uint64_t *g)
 {
 	serve();
 	copy_regs(g, (const uint64_t *)&ctrl->regs);
 	fast_cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
-	stub_fast_full = fast_cs != STUB_USER_CS || (g[G_EFLAGS] & X86_EFLAGS_TF);
+	stub_fast_full = fast_cs != STUB_USER_CS || (g[G_EFLAGS] & (X86_EFLAGS_TF | X86_EFLAGS_RF));
 }
 
 /* stub.S's direct entry, on the stub's stack: (g) holds the guest's
