@@ -670,6 +670,12 @@ enum vmm_lowexec_end vmm_lowexec_run(struct vmm_lowexec **plx, struct vm *vm, in
 		fills = at == lx->rip && page == (lx->cr2 & ~(PAGE - 1)) ? fills + 1 : 1;
 		at = vm->vcpu.regs.rip = lx->rip;
 		page = lx->cr2 & ~(PAGE - 1);
+		if (lx->cr2 == lx->rip && lx->rip >= HOLE_BASE && lx->rip < HOLE_END) {
+			/* a jump into the stub (the hypercall page's direct entry):
+			 * the guest process runs it natively, where it is mapped */
+			end = LOWEXEC_LEFT;
+			break;
+		}
 		int rc = page_fault(lx, vm, t);
 		if (rc <= 0) {
 			end = rc ? LOWEXEC_ENDED : LOWEXEC_TRAP;
