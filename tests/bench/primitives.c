@@ -6,7 +6,8 @@
  *   sigsys:      a system call turned into SIGSYS by seccomp, handled, returned
  *   getpid:      a plain system call
  *   pingpong_pinned: a round trip between two processes on one CPU through
- *                a shared word, each sleeping on a futex (two context
+ *                a shared word, each sleeping on a futex, woken only when it
+ *                said it sleeps, as pvmm's hand-off does (two context
  *                switches: the floor of any hand-off to another process there)
  *   pingpong_spin: the same with a CPU each, both polling the word (the floor
  *                of a hand-off between two CPUs)
@@ -115,24 +116,33 @@ static void on_cpu(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static volatile uint32_t *word;
+/* the value, and each side's "I may sleep on it" (parent 0, child 1) */
+static volatile uint32_t *word, *sleeps;
 static int pp_spin; /* poll the word instead of sleeping on it */
 
-/* Wait until *word != (old), then return it. */
-static uint32_t pp_wait(uint32_t old)
+/* Wait as side (me) until *word != (old), then return it. */
+static uint32_t pp_wait(int me, uint32_t old)
 {
 	uint32_t v;
 
-	while ((v = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == old)
-		if (!pp_spin)
-			syscall(SYS_futex, word, FUTEX_WAIT, old, NULL, NULL, 0);
+	while ((v = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == old) {
+		if (pp_spin)
+			continue;
+		__atomic_store_n(&sleeps[me * 16], 1, __ATOMIC_SEQ_CST);
+		if ((v = __atomic_load_n(word, __ATOMIC_SEQ_CST)) != old)
+			break;
+		syscall(SYS_futex, word, FUTEX_WAIT, old, NULL, NULL, 0);
+	}
+	if (!pp_spin)
+		__atomic_store_n(&sleeps[me * 16], 0, __ATOMIC_RELAXED);
 	return v;
 }
 
-static void pp_post(uint32_t v)
+/* Post (v) to the other side of (me), waking it if it said it sleeps. */
+static void pp_post(int me, uint32_t v)
 {
-	__atomic_store_n(word, v, __ATOMIC_RELEASE);
-	if (!pp_spin)
+	__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+	if (!pp_spin && __atomic_load_n(&sleeps[!me * 16], __ATOMIC_SEQ_CST))
 		syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
@@ -149,20 +159,20 @@ static double pingpong(int n)
 	if (child == 0) {
 		on_cpu(pp_spin ? 1 : 0);
 		for (uint32_t seen = 2;;) {
-			seen = pp_wait(seen);
+			seen = pp_wait(1, seen);
 			if (seen == 1)
 				_exit(0);
-			pp_post(seen + 1);
+			pp_post(1, seen + 1);
 			seen++;
 		}
 	}
 	t0 = now();
 	for (int i = 0; i < n; i++) {
-		pp_post(v + 1);
-		v = pp_wait(v + 1);
+		pp_post(0, v + 1);
+		v = pp_wait(0, v + 1);
 	}
 	t0 = (now() - t0) / n;
-	pp_post(1);
+	pp_post(0, 1);
 	waitpid(child, NULL, 0);
 	return t0;
 }
@@ -213,6 +223,7 @@ int main(void)
 	word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (word == MAP_FAILED)
 		return 1;
+	sleeps = word + 16; /* a cache line each, apart from the word */
 	on_cpu(0);
 	printf("pingpong_pinned %.1f\n", best_of(5, pingpong_pinned, 5000));
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
