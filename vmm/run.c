@@ -618,21 +618,6 @@ static void events(struct vm *vm)
 	}
 }
 
-/* Give the stub the registers to resume the guest with. Only the words
- * that differ from what the control page holds since the last trap are
- * written: a null hypercall sends one cache line back, not three. What the
- * page holds may be the guest's own scribbling after a hand-off it forged
- * (threat model): then it is resumed with values it chose itself. */
-static void put_regs(struct vmm *v, const struct stub_regs *r)
-{
-	const uint64_t *src = (const uint64_t *)r;
-	uint64_t *page = (uint64_t *)&v->ctrl->regs, *seen = (uint64_t *)&v->ctrl_regs;
-
-	for (size_t i = 0; i < sizeof(*r) / 8; i++)
-		if (!v->ctrl_regs_known || seen[i] != src[i])
-			page[i] = src[i];
-}
-
 static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
 	struct vmm *v = vmm_of(vm);
@@ -652,12 +637,9 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 				return 0;
 			t0 = mono_now();
 		} else {
-			struct stub_regs r = vm->vcpu.regs;
-
-			r.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
-			put_regs(v, &r);
-			if (v->ctrl->action != STUB_ACT_RESUME)
-				v->ctrl->action = STUB_ACT_RESUME;
+			v->ctrl->regs = vm->vcpu.regs;
+			v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
+			v->ctrl->action = STUB_ACT_RESUME;
 			rc = t->resume(vm, &stop);
 			if (rc)
 				return rc;
@@ -667,16 +649,14 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			}
 			t0 = mono_now();
 			trap = v->ctrl->trap; /* one copy of what the stub wrote */
-			vm->vcpu.regs = v->ctrl_regs = v->ctrl->regs;
-			v->ctrl_regs_known = 1;
+			vm->vcpu.regs = v->ctrl->regs;
 			vm->vcpu.regs.cs = vm->vcpu.regs.cs == STUB_USER32_CS ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
 			/* The stub reports a failed batch before it returns to the guest
 			 * (OPS_DONE); after the guest ran, the page is the guest's to
 			 * scribble on, so results are not read then. */
 			if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
 				return -EIO;
-			if (v->ctrl->nops)
-				v->ctrl->nops = 0;
+			v->ctrl->nops = 0;
 		}
 		if (trap.event == STUB_EV_SIGNAL) {
 			uint64_t refused = vm->stats.compat_refused;

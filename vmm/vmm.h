@@ -29,8 +29,6 @@ struct vmm {
 	uint32_t spin;         /* futex transport: polls before sleeping, each side */
 	int guest_cpu;         /* the guest process's own CPU, or -1 (pvmm's affinity) */
 	uint32_t last_req;     /* futex transport: the request pvmm is answering */
-	struct stub_regs ctrl_regs; /* the control page's registers at the last trap ... */
-	int ctrl_regs_known;   /* ... once there was one (run.c: put_regs) */
 	struct vm_hostdr hostdr; /* the hardware breakpoints armed in the guest process */
 	int hostdr_probe;      /* the host delivers them: 0 not known yet, 1 yes, -1 no */
 
