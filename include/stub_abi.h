@@ -111,6 +111,7 @@ struct stub_trap {
 	uint64_t doorbell;   /* READY: address after the doorbell instruction */
 	uint32_t syscall_arch; /* SIGSYS: AUDIT_ARCH_* (i386 for int $0x80) */
 	uint32_t _pad;
+	uint64_t tsc;        /* rdtsc at the signal handler's entry */
 };
 
 #define STUB_MAX_OPS 256
@@ -143,6 +144,7 @@ struct stub_ctrl {
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */
 	struct stub_trap trap;  /* OUT from the stub */
+	uint64_t tsc_out;       /* OUT: rdtsc as the last handler returned to the guest */
 	struct stub_regs regs;  /* OUT at a trap, IN at resume */
 	struct stub_op ops[STUB_MAX_OPS];
 	uint32_t filter_len;    /* IN at start-up: seccomp program */

@@ -200,18 +200,39 @@ struct ptwr_counters {
 	uint64_t aliases;         /* further writable aliases of an unhooked L1 */
 };
 
-struct ptwr_hist {            /* per-L1 history for the policy */
+struct ptwr_hist {            /* per-L1 history for the policy (mmu/ptwr_policy.c) */
 	uint64_t l1;
-	unsigned streak;          /* consecutive emulated writes */
-	unsigned needed;          /* auto: streak that earns an unhook (backs off) */
 	unsigned last_changed;    /* entries the last resync found changed */
-	int unhook;               /* auto: unhook this L1 next time */
+	unsigned streak;          /* auto: emulated stores since the last cycle */
+	unsigned probe;           /* auto: break-evens of emulation before a probe (1 .. PTWR_PROBE_MAX) */
+	unsigned predicted_x16;   /* auto: stores the next batch is predicted to make, x16 */
+	int measured;             /* auto: predicted_x16 comes from a measured batch */
+	int whole;                /* auto: the cycle in progress began a batch */
+	int aligned;              /* auto: unhook at the next store, to measure a whole batch */
+};
+
+/* What the trap being handled did, for the cost model. */
+enum ptwr_role { PTWR_ROLE_NONE, PTWR_ROLE_EMULATE, PTWR_ROLE_UNHOOK, PTWR_ROLE_RESYNC };
+
+/* auto's cost model: what one emulated store and one unhook/resync/rehook
+ * cycle cost on this transport, measured as the guest runs (vmm/run.c
+ * feeds the stub's timestamps to mmu_ptwr_cost_sample), in ns,
+ * exponentially weighted; 0 until measured. */
+struct ptwr_costs {
+	uint64_t emulate_ns;      /* fault to resumed, for one emulated store */
+	uint64_t cycle_ns;        /* both faults of a cycle and the work between */
+	uint64_t fault_ns;        /* the kernel's share of one fault (delivery, sigreturn) */
+	uint64_t emulate_samples, cycle_samples;
+	uint64_t open_ns;         /* the unhook's stop of the cycle not yet closed */
+	int open;
 };
 
 struct ptwr_state {
 	enum ptwr_mode mode;
+	enum ptwr_role role;      /* what the trap being handled did */
 	struct ptwr_slot slot[2];
 	struct ptwr_hist hist[PTWR_HISTORY]; /* direct mapped by frame */
+	struct ptwr_costs cost;
 	struct ptwr_counters count;
 };
 
@@ -251,7 +272,7 @@ struct ptwr_state {
 	X(SELF_IN_RANGE, "self-in-range", "the L1 maps the page being written") \
 	X(MULTI_HOOKED, "multi-hooked", "the L1 is hooked in more than one place") \
 	X(IDLE, "idle", "the last batch changed too little") \
-	X(POLICY, "policy", "auto mode emulates until an L1 is written repeatedly") \
+	X(POLICY, "policy", "auto mode predicts that emulating the batch costs less than a cycle") \
 	X(BELOW_MMAP_MIN, "below-mmap-min", "the page being written is below vm.mmap_min_addr") \
 	/* fault outcomes: what pvmm did with a host fault (vmm/run.c) */ \
 	X(DELIVERED, "delivered", "delivered to the guest") \

@@ -101,7 +101,7 @@ int mmu_check_host(const struct vm *vm, const struct mmu_host_map *maps, size_t 
 		   char *why, size_t whylen)
 {
 	struct maplist want = { 0 }, have = { 0 };
-	int rc = mmu_realise(vm, vcpu_cr3(&vm->vcpu), _gva(vm->min_va), _gva(HOLE_BASE), collect, &want);
+	int rc = mmu_realise_model(vm, vcpu_cr3(&vm->vcpu), _gva(vm->min_va), _gva(HOLE_BASE), collect, &want);
 
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (maps[i].start >= HOLE_BASE)

@@ -263,13 +263,32 @@ int mmu_check_op(const struct vm *vm, const struct stub_op *op);
 
 /* Emit the operations that make the host mappings of [start, end) equal what
  * the tables rooted at (l4) say: coalesced mmaps of present runs (never
- * writable for a page-table frame), munmaps of the gaps. start and end are
+ * writable for a page-table frame), munmaps of the gaps, and for the range
+ * of an unhooked L1 (its snapshot's pages) an mprotect to no access. start and end are
  * page-aligned guest addresses; the range is cut to [vm->min_va, HOLE_BASE). Returns the emitter's error, or -ENOSPC when
  * the range needs more than MMU_MAX_HOST_MAPPINGS operations (an address
  * space no host could map: Linux's vm.max_map_count is 65530 by default). */
 #define MMU_MAX_HOST_MAPPINGS 65536u
 int mmu_realise(const struct vm *vm, mfn_t l4, gva_t start, gva_t end,
 		mmu_emit_fn emit, void *ctx);
+/* The same walk describing the host it leads to, for the checker: mmaps
+ * only, an unhooked L1's range as its pages mapped with no access. */
+int mmu_realise_model(const struct vm *vm, mfn_t l4, gva_t start, gva_t end,
+		      mmu_emit_fn emit, void *ctx);
+/* Realise [start, end) where the host maps exactly what the tables say,
+ * but for protections (a page whose protection the caller changed: a
+ * writable alias of an L1 out of sync, made or taken back): an mprotect of
+ * each mapped run, nothing for the unmapped ones. */
+int mmu_reprotect(const struct vm *vm, mfn_t l4, gva_t start, gva_t end, mmu_emit_fn emit,
+		  void *ctx);
+/* Realise the 2 MiB from (base), which an L1 covers, knowing what the host
+ * maps there now: the pages (was) maps (with any protection; an unhooked
+ * L1's range keeps its pages mapped with no access) and nothing else.
+ * Where an entry still maps the frame (was) maps, only the protection is
+ * set (an mprotect: no new mapping, no fault to fill it again); where both
+ * map nothing, nothing is emitted. Unhook and rehook (ptwr.c). */
+int mmu_realise_l1(const struct vm *vm, mfn_t l4, gva_t base, const uint64_t *was,
+		   mmu_emit_fn emit, void *ctx);
 
 /* ---- the record of changed entries (dirty.c) ------------------------------ */
 

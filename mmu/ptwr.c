@@ -12,6 +12,7 @@
 #include "mmu/ptwr.h"
 #include "mmu/emulate.h"
 #include "mmu/mmu.h"
+#include "mmu/ptwr_policy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +20,6 @@
 
 #define PAGE 4096ull
 #define L1_SPAN (2ull << 20)
-#define AUTO_STREAK 4   /* auto: consecutive emulated writes to one L1 before unhooking */
-#define AUTO_KEEP 4     /* auto: a batch must change this many entries to stay unhooked */
-#define AUTO_BACKOFF 256 /* auto: the longest streak an idle L1 must show again */
 
 /* The trace reasons (include/vm.h) of the triggers and fallbacks, in order. */
 #define TRIGGER_WHY(t) ((enum vm_why)(VM_WHY_ACCESS + (t)))
@@ -63,10 +61,15 @@ static void trace(struct vm *vm, const char *what, uint64_t addr, uint64_t mfn, 
 		vm->trace(vm, &ev);
 }
 
-static int realise(struct vm *vm, uint64_t start, uint64_t len)
+/* A writable alias made or taken back: the host maps the page as the
+ * tables say (a store through it just faulted; every change to the tables
+ * is realised by the end of its trap, and a rehook comes before any change
+ * in its own), so only its protection changes: an mprotect, not a new
+ * mapping. */
+static int reprotect(struct vm *vm, uint64_t page)
 {
-	return mmu_realise(vm, vcpu_cr3(&vm->vcpu), _gva(start), _gva(start + len), vm->mmu.emit,
-			   vm->mmu.emit_ctx);
+	return mmu_reprotect(vm, vcpu_cr3(&vm->vcpu), _gva(page), _gva(page + PAGE), vm->mmu.emit,
+			     vm->mmu.emit_ctx);
 }
 
 /* The emitter's failure (when it ended the domain, its reason stands). */
@@ -91,12 +94,8 @@ static struct ptwr_hist *hist_of(struct vm *vm, uint64_t mfn)
 {
 	struct ptwr_hist *h = &vm->mmu.ptwr.hist[mfn % PTWR_HISTORY];
 
-	if (h->l1 != mfn) {
-		memset(h, 0, sizeof(*h));
-		h->l1 = mfn;
-		h->last_changed = PT_ENTRIES; /* no batch yet: nothing says unhooking is idle */
-		h->needed = AUTO_STREAK;
-	}
+	if (h->l1 != mfn)
+		mmu_ptwr_hist_init(h, mfn);
 	return h;
 }
 
@@ -107,12 +106,13 @@ int mmu_ptwr_rehook(struct vm *vm, const struct ptwr_range *r)
 	if (r->active) {
 		mmu_unmark_dirty(vm, r->l1); /* the whole range is realised here */
 		vm->mmu.ptwr.count.rehooks++;
-		if (realise(vm, r->base, L1_SPAN))
+		if (mmu_realise_l1(vm, vcpu_cr3(&vm->vcpu), _gva(r->base), r->was, vm->mmu.emit,
+				   vm->mmu.emit_ctx))
 			return host_error(vm);
 		trace(vm, "rehook", r->base, r->l1, -1, 0, 0, VM_WHY_NONE, NULL, 0);
 	}
 	for (unsigned i = 0; i < r->naliases; i++)
-		if (realise(vm, r->alias[i], PAGE))
+		if (reprotect(vm, r->alias[i]))
 			return host_error(vm);
 	return 0;
 }
@@ -122,7 +122,7 @@ int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why)
 	struct ptwr_slot *s = &vm->mmu.ptwr.slot[slot];
 	uint64_t *cur = mmu_ptwr_l1(vm, s->l1), mfn = s->l1;
 	struct ptwr_range r = { .l1 = mfn, .base = s->base, .active = slot == PTWR_SLOT_ACTIVE,
-				.naliases = s->naliases };
+				.naliases = s->naliases, .was = s->snapshot };
 	unsigned changed = 0;
 	int bad = -1;
 	uint64_t badval = 0;
@@ -147,6 +147,8 @@ int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why)
 	vm->mmu.ptwr.count.resyncs[why]++;
 	vm->mmu.ptwr.count.resync_entries += changed;
 	hist_of(vm, mfn)->last_changed = changed;
+	if (vm->mmu.ptwr.mode == PTWR_AUTO)
+		mmu_ptwr_auto_batch(&vm->mmu.ptwr.cost, hist_of(vm, mfn), changed);
 	trace(vm, "resync", r.active ? r.base : 0, mfn, -1, 0, 0, TRIGGER_WHY(why), NULL, changed);
 	if (mmu_ptwr_rehook(vm, &r))
 		return -1;
@@ -168,6 +170,7 @@ int mmu_ptwr_access(struct vm *vm, uint64_t addr)
 {
 	if (!mmu_ptwr_hidden(vm, addr))
 		return 0;
+	vm->mmu.ptwr.role = PTWR_ROLE_RESYNC;
 	return mmu_ptwr_resync(vm, PTWR_SLOT_ACTIVE, PTWR_RESYNC_FAULT) ? -1 : 1;
 }
 
@@ -256,20 +259,8 @@ static int choose(struct vm *vm, uint64_t mfn, int *reason)
 		}
 		return 1;
 	default:
-		/* An unhook that paid off keeps the L1 unhooked; one that did
-		 * not sends it back to emulation, and it must then show a
-		 * streak twice as long as before to be unhooked again. */
-		if (h->last_changed < AUTO_KEEP) {
-			h->last_changed = PT_ENTRIES;
-			h->unhook = 0, h->streak = 0;
-			h->needed = h->needed * 2 > AUTO_BACKOFF ? AUTO_BACKOFF : h->needed * 2;
-		} else if (h->unhook) {
-			h->needed = AUTO_STREAK;
-		}
-		if (h->unhook)
+		if (mmu_ptwr_auto_choose(&vm->mmu.ptwr.cost, h))
 			return 1;
-		if (++h->streak >= h->needed)
-			h->unhook = 1;
 		*reason = PTWR_FB_POLICY;
 		return 0;
 	}
@@ -281,7 +272,7 @@ static int add_alias(struct vm *vm, struct ptwr_slot *s, uint64_t addr)
 		return mmu_ptwr_resync(vm, (unsigned)(s - vm->mmu.ptwr.slot), PTWR_RESYNC_SLOT) ? -1 : 1;
 	s->alias[s->naliases++] = addr & ~(PAGE - 1);
 	vm->mmu.ptwr.count.aliases++;
-	return realise(vm, addr & ~(PAGE - 1), PAGE) ? host_error(vm) : 1;
+	return reprotect(vm, addr & ~(PAGE - 1)) ? host_error(vm) : 1;
 }
 
 int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *h)
@@ -299,9 +290,12 @@ int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *
 	s->alias[0] = addr & ~(PAGE - 1);
 	memcpy(s->snapshot, mmu_ptwr_l1(vm, mfn), PAGE);
 	vm->mmu.ptwr.count.unhooks++;
+	vm->mmu.ptwr.role = PTWR_ROLE_UNHOOK;
 	trace(vm, "unhook", addr, mfn, -1, 0, 0,
 	      h->n ? VM_WHY_ACTIVE : VM_WHY_INACTIVE, NULL, 0);
-	if ((h->n && realise(vm, h->base, L1_SPAN)) || realise(vm, s->alias[0], PAGE))
+	if ((h->n && mmu_realise_l1(vm, vcpu_cr3(&vm->vcpu), _gva(h->base), s->snapshot, vm->mmu.emit,
+				    vm->mmu.emit_ctx)) ||
+	    reprotect(vm, s->alias[0]))
 		return host_error(vm);
 	return 1; /* the store restarts natively */
 }
@@ -322,6 +316,7 @@ int mmu_ptwr_trap(struct vm *vm, gva_t va, mfn_t l1)
 			return -1;
 		vm->mmu.ptwr.count.fallbacks[PTWR_FB_LOW]++;
 		trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(PTWR_FB_LOW), NULL, 0);
+		vm->mmu.ptwr.role = PTWR_ROLE_EMULATE;
 		return mmu_ptwr_emulate(vm, va, l1);
 	}
 	if (s)
@@ -337,5 +332,6 @@ int mmu_ptwr_trap(struct vm *vm, gva_t va, mfn_t l1)
 		if (reason != PTWR_FB_POLICY)
 			trace(vm, "fallback", addr, mfn, -1, 0, 0, FALLBACK_WHY(reason), NULL, 0);
 	}
+	vm->mmu.ptwr.role = PTWR_ROLE_EMULATE;
 	return mmu_ptwr_emulate(vm, va, l1);
 }

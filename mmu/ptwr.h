@@ -4,8 +4,8 @@
  * With VMASST_TYPE_writable_pagetables on, a guest store into one of its L1
  * tables through a read-only mapping is a real SIGSEGV on the host. It is
  * either emulated (decode, validate, commit, step: one trap per store) or
- * the L1 is taken out of sync, as Xen once did: its 2 MiB are unmapped on
- * the host (the TLB flush), the L1 page is mapped writable, and stores run
+ * the L1 is taken out of sync, as Xen once did: its 2 MiB lose all access
+ * on the host (the TLB flush), the L1 page is mapped writable, and stores run
  * natively until the next access to the range, an MMU hypercall, another
  * L1 needing the slot or the domain's end resyncs it: read-only again,
  * changed entries validated, the range re-established. The policy per mode
@@ -54,9 +54,11 @@ struct ptwr_hooks {
 
 /* Unhook: take L1 (mfn), hooked as (h), out of sync after a store through
  * (addr): the slot's previous L1 is resynced first; a snapshot of the
- * entries is kept (what the frame table's references stand for); when it
- * is hooked in the current space its 2 MiB are unmapped on the host (the
- * TLB flush); the page at (addr) becomes a writable alias. 1 (the store
+ * entries is kept (what the frame table's references stand for, and what
+ * realisation maps the range from while it is out of sync); when it is
+ * hooked in the current space its 2 MiB lose all access on the host (the
+ * TLB flush: an mprotect, the pages stay mapped); the page at (addr)
+ * becomes a writable alias. 1 (the store
  * restarts natively), or -1 when host operations failed (domain ended). */
 int mmu_ptwr_unhook(struct vm *vm, gva_t addr, mfn_t l1, const struct ptwr_hooks *h);
 
@@ -71,18 +73,22 @@ int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why);
 int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why);
 
 /* What a resync leaves to rehook: the L1, its range, whether that range is
- * in the current space, and the writable aliases it had. */
+ * in the current space, the entries it had while unhooked (the snapshot)
+ * and the writable aliases it had. */
 struct ptwr_range {
 	uint64_t l1, base;
 	int active;
 	unsigned naliases;
 	uint64_t alias[PTWR_MAX_ALIASES];
+	const uint64_t *was;
 };
 
 /* Rehook: realise the range of a resynced L1 again (only when it was hooked
  * in the current space: its changed entries' dirty marks are dropped, the
- * whole 2 MiB is redone) and every former writable alias, now read-only.
- * 0, or -1 when host operations failed (domain ended). */
+ * whole 2 MiB is redone: the pages whose entries did not change get their
+ * protection back, the others are mapped anew: mmu_realise_l1) and
+ * every former writable alias, now read-only. 0, or -1 when host
+ * operations failed (domain ended). */
 int mmu_ptwr_rehook(struct vm *vm, const struct ptwr_range *r);
 
 /* A fault at (addr): when it lies in the range of an unhooked L1, resync it
@@ -102,7 +108,7 @@ uint64_t *mmu_ptwr_l1(const struct vm *vm, uint64_t mfn);
  * snapshot, otherwise the table in guest memory. */
 const uint64_t *mmu_ptwr_entries(const struct vm *vm, uint64_t mfn);
 
-/* For realisation: whether (va) lies in an unhooked range (not mapped on
+/* For realisation: whether (va) lies in an unhooked range (no access on
  * the host), and whether it is a writable alias of out-of-sync L1 (mfn). */
 int mmu_ptwr_hidden(const struct vm *vm, uint64_t va);
 int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn);

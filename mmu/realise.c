@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #define PAGE 4096ull
+#define L1_SPAN (2ull << 20)
 
 int mmu_host_prot(int writable, int exec)
 {
@@ -58,6 +59,10 @@ struct run {
 	uint64_t emitted;
 	mmu_emit_fn emit;
 	void *ctx;
+	int model;              /* describe the host (mmaps only), do not change it */
+	int reprotect;          /* the host maps what the tables say: set protections only */
+	const uint64_t *was;    /* rehook: the entries of the L1 of [was_base, +2 MiB) while unhooked */
+	uint64_t was_base;
 };
 
 static int run_flush(struct run *r)
@@ -78,7 +83,8 @@ static int run_add(struct run *r, uint32_t kind, uint64_t va, uint64_t off, uint
 {
 	struct stub_op *op = &r->op;
 	int contiguous = op->len && op->kind == kind && op->addr + op->len == va &&
-			 (kind != STUB_OP_MMAP || (op->prot == prot && op->off + op->len == off));
+			 (kind == STUB_OP_MUNMAP || op->prot == prot) &&
+			 (kind != STUB_OP_MMAP || op->off + op->len == off);
 
 	if (!contiguous) {
 		int rc = run_flush(r);
@@ -91,15 +97,44 @@ static int run_add(struct run *r, uint32_t kind, uint64_t va, uint64_t off, uint
 	return 0;
 }
 
-/* One page at (va) mapping frame (mfn) with the flags its walk gathered. */
-static int leaf(const struct vm *vm, struct run *r, uint64_t va, uint64_t mfn, int writable,
-		int exec)
+/* Whether an L1 entry maps a frame: what realisation maps a page for. */
+static int maps_frame(const struct vm *vm, uint64_t e)
 {
-	struct mmu_walk w = { .mfn = mfn, .writable = writable, .exec = exec, .user = 1 };
+	return (e & PTE_P) && ((e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT) < vm->nr_frames;
+}
 
-	if (mmu_ptwr_hidden(vm, va))
-		return run_add(r, STUB_OP_MUNMAP, va, 0, 0, PAGE); /* an unhooked L1's range */
-	return run_add(r, STUB_OP_MMAP, va, mfn * PAGE, (uint32_t)mmu_page_prot(vm, _gva(va), &w), PAGE);
+/* The pages of [start, end) that L1 entries (t), covering from (base),
+ * map, reached with (writable) and (exec). An unhooked L1's range (always
+ * one L1's whole span) stays mapped with no access (the TLB flush: any
+ * access faults), so that its rehook (r->was: what the host maps there
+ * now) only gives back the protection of the pages whose entries still
+ * map the same frames, and leaves alone what was and is unmapped. */
+static int realise_leaves(const struct vm *vm, struct run *r, const uint64_t *t, uint64_t base,
+			  uint64_t start, uint64_t end, int writable, int exec)
+{
+	const uint64_t *was = r->was && base == r->was_base ? r->was : NULL;
+	int hidden = mmu_ptwr_hidden(vm, base), rc = 0;
+
+	for (uint64_t i = (start - base) / PAGE; start < end && !rc; i++, start += PAGE) {
+		uint64_t e = t[i], mfn = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
+		struct mmu_walk w = { .mfn = mfn, .writable = writable && (e & PTE_RW),
+				      .exec = exec && !(e & PTE_NX), .user = 1 };
+		uint32_t prot;
+
+		if (!maps_frame(vm, e)) {
+			if (!r->reprotect && (!was || maps_frame(vm, was[i])))
+				rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, PAGE);
+		} else if (hidden) {
+			rc = r->model ? run_add(r, STUB_OP_MMAP, start, mfn * PAGE, PROT_NONE, PAGE)
+				      : run_add(r, STUB_OP_MPROTECT, start, 0, PROT_NONE, PAGE);
+		} else {
+			prot = (uint32_t)mmu_page_prot(vm, _gva(start), &w);
+			rc = r->reprotect || (was && maps_frame(vm, was[i]) && ((was[i] ^ e) & PTE_ADDR_MASK) == 0)
+				     ? run_add(r, STUB_OP_MPROTECT, start, 0, prot, PAGE)
+				     : run_add(r, STUB_OP_MMAP, start, mfn * PAGE, prot, PAGE);
+		}
+	}
+	return rc;
 }
 
 /* Realise [start, end) below table (mfn), a level-(level) table covering
@@ -112,27 +147,26 @@ static int realise_table(const struct vm *vm, struct run *r, uint64_t mfn, unsig
 	uint64_t span = 1ull << (12 + 9 * (level - 1));
 	int rc = 0;
 
+	if (level == 1) /* an out-of-sync L1 as validated: what the host maps while it is */
+		return realise_leaves(vm, r, mmu_ptwr_entries(vm, mfn), base, start, end, writable, exec);
 	for (uint64_t i = (start - base) / span; start < end && !rc; i++) {
 		uint64_t e = t[i], child = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
 		uint64_t next = base + (i + 1) * span < end ? base + (i + 1) * span : end;
 		int w = writable && (e & PTE_RW), x = exec && !(e & PTE_NX);
 
-		if (!(e & PTE_P) || child >= vm->nr_frames)
-			rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, next - start);
-		else if (level == 1)
-			rc = leaf(vm, r, start, child, w, x);
-		else
+		if (!(e & PTE_P) || child >= vm->nr_frames) {
+			if (!r->reprotect)
+				rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, next - start);
+		} else
 			rc = realise_table(vm, r, child, level - 1, base + i * span, start, next, w, x);
 		start = next;
 	}
 	return rc;
 }
 
-int mmu_realise(const struct vm *vm, mfn_t root, gva_t from, gva_t to,
-		mmu_emit_fn emit, void *ctx)
+static int realise_with(const struct vm *vm, struct run *r, mfn_t root, uint64_t start, uint64_t end)
 {
-	uint64_t l4 = mfn_x(root), start = gva_x(from), end = gva_x(to);
-	struct run r = { .vm = vm, .emit = emit, .ctx = ctx };
+	uint64_t l4 = mfn_x(root);
 	int rc;
 
 	if (start < vm->min_va) /* no process can map there: loads are emulated */
@@ -142,8 +176,40 @@ int mmu_realise(const struct vm *vm, mfn_t root, gva_t from, gva_t to,
 	if (start >= end)
 		return 0;
 	if (l4 >= vm->nr_frames)
-		rc = run_add(&r, STUB_OP_MUNMAP, start, 0, 0, end - start);
+		rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, end - start);
 	else
-		rc = realise_table(vm, &r, l4, 4, 0, start, end, 1, 1);
-	return rc ? rc : run_flush(&r);
+		rc = realise_table(vm, r, l4, 4, 0, start, end, 1, 1);
+	return rc ? rc : run_flush(r);
+}
+
+int mmu_realise(const struct vm *vm, mfn_t root, gva_t from, gva_t to,
+		mmu_emit_fn emit, void *ctx)
+{
+	struct run r = { .vm = vm, .emit = emit, .ctx = ctx };
+
+	return realise_with(vm, &r, root, gva_x(from), gva_x(to));
+}
+
+int mmu_realise_model(const struct vm *vm, mfn_t root, gva_t from, gva_t to,
+		      mmu_emit_fn emit, void *ctx)
+{
+	struct run r = { .vm = vm, .emit = emit, .ctx = ctx, .model = 1 };
+
+	return realise_with(vm, &r, root, gva_x(from), gva_x(to));
+}
+
+int mmu_reprotect(const struct vm *vm, mfn_t root, gva_t from, gva_t to, mmu_emit_fn emit,
+		  void *ctx)
+{
+	struct run r = { .vm = vm, .emit = emit, .ctx = ctx, .reprotect = 1 };
+
+	return realise_with(vm, &r, root, gva_x(from), gva_x(to));
+}
+
+int mmu_realise_l1(const struct vm *vm, mfn_t root, gva_t base, const uint64_t *was,
+		   mmu_emit_fn emit, void *ctx)
+{
+	struct run r = { .vm = vm, .emit = emit, .ctx = ctx, .was = was, .was_base = gva_x(base) };
+
+	return realise_with(vm, &r, root, gva_x(base), gva_x(base) + L1_SPAN);
 }

@@ -4,6 +4,7 @@
 #include "vmm/backends/xenstore.h"
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
+#include "mmu/ptwr_policy.h"
 #include "vmm/gdb.h"
 #include "vmm/net.h"
 #include "vmm/lowexec.h"
@@ -618,11 +619,43 @@ static void events(struct vm *vm)
 	}
 }
 
+/* The last trap the stub timed: when it entered its handler, and what
+ * writable page tables did with it. */
+struct trap_clock {
+	int valid;
+	uint64_t tsc_in;
+	enum ptwr_role role;
+};
+
+static uint64_t tsc_ns(const struct vm *vm, uint64_t ticks)
+{
+	uint64_t hz = vm->ev.tsc_hz;
+
+	return hz ? ticks / hz * 1000000000u + ticks % hz * 1000000000u / hz : 0;
+}
+
+/* Feed writable page tables' cost model with how long the guest stood
+ * still for the previous trap (the stub's handler entry to its return) and
+ * ran before this one (tsc_in), which was (role). The stub's timestamps
+ * are in a page the guest can write: nonsense is dropped. */
+static void cost_sample(struct vm *vm, struct trap_clock *c, uint64_t tsc_in, uint64_t tsc_out,
+			enum ptwr_role role)
+{
+	if (c->valid && tsc_out >= c->tsc_in && tsc_in >= tsc_out)
+		mmu_ptwr_cost_sample(&vm->mmu.ptwr.cost, c->role, tsc_ns(vm, tsc_out - c->tsc_in),
+				     tsc_ns(vm, tsc_in - tsc_out), role);
+	c->valid = 1;
+	c->tsc_in = tsc_in;
+	c->role = role;
+}
+
 static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
 	struct vmm *v = vmm_of(vm);
 	struct vmm_stop stop;
 	struct stub_trap trap;
+	struct trap_clock clock = { 0 };
+	uint64_t tsc_out = 0;
 
 	for (;;) {
 		struct mmu_counters before = vm->mmu.count;
@@ -649,6 +682,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			}
 			t0 = mono_now();
 			trap = v->ctrl->trap; /* one copy of what the stub wrote */
+			tsc_out = v->ctrl->tsc_out;
 			vm->vcpu.regs = v->ctrl->regs;
 			vm->vcpu.regs.cs = vm->vcpu.regs.cs == STUB_USER32_CS ? FLAT_RING3_CS32 : FLAT_RING3_CS64;
 			/* The stub reports a failed batch before it returns to the guest
@@ -662,8 +696,13 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			uint64_t refused = vm->stats.compat_refused;
 
 			v->low_trap = low;
+			vm->mmu.ptwr.role = PTWR_ROLE_NONE;
 			handle_trap(vm, &trap);
 			v->low_trap = 0;
+			if (low)
+				clock.valid = 0;
+			else
+				cost_sample(vm, &clock, trap.tsc, tsc_out, vm->mmu.ptwr.role);
 			if (!refused && vm->stats.compat_refused)
 				compat_refused();
 		} else if (!low) {

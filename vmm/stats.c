@@ -80,7 +80,11 @@ static void write_ptwr(const struct ptwr_state *p, FILE *f)
 	for (int i = 0; i < PTWR_FALLBACKS; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", fallbacks[i],
 			(unsigned long long)c->fallbacks[i]);
-	fprintf(f, "}},\n");
+	fprintf(f, "}, \"emulate_ns\": %llu, \"cycle_ns\": %llu, \"fault_ns\": %llu, "
+		"\"emulate_samples\": %llu, \"cycle_samples\": %llu},\n",
+		(unsigned long long)p->cost.emulate_ns, (unsigned long long)p->cost.cycle_ns,
+		(unsigned long long)p->cost.fault_ns, (unsigned long long)p->cost.emulate_samples,
+		(unsigned long long)p->cost.cycle_samples);
 }
 
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)

@@ -54,6 +54,18 @@ static void fz_host_apply(const struct stub_op *op)
 		if (!h->m || !h->tmp)
 			abort();
 	}
+	if (op->kind == STUB_OP_MPROTECT) { /* the host refuses it (ENOMEM) over a hole */
+		uint64_t covered = a;
+		for (size_t i = 0; i < h->n && covered < b; i++)
+			if (h->m[i].start <= covered && h->m[i].end > covered)
+				covered = h->m[i].end;
+		if (covered < b) {
+			fprintf(stderr, "fuzz invariant: mprotect at %#llx+%#llx over a page not mapped "
+				"(%#llx)\n", (unsigned long long)a, (unsigned long long)op->len,
+				(unsigned long long)covered);
+			abort();
+		}
+	}
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mmu_host_map *r = &h->m[i];
 		uint64_t lo = r->start > a ? r->start : a, hi = r->end < b ? r->end : b;
@@ -137,6 +149,13 @@ static int fz_emit(void *ctx, const struct stub_op *op)
 			if (mmu_is_pagetable(vm, (op->off + off) / 4096) &&
 			    !mmu_ptwr_alias(vm, op->addr + off, (op->off + off) / 4096))
 				abort();
+	for (size_t i = 0; op->kind == STUB_OP_MPROTECT && (op->prot & PROT_WRITE) && i < fz_host.n; i++) {
+		const struct mmu_host_map *m = &fz_host.m[i]; /* what an mprotect made writable */
+		for (uint64_t va = m->start; va < m->end; va += 4096)
+			if (va - op->addr < op->len && mmu_is_pagetable(vm, (m->off + va - m->start) / 4096) &&
+			    !mmu_ptwr_alias(vm, va, (m->off + va - m->start) / 4096))
+				abort();
+	}
 	if (op->kind == STUB_OP_MMAP && op->prot != PROT_NONE) /* nothing reads unwritten frames */
 		for (uint64_t off = 0; off < op->len; off += 4096)
 			if (mmu_unfilled(vm, (op->off + off) / 4096))
@@ -210,14 +229,19 @@ static size_t fz_reference(const struct vm *vm, struct mmu_host_map **out)
 			return SIZE_MAX;
 		struct mmu_host_map page = { va, va + 4096, 0, 0, 1 };
 		len = 4096;
-		if (mmu_ptwr_hidden(vm, va))
-			continue;
-		if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w)) {
+		if (mmu_ptwr_hidden(vm, va)) { /* mapped with no access: the validated entry's frame */
+			const struct ptwr_slot *s = &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
+			uint64_t e = s->snapshot[(va - s->base) / 4096], f = (e & PTE_ADDR_MASK) >> 12;
+			if (!(e & PTE_P) || f >= vm->nr_frames)
+				continue;
+			w.mfn = f;
+		} else if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w)) {
 			len = (1ull << (12 + 9 * (w.level_missing - 1))) -
 			      (va & ((1ull << (12 + 9 * (w.level_missing - 1))) - 1));
 			continue;
 		}
-		page.off = w.mfn * 4096, page.prot = mmu_page_prot(vm, _gva(va), &w);
+		page.off = w.mfn * 4096;
+		page.prot = mmu_ptwr_hidden(vm, va) ? PROT_NONE : mmu_page_prot(vm, _gva(va), &w);
 		if (n && m[n - 1].end == va && m[n - 1].prot == page.prot &&
 		    m[n - 1].off + (m[n - 1].end - m[n - 1].start) == page.off) {
 			m[n - 1].end = page.end;

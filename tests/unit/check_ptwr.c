@@ -7,6 +7,7 @@
 #include "fixture.h"
 #include "mmu/mmu.h"
 #include "mmu/ptwr.h"
+#include "mmu/ptwr_policy.h"
 
 #define T (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define R (PTE_P | PTE_US | PTE_A)
@@ -108,14 +109,16 @@ START_TEST(unhook_then_resync_on_access)
 	ck_assert(mmu_ptwr_pending(vm));
 	ck_assert(mmu_ptwr_hidden(vm, BASE + 4096));
 	ck_assert(mmu_ptwr_alias(vm, alias + 100, l1));
-	/* the range goes, the L1 page becomes writable */
+	/* the range loses all access (its one page stays mapped), the L1 page
+	 * becomes writable; the unmapped rest needs nothing */
 	ck_assert_uint_eq(nops, 2);
-	ck_assert_uint_eq(ops[0].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MPROTECT);
 	ck_assert_uint_eq(ops[0].addr, BASE);
-	ck_assert_uint_eq(ops[0].len, 2ull << 20);
-	ck_assert_uint_eq(ops[1].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(ops[0].len, 4096);
+	ck_assert_uint_eq(ops[0].prot, PROT_NONE);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MPROTECT); /* mapped already: only the protection */
 	ck_assert_uint_eq(ops[1].addr, alias);
-	ck_assert_uint_eq(ops[1].off, l1 * 4096);
+	ck_assert_uint_eq(ops[1].len, 4096);
 	ck_assert(ops[1].prot & PROT_WRITE);
 	counts_ok();
 	/* native stores */
@@ -129,17 +132,21 @@ START_TEST(unhook_then_resync_on_access)
 	ck_assert_uint_eq(vm->mmu.ptwr.count.resync_entries, 299);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.resyncs[PTWR_RESYNC_FAULT], 1);
 	ck_assert_uint_eq(vm->mmu.frames[page + 299].refs, 1);
-	/* rehooked: the range realised (page 0 rw, 1-299 ro, the rest unmapped), the
-	 * alias read-only again */
-	ck_assert_uint_eq(nops, 4);
+	/* rehooked: page 0, unchanged, gets its protection back (rw); 1-299 are
+	 * mapped read-only; the rest was and stays unmapped; the alias is
+	 * read-only again */
+	ck_assert_uint_eq(nops, 3);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MPROTECT);
 	ck_assert_uint_eq(ops[0].addr, BASE);
+	ck_assert_uint_eq(ops[0].len, 4096);
 	ck_assert(ops[0].prot & PROT_WRITE);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MMAP);
 	ck_assert_uint_eq(ops[1].addr, BASE + 4096);
 	ck_assert_uint_eq(ops[1].len, 299 * 4096); /* consecutive frames: one run */
 	ck_assert(!(ops[1].prot & PROT_WRITE));
-	ck_assert_uint_eq(ops[2].kind, STUB_OP_MUNMAP);
-	ck_assert_uint_eq(ops[3].addr, alias);
-	ck_assert(!(ops[3].prot & PROT_WRITE));
+	ck_assert_uint_eq(ops[2].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[2].addr, alias);
+	ck_assert(!(ops[2].prot & PROT_WRITE));
 }
 END_TEST
 
@@ -181,23 +188,173 @@ START_TEST(fallbacks_to_emulation)
 }
 END_TEST
 
+static void store(unsigned idx)
+{
+	vm->vcpu.regs.rip = va_of(code);
+	vm->vcpu.regs.rax = page << 12 | R;
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + idx * 8), _mfn(l1)), 1);
+}
+
+/* auto through the trap: a cycle costing four emulated stores, so the
+ * fifth store of a streak probes; the probe came mid-batch, so the next
+ * store unhooks again to measure a whole batch; a batch of one store is
+ * not worth a cycle: back to emulation. */
 START_TEST(auto_unhooks_after_a_streak)
 {
 	vm->mmu.ptwr.mode = PTWR_AUTO;
-	for (unsigned i = 0; i < 4; i++) {
-		vm->vcpu.regs.rip = va_of(code);
-		vm->vcpu.regs.rax = page << 12 | R;
-		ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + (10 + i) * 8), _mfn(l1)), 1);
-	}
+	vm->mmu.ptwr.cost = (struct ptwr_costs){ .emulate_ns = 10000, .cycle_ns = 40000 };
+	for (unsigned i = 0; i < 4; i++)
+		store(10 + i);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 4);
-	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 20 * 8), _mfn(l1)), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.fallbacks[PTWR_FB_POLICY], 4);
+	ck_assert_uint_eq(vm->mmu.ptwr.role, PTWR_ROLE_EMULATE);
+	store(20);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
-	/* a batch that changes too little sends it back to emulation */
+	ck_assert_uint_eq(vm->mmu.ptwr.role, PTWR_ROLE_UNHOOK);
 	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
-	vm->vcpu.regs.rip = va_of(code);
-	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 21 * 8), _mfn(l1)), 1);
-	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 1);
+	store(21); /* begins a batch: measured whole */
+	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 2);
+	tab(l1)[21] = page << 12 | R; /* the store, run natively */
+	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
+	store(22);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.unhooks, 2);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.emulated, 5);
+}
+END_TEST
+
+/* ---- the policy alone: costs fed, no clock ------------------------------- */
+
+static struct ptwr_costs costs(uint64_t emulate, uint64_t cycle)
+{
+	return (struct ptwr_costs){ .emulate_ns = emulate, .cycle_ns = cycle };
+}
+
+/* A history that has measured whole batches of (n) stores. */
+static struct ptwr_hist measured(unsigned n)
+{
+	struct ptwr_hist h;
+
+	mmu_ptwr_hist_init(&h, 7);
+	h.measured = 1;
+	h.predicted_x16 = n * 16;
+	return h;
+}
+
+START_TEST(auto_weighs_predicted_stores_against_a_cycle)
+{
+	struct ptwr_costs cheap = costs(10000, 30000), dear = costs(10000, 50000);
+	struct ptwr_hist h = measured(4), g;
+
+	g = h;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&cheap, &g), 1); /* 4 x 10 us > 30 us */
+	ck_assert_int_eq(g.whole, 1);                           /* at a batch's start */
+	g = h;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&dear, &g), 0);  /* 4 x 10 us < 50 us */
+	/* a whole batch measured: the prediction moves halfway to it */
+	g = h;
+	g.aligned = 1;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&dear, &g), 1);
+	mmu_ptwr_auto_batch(&dear, &g, 8);
+	ck_assert_uint_eq(g.predicted_x16, 6 * 16);
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&dear, &g), 1); /* 60 us > 50 us */
+	h = measured(5);
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&dear, &h), 0); /* 50 us is not more than 50 us */
+}
+END_TEST
+
+/* A batch that shrinks is followed down: the prediction halves its
+ * distance to what each whole batch measured. */
+START_TEST(auto_follows_shrinking_batches)
+{
+	struct ptwr_costs c = costs(10000, 40000);
+	struct ptwr_hist h = measured(512);
+	unsigned cycles = 0;
+
+	while (mmu_ptwr_auto_choose(&c, &h)) {
+		mmu_ptwr_auto_batch(&c, &h, 1);
+		cycles++;
+	}
+	/* 512, 256.5, 128.8 ... 4.9 stores predicted (x 10 us > 40 us), then 2.9 */
+	ck_assert_uint_eq(cycles, 8);
+	ck_assert_uint_lt(h.predicted_x16, 4 * 16);
+}
+END_TEST
+
+/* Emulated, an L1 is probed after stores whose emulation costs as much as
+ * a cycle, then after twice, four times ... that many while probes find
+ * batches of one store, up to PTWR_PROBE_MAX times. */
+START_TEST(auto_probes_back_off)
+{
+	struct ptwr_costs c = costs(10000, 40000); /* break-even: 5 stores */
+	struct ptwr_hist h;
+	unsigned emulated = 0, expect = 5, probes = 0;
+
+	mmu_ptwr_hist_init(&h, 9);
+	while (probes < 12) {
+		if (!mmu_ptwr_auto_choose(&c, &h)) {
+			emulated++;
+			continue;
+		}
+		if (h.whole) { /* the measurement after a probe */
+			mmu_ptwr_auto_batch(&c, &h, 1);
+			continue;
+		}
+		ck_assert_uint_eq(emulated + 1, expect);
+		mmu_ptwr_auto_batch(&c, &h, 1);
+		ck_assert_int_eq(h.aligned, 1); /* a probe mid-batch: measure the next */
+		probes++;
+		emulated = 0;
+		expect = 5 * (h.probe < PTWR_PROBE_MAX ? h.probe * 2 : PTWR_PROBE_MAX);
+		if (probes == 1)
+			expect = 10;
+	}
+	ck_assert_uint_eq(h.probe, PTWR_PROBE_MAX);
+	/* a probe that finds a batch worth unhooking: unhooked from then on */
+	mmu_ptwr_auto_batch(&c, &h, 0); /* (the aligned measurement's own batch) */
+	h.aligned = 1;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 1);
+	mmu_ptwr_auto_batch(&c, &h, 100);
+	ck_assert_uint_eq(h.probe, 1);
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 1);
+}
+END_TEST
+
+/* The model: an emulated store is its stop plus the gap to the next store
+ * (the kernel's share of the fault); a cycle is the unhook's and the
+ * resync's stops plus two such faults; a preemption counts as at most 8x
+ * the estimate, and anything over 50 ms not at all. */
+START_TEST(cost_model_from_samples)
+{
+	struct ptwr_costs c = { 0 };
+
+	ck_assert_uint_eq(mmu_ptwr_emulate_cost(&c), 10000); /* the seeds */
+	ck_assert_uint_eq(mmu_ptwr_cycle_cost(&c), 40000);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 4000, 1000, PTWR_ROLE_EMULATE);
+	ck_assert_uint_eq(c.emulate_ns, 5000);
+	ck_assert_uint_eq(c.fault_ns, 1000);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 6000, 1000, PTWR_ROLE_EMULATE);
+	ck_assert_uint_eq(c.emulate_ns, 6000); /* the mean of the first samples */
+	/* a gap before something else is the guest's own time: not a sample */
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 4000, 900000, PTWR_ROLE_NONE);
+	ck_assert_uint_eq(c.emulate_samples, 2);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_UNHOOK, 8000, 500, PTWR_ROLE_NONE);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_NONE, 3000, 700, PTWR_ROLE_RESYNC);
+	ck_assert_uint_eq(c.cycle_samples, 0); /* open until its resync's stop is known */
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_RESYNC, 9000, 2000, PTWR_ROLE_UNHOOK);
+	ck_assert_uint_eq(c.cycle_ns, 8000 + 9000 + 2 * 1000);
+	ck_assert_uint_eq(c.cycle_samples, 1);
+	for (int i = 0; i < 40; i++) /* weighted: it settles */
+		mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 7000, 1000, PTWR_ROLE_UNHOOK);
+	ck_assert_uint_ge(c.emulate_ns, 7850);
+	ck_assert_uint_le(c.emulate_ns, 8000);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 10000000, 1000, PTWR_ROLE_EMULATE);
+	ck_assert_uint_le(c.emulate_ns, 8000 + (8 * 8000 - 8000) / 32 + 1); /* clipped */
+	uint64_t before = c.emulate_ns;
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 60000000, 1000, PTWR_ROLE_EMULATE);
+	ck_assert_uint_eq(c.emulate_ns, before); /* dropped */
+	/* an estimate saying a store costs more than half a cycle is not used */
+	c = costs(30000, 40000);
+	ck_assert_uint_eq(mmu_ptwr_emulate_cost(&c), 20000);
 }
 END_TEST
 
@@ -263,6 +420,10 @@ Suite *ptwr_suite(void)
 	tcase_add_test(tc, resync_refuses_and_restores);
 	tcase_add_test(tc, fallbacks_to_emulation);
 	tcase_add_test(tc, auto_unhooks_after_a_streak);
+	tcase_add_test(tc, auto_weighs_predicted_stores_against_a_cycle);
+	tcase_add_test(tc, auto_follows_shrinking_batches);
+	tcase_add_test(tc, auto_probes_back_off);
+	tcase_add_test(tc, cost_model_from_samples);
 	tcase_add_test(tc, inactive_l1_needs_no_unhook);
 	tcase_add_test(tc, low_alias_is_emulated);
 	suite_add_tcase(s, tc);

@@ -244,6 +244,12 @@ static void copy_regs(uint64_t *dst, const uint64_t *src)
 		dst[i] = src[i];
 }
 
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
 /* Hand the trap off and load pvmm's answer into the signal frame (uc). */
 static void serve_into(struct k_ucontext *uc)
 {
@@ -252,6 +258,7 @@ static void serve_into(struct k_ucontext *uc)
 	/* 32-bit code when pvmm says so, 64-bit code otherwise: nothing else */
 	uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
 	uc->mc.ss = USER_SS;
+	ctrl->tsc_out = rdtsc();
 }
 
 /* Report a trap that the stub made itself (no siginfo behind it). */
@@ -259,6 +266,7 @@ static void own_trap(int sig, int code, const uint64_t *g)
 {
 	struct stub_trap *t = &ctrl->trap;
 
+	t->tsc = rdtsc();
 	t->event = STUB_EV_SIGNAL;
 	t->signo = sig;
 	t->code = code;
@@ -283,6 +291,7 @@ static void fast_answer(uint64_t *g)
 	copy_regs(g, (const uint64_t *)&ctrl->regs);
 	fast_cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
 	stub_fast_full = fast_cs != STUB_USER_CS || (g[G_EFLAGS] & (X86_EFLAGS_TF | X86_EFLAGS_RF));
+	ctrl->tsc_out = rdtsc();
 }
 
 /* stub.S's direct entry, on the stub's stack: (g) holds the guest's
@@ -347,6 +356,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 		serve_into(uc);
 		return;
 	}
+	t->tsc = rdtsc(); /* how long the guest stands still: pvmm's cost model */
 	t->event = STUB_EV_SIGNAL;
 	t->signo = sig;
 	t->code = si->code;
