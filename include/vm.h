@@ -187,6 +187,7 @@ struct ptwr_slot {
 	int used;
 	uint64_t l1;              /* the out-of-sync L1 frame */
 	uint64_t base;            /* active: first address of the 2 MiB it maps */
+	int kept;                 /* active: the range stays mapped, with no access (else unmapped) */
 	unsigned naliases;
 	uint64_t alias[PTWR_MAX_ALIASES]; /* guest pages mapping l1 writable on the host */
 	uint64_t snapshot[PT_ENTRIES];

@@ -122,7 +122,7 @@ int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why)
 	struct ptwr_slot *s = &vm->mmu.ptwr.slot[slot];
 	uint64_t *cur = mmu_ptwr_l1(vm, s->l1), mfn = s->l1;
 	struct ptwr_range r = { .l1 = mfn, .base = s->base, .active = slot == PTWR_SLOT_ACTIVE,
-				.naliases = s->naliases, .was = s->snapshot };
+				.naliases = s->naliases, .was = s->kept ? s->snapshot : NULL };
 	unsigned changed = 0;
 	int bad = -1;
 	uint64_t badval = 0;
@@ -275,6 +275,18 @@ static int add_alias(struct vm *vm, struct ptwr_slot *s, uint64_t addr)
 	return reprotect(vm, addr & ~(PAGE - 1)) ? host_error(vm) : 1;
 }
 
+/* The whole range of an L1 unhooked, unmapped: one munmap, no walk (the
+ * part below vm.mmap_min_addr is never mapped). */
+static int unmap_range(struct vm *vm, uint64_t base)
+{
+	uint64_t start = base < vm->min_va ? vm->min_va : base;
+	struct stub_op op = { .kind = STUB_OP_MUNMAP, .addr = start, .len = base + L1_SPAN - start };
+
+	if (start >= base + L1_SPAN)
+		return 0;
+	return mmu_check_op(vm, &op) ? -EINVAL : vm->mmu.emit(vm->mmu.emit_ctx, &op);
+}
+
 int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *h)
 {
 	uint64_t addr = gva_x(va), mfn = mfn_x(l1);
@@ -286,6 +298,10 @@ int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *
 	s->used = 1;
 	s->l1 = mfn;
 	s->base = h->base;
+	/* keep the range mapped (no access) when the last batch changed at most
+	 * half of it: its rehook then remaps only what changed; else unmap it,
+	 * as the rehook maps nearly all of it anew anyway (or nothing says) */
+	s->kept = h->n && hist_of(vm, mfn)->last_changed <= PT_ENTRIES / 2;
 	s->naliases = 1;
 	s->alias[0] = addr & ~(PAGE - 1);
 	memcpy(s->snapshot, mmu_ptwr_l1(vm, mfn), PAGE);
@@ -293,8 +309,9 @@ int mmu_ptwr_unhook(struct vm *vm, gva_t va, mfn_t l1, const struct ptwr_hooks *
 	vm->mmu.ptwr.role = PTWR_ROLE_UNHOOK;
 	trace(vm, "unhook", addr, mfn, -1, 0, 0,
 	      h->n ? VM_WHY_ACTIVE : VM_WHY_INACTIVE, NULL, 0);
-	if ((h->n && mmu_realise_l1(vm, vcpu_cr3(&vm->vcpu), _gva(h->base), s->snapshot, vm->mmu.emit,
-				    vm->mmu.emit_ctx)) ||
+	if ((s->kept && mmu_realise_l1(vm, vcpu_cr3(&vm->vcpu), _gva(h->base), s->snapshot,
+				       vm->mmu.emit, vm->mmu.emit_ctx)) ||
+	    (h->n && !s->kept && unmap_range(vm, h->base)) ||
 	    reprotect(vm, s->alias[0]))
 		return host_error(vm);
 	return 1; /* the store restarts natively */

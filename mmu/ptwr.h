@@ -111,6 +111,9 @@ const uint64_t *mmu_ptwr_entries(const struct vm *vm, uint64_t mfn);
 /* For realisation: whether (va) lies in an unhooked range (no access on
  * the host), and whether it is a writable alias of out-of-sync L1 (mfn). */
 int mmu_ptwr_hidden(const struct vm *vm, uint64_t va);
+/* For realisation of a hidden (va): 1 when the unhooked range is kept
+ * mapped with no access (the snapshot's pages), 0 when it is unmapped. */
+int mmu_ptwr_kept(const struct vm *vm);
 int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn);
 
 #endif

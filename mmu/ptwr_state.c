@@ -40,6 +40,11 @@ int mmu_ptwr_hidden(const struct vm *vm, uint64_t va)
 	return s->used && va - s->base < L1_SPAN;
 }
 
+int mmu_ptwr_kept(const struct vm *vm)
+{
+	return vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE].kept;
+}
+
 int mmu_ptwr_alias(const struct vm *vm, uint64_t va, uint64_t mfn)
 {
 	for (int i = 0; i < 2; i++) {

@@ -113,7 +113,7 @@ static int realise_leaves(const struct vm *vm, struct run *r, const uint64_t *t,
 			  uint64_t start, uint64_t end, int writable, int exec)
 {
 	const uint64_t *was = r->was && base == r->was_base ? r->was : NULL;
-	int hidden = mmu_ptwr_hidden(vm, base), rc = 0;
+	int hidden = mmu_ptwr_hidden(vm, base), kept = hidden && mmu_ptwr_kept(vm), rc = 0;
 
 	for (uint64_t i = (start - base) / PAGE; start < end && !rc; i++, start += PAGE) {
 		uint64_t e = t[i], mfn = (e & PTE_ADDR_MASK) >> XEN_PAGE_SHIFT;
@@ -124,9 +124,12 @@ static int realise_leaves(const struct vm *vm, struct run *r, const uint64_t *t,
 		if (!maps_frame(vm, e)) {
 			if (!r->reprotect && (!was || maps_frame(vm, was[i])))
 				rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, PAGE);
-		} else if (hidden) {
+		} else if (kept) {
 			rc = r->model ? run_add(r, STUB_OP_MMAP, start, mfn * PAGE, PROT_NONE, PAGE)
 				      : run_add(r, STUB_OP_MPROTECT, start, 0, PROT_NONE, PAGE);
+		} else if (hidden) {
+			if (!r->model && !r->reprotect)
+				rc = run_add(r, STUB_OP_MUNMAP, start, 0, 0, PAGE);
 		} else {
 			prot = (uint32_t)mmu_page_prot(vm, _gva(start), &w);
 			rc = r->reprotect || (was && maps_frame(vm, was[i]) && ((was[i] ^ e) & PTE_ADDR_MASK) == 0)

@@ -232,8 +232,8 @@ static size_t fz_reference(const struct vm *vm, struct mmu_host_map **out)
 		if (mmu_ptwr_hidden(vm, va)) { /* mapped with no access: the validated entry's frame */
 			const struct ptwr_slot *s = &vm->mmu.ptwr.slot[PTWR_SLOT_ACTIVE];
 			uint64_t e = s->snapshot[(va - s->base) / 4096], f = (e & PTE_ADDR_MASK) >> 12;
-			if (!(e & PTE_P) || f >= vm->nr_frames)
-				continue;
+			if (!(e & PTE_P) || f >= vm->nr_frames || !s->kept)
+				continue; /* (or the whole range unmapped) */
 			w.mfn = f;
 		} else if (mmu_walk(vm, vcpu_cr3(&vm->vcpu), _gva(va), &w)) {
 			len = (1ull << (12 + 9 * (w.level_missing - 1))) -

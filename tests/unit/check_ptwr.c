@@ -109,44 +109,80 @@ START_TEST(unhook_then_resync_on_access)
 	ck_assert(mmu_ptwr_pending(vm));
 	ck_assert(mmu_ptwr_hidden(vm, BASE + 4096));
 	ck_assert(mmu_ptwr_alias(vm, alias + 100, l1));
-	/* the range loses all access (its one page stays mapped), the L1 page
-	 * becomes writable; the unmapped rest needs nothing */
+	/* nothing says how big the batch is: the range goes; the L1 page,
+	 * mapped already, becomes writable */
 	ck_assert_uint_eq(nops, 2);
-	ck_assert_uint_eq(ops[0].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MUNMAP);
 	ck_assert_uint_eq(ops[0].addr, BASE);
-	ck_assert_uint_eq(ops[0].len, 4096);
-	ck_assert_uint_eq(ops[0].prot, PROT_NONE);
-	ck_assert_uint_eq(ops[1].kind, STUB_OP_MPROTECT); /* mapped already: only the protection */
+	ck_assert_uint_eq(ops[0].len, 2ull << 20);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MPROTECT);
 	ck_assert_uint_eq(ops[1].addr, alias);
 	ck_assert_uint_eq(ops[1].len, 4096);
 	ck_assert(ops[1].prot & PROT_WRITE);
 	counts_ok();
-	/* native stores */
-	for (unsigned i = 1; i < 300; i++)
-		tab(l1)[i] = (page + i) << 12 | R;
+	tab(l1)[1] = (page + 1) << 12 | R, tab(l1)[2] = (page + 2) << 12 | R; /* native stores */
 	counts_ok(); /* the references still stand for the snapshot */
 	nops = 0;
 	ck_assert_int_eq(mmu_ptwr_access(vm, 0x1000000), 0); /* elsewhere: not ours */
 	ck_assert_int_eq(mmu_ptwr_access(vm, BASE + 4096), 1);
 	ck_assert(!mmu_ptwr_pending(vm));
-	ck_assert_uint_eq(vm->mmu.ptwr.count.resync_entries, 299);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.resync_entries, 2);
 	ck_assert_uint_eq(vm->mmu.ptwr.count.resyncs[PTWR_RESYNC_FAULT], 1);
+	/* rehooked: mapped anew (page 0 rw, 1-2 ro, the rest unmapped), the
+	 * alias read-only again */
+	ck_assert_uint_eq(nops, 4);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MMAP);
+	ck_assert(ops[0].prot & PROT_WRITE);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(ops[1].addr, BASE + 4096);
+	ck_assert_uint_eq(ops[1].len, 2 * 4096);
+	ck_assert_uint_eq(ops[2].kind, STUB_OP_MUNMAP);
+	ck_assert_uint_eq(ops[3].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[3].addr, alias);
+	ck_assert(!(ops[3].prot & PROT_WRITE));
+
+	/* the last batch was small: the next unhook keeps the range mapped
+	 * with no access (pages 0-2 in one run), the holes need nothing */
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 8 * 3), _mfn(l1)), 1);
+	ck_assert_uint_eq(nops, 2);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[0].addr, BASE);
+	ck_assert_uint_eq(ops[0].len, 3 * 4096);
+	ck_assert_uint_eq(ops[0].prot, PROT_NONE);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[1].addr, alias);
+	counts_ok();
+	for (unsigned i = 3; i < 300; i++)
+		tab(l1)[i] = (page + i) << 12 | R;
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_access(vm, BASE), 1);
+	ck_assert_uint_eq(vm->mmu.ptwr.count.resync_entries, 2 + 297);
 	ck_assert_uint_eq(vm->mmu.frames[page + 299].refs, 1);
-	/* rehooked: page 0, unchanged, gets its protection back (rw); 1-299 are
-	 * mapped read-only; the rest was and stays unmapped; the alias is
-	 * read-only again */
-	ck_assert_uint_eq(nops, 3);
+	/* rehooked: pages 0-2, unchanged, get their protection back (0 rw,
+	 * 1-2 ro); 3-299 are mapped read-only; the rest was and stays
+	 * unmapped; the alias is read-only again */
+	ck_assert_uint_eq(nops, 4);
 	ck_assert_uint_eq(ops[0].kind, STUB_OP_MPROTECT);
 	ck_assert_uint_eq(ops[0].addr, BASE);
 	ck_assert_uint_eq(ops[0].len, 4096);
 	ck_assert(ops[0].prot & PROT_WRITE);
-	ck_assert_uint_eq(ops[1].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(ops[1].kind, STUB_OP_MPROTECT);
 	ck_assert_uint_eq(ops[1].addr, BASE + 4096);
-	ck_assert_uint_eq(ops[1].len, 299 * 4096); /* consecutive frames: one run */
+	ck_assert_uint_eq(ops[1].len, 2 * 4096);
 	ck_assert(!(ops[1].prot & PROT_WRITE));
-	ck_assert_uint_eq(ops[2].kind, STUB_OP_MPROTECT);
-	ck_assert_uint_eq(ops[2].addr, alias);
+	ck_assert_uint_eq(ops[2].kind, STUB_OP_MMAP);
+	ck_assert_uint_eq(ops[2].addr, BASE + 3 * 4096);
+	ck_assert_uint_eq(ops[2].len, 297 * 4096); /* consecutive frames: one run */
 	ck_assert(!(ops[2].prot & PROT_WRITE));
+	ck_assert_uint_eq(ops[3].kind, STUB_OP_MPROTECT);
+	ck_assert_uint_eq(ops[3].addr, alias);
+	ck_assert(!(ops[3].prot & PROT_WRITE));
+	/* 297 changed: the next unhook unmaps the range again */
+	nops = 0;
+	ck_assert_int_eq(mmu_ptwr_trap(vm, _gva(alias + 8 * 400), _mfn(l1)), 1);
+	ck_assert_uint_eq(ops[0].kind, STUB_OP_MUNMAP);
+	ck_assert_int_eq(mmu_ptwr_resync_all(vm, PTWR_RESYNC_HYPERCALL), 0);
 }
 END_TEST
 
