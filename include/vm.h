@@ -221,10 +221,10 @@ enum ptwr_role { PTWR_ROLE_NONE, PTWR_ROLE_EMULATE, PTWR_ROLE_UNHOOK, PTWR_ROLE_
  * exponentially weighted; 0 until measured. */
 struct ptwr_costs {
 	uint64_t emulate_ns;      /* fault to resumed, for one emulated store */
-	uint64_t cycle_ns;        /* both faults of a cycle and the work between */
-	uint64_t fault_ns;        /* the kernel's share of one fault (delivery, sigreturn) */
+	uint64_t cycle_ns;        /* unhook's fault to the next batch's first fault */
+	uint64_t fault_ns;        /* the gap between two stores: the fault's kernel share */
 	uint64_t emulate_samples, cycle_samples;
-	uint64_t open_ns;         /* the unhook's stop of the cycle not yet closed */
+	uint64_t open_ns;         /* the cycle not yet closed, so far */
 	int open;
 };
 

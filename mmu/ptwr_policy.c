@@ -62,14 +62,19 @@ void mmu_ptwr_cost_sample(struct ptwr_costs *c, enum ptwr_role prev, uint64_t st
 	} else if (burst && prev == PTWR_ROLE_RESYNC && !c->emulate_samples) {
 		weigh(&c->fault_ns, c->cycle_samples, gap_ns, SEED_EMULATE_NS);
 	}
+	/* a cycle: from the unhook's fault to the next batch's first fault,
+	 * the native stores and the guest's other work in the batch included,
+	 * as an emulated store's gap includes them */
 	if (prev == PTWR_ROLE_UNHOOK) {
 		c->open = 1;
-		c->open_ns = stop_ns;
+		c->open_ns = stop_ns + gap_ns;
 	} else if (prev == PTWR_ROLE_RESYNC && c->open) {
-		weigh(&c->cycle_ns, c->cycle_samples, c->open_ns + stop_ns + 2 * c->fault_ns,
+		weigh(&c->cycle_ns, c->cycle_samples, c->open_ns + stop_ns + (burst ? gap_ns : c->fault_ns),
 		      mmu_ptwr_cycle_cost(c));
 		c->cycle_samples++;
 		c->open = 0;
+	} else if (c->open) {
+		c->open_ns += stop_ns + gap_ns; /* another trap in the cycle */
 	}
 }
 
@@ -94,8 +99,13 @@ int mmu_ptwr_auto_choose(const struct ptwr_costs *c, struct ptwr_hist *h)
 		h->whole = 1;
 		return 1;
 	}
-	if (h->measured && h->predicted_x16 * mmu_ptwr_emulate_cost(c) > 16 * mmu_ptwr_cycle_cost(c)) {
-		h->whole = h->streak == 0;
+	/* right after a cycle (which ended a batch), at the next batch's first
+	 * store: the prediction decides. Further on, a store may lie anywhere
+	 * in a batch, and only a probe unhooks: the estimates' noise must not
+	 * cut batches in two */
+	if (h->measured && !h->streak &&
+	    h->predicted_x16 * mmu_ptwr_emulate_cost(c) > 16 * mmu_ptwr_cycle_cost(c)) {
+		h->whole = 1;
 		return 1;
 	}
 	if (++h->streak >= break_even(c) * h->probe) { /* probe: the batches may have grown */
@@ -112,9 +122,10 @@ void mmu_ptwr_auto_batch(const struct ptwr_costs *c, struct ptwr_hist *h, unsign
 	if (h->whole) { /* a whole batch: what the next one will be like */
 		h->predicted_x16 = h->measured ? (h->predicted_x16 + changed * 16) / 2 : changed * 16;
 		h->measured = 1;
-		if (worth > mmu_ptwr_cycle_cost(c))
-			h->probe = 1;
-		else if (h->probe < PTWR_PROBE_MAX)
+		/* the probe interval only grows: near the crossover, where the
+		 * estimates' noise flips the choice batch by batch, each flip to
+		 * emulation must not be followed by a quick (two-cycle) probe */
+		if (worth <= mmu_ptwr_cycle_cost(c) && h->probe < PTWR_PROBE_MAX)
 			h->probe *= 2;
 	} else {
 		/* a probe came in mid-batch: what it found is the rest of a

@@ -6,9 +6,12 @@
  * trap, how long the guest stood still for it (the stub's timestamps, from
  * its signal handler's entry to its exit) and the gap before the next one,
  * with what the trap did (enum ptwr_role, set by ptwr.c). From them come
- * what one emulated store costs (its stop plus the kernel's share of the
- * fault) and what one unhook/resync/rehook cycle costs (both stops plus two
- * faults), exponentially weighted per VM. The timestamps lie in a page the
+ * what one emulated store costs (its stop and the gap to the next store:
+ * the fault and the guest's work in between) and what one
+ * unhook/resync/rehook cycle costs (from the unhook's fault to the next
+ * batch's first: both stops, both faults, the native stores and the
+ * guest's work of the batch), exponentially weighted per VM, so that the
+ * guest's own work weighs the same on both sides. The timestamps lie in a page the
  * guest can write: samples out of range are dropped, and a forged one can
  * only make this guest's own choice worse.
  *

@@ -318,7 +318,8 @@ END_TEST
 
 /* Emulated, an L1 is probed after stores whose emulation costs as much as
  * a cycle, then after twice, four times ... that many while probes find
- * batches of one store, up to PTWR_PROBE_MAX times. */
+ * batches of one store, up to PTWR_PROBE_MAX times, and never sooner
+ * again. */
 START_TEST(auto_probes_back_off)
 {
 	struct ptwr_costs c = costs(10000, 40000); /* break-even: 5 stores */
@@ -350,15 +351,23 @@ START_TEST(auto_probes_back_off)
 	h.aligned = 1;
 	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 1);
 	mmu_ptwr_auto_batch(&c, &h, 100);
-	ck_assert_uint_eq(h.probe, 1);
+	ck_assert_uint_eq(h.probe, PTWR_PROBE_MAX); /* the interval never shrinks back */
 	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 1);
+	mmu_ptwr_auto_batch(&c, &h, 100);
+	/* once a store was emulated, only a probe unhooks (the prediction is
+	 * for a batch's first store, and emulated stores may lie anywhere in
+	 * one) */
+	h.predicted_x16 = 16;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 0);
+	h.predicted_x16 = 100 * 16;
+	ck_assert_int_eq(mmu_ptwr_auto_choose(&c, &h), 0);
 }
 END_TEST
 
-/* The model: an emulated store is its stop plus the gap to the next store
- * (the kernel's share of the fault); a cycle is the unhook's and the
- * resync's stops plus two such faults; a preemption counts as at most 8x
- * the estimate, and anything over 50 ms not at all. */
+/* The model: an emulated store is its stop plus the gap to the next store;
+ * a cycle runs from the unhook's fault to the next batch's first; a
+ * preemption counts as at most 8x the estimate, anything over 50 ms not at
+ * all. */
 START_TEST(cost_model_from_samples)
 {
 	struct ptwr_costs c = { 0 };
@@ -374,11 +383,16 @@ START_TEST(cost_model_from_samples)
 	mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 4000, 900000, PTWR_ROLE_NONE);
 	ck_assert_uint_eq(c.emulate_samples, 2);
 	mmu_ptwr_cost_sample(&c, PTWR_ROLE_UNHOOK, 8000, 500, PTWR_ROLE_NONE);
-	mmu_ptwr_cost_sample(&c, PTWR_ROLE_NONE, 3000, 700, PTWR_ROLE_RESYNC);
-	ck_assert_uint_eq(c.cycle_samples, 0); /* open until its resync's stop is known */
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_NONE, 3000, 700, PTWR_ROLE_RESYNC); /* a timer, say */
+	ck_assert_uint_eq(c.cycle_samples, 0); /* open until the next batch begins */
 	mmu_ptwr_cost_sample(&c, PTWR_ROLE_RESYNC, 9000, 2000, PTWR_ROLE_UNHOOK);
-	ck_assert_uint_eq(c.cycle_ns, 8000 + 9000 + 2 * 1000);
+	ck_assert_uint_eq(c.cycle_ns, 8000 + 500 + 3000 + 700 + 9000 + 2000);
 	ck_assert_uint_eq(c.cycle_samples, 1);
+	/* a resync followed by something else than a store: a fault stands in */
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_UNHOOK, 8000, 500, PTWR_ROLE_RESYNC);
+	mmu_ptwr_cost_sample(&c, PTWR_ROLE_RESYNC, 9000, 700000, PTWR_ROLE_NONE);
+	ck_assert_uint_eq(c.cycle_samples, 2);
+	ck_assert_uint_eq(c.cycle_ns, (23200 + 8000 + 500 + 9000 + 1000) / 2);
 	for (int i = 0; i < 40; i++) /* weighted: it settles */
 		mmu_ptwr_cost_sample(&c, PTWR_ROLE_EMULATE, 7000, 1000, PTWR_ROLE_UNHOOK);
 	ck_assert_uint_ge(c.emulate_ns, 7850);
