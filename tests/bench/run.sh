@@ -4,7 +4,8 @@
 # the primitives, sample-guests/bench.c the guest side), converted with the
 # TSC frequency measured here. Prints tables per transport and writes
 # build/bench/results.csv, results.json and crossover.svg.
-# BENCH_REPS (default 3) runs per mode and transport; the median is reported.
+# BENCH_REPS (default 3) runs per mode and transport, the three --ptwr modes
+# interleaved run by run; the median is reported.
 # When User-Mode Linux is installed (linux.uml, Debian's user-mode-linux),
 # the peer runs tests/bench/uml_init.c as its init, and the same operations
 # are compared with pvmm's, both pinned to CPU 0 (peer.svg).
@@ -26,8 +27,8 @@ cycle=$(awk -v w="$wf" -v m="$mp" 'BEGIN { printf "%.0f", w + m }')
 
 : >"$OUT/raw.txt"
 for t in seccomp ptrace; do
-	for mode in emulate unhook auto; do
-		for r in $(seq "$REPS"); do
+	for r in $(seq "$REPS"); do # the modes interleaved: a burst of load elsewhere hits all three
+		for mode in emulate unhook auto; do
 			"$PVMM" --transport=$t --ptwr=$mode --memory=64M "$G_BENCH" 2>/dev/null |
 				awk -v t=$t -v m=$mode '$1 == "bench" { print t, m, $2, $3, $4 }' >>"$OUT/raw.txt"
 		done
