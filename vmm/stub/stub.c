@@ -250,6 +250,8 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+
 /* Hand the trap off and load pvmm's answer into the signal frame (uc). */
 static void serve_into(struct k_ucontext *uc)
 {
