@@ -18,7 +18,9 @@ static char *read_rest(int fd, size_t size, size_t *len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			int err = errno;
 			free(buf);
+			errno = err;
 			return NULL;
 		}
 		if (!n)

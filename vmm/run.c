@@ -296,7 +296,8 @@ static void guest_syscall(struct vm *vm, const struct stub_trap *t)
 	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE && after_int80(vm)) {
 		vm->vcpu.regs.rip -= 2; /* a #GP for a gate it may not use points at the int */
 		if (!hc_software_interrupt(vm, 0x80, 2))
-			vm_end_domain(vm, VM_CRASH, "guest int $0x80 at rip %#llx with no gate", (unsigned long long)in.rip);
+			vm_end_domain(vm, VM_CRASH, "guest int $0x80 at rip %#llx with no gate",
+				      (unsigned long long)in.rip - 2);
 		return;
 	}
 	if (t->syscall_arch == AUDIT_ARCH_I386_VALUE) {

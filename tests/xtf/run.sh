@@ -52,19 +52,24 @@ grep -v '^#' "$EXPECTED" | awk 'NF && $1 !~ /:$/ { print $1, $2 }' | sort >"$OUT
 # did not pass); when several hold, the last line listed wins.
 #   no-hw-breakpoints: the host does not deliver hardware breakpoints (a
 #     virtual machine without debug-register support);
-#   no-compat32: the host's kernel has no 32-bit user code segment.
+#   no-compat32: the host's kernel has no 32-bit user code segment;
+#   syscall32-fast-path: an AMD host whose Linux took a `syscall` from 32-bit
+#     code by its fast path (pvmm crashes the domain, docs/differences.md).
 condition_line() {
 	case $1 in
 	no-hw-breakpoints:) echo '^pvmm: this host does not deliver hardware breakpoints' ;;
 	no-compat32:) echo '^pvmm: the guest switched to 32-bit code \(CS FLAT_RING3_CS32\), which this host cannot run' ;;
+	syscall32-fast-path:) echo 'the guest made a `syscall` in 32-bit code: Linux takes it by its fast path' ;;
 	*) echo "xtf: unknown host condition '$1' in $EXPECTED" >&2; exit 2 ;;
 	esac
 }
-grep -v '^#' "$EXPECTED" | awk '$1 ~ /^[a-z0-9-]+:$/ { print $1, $2, $3 }' |
+conditions=$(grep -v '^#' "$EXPECTED" | awk '$1 ~ /^[a-z0-9-]+:$/ { print $1, $2, $3 }')
+while read -r cond _; do # an unknown condition is the file's error: stop here
+	[ -z "$cond" ] || condition_line "$cond" >/dev/null || exit 2
+done <<<"$conditions"
 while read -r cond name outcome; do
-	line=$(condition_line "$cond") || exit 2
-	grep -Eqs "$line" "$OUT/$name.console" && echo "$name $outcome"
-done >"$OUT/host.txt"
+	[ -n "$cond" ] && grep -Eqs "$(condition_line "$cond")" "$OUT/$name.console" && echo "$name $outcome"
+done <<<"$conditions" >"$OUT/host.txt"
 awk 'FILENAME == ARGV[1] { host[$1] = $2; next } { print $1, ($1 in host ? host[$1] : $2) }' \
 	"$OUT/host.txt" "$OUT/want.txt" >"$OUT/want.host" && mv "$OUT/want.host" "$OUT/want.txt"
 # worse is bigger
