@@ -281,21 +281,22 @@ static int flat_segment_load(struct vm *vm, ZydisRegister seg, uint64_t sel)
 	return 1;
 }
 
-/* pop %fs / pop %gs of a flat selector (the other segment pops are not
- * 64-bit instructions). */
+/* pop of a flat selector: %fs and %gs in 64-bit code, any segment register
+ * in 32-bit code, which addresses its stack through %esp. */
 static int pop_segment(struct vm *vm, const ZydisDecodedInstruction *insn,
 		       const ZydisDecodedOperand *dst)
 {
-	uint64_t sel = 0;
+	int compat = vcpu_compat(&vm->vcpu);
+	uint64_t sel = 0, sp = compat ? (uint32_t)vm->vcpu.regs.rsp : vm->vcpu.regs.rsp;
 	unsigned size = insn->operand_width / 8;
 	int rc;
 
 	if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER ||
 	    ZydisRegisterGetClass(dst->reg.value) != ZYDIS_REGCLASS_SEGMENT ||
-	    mmu_copy_from_guest(vm, &sel, vm->vcpu.regs.rsp, size) ||
+	    mmu_copy_from_guest(vm, &sel, sp, size) ||
 	    (rc = flat_segment_load(vm, dst->reg.value, sel)) <= 0)
 		return 0;
-	vm->vcpu.regs.rsp += size;
+	vm->vcpu.regs.rsp = compat ? (uint32_t)(sp + size) : sp + size;
 	return rc;
 }
 

@@ -309,6 +309,8 @@ static void ip_send(const uint8_t *dmac, const uint8_t *sip, const uint8_t *dip,
 	put16(L4 + csum_at, 0);
 	uint16_t c = csum(L4, n, (uint16_t)~csum(pseudo, 12, 0));
 	put16(L4 + csum_at, c || proto != 17 ? c : 0xffff); /* UDP: 0 means none */
+	if (14 + 20 + n < 60)
+		memset(L4 + n, 0, 60 - 14 - 20 - n); /* the padding: not the last frame's bytes */
 	send(14 + 20 + n < 60 ? 60 : 14 + 20 + n);
 }
 

@@ -263,8 +263,8 @@ static void tcp_bench(unsigned port, size_t total, const char *what)
 	}
 	double t = mono() - t0;
 	close(s);
-	printf("netpeer: %s: TCP echo of %zu of %zu bytes in %.3f s (%.2f MB/s each way)\n", what, got,
-	       total, t, got / t / 1e6);
+	printf("netpeer: %s: TCP echo of %zu of %zu bytes in %.3f s (%.2f MB/s each way)%s\n", what, got,
+	       total, t, got / t / 1e6, got < total ? ", INCOMPLETE" : "");
 }
 
 /* A TCP echo server on the host's loopback, in a child: its port. */

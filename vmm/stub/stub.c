@@ -161,6 +161,13 @@ static long run_op(const struct stub_op *op)
 		if (op->addr != 0 && op->addr != STUB_USER_DS && op->addr != STUB_USER_CS &&
 		    op->addr != STUB_USER32_CS)
 			return -22;
+		if (op->addr) { /* the list is the guest's to forge: never fault here */
+			uint8_t present;
+			uint32_t ar;
+			__asm__("lar %2, %0; setz %1" : "=r"(ar), "=q"(present) : "r"((uint32_t)op->addr) : "cc");
+			if (!present)
+				return -22;
+		}
 		if (op->prot == STUB_SEL_DS)
 			__asm__ volatile("mov %w0, %%ds" :: "r"(op->addr));
 		else
