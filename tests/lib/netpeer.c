@@ -56,7 +56,8 @@ static int udp_socket(unsigned *port)
 }
 
 /* Wait for a datagram on (s) for at most (ms), while pvmm runs: its
- * length, -1 on timeout, -2 when pvmm ended. */
+ * length, -1 on timeout, -2 when pvmm ended. A datagram pvmm sent just
+ * before it ended is still read: the socket is looked at first. */
 static ssize_t recv_wait(int s, char *buf, size_t len, int ms, struct sockaddr_in *from)
 {
 	struct pollfd p = { s, POLLIN, 0 };
@@ -64,12 +65,15 @@ static ssize_t recv_wait(int s, char *buf, size_t len, int ms, struct sockaddr_i
 
 	for (int waited = 0; waited < ms; waited += 100) {
 		int status;
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			child = -status - 1; /* remembered for main */
-			return -2;
-		}
+
 		if (poll(&p, 1, ms - waited < 100 ? ms - waited : 100) > 0)
 			return recvfrom(s, buf, len, 0, (struct sockaddr *)from, &fl);
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child = -status - 1; /* remembered for main */
+			if (poll(&p, 1, 0) > 0)
+				return recvfrom(s, buf, len, 0, (struct sockaddr *)from, &fl);
+			return -2;
+		}
 	}
 	return -1;
 }
