@@ -810,7 +810,6 @@ int vmm_xlcfg_parse(const char *file, const char *text, size_t len, struct xlcfg
 	return rc;
 }
 
-/* The file's contents, NUL-terminated; NULL with errno set. */
 int vmm_xlcfg_read(const char *path, struct xlcfg *c, char *why)
 {
 	size_t len = 0;

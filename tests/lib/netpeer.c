@@ -41,11 +41,12 @@
 
 static pid_t child;
 
-static int udp_socket(unsigned *port)
+/* A socket of (type) bound to a port of 127.0.0.1 the kernel picks. */
+static int loopback_socket(int type, unsigned *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t n = sizeof(a);
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int s = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || getsockname(s, (struct sockaddr *)&a, &n)) {
 		perror("netpeer: socket");
@@ -107,18 +108,14 @@ static int echo(int s, const struct sockaddr_in *to, const char *msg)
 	return -1;
 }
 
-static int free_tcp_port(unsigned *port)
+static int udp_socket(unsigned *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t n = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return loopback_socket(SOCK_DGRAM, port);
+}
 
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || getsockname(s, (struct sockaddr *)&a, &n)) {
-		perror("netpeer: socket");
-		exit(1);
-	}
-	*port = ntohs(a.sin_port);
-	return close(s);
+static void free_tcp_port(unsigned *port)
+{
+	close(loopback_socket(SOCK_STREAM, port));
 }
 
 /* Wait until (s) is readable for at most BOUND_MS: 0, or -1. */
@@ -274,16 +271,12 @@ static void tcp_bench(unsigned port, size_t total, const char *what)
 /* A TCP echo server on the host's loopback, in a child: its port. */
 static pid_t tcp_echo_server(unsigned *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t n = sizeof(a);
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ls = loopback_socket(SOCK_STREAM, port);
 
-	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1) ||
-	    getsockname(ls, (struct sockaddr *)&a, &n)) {
-		perror("netpeer: socket");
+	if (listen(ls, 1)) {
+		perror("netpeer: listen");
 		exit(1);
 	}
-	*port = ntohs(a.sin_port);
 	pid_t pid = fork();
 	if (pid == 0) {
 		char buf[65536];
