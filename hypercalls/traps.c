@@ -2,6 +2,7 @@
  * iret, stack_switch, callbacks, kernel/user switches. */
 #include "hypercalls/hc.h"
 #include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <cpuid.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ int hc_set_mode(struct vm *vm, int user)
 	if (user && !vm->vcpu.user_l4)
 		return crash(vm, "the guest returned to user mode without a user page table "
 			     "(MMUEXT_NEW_USER_BASEPTR)");
+	if (mmu_ptwr_leave_space(vm))
+		return -1;
 	vm->vcpu.user_mode = user;
 	mmu_mark_switch(vm, from, vcpu_cr3(&vm->vcpu)); /* another address space */
 	if (hc_apply_gs(vm))

@@ -27,6 +27,14 @@
 #define STUB_REGION 0x200000ull          /* syscall-user-dispatch region */
 #define CTRL_ADDR (HOLE_BASE + 0x200000ull)
 #define CTRL_SIZE 0x10000ull
+/* The vCPU's FPU state on its way between guest processes (pvmm runs one
+ * per recently used address space, vmm/spaces.c): one area shared by all
+ * of a domain's processes, at the same address in each. The process that
+ * hands off writes it (XSAVE's standard format, or what the kernel saved in
+ * the signal frame); the one resumed next loads it. The guest can write it
+ * too, like the control page: a state it forged is its own. */
+#define STUB_FPU_ADDR (CTRL_ADDR + CTRL_SIZE)
+#define STUB_FPU_SIZE 0x4000ull
 
 /* The direct hypercall entry (stub.S: stub_fastcall), the first byte of the
  * stub, for the seccomp transport's hypercall page. It behaves as a
@@ -46,6 +54,7 @@
  * memory descriptor remains open. */
 #define STUB_GUEST_FD 3
 #define STUB_CTRL_FD 4
+#define STUB_FPU_FD 5
 
 #define STUB_MAGIC 0x70766d6d73747562ull /* "pvmmstub" */
 
@@ -60,6 +69,8 @@ enum stub_action {
 	STUB_ACT_RESUME = 1, /* run ops, load regs, return into the guest */
 	STUB_ACT_MORE = 2,   /* run ops, then hand off again (OPS_DONE) */
 	STUB_ACT_EXIT = 3,   /* exit_group(exit_code) */
+	STUB_ACT_SAVE_FPU = 4, /* run ops, save the guest's FPU state in the FPU area
+				* (fpu_saved = 1), then hand off again (OPS_DONE) */
 };
 
 enum stub_op_kind {
@@ -146,6 +157,18 @@ struct stub_ctrl {
 	struct stub_trap trap;  /* OUT from the stub */
 	uint64_t tsc_out;       /* OUT: rdtsc as the last handler returned to the guest */
 	struct stub_regs regs;  /* OUT at a trap, IN at resume */
+	/* The FPU area (STUB_FPU_ADDR), when the domain has several processes:
+	 * the stub saves the guest's state there at a trap from user mode
+	 * while fpu_user is set, and at a hypercall whose number is fpu_nr
+	 * (the ones that change address space most often); fpu_saved says
+	 * whether it did at this hand-off. With fpu_load set it loads the
+	 * state from there as it resumes the guest, and clears the word. */
+	_Alignas(64) uint32_t fpu_user;  /* IN */
+	uint32_t fpu_nr;        /* IN: a hypercall number, or ~0u */
+	uint32_t fpu_saved;     /* OUT */
+	uint32_t fpu_load;      /* IN, cleared by the stub */
+	uint64_t fpu_mask;      /* IN at start-up: XSAVE's component mask (0: FXSAVE) */
+	uint32_t fpu_size;      /* IN at start-up: bytes of the area in use (<= STUB_FPU_SIZE) */
 	struct stub_op ops[STUB_MAX_OPS];
 	uint32_t filter_len;    /* IN at start-up: seccomp program */
 	uint32_t _pad;

@@ -144,6 +144,7 @@ struct mmu_counters {
 	uint64_t devalidations;  /* tables demoted (all references dropped) */
 	uint64_t syncs, sync_ranges;
 	uint64_t deferred_fills; /* P2M frames written on first use */
+	uint64_t space_switches; /* the running space changed (mmu/space.c) */
 };
 
 /* Frames whose contents pvmm writes on first use: the P2M list (fill.c). */
@@ -151,6 +152,31 @@ struct mmu_deferred {
 	uint64_t first, count;   /* the range of frames */
 	uint64_t *unfilled;      /* count bits, set while not yet written */
 	uint64_t left;           /* bits still set */
+};
+
+/* Address spaces (mmu/space.c): pvmm realises each recently used
+ * top-level table in a host process of its own, so that a switch back to
+ * it is a hand-off, not a remap. A space's record of what changed since it
+ * last ran; the running space's is struct mmu_state's dirty set itself. */
+#define MMU_SPACES_MAX 8
+struct mmu_dirtyset {
+	struct mmu_dirty dirty[MMU_DIRTY_MAX];
+	unsigned ndirty;
+	int all;                 /* realise everything (never ran, or too much changed) */
+};
+
+struct mmu_space {
+	uint64_t l4;             /* the top-level table it realises; 0: none (free) */
+	uint64_t used;           /* when it last ran (mmu_state.space_clock) */
+	struct mmu_dirtyset pend; /* parked: what changed since it last ran */
+};
+
+struct mmu_space_counters {
+	uint64_t switches;       /* the guest moved to another space */
+	uint64_t hits;           /* ... one that realised the table already */
+	uint64_t fresh;          /* ... one never used before (a new process) */
+	uint64_t retargets;      /* ... the least recently used, for another table */
+	uint64_t forgotten;      /* parked spaces whose table stopped being one */
 };
 
 /* Receives the host operations the MMU wants; 0 or -errno. */
@@ -164,6 +190,7 @@ enum ptwr_trigger {          /* why an out-of-sync L1 was resynced */
 	PTWR_RESYNC_HYPERCALL,   /* a hypercall (MMU state must be exact) */
 	PTWR_RESYNC_SLOT,        /* another L1 needed its slot */
 	PTWR_RESYNC_SHUTDOWN,
+	PTWR_RESYNC_SWITCH,      /* the guest moves to another host process */
 	PTWR_TRIGGERS
 };
 
@@ -267,6 +294,7 @@ struct ptwr_state {
 	X(HYPERCALL, "hypercall", "a hypercall (MMU state must be exact)") \
 	X(SLOT, "slot", "another L1 needed the slot") \
 	X(SHUTDOWN, "shutdown", "shutdown") \
+	X(SPACE_SWITCH, "switch", "the guest moves to another host process (address space)") \
 	/* fallbacks to emulation in unhook and auto mode (enum ptwr_fallback, same order) */ \
 	X(CODE_IN_RANGE, "code-in-range", "the L1 maps the faulting instruction") \
 	X(STACK_IN_RANGE, "stack-in-range", "the L1 maps the stack in use") \
@@ -359,6 +387,11 @@ struct mmu_state {
 	struct mmu_counters count;
 	enum vm_why why;            /* the rule the last refused entry broke */
 	struct ptwr_state ptwr;
+	unsigned nspaces;           /* spaces to use, 1 .. MMU_SPACES_MAX (0: 1) */
+	unsigned space_cur;         /* the one the guest runs in */
+	uint64_t space_clock;
+	struct mmu_space space[MMU_SPACES_MAX];
+	struct mmu_space_counters spaces;
 	struct mmu_deferred deferred;
 	uint64_t given_back;        /* RAM frames out of the reservation (balloon.c) */
 };

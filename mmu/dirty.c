@@ -7,6 +7,14 @@
 
 #define PAGE 4096ull
 
+/* Everything, in the running space only. */
+static void mark_all_here(struct vm *vm)
+{
+	vm->mmu.gen++;
+	vm->mmu.dirty_all = 1;
+	vm->mmu.ndirty = 0;
+}
+
 struct mmu_dirty *mmu_dirty_find(const struct mmu_state *m, uint64_t mfn)
 {
 	for (unsigned i = 0; i < m->ndirty; i++)
@@ -22,12 +30,13 @@ void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 	struct mmu_dirty *d;
 
 	m->gen++;
+	mmu_space_mark(m, mfn, idx); /* the parked spaces' records */
 	if (m->dirty_all)
 		return;
 	d = mmu_dirty_find(m, mfn);
 	if (!d) {
 		if (m->ndirty == MMU_DIRTY_MAX) {
-			mmu_mark_all(vm);
+			mark_all_here(vm);
 			return;
 		}
 		d = &m->dirty[m->ndirty++];
@@ -39,9 +48,8 @@ void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 
 void mmu_mark_all(struct vm *vm)
 {
-	vm->mmu.gen++;
-	vm->mmu.dirty_all = 1;
-	vm->mmu.ndirty = 0;
+	mmu_space_mark_all(&vm->mmu);
+	mark_all_here(vm);
 }
 
 int mmu_dirty_test(const struct mmu_dirty *d, unsigned i)
@@ -84,7 +92,7 @@ static void diff_tables(struct vm *vm, uint64_t from, uint64_t to, unsigned leve
 	unsigned top = level == 4 ? HOLE_L4_SLOT : PT_ENTRIES;
 
 	if (!*budget) {
-		mmu_mark_all(vm);
+		mark_all_here(vm);
 		return;
 	}
 	--*budget;
@@ -107,10 +115,16 @@ void mmu_mark_switch(struct vm *vm, mfn_t from_l4, mfn_t to_l4)
 	uint64_t from = mfn_x(from_l4), to = mfn_x(to_l4);
 	unsigned budget = SWITCH_DIFF_BUDGET;
 
+	if (from == to)
+		return;
+	/* with several spaces, another may realise (to) already, or another
+	 * table: the difference is from what the space runs on realises */
+	from = mmu_space_enter(vm, from, to);
+	vm->mmu.space[vm->mmu.space_cur].l4 = to;
 	if (from == to || vm->mmu.dirty_all)
 		return;
 	if (!from || !to || from >= vm->nr_frames || to >= vm->nr_frames) {
-		mmu_mark_all(vm);
+		mark_all_here(vm);
 		return;
 	}
 	diff_tables(vm, from, to, 4, WALK_START, WALK_START, &budget);

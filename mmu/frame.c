@@ -47,6 +47,7 @@ int mmu_init(struct vm *vm)
 		mmu_free(vm);
 		return -XEN_ENOMEM;
 	}
+	mmu_space_init(&vm->mmu, vm->mmu.nspaces);
 	return 0; /* m2p holds value ^ mfn: untouched (zero) pages mean the identity */
 }
 
@@ -289,6 +290,8 @@ static void devalidate_table(struct vm *vm, uint64_t mfn, unsigned level)
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		put_entry(vm, mfn, level, tab[i]);
 	vm->mmu.count.devalidations++;
+	if (level == 4)
+		mmu_space_forget(vm, mfn); /* its contents may now change unrecorded */
 }
 
 int mmu_mod_entry(struct vm *vm, mfn_t table, unsigned idx, uint64_t val, int preserve_ad)

@@ -306,6 +306,26 @@ void mmu_unmark_dirty(struct vm *vm, uint64_t mfn);
 struct mmu_dirty *mmu_dirty_find(const struct mmu_state *m, uint64_t mfn);
 int mmu_dirty_test(const struct mmu_dirty *d, unsigned i);
 
+/* ---- address spaces (space.c) --------------------------------------------
+ * One host process per recently used L4 (the front end's), each with its
+ * own record of changed entries; see space.c for why that is exact. */
+
+/* Use (n) spaces (1: one process for all tables, re-realised at every
+ * switch), none of them used yet. */
+void mmu_space_init(struct mmu_state *m, unsigned n);
+/* Record entry (idx) of table (mfn) / everything in the parked spaces. */
+void mmu_space_mark(struct mmu_state *m, uint64_t mfn, unsigned idx);
+void mmu_space_mark_all(struct mmu_state *m);
+/* The guest moves from L4 (from) to (to): with several spaces, the running
+ * space becomes the one that realises (to), else a free one, else the
+ * least recently run, and its record becomes the running one. Returns the
+ * L4 that space realises (0: nothing, or (from) when the space stayed):
+ * mmu_mark_switch() marks the difference from it. */
+uint64_t mmu_space_enter(struct vm *vm, uint64_t from, uint64_t to);
+/* L4 (l4) stopped being a page table: a parked space that realised it
+ * knows nothing any more. */
+void mmu_space_forget(struct vm *vm, uint64_t l4);
+
 /* ---- bringing the host in line (sync.c) ----------------------------------- */
 
 /* Call (fn) for every place a table is used in the current address space:

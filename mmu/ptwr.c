@@ -26,7 +26,8 @@
 #define FALLBACK_WHY(f) ((enum vm_why)(VM_WHY_CODE_IN_RANGE + (f)))
 _Static_assert(VM_WHY_ACCESS + PTWR_RESYNC_HYPERCALL == VM_WHY_HYPERCALL &&
 	       VM_WHY_ACCESS + PTWR_RESYNC_SLOT == VM_WHY_SLOT &&
-	       VM_WHY_ACCESS + PTWR_RESYNC_SHUTDOWN == VM_WHY_SHUTDOWN,
+	       VM_WHY_ACCESS + PTWR_RESYNC_SHUTDOWN == VM_WHY_SHUTDOWN &&
+	       VM_WHY_ACCESS + PTWR_RESYNC_SWITCH == VM_WHY_SPACE_SWITCH,
 	       "enum ptwr_trigger and its reasons are in the same order");
 _Static_assert(VM_WHY_CODE_IN_RANGE + PTWR_FB_STACK == VM_WHY_STACK_IN_RANGE &&
 	       VM_WHY_CODE_IN_RANGE + PTWR_FB_SELF == VM_WHY_SELF_IN_RANGE &&
@@ -164,6 +165,13 @@ int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why)
 			return -1;
 	}
 	return 0;
+}
+
+int mmu_ptwr_leave_space(struct vm *vm)
+{
+	if (vm->mmu.nspaces < 2 || !mmu_ptwr_pending(vm))
+		return 0;
+	return mmu_ptwr_resync_all(vm, PTWR_RESYNC_SWITCH);
 }
 
 int mmu_ptwr_access(struct vm *vm, uint64_t addr)

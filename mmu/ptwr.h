@@ -71,6 +71,11 @@ int mmu_ptwr_unhook(struct vm *vm, gva_t addr, mfn_t l1, const struct ptwr_hooks
  * host failed (domain ended; the message names frame, index and rule). */
 int mmu_ptwr_resync(struct vm *vm, unsigned slot, enum ptwr_trigger why);
 int mmu_ptwr_resync_all(struct vm *vm, enum ptwr_trigger why);
+/* Before the tables the guest runs on change: with several address spaces
+ * (mmu/space.c), out-of-sync L1s are resynced (trigger "switch"), since
+ * their unhooked state is the running process's alone. 0, or -1 with the
+ * domain ended. */
+int mmu_ptwr_leave_space(struct vm *vm);
 
 /* What a resync leaves to rehook: the L1, its range, whether that range is
  * in the current space, the entries it had while unhooked (the snapshot)

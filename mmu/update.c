@@ -1,6 +1,7 @@
 /* update.c - explicit page-table updates: mmu_update requests, pins, base
  * pointers and update_va_mapping, on top of the frame table's rules. */
 #include "mmu/mmu.h"
+#include "mmu/ptwr.h"
 
 #include <errno.h>
 #include <string.h>
@@ -78,6 +79,8 @@ int mmu_new_baseptr(struct vm *vm, mfn_t l4, int user)
 	int had = user ? old != 0 : 1;
 	int rc = 0;
 
+	if (user == vm->vcpu.user_mode && mfn != old && mmu_ptwr_leave_space(vm))
+		return -XEN_EINVAL; /* the domain was ended */
 	if (user && mfn == 0) {
 		*slot = 0;
 	} else {

@@ -53,6 +53,7 @@ struct options {
 	int gdb_s, gdb_S;       /* qemu's -s (gdb on tcp::1234) and -S (wait for it) */
 	unsigned spin;
 	int spin_set;
+	unsigned spaces;        /* --address-spaces */
 	int syscall_page;       /* --hypercall-page=syscall */
 	struct disk_opt {       /* --disk, in order */
 		char path[4096];
@@ -99,6 +100,9 @@ static const char usage_text[] =
 	"      --hypercall-page=direct|syscall  seccomp: the hypercall page's entries\n"
 	"                        call the stub directly (default), or make a `syscall`,\n"
 	"                        as they do with ptrace (a host trap each)\n"
+	"      --address-spaces=N  guest processes, one per recently used top-level page\n"
+	"                        table (1-8, default 1): a switch back to one is a\n"
+	"                        hand-off; 1 re-maps what differs at every switch\n"
 	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
 	"                        unhook (out-of-sync L1s, stores run natively) or\n"
 	"                        auto (default: per L1, whichever costs less, as\n"
@@ -396,7 +400,7 @@ static int add_disks(struct vm *vm, const struct options *o)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATS = 256, OPT_TRANSPORT, OPT_CPU, OPT_CHECK, OPT_PTWR, OPT_TRACE,
-	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE,
+	       OPT_TRACE_FILE, OPT_TRACE_FORMAT, OPT_PIDFILE, OPT_GDB, OPT_SPIN, OPT_GRACE, OPT_SPACES,
 	       OPT_RAMDISK, OPT_NAME, OPT_HVLOG, OPT_DISK, OPT_ESCAPE, OPT_NET, OPT_LOW,
 	       OPT_HCPAGE };
 	static const struct option longopts[] = {
@@ -420,6 +424,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "spin", required_argument, NULL, OPT_SPIN },
+		{ "address-spaces", required_argument, NULL, OPT_SPACES },
 		{ "hypercall-page", required_argument, NULL, OPT_HCPAGE },
 		{ "escape", required_argument, NULL, OPT_ESCAPE },
 		{ "net", required_argument, NULL, OPT_NET },
@@ -506,6 +511,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		case 's': o->gdb_s = 1; break;
 		case 'S': o->gdb_S = 1; break;
+		case OPT_SPACES:
+			if (parse_uint(optarg, &o->spaces) || o->spaces < 1 || o->spaces > MMU_SPACES_MAX)
+				return usage_error("bad --address-spaces '%s': want 1 to 8", optarg);
+			break;
 		case OPT_SPIN:
 			if (parse_uint(optarg, &o->spin))
 				return usage_error("bad --spin '%s': want a number of polls", optarg);
@@ -763,7 +772,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1,
-					  .escape = 0x1d /* ^], as xl console */ };
+					  .spaces = 1, .escape = 0x1d /* ^], as xl console */ };
 	struct options o = defaults;
 	struct vmm host;
 	FILE *stats_out = NULL, *hvlog_out = NULL;
@@ -795,6 +804,7 @@ int main(int argc, char **argv)
 	if (host.guest_cpu < 0)
 		host.spin = o.spin_set ? o.spin : o.cpu == -2 ? DEFAULT_SPIN : 0;
 	host.vm.mmu.ptwr.mode = o.ptwr;
+	host.vm.mmu.nspaces = o.spaces;
 	host.vm.trace_mask = o.trace;
 	host.trace_print = o.trace;
 	if (o.gdb && !(host.gdb = vmm_gdb_open(&host.vm, o.gdb))) {

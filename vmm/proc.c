@@ -3,6 +3,7 @@
 #include "mmu/mmu.h"
 
 #include <errno.h>
+#include <cpuid.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -60,7 +61,9 @@ void vmm_mem_destroy(struct vm *vm)
 		munmap(v->ctrl, CTRL_SIZE);
 	if (v->ctrlfd >= 0)
 		close(v->ctrlfd);
-	vm->mem = NULL, v->ctrl = NULL, vm->memfd = v->ctrlfd = -1;
+	if (v->fpufd >= 0)
+		close(v->fpufd);
+	vm->mem = NULL, v->ctrl = NULL, vm->memfd = v->ctrlfd = v->fpufd = -1;
 }
 
 /* Mapping operations the stub may perform: MAP_SHARED|MAP_FIXED of the
@@ -150,7 +153,57 @@ static int make_ctrl(struct vm *vm, int traced)
 	v->ctrl->magic = STUB_MAGIC;
 	v->ctrl->transport = traced ? STUB_TRANSPORT_PTRACE : STUB_TRANSPORT_FUTEX;
 	v->ctrl->spin = v->spin;
+	v->ctrl->fpu_mask = v->fpu_mask;
+	v->ctrl->fpu_size = v->fpu_size;
+	v->ctrl->fpu_nr = ~0u;
 	return build_filter(vm);
+}
+
+/* The XSAVE components a guest's FPU state carries between processes: x87,
+ * SSE, AVX, AVX-512 and PKRU where the kernel enabled them (XCR0), not
+ * AMX's tiles (which need a permission the stub never asks for) nor MPX;
+ * and the bytes of XSAVE's standard format they take. FXSAVE's 512 bytes
+ * without XSAVE. */
+#define FPU_COMPONENTS 0x2e7ull
+
+static void fpu_layout(uint64_t *mask, uint32_t *size)
+{
+	unsigned a, b, c, d;
+	uint64_t xcr0;
+
+	*mask = 0, *size = 512;
+	__cpuid_count(1, 0, a, b, c, d);
+	if (!(c & bit_OSXSAVE))
+		return;
+	__asm__("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	xcr0 = (uint64_t)d << 32 | a;
+	*mask = xcr0 & FPU_COMPONENTS;
+	*size = 512 + 64;
+	for (unsigned i = 2; i < 64; i++) {
+		if (!(*mask >> i & 1))
+			continue;
+		__cpuid_count(0xd, i, a, b, c, d); /* eax: size, ebx: offset */
+		if (a + b > *size)
+			*size = a + b;
+	}
+}
+
+/* The FPU area all of the domain's processes share (stub_abi.h). */
+static int make_fpu_area(struct vm *vm)
+{
+	struct vmm *v = vmm_of(vm);
+
+	if (v->fpufd >= 0)
+		return 0;
+	fpu_layout(&v->fpu_mask, &v->fpu_size);
+	if (v->fpu_size > STUB_FPU_SIZE)
+		v->fpu_mask = 0, v->fpu_size = 512; /* components pvmm does not know of */
+	v->fpufd = memfd_create("pvmm-fpu", MFD_CLOEXEC);
+	if (v->fpufd < 0)
+		return fail(vm, errno, "memfd_create for the FPU area");
+	if (ftruncate(v->fpufd, STUB_FPU_SIZE))
+		return fail(vm, errno, "sizing the FPU area");
+	return 0;
 }
 
 static int make_stub_fd(struct vm *vm)
@@ -196,8 +249,9 @@ static int drop_caps(int keep_rawio)
 	return 0;
 }
 
-/* In the child: only the guest memory (3), the control page (4) and the
- * stub image (close-on-exec) survive; then the stub replaces us. */
+/* In the child: only the guest memory (3), the control page (4), the FPU
+ * area (5) and the stub image (close-on-exec) survive; then the stub
+ * replaces us. */
 __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t parent, int traced)
 {
 	struct vmm *v = vmm_of(vm);
@@ -206,6 +260,7 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 	static char *const envp[] = { NULL };
 	int mem = fcntl(vm->memfd, F_DUPFD_CLOEXEC, 10);
 	int ctl = fcntl(v->ctrlfd, F_DUPFD_CLOEXEC, 10);
+	int fpu = fcntl(v->fpufd, F_DUPFD_CLOEXEC, 10);
 	int stub = fcntl(stubfd, F_DUPFD_CLOEXEC, 10);
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
@@ -217,25 +272,28 @@ __attribute__((noreturn)) static void child(struct vm *vm, int stubfd, pid_t par
 		sched_setaffinity(0, sizeof(set), &set);
 	}
 	setsid(); /* terminal signals go to pvmm, which stops the guest itself */
-	if (mem < 0 || ctl < 0 || stub < 0 || dup2(mem, STUB_GUEST_FD) < 0 ||
-	    dup2(ctl, STUB_CTRL_FD) < 0 || dup3(stub, STUB_CTRL_FD + 1, O_CLOEXEC) < 0)
+	if (mem < 0 || ctl < 0 || fpu < 0 || stub < 0 || dup2(mem, STUB_GUEST_FD) < 0 ||
+	    dup2(ctl, STUB_CTRL_FD) < 0 || dup2(fpu, STUB_FPU_FD) < 0 ||
+	    dup3(stub, STUB_FPU_FD + 1, O_CLOEXEC) < 0)
 		_exit(127);
 	for (int fd = 0; fd < 3; fd++)
 		close(fd);
-	syscall(SYS_close_range, STUB_CTRL_FD + 2, ~0u, 0);
+	syscall(SYS_close_range, STUB_FPU_FD + 2, ~0u, 0);
 	if (drop_caps(vm->min_va == 0))
 		_exit(STUB_EXIT_CAPS);
 	if (traced && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 		_exit(127);
-	syscall(SYS_execveat, STUB_CTRL_FD + 1, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, STUB_FPU_FD + 1, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }
 
 int vmm_proc_spawn(struct vm *vm, int traced)
 {
 	pid_t parent = getpid(), pid;
-	int stubfd, rc = make_ctrl(vm, traced);
+	int stubfd, rc = make_fpu_area(vm);
 
+	if (!rc)
+		rc = make_ctrl(vm, traced);
 	if (rc)
 		return rc;
 	stubfd = make_stub_fd(vm);

@@ -31,66 +31,28 @@ struct op_sink {
 	const struct vmm_transport *t;
 };
 
-/* The results of the batch the stub ran, as the guest process reports them
- * in a page the guest can write. Every operation was checked
- * (mmu_check_op) before it was emitted, so a failure is the domain's: its
- * address space needs more host mappings than the host gives one process
- * (ENOMEM), or the guest wrote over the control page. The domain is
- * crashed with one line; pvmm's own host calls are what status 5 is for. */
-static int check_ops(struct vm *vm)
-{
-	struct vmm *v = vmm_of(vm);
-	for (uint32_t i = 0; i < v->ctrl->nops && i < STUB_MAX_OPS; i++) {
-		const struct stub_op *op = &v->ctrl->ops[i];
-		if (op->result) {
-			vm_end_domain(vm, VM_CRASH, "host mapping failed: op %u at %#llx+%#llx: %s%s", op->kind,
-			      (unsigned long long)op->addr, (unsigned long long)op->len,
-			      strerror((int)-op->result),
-			      op->result == -ENOMEM
-				      ? " (the guest's address space needs more host mappings than "
-					"vm.max_map_count allows, or the host is out of memory)"
-				      : " (pvmm checked this operation before it asked for it: "
-					"the guest wrote over the stub's control page, or pvmm's "
-					"checks missed a case)");
-			return -EIO;
-		}
-	}
-	v->ctrl->nops = 0;
-	return 0;
-}
-
 static int flush_batch(struct op_sink *s)
 {
-	struct vmm_stop stop;
-	int rc;
+	int rc = vmm_spaces_enter(s->vm);
 
-	vmm_of(s->vm)->ctrl->action = STUB_ACT_MORE;
-	rc = s->t->resume(s->vm, &stop);
-	if (rc)
-		return rc;
-	if (stop.kind == STOP_GONE) {
-		vmm_proc_describe_end(s->vm, stop.status, 1);
-		return -EIO;
-	}
-	if (stop.kind != STOP_HANDOFF || vmm_of(s->vm)->ctrl->trap.event != STUB_EV_OPS_DONE) {
-		/* only the guest can hand off mid-batch: a forged hand-off */
-		vm_end_domain(s->vm, VM_CRASH, "the stub's control page holds event %u where the end of a batch of "
-		      "host operations was due: the guest wrote over it", vmm_of(s->vm)->ctrl->trap.event);
-		return -EIO;
-	}
-	return check_ops(s->vm);
+	return rc ? rc : vmm_ops_run(s->vm, STUB_ACT_MORE);
 }
 
 static int emit_op(void *ctx, const struct stub_op *op)
 {
 	struct op_sink *s = ctx;
-	struct stub_ctrl *c = vmm_of(s->vm)->ctrl;
+	struct stub_ctrl *c;
+	int rc = vmm_spaces_enter(s->vm); /* the operation is for the space the guest runs in */
 
+	if (rc)
+		return rc;
+	c = vmm_of(s->vm)->ctrl;
 	if (c->nops == STUB_MAX_OPS) {
-		int rc = flush_batch(s);
+		rc = vmm_ops_run(s->vm, STUB_ACT_MORE);
 		if (rc)
 			return rc;
 	}
+	vmm_spaces_note_op(s->vm, op);
 	c->ops[c->nops++] = *op;
 	s->vm->stats.map_ops[op->kind]++;
 	if (op->kind == STUB_OP_MMAP)
@@ -479,18 +441,12 @@ static int check_invariants(struct vm *vm, struct op_sink *sink)
 static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *sink)
 {
 	struct vmm *v = vmm_of(vm);
-	struct vmm_stop stop;
-	int rc = t->start(vm, &stop);
+	int rc;
 
-	vmm_signals_watch(v->pid);
+	v->transport = t;
+	rc = vmm_spaces_start(vm);
 	if (rc)
 		return rc;
-	if (stop.kind != STOP_HANDOFF || v->ctrl->trap.event != STUB_EV_READY) {
-		if (stop.kind == STOP_GONE)
-			vmm_proc_describe_end(vm, stop.status, 0);
-		return -EIO;
-	}
-	v->doorbell = v->ctrl->trap.doorbell;
 	if (v->pidfile) {
 		FILE *f = fopen(v->pidfile, "w");
 		if (!f || fprintf(f, "%d\n", v->pid) < 0 || fclose(f)) {
@@ -499,12 +455,8 @@ static int boot(struct vm *vm, const struct vmm_transport *t, struct op_sink *si
 			return -EIO;
 		}
 	}
-	rc = vmm_proc_check_clean(vm);
-	if (rc)
-		return rc;
 	set_boot_regs(vm);
 	hc_time_init(vm);
-	v->ctrl->nops = 0;
 	vm->mmu.emit = emit_op;
 	vm->mmu.emit_ctx = sink;
 	vm->mmu.emulate_load = emulate_unmappable;
@@ -671,6 +623,9 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 				return 0;
 			t0 = mono_now();
 		} else {
+			if (vmm_spaces_enter(vm))
+				return vm->end ? 0 : -EIO;
+			v->ctrl->fpu_user = vm->mmu.nspaces > 1 && vm->vcpu.user_mode;
 			v->ctrl->regs = vm->vcpu.regs;
 			v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
 			v->ctrl->action = STUB_ACT_RESUME;
@@ -689,7 +644,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			/* The stub reports a failed batch before it returns to the guest
 			 * (OPS_DONE); after the guest ran, the page is the guest's to
 			 * scribble on, so results are not read then. */
-			if (trap.event == STUB_EV_OPS_DONE && check_ops(vm))
+			if (trap.event == STUB_EV_OPS_DONE && vmm_ops_check(vm))
 				return -EIO;
 			v->ctrl->nops = 0;
 		}
@@ -737,7 +692,7 @@ int vmm_run(struct vm *vm, const struct vmm_transport *t)
 
 	if (!rc)
 		rc = serve(vm, t, &sink);
-	t->kill(vm);
+	vmm_spaces_kill(vm);
 	vmm_lowexec_free(vmm_of(vm)->low);
 	vmm_of(vm)->low = NULL;
 	if (vmm_signals_ended() == VM_TIMEOUT)

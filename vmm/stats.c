@@ -59,6 +59,7 @@ static void write_ptwr(const struct ptwr_state *p, FILE *f)
 	static const char *const triggers[PTWR_TRIGGERS] = {
 		[PTWR_RESYNC_FAULT] = "fault", [PTWR_RESYNC_HYPERCALL] = "hypercall",
 		[PTWR_RESYNC_SLOT] = "slot", [PTWR_RESYNC_SHUTDOWN] = "shutdown",
+		[PTWR_RESYNC_SWITCH] = "switch",
 	};
 	static const char *const fallbacks[PTWR_FALLBACKS] = {
 		[PTWR_FB_CODE] = "code", [PTWR_FB_STACK] = "stack", [PTWR_FB_SELF] = "self",
@@ -85,6 +86,21 @@ static void write_ptwr(const struct ptwr_state *p, FILE *f)
 		(unsigned long long)p->cost.emulate_ns, (unsigned long long)p->cost.cycle_ns,
 		(unsigned long long)p->cost.fault_ns, (unsigned long long)p->cost.emulate_samples,
 		(unsigned long long)p->cost.cycle_samples);
+}
+
+/* The address spaces (mmu/space.c) and their processes (spaces.c). */
+static void write_spaces(const struct vm *vm, FILE *f)
+{
+	const struct mmu_space_counters *c = &vm->mmu.spaces;
+	const struct vmm *v = vmm_of(vm);
+
+	fprintf(f, "  \"spaces\": {\"limit\": %u, \"processes\": %llu, \"switches\": %llu, "
+		"\"hits\": %llu, \"fresh\": %llu, \"retargets\": %llu, \"forgotten\": %llu, "
+		"\"fpu_fetches\": %llu},\n", vm->mmu.nspaces ? vm->mmu.nspaces : 1,
+		(unsigned long long)v->spaces.processes, (unsigned long long)c->switches,
+		(unsigned long long)c->hits, (unsigned long long)c->fresh,
+		(unsigned long long)c->retargets, (unsigned long long)c->forgotten,
+		(unsigned long long)v->spaces.fpu_fetches);
 }
 
 void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
@@ -123,6 +139,7 @@ void vmm_stats_write(const struct vm *vm, FILE *f, double seconds)
 		(unsigned long long)s->map_ops[STUB_OP_MPROTECT], (unsigned long long)s->map_pages);
 	write_mmu(&vm->mmu.count, f);
 	write_ptwr(&vm->mmu.ptwr, f);
+	write_spaces(vm, f);
 	fprintf(f, "  \"exceptions\": %llu,\n  \"guest_syscalls\": %llu,\n  \"privops\": %llu,\n"
 		"  \"halts\": %llu,\n  \"emulated_loads\": %llu,\n", (unsigned long long)s->exceptions,
 		(unsigned long long)s->guest_syscalls, (unsigned long long)s->privops,

@@ -18,10 +18,24 @@
  * module below vmm/ sees it. */
 struct vmm_net;
 
+/* One guest process: what the front end keeps of the host process that
+ * realises one address space (mmu/space.c; spaces.c). The running one's
+ * fields are struct vmm's own; a parked one's are kept here. */
+struct vmm_proc {
+	int pid;               /* 0: not started (or gone) */
+	struct stub_ctrl *ctrl;
+	int ctrlfd;
+	uint64_t doorbell;
+	uint32_t last_req;     /* futex transport: the request pvmm is answering */
+	struct vm_hostdr hostdr; /* the hardware breakpoints armed in it */
+	uint64_t base[2];      /* its FS and GS bases (STUB_OP_SET_BASE) */
+	uint64_t sel[2];       /* its %ds and %es (STUB_OP_SET_SEL) */
+};
+
 struct vmm {
 	struct vm vm;          /* the domain */
 
-	/* the guest process and its transport */
+	/* the running guest process and its transport */
 	int pid;
 	struct stub_ctrl *ctrl;
 	int ctrlfd;
@@ -30,7 +44,23 @@ struct vmm {
 	int guest_cpu;         /* the guest process's own CPU, or -1 (pvmm's affinity) */
 	uint32_t last_req;     /* futex transport: the request pvmm is answering */
 	struct vm_hostdr hostdr; /* the hardware breakpoints armed in the guest process */
+	uint64_t base[2];      /* its FS and GS bases as set */
+	uint64_t sel[2];       /* its %ds and %es as loaded */
 	int hostdr_probe;      /* the host delivers them: 0 not known yet, 1 yes, -1 no */
+	const struct vmm_transport *transport;
+
+	/* the other guest processes, one per address space (spaces.c) */
+	struct vmm_proc proc[MMU_SPACES_MAX]; /* proc[proc_cur] is the running one's slot */
+	unsigned proc_cur;
+	uint64_t want_base[2]; /* the vCPU's FS and GS bases, %ds and %es: what */
+	uint64_t want_sel[2];  /* the last operations asked for, in any process */
+	int fpufd;             /* the FPU area all processes share (stub_abi.h) */
+	uint64_t fpu_mask;     /* XSAVE components it carries (0: FXSAVE) ... */
+	uint32_t fpu_size;     /* ... in this many bytes */
+	struct vmm_space_counters {
+		uint64_t processes;  /* guest processes started */
+		uint64_t fpu_fetches; /* a process was asked for the FPU state it had not saved */
+	} spaces;
 
 	/* reporting and debugging */
 	int check_invariants;  /* --check-invariants */
@@ -68,7 +98,7 @@ static inline void vmm_init(struct vmm *v)
 {
 	memset(v, 0, sizeof(*v));
 	vm_init(&v->vm);
-	v->ctrlfd = -1;
+	v->ctrlfd = v->fpufd = -1;
 	v->guest_cpu = -1;
 	v->conin.fd = v->conin.escape = -1;
 }
@@ -169,6 +199,32 @@ void vmm_conin_woke(struct vm *vm, int readable);
  * console (be_console_input). The escape key ends the domain through
  * vmm_signals_escape. */
 void vmm_conin_pump(struct vm *vm, int now);
+
+/* spaces.c: one guest process per address space (mmu/space.c).
+ * vmm_spaces_start starts the running space's process (the first at boot)
+ * and runs its stub to READY: 0, or -errno with vm->end_msg (a host
+ * error) or vm->end set. vmm_spaces_enter makes the process of the space
+ * the guest now runs in (vm->mmu.space_cur) the running one, before any
+ * host operation or resume is meant for it: the process left runs its
+ * pending operations and gives up the guest's FPU state, the one entered
+ * takes it, its segment bases and breakpoints are brought in line, and it
+ * is started when it never was. 0, or -EIO with the domain ended.
+ * vmm_spaces_kill kills and reaps every guest process. */
+int vmm_spaces_start(struct vm *vm);
+int vmm_spaces_enter(struct vm *vm);
+void vmm_spaces_kill(struct vm *vm);
+/* What an operation on its way to the running process changes of the
+ * vCPU's state that every process must share (bases, selectors). */
+void vmm_spaces_note_op(struct vm *vm, const struct stub_op *op);
+
+/* spaces.c: run the running process's pending host operations, asking
+ * the stub for (action) (STUB_ACT_MORE, or STUB_ACT_SAVE_FPU), and wait
+ * for its OPS_DONE: 0, or -EIO with the domain ended. vmm_ops_check reads
+ * the results of the batch it ran: 0, or -EIO with the domain crashed (a
+ * failed operation was checked before it was asked for: the guest's
+ * doing). */
+int vmm_ops_run(struct vm *vm, uint32_t action);
+int vmm_ops_check(struct vm *vm);
 
 /* run.c: boot the built domain and run it until it ends. */
 int vmm_run(struct vm *vm, const struct vmm_transport *t);

@@ -1,6 +1,6 @@
 # The library of pure code (loader, mmu, hypercalls) shared with the tests.
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
-VMM_SRCS := vmm/main.c vmm/proc.c vmm/ptrace.c vmm/run.c vmm/signals.c vmm/stats.c vmm/trace.c vmm/gdb.c vmm/futex.c vmm/conin.c vmm/debugregs.c vmm/suite.c vmm/xlcfg.c vmm/net.c vmm/lowexec.c vmm/file.c
+VMM_SRCS := vmm/main.c vmm/proc.c vmm/ptrace.c vmm/run.c vmm/signals.c vmm/stats.c vmm/trace.c vmm/gdb.c vmm/futex.c vmm/conin.c vmm/debugregs.c vmm/suite.c vmm/xlcfg.c vmm/net.c vmm/lowexec.c vmm/file.c vmm/spaces.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/vmm/stub_image.o
 
 $(BUILD)/%.o: %.c | deps

@@ -221,6 +221,41 @@ START_TEST(switch_follows_inherited_flags)
 }
 END_TEST
 
+/* With two spaces, switching to a new L4 runs it in a space of its own
+ * (realised whole), a change made meanwhile is recorded for the parked
+ * space, switching back is a hit that syncs only that change, and a parked
+ * space whose L4 is demoted forgets it. */
+START_TEST(spaces_keep_what_changed)
+{
+	uint64_t other = free0, l3b = free0 + 1;
+
+	vm->mmu.nspaces = 2;
+	vm->mmu.space[0].l4 = l4(); /* the fixture set the base pointer by hand */
+	tab(other)[0] = tab(l4())[0];
+	tab(other)[1] = l3b << 12 | T;
+	ck_assert_int_eq(mmu_pin(vm, _mfn(other), 4), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0; /* as after a sync */
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(other), 0), 0);
+	ck_assert_uint_eq(vm->mmu.space_cur, 1);
+	ck_assert_uint_eq(vm->mmu.spaces.fresh, 1);
+	ck_assert(vm->mmu.dirty_all); /* a process that never ran */
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	ck_assert_int_eq(mmu_mod_entry(vm, _mfn(other), 1, 0, 0), 0);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 0), 0);
+	ck_assert_uint_eq(vm->mmu.space_cur, 0);
+	ck_assert_uint_eq(vm->mmu.spaces.hits, 1);
+	ck_assert(!vm->mmu.dirty_all);
+	ck_assert_uint_eq(vm->mmu.ndirty, 1); /* nothing but the change made while parked */
+	ck_assert_ptr_nonnull(dirty_of(other));
+	ck_assert_uint_eq(vm->mmu.space[1].l4, other);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(other)), 0); /* demoted */
+	ck_assert_uint_eq(vm->mmu.space[1].l4, 0);
+	ck_assert(vm->mmu.space[1].pend.all);
+	ck_assert_uint_eq(vm->mmu.spaces.forgotten, 1);
+	vm->mmu.nspaces = 1;
+}
+END_TEST
+
 /* Two trees of one aliased table per level would take 255 x 512 x 512
  * comparisons of L1 pairs: the switch gives up early and redoes it all. */
 START_TEST(switch_of_aliased_trees_is_bounded)
@@ -396,6 +431,7 @@ Suite *types_suite(void)
 	tcase_add_test(tc, switch_follows_inherited_flags);
 	tcase_add_test(tc, switch_of_aliased_trees_is_bounded);
 	tcase_add_test(tc, update_requests);
+	tcase_add_test(tc, spaces_keep_what_changed);
 	tcase_add_test(tc, sync_realises_changed_ranges);
 	tcase_add_test(tc, sync_realises_linear_maps_read_only);
 	tcase_add_test(tc, checker_compares_host_maps);

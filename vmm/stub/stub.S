@@ -100,6 +100,15 @@ stub_doorbell:
 stub_doorbell_end:
 	ret
 
+/* The first entry into the guest when its FPU state was loaded into the
+ * registers: the handler builds the frame (stub.c, fast_signal). */
+	.globl stub_enter_trap, stub_enter_trap_end
+	.type stub_enter_trap, @function
+stub_enter_trap:
+	int3
+stub_enter_trap_end:
+	ud2
+
 /* sa_restorer of every handler. */
 	.globl stub_restorer
 	.type stub_restorer, @function

@@ -117,6 +117,8 @@ void stub_main(void);
 void stub_fastcall(void);
 extern char stub_fast_commit[], stub_fast_commit_end[], stub_fast_full_end[];
 extern char stub_text_end[];
+__attribute__((noreturn)) void stub_enter_trap(void);
+extern char stub_enter_trap_end[];
 extern uint64_t fast_block[STUB_NREGS];
 void stub_fast(uint64_t *g);
 void stub_fast_interrupted(uint64_t *g);
@@ -178,6 +180,85 @@ static long run_op(const struct stub_op *op)
 	}
 }
 
+/* ---- the FPU area (stub_abi.h: STUB_FPU_ADDR) ---------------------------
+ * Only when pvmm runs the domain in several processes. The signal frame's
+ * fpstate is what the kernel saved of the guest (the handler's own state
+ * is not the guest's); on the direct entry the guest's state is still in
+ * the registers. Bytes 464-511 of the legacy area are the kernel's own
+ * (its software-reserved words, which sigreturn checks): never copied. */
+#define FPU_SW_OFF 464u
+#define FPU_XSAVE_OFF 512u
+#define FP_XSTATE_MAGIC1 0x46505853u
+
+static uint8_t *const fpu_area = (uint8_t *)STUB_FPU_ADDR;
+static uint64_t fpu_mask;
+static uint32_t fpu_size;
+
+static void copy_bytes(void *dst, const void *src, uint64_t n)
+{
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+/* The bytes of a frame's fpstate both sides hold: the legacy area, then
+ * the XSAVE header and components the kernel's frame has room for. */
+static uint32_t frame_fpu_bytes(const uint8_t *fp)
+{
+	const uint32_t *sw = (const uint32_t *)(fp + FPU_SW_OFF);
+	uint32_t n = sw[0] == FP_XSTATE_MAGIC1 ? sw[4] : FPU_XSAVE_OFF; /* xstate_size */
+
+	return n < fpu_size ? n : fpu_size;
+}
+
+static void fpu_frame_copy(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	copy_bytes(dst, src, FPU_SW_OFF);
+	if (n > FPU_XSAVE_OFF)
+		copy_bytes(dst + FPU_XSAVE_OFF, src + FPU_XSAVE_OFF, n - FPU_XSAVE_OFF);
+}
+
+static void fpu_save_frame(const struct k_ucontext *uc)
+{
+	const uint8_t *fp = (const uint8_t *)uc->mc.fpstate;
+
+	if (fp && fpu_size) {
+		fpu_frame_copy(fpu_area, fp, frame_fpu_bytes(fp));
+		ctrl->fpu_saved = 1;
+	}
+}
+
+static void fpu_load_frame(struct k_ucontext *uc)
+{
+	uint8_t *fp = (uint8_t *)uc->mc.fpstate;
+
+	ctrl->fpu_load = 0;
+	if (fp && fpu_size)
+		fpu_frame_copy(fp, fpu_area, frame_fpu_bytes(fp));
+}
+
+static void fpu_save_live(void)
+{
+	if (!fpu_size)
+		return;
+	if (fpu_mask)
+		__asm__ volatile("xsave64 %0" : "+m"(*(uint8_t(*)[STUB_FPU_SIZE])fpu_area)
+				 : "a"((uint32_t)fpu_mask), "d"((uint32_t)(fpu_mask >> 32)));
+	else
+		__asm__ volatile("fxsave64 %0" : "+m"(*(uint8_t(*)[STUB_FPU_SIZE])fpu_area));
+	ctrl->fpu_saved = 1;
+}
+
+static void fpu_load_live(void)
+{
+	ctrl->fpu_load = 0;
+	if (!fpu_size)
+		return;
+	if (fpu_mask)
+		__asm__ volatile("xrstor64 %0" : : "m"(*(uint8_t(*)[STUB_FPU_SIZE])fpu_area),
+				 "a"((uint32_t)fpu_mask), "d"((uint32_t)(fpu_mask >> 32)));
+	else
+		__asm__ volatile("fxrstor64 %0" : : "m"(*(uint8_t(*)[STUB_FPU_SIZE])fpu_area));
+}
+
 #define NR_futex 202
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -221,8 +302,10 @@ static void doorbell(void)
 		stub_doorbell();
 }
 
-/* Hand off to the monitor and carry out its replies until it says resume. */
-static void serve(void)
+/* Hand off to the monitor and carry out its replies until it says resume.
+ * The guest's FPU state is in (uc)'s frame, or live in the registers
+ * (NULL). */
+static void serve(const struct k_ucontext *uc)
 {
 	for (;;) {
 		uint32_t n, failed = 0;
@@ -239,8 +322,14 @@ static void serve(void)
 			die(ctrl->exit_code);
 		if (ctrl->action == STUB_ACT_RESUME && !failed)
 			return;
-		if (ctrl->action != STUB_ACT_MORE && ctrl->action != STUB_ACT_RESUME)
+		if (ctrl->action == STUB_ACT_SAVE_FPU) {
+			if (uc)
+				fpu_save_frame(uc);
+			else
+				fpu_save_live();
+		} else if (ctrl->action != STUB_ACT_MORE && ctrl->action != STUB_ACT_RESUME) {
 			die(STUB_EXIT_BADREPLY);
+		}
 		ctrl->trap.event = STUB_EV_OPS_DONE;
 	}
 }
@@ -262,7 +351,9 @@ static inline uint64_t rdtsc(void)
 /* Hand the trap off and load pvmm's answer into the signal frame (uc). */
 static void serve_into(struct k_ucontext *uc)
 {
-	serve();
+	serve(uc);
+	if (ctrl->fpu_load)
+		fpu_load_frame(uc);
 	copy_regs(uc->mc.gregs, (const uint64_t *)&ctrl->regs);
 	/* 32-bit code when pvmm says so, 64-bit code otherwise: nothing else */
 	uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
@@ -296,7 +387,9 @@ static void own_trap(int sig, int code, const uint64_t *g)
  * stub_fast_full, the int3 at the end of stub.S's commit. */
 static void fast_answer(uint64_t *g)
 {
-	serve();
+	serve(0);
+	if (ctrl->fpu_load)
+		fpu_load_live();
 	copy_regs(g, (const uint64_t *)&ctrl->regs);
 	fast_cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
 	stub_fast_full = fast_cs != STUB_USER_CS || (g[G_EFLAGS] & (X86_EFLAGS_TF | X86_EFLAGS_RF));
@@ -310,6 +403,9 @@ void stub_fast(uint64_t *g)
 {
 	g[G_R11] = g[G_EFLAGS];
 	own_trap(SIGSYS, STUB_SYS_FASTCALL, g);
+	ctrl->fpu_saved = 0;
+	if ((uint32_t)g[G_RAX] == ctrl->fpu_nr && g[G_RAX] >> 32 == 0)
+		fpu_save_live();
 	fast_answer(g);
 }
 
@@ -319,6 +415,7 @@ void stub_fast_interrupted(uint64_t *g)
 {
 	stub_fast_irq = 0;
 	own_trap(SIGUSR1, 0, g);
+	ctrl->fpu_saved = 0;
 	fast_answer(g);
 }
 
@@ -337,6 +434,16 @@ static int fast_signal(int sig, struct k_ucontext *uc)
 		}
 		return 1;
 	}
+	if (sig == SIGTRAP && rip == (uint64_t)stub_enter_trap_end) {
+		/* the first entry with a state loaded into the registers
+		 * (enter_guest): the kernel saved it in this frame */
+		copy_regs(g, (const uint64_t *)&ctrl->regs);
+		uc->mc.cs = ctrl->regs.cs == STUB_USER32_CS ? STUB_USER32_CS : STUB_USER_CS;
+		uc->mc.ss = USER_SS;
+		uc->sigmask = 0;
+		ctrl->tsc_out = rdtsc();
+		return 1;
+	}
 	if (sig == SIGTRAP && rip == (uint64_t)stub_fast_full_end) {
 		/* the kernel's return, with the guest's FPU state the kernel
 		 * saved at this trap: it never changed in the stub */
@@ -346,6 +453,18 @@ static int fast_signal(int sig, struct k_ucontext *uc)
 		return 1;
 	}
 	return 0;
+}
+
+/* At a trap with a signal frame: save the guest's FPU state when pvmm
+ * expects the next resume in another process (user mode, or a hypercall
+ * by `syscall` whose number it named). */
+static void fpu_trap_save(int sig, const struct k_ucontext *uc)
+{
+	const uint64_t *g = uc->mc.gregs;
+
+	ctrl->fpu_saved = 0;
+	if (ctrl->fpu_user || (sig == SIGSYS && g[G_RAX] == ctrl->fpu_nr))
+		fpu_save_frame(uc);
 }
 
 static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
@@ -362,6 +481,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 		uc->mc.gregs[G_RIP] = uc->mc.gregs[G_RCX];
 		uc->mc.gregs[G_R11] = uc->mc.gregs[G_EFLAGS];
 		own_trap(SIGSYS, SYS_USER_DISPATCH, uc->mc.gregs);
+		fpu_trap_save(SIGSYS, uc);
 		serve_into(uc);
 		return;
 	}
@@ -376,6 +496,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	t->trapno = uc->mc.trapno;
 	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
 	ctrl->regs.cs = uc->mc.cs;
+	fpu_trap_save(sig, uc);
 	serve_into(uc);
 }
 
@@ -414,6 +535,13 @@ __attribute__((noreturn)) static void enter_guest(void)
 {
 	struct k_sigframe *f = &entry_frame;
 
+	if (ctrl->fpu_load) {
+		/* a state from another process: the frame is the kernel's own,
+		 * made at the int3 with the registers just loaded */
+		fpu_load_live();
+		stub_enter_trap();
+	}
+
 	copy_regs(f->uc.mc.gregs, (const uint64_t *)&ctrl->regs);
 	f->uc.flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
 	f->uc.stack.sp = altstack;
@@ -434,6 +562,12 @@ void stub_main(void)
 	    ctrl->magic != STUB_MAGIC)
 		die(STUB_EXIT_CTRL);
 	sys(NR_close, STUB_CTRL_FD, 0, 0, 0, 0, 0);
+	if (sys(NR_mmap, STUB_FPU_ADDR, STUB_FPU_SIZE, PROT_RW, MAP_SHARED_FIXED, STUB_FPU_FD, 0) !=
+	    (long)STUB_FPU_ADDR)
+		die(STUB_EXIT_CTRL);
+	sys(NR_close, STUB_FPU_FD, 0, 0, 0, 0, 0);
+	fpu_mask = ctrl->fpu_mask;
+	fpu_size = ctrl->fpu_size <= STUB_FPU_SIZE && ctrl->fpu_size >= FPU_XSAVE_OFF ? ctrl->fpu_size : 0;
 	/* the kernel may have put the vDSO in the guest's half: clear it all */
 	sys(NR_munmap, 0, HOLE_BASE, 0, 0, 0, 0);
 	sys(NR_prctl, PR_SET_NAME, name, 0, 0, 0, 0);
@@ -446,6 +580,6 @@ void stub_main(void)
 	confine();
 	ctrl->trap.event = STUB_EV_READY;
 	ctrl->trap.doorbell = (uint64_t)stub_doorbell_end;
-	serve();
+	serve(0);
 	enter_guest();
 }
