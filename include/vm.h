@@ -346,7 +346,7 @@ static inline const char *vm_why_text(enum vm_why w)
 
 /* Trace events (--trace) that libraries report; formatting is vmm's. */
 enum vm_trace_kind { TRACE_PT = 1u << 0, TRACE_HYPERCALL = 1u << 1, TRACE_FAULT = 1u << 2,
-		     TRACE_EVENT = 1u << 3, TRACE_XENSTORE = 1u << 4 };
+		     TRACE_EVENT = 1u << 3, TRACE_XENSTORE = 1u << 4, TRACE_BLK = 1u << 5 };
 
 struct vm_event {
 	unsigned kind;           /* one vm_trace_kind */
@@ -361,7 +361,9 @@ struct vm_event {
 	const char *path;        /* xenstore: the node, or NULL */
 	const char *reply;       /* xenstore: the reply, or NULL */
 	uint32_t tx;             /* xenstore: the transaction */
-	int error;               /* xenstore: the reply is an error */
+	int error;               /* xenstore: the reply is an error; blk: the status */
+	uint32_t dev;            /* blk: the virtual device */
+	uint64_t sector;         /* blk: the request's first sector */
 };
 
 struct vm;

@@ -111,7 +111,7 @@ static const char usage_text[] =
 	"                        (default: mapped natively where pvmm may map page 0,\n"
 	"                        else run in an instruction emulator) or emulate\n"
 	"      --trace=LIST      trace events to stderr: pt, hypercall, fault, event,\n"
-	"                        xenstore, all\n"
+	"                        xenstore, blk, all\n"
 	"      --trace-file=FILE write the trace to FILE instead\n"
 	"      --trace-format=F  text (default) or json (one object per line)\n"
 	"      --pidfile=FILE    write the guest process's pid to FILE\n"
@@ -491,7 +491,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TRACE:
 			if (vmm_trace_parse(optarg, &o->trace))
 				return usage_error("bad --trace '%s': want a list of pt, hypercall, "
-						   "fault, event, xenstore, all", optarg);
+						   "fault, event, xenstore, blk, all", optarg);
 			break;
 		case OPT_TRACE_FILE: o->trace_file = optarg; break;
 		case OPT_TRACE_FORMAT:
@@ -732,7 +732,7 @@ static int load_guest(struct vm *vm, const struct options *o)
 /* Where the domain's events go: gdb (which may stop on them) and --trace. */
 static void domain_event(struct vm *vm, const struct vm_event *ev)
 {
-	if (ev->kind != TRACE_XENSTORE)
+	if (ev->kind == TRACE_PT)
 		vmm_gdb_event(vmm_of(vm)->gdb, ev);
 	vmm_trace_event(vm, ev);
 }

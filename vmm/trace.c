@@ -11,8 +11,8 @@
 
 static const struct { const char *name; uint32_t mask; } categories[] = {
 	{ "pt", TRACE_PT }, { "hypercall", TRACE_HYPERCALL }, { "fault", TRACE_FAULT },
-	{ "event", TRACE_EVENT }, { "xenstore", TRACE_XENSTORE },
-	{ "all", TRACE_PT | TRACE_HYPERCALL | TRACE_FAULT | TRACE_EVENT | TRACE_XENSTORE },
+	{ "event", TRACE_EVENT }, { "xenstore", TRACE_XENSTORE }, { "blk", TRACE_BLK },
+	{ "all", TRACE_PT | TRACE_HYPERCALL | TRACE_FAULT | TRACE_EVENT | TRACE_XENSTORE | TRACE_BLK },
 };
 
 int vmm_trace_parse(const char *spec, uint32_t *mask)
@@ -164,14 +164,32 @@ static void trace_xenstore(struct vm *vm, const struct vm_event *ev)
 	end(&l);
 }
 
+/* blkif's status as a word: BLKIF_RSP_OKAY 0, _ERROR -1, _EOPNOTSUPP -2 */
+static const char *blk_status(int st)
+{
+	return st == 0 ? "ok" : st == -2 ? "unsupported" : "error";
+}
+
+static void trace_blk(struct vm *vm, const struct vm_event *ev)
+{
+	struct line l;
+
+	begin(vm, &l, "blk", ev->what);
+	num(&l, "dev", ev->dev);
+	num(&l, "sector", (long long)ev->sector);
+	num(&l, "sectors", (long long)ev->count);
+	str(&l, "status", blk_status(ev->error));
+	end(&l);
+}
+
 void vmm_trace_event(struct vm *vm, const struct vm_event *ev)
 {
 	struct vmm *v = vmm_of(vm);
 	struct line l;
 
-	if (ev->kind == TRACE_XENSTORE) {
-		if (v->trace_print & TRACE_XENSTORE)
-			trace_xenstore(vm, ev);
+	if (ev->kind == TRACE_XENSTORE || ev->kind == TRACE_BLK) {
+		if (v->trace_print & ev->kind)
+			(ev->kind == TRACE_XENSTORE ? trace_xenstore : trace_blk)(vm, ev);
 		return;
 	}
 	if (ev->kind != TRACE_PT || !(v->trace_print & TRACE_PT))

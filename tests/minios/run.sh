@@ -4,11 +4,17 @@
 # built with the write test (BLKTEST_WRITE), then:
 #  - boots it on each transport with a disk at device/vbd/768 (hda, the
 #    one Mini-OS's blkfront opens) and --net=user: with seccomp a sparse
-#    16 GiB file read-write (the test writes random sectors and reads each
-#    back; a disk that large makes a second write to a sector whose
-#    read-back is still queued, which the test would report as "bogus data"
-#    however correct the backend, vanishingly rare), with ptrace an ext2
-#    image of known files read-only (reads only; the image unchanged after).
+#    16 GiB file read-write, with ptrace an ext2 image of known files
+#    read-only (reads only; the image unchanged after). The write test
+#    writes random sectors and reads each back once its write completed;
+#    pvmm serves the ring when the guest waits, as a backend beside it
+#    would, so some 15 writes (up to 32) are served between a write and its
+#    read-back, and a second write to the same sector among them makes the
+#    test say "bogus data" however correct the backend: a few runs in 100
+#    with its ~10^5 writes (its rand() picks among 2^25 sectors here, and a
+#    larger sparse disk makes the final flush slow). So the rw boots run
+#    with --trace=blk, and "bogus data" is a failure unless the trace shows
+#    that race on its sector: two writes with no read between them.
 #    It waits for the test app's markers (the console, the xenbus test, the
 #    periodic timer thread, the netfront connected with its MAC, the
 #    framebuffer and keyboard frontends ending without backends, the block
@@ -133,7 +139,7 @@ boot() { # TRANSPORT DISK(rw|ro) [LABEL PVMM KERNEL DIR [PREFIX...]]: LABEL nati
 	local sum_before="" opt
 	shift $(( $# < 6 ? $# : 6 ))
 	if [ "$disk" = rw ]; then
-		opt="--disk=$dir/rw.img,vdev=hda"
+		opt="--disk=$dir/rw.img,vdev=hda --trace=blk --trace-file=$stats.blk"
 		DISK_MARKERS=('33554432 sectors of 512 bytes')
 	else
 		opt="--disk=$dir/ro.img,ro,vdev=hda"
@@ -141,7 +147,8 @@ boot() { # TRANSPORT DISK(rw|ro) [LABEL PVMM KERNEL DIR [PREFIX...]]: LABEL nati
 		sum_before=$(md5sum <"$dir/ro.img")
 	fi
 	start=$(date +%s%N)
-	"$@" "$pvmm" --transport="$tr" --timeout=120 --shutdown-grace=10 --stats="$stats" --net=user "$opt" \
+	# shellcheck disable=SC2086 # opt is words
+	"$@" "$pvmm" --transport="$tr" --timeout=120 --shutdown-grace=10 --stats="$stats" --net=user $opt \
 		"$kernel" >"$out" 2>"$err" </dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null && [ "$elapsed" -lt 60000 ]; do
@@ -179,11 +186,29 @@ boot() { # TRANSPORT DISK(rw|ro) [LABEL PVMM KERNEL DIR [PREFIX...]]: LABEL nati
 	fi
 }
 
+# The write test's own race (above): in the --trace=blk of the boot
+# (TRACE), the sector of "bogus data at offset OFFSET" (the offset of the
+# first int that differed) written twice with no read of it in between.
+test_race() { # TRACE OFFSET
+	awk -v s="sector=$(( $2 / 512 ))" '$4 == s && $2 == "write" { if (w) race = 1; w = 1 }
+		$4 == s && $2 == "read" { w = 0 } END { exit !race }' "$1"
+}
+
 disk_checks() { # NAME DISK CONSOLE MD5-BEFORE STATS DIR
-	local tr=$1 disk=$2 out=$3 counts reads writes errors bad
+	local tr=$1 disk=$2 out=$3 counts reads writes errors bad line races=0
 	counts=$(blk_counts "$5")
 	read -r reads writes errors <<<"${counts:-0 0 1}"
-	bad=$(lines_of "$out" | grep -m1 -E 'bogus data|got error code|error [-0-9]+ on ' || true)
+	# the first error or "bogus data" the write test's race does not explain
+	bad=''
+	while read -r line; do
+		if [[ $line =~ ^bogus\ data\ at\ offset\ ([0-9]+)$ ]] && test_race "$5.blk" "${BASH_REMATCH[1]}"; then
+			races=$((races + 1))
+		else
+			bad=$line
+			break
+		fi
+	done < <(lines_of "$out" | grep -E 'bogus data|got error code|error [-0-9]+ on ')
+	[ "$races" -gt 0 ] && echo "# minios: $tr: $races 'bogus data' the write test's own race explains (a second write to the sector before its read-back, in $5.blk)"
 	if [ -n "$bad" ]; then
 		not_ok "$tr: $disk disk: the console says '$bad'" "$out"
 	elif [ "$disk" = rw ] && [ "$reads" -gt 0 ] && [ "$writes" -gt 0 ] && [ "$errors" = 0 ]; then

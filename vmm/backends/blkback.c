@@ -181,6 +181,24 @@ static int16_t serve(struct be_blk *b, const struct blkif_request *r)
 	}
 }
 
+/* --trace=blk: the request just served, its sectors as its segments say
+ * (those that make sense; a refused request may have none) and its status. */
+static void trace_request(struct be_blk *b, const struct blkif_request *r, int16_t st)
+{
+	static const char *const ops[] = { "read", "write", "barrier", "flush", "op4", "discard", "indirect" };
+	struct vm_event ev = { .kind = TRACE_BLK, .idx = -1, .dev = b->dev.devid,
+			       .sector = r->sector_number, .error = st };
+
+	if (!(b->vm->trace_mask & TRACE_BLK) || !b->vm->trace)
+		return;
+	ev.what = r->operation < sizeof(ops) / sizeof(*ops) ? ops[r->operation] : "unknown";
+	for (unsigned i = 0; r->operation != BLKIF_OP_INDIRECT && i < r->nr_segments &&
+			     i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
+		if (r->seg[i].first_sect <= r->seg[i].last_sect && r->seg[i].last_sect < SECTORS_PER_PAGE)
+			ev.count += r->seg[i].last_sect - r->seg[i].first_sect + 1u;
+	b->vm->trace(b->vm, &ev);
+}
+
 /* ---- the ring ------------------------------------------------------------------ */
 
 /* The request at (slot) into pvmm's own copy, once (XSA-155): every check
@@ -230,9 +248,13 @@ static int pass(struct be_blk *b)
 		return -1;
 	}
 	while (b->req_cons != rp) {
+		int16_t st;
+
 		fetch(&r, &b->sring->ring[b->req_cons % BLKIF_RING_SIZE]);
 		b->req_cons++;
-		respond(b, &r, serve(b, &r));
+		st = serve(b, &r);
+		trace_request(b, &r, st);
+		respond(b, &r, st);
 	}
 	/* RING_FINAL_CHECK_FOR_REQUESTS: ask for an event at the next request */
 	__atomic_store_n(&b->sring->req_event, b->req_cons + 1, __ATOMIC_RELAXED);
