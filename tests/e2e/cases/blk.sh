@@ -5,7 +5,7 @@
 disk=$WORK/disk.img
 printf 'pvmm blk e2e disk, sector 0\n' >"$disk"
 truncate -s 64K "$disk"
-run --stats="$WORK/stats" --disk="$disk" $G/blkfront.elf
+run --stats="$WORK/stats" --disk="$disk" --trace=blk --trace-file="$WORK/blk.trace" $G/blkfront.elf
 expect "--disk=FILE: device/vbd/51712 connects; sector 0 reads what the test wrote" 0 \
 	"^blkfront: sector 0: 'pvmm blk e2e disk, sector 0'$"
 grep -qx 'blkfront: /local/domain/0/backend/vbd/1/51712: 128 sectors of 512 bytes, info 0, mode w' "$WORK/out" &&
@@ -19,6 +19,15 @@ grep -qx 'blkfront: bad grant -1, read-only grant -1, beyond the disk -1, 12 seg
 	grep -qx 'blkfront: closed: backend state 6' "$WORK/out" &&
 	ok "hostile requests (bad grant, read-only grant, beyond the disk, 12 segments) are errors, a barrier unsupported; closed; --stats counts them" ||
 	not_ok "hostile requests" "$(cat "$WORK/out")" "$(grep -A1 blk "$WORK/stats")"
+# --trace=blk: a line per request, in the order served, as --stats counts them
+grep -q '^blk read  *dev=51712 sector=0 sectors=1 status=ok$' "$WORK/blk.trace" &&
+	grep -q '^blk write  *dev=51712 sector=1 sectors=1 status=ok$' "$WORK/blk.trace" &&
+	grep -q '^blk barrier  *dev=51712 .* status=unsupported$' "$WORK/blk.trace" &&
+	[ "$(grep -c ' status=error$' "$WORK/blk.trace")" = 4 ] &&
+	[ "$(grep -c '^blk ' "$WORK/blk.trace")" = "$(wc -l <"$WORK/blk.trace")" ] &&
+	[ "$(grep -c '^blk \(read\|write\|flush\) .* status=ok$' "$WORK/blk.trace")" -ge 5 ] &&
+	ok "--trace=blk: each request served, with its sector and status (ok, error, unsupported)" ||
+	not_ok "--trace=blk" "$(cat "$WORK/blk.trace")"
 sum=$(md5sum <"$disk")
 run --disk="$disk,ro" --cmdline=ro $G/blkfront.elf
 expect "--disk=FILE,ro: info 4, mode r, the guest's write refused" 0 \
