@@ -151,6 +151,7 @@ struct stub_ctrl {
 	uint32_t pvmm_sleeps;   /* pvmm may be asleep on req: the stub wakes it (a hint) */
 	_Alignas(64) uint32_t resp; /* futex word: pvmm sets it to req when the reply is ready */
 	uint32_t stub_sleeps;   /* the stub may be asleep on resp: pvmm wakes it (a hint) */
+	uint32_t parked;        /* IN: the vCPU left for another process: sleep, do not poll */
 	_Alignas(64) uint32_t action; /* IN to the stub: stub_action */
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */

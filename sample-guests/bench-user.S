@@ -30,6 +30,14 @@ bench_user_entry:
 	mov $99, %eax
 	syscall				/* back to the kernel for good */
 	ud2
+
+/* Two processes run this, each in its own address space: every system
+ * call 2 makes the kernel switch to the other one (bench.c). */
+	.globl bench_switch_entry
+bench_switch_entry:
+1:	mov $2, %eax
+	syscall
+	jmp 1b
 	.balign 4096
 	.globl bench_user_end
 bench_user_end:

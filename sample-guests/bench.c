@@ -9,6 +9,10 @@
  *     maps a fresh frame there (update_va_mapping), then the retry
  *   - user_syscall: a system call from the guest's user mode, through the
  *     syscall callback and HYPERVISOR_iret back to user (bench-user.S)
+ *   - process_switch: the same system call, whose handler switches to the
+ *     other of two user processes (each its own tables and stack page; the
+ *     code page shared) with MMUEXT_NEW_USER_BASEPTR before the iret:
+ *     per switch, after each process ran once
  *   - l1_rewrite N: N entries of one hooked L1 rewritten by direct stores,
  *     then the range touched (the resync point), per entry; N = 1 .. 512 */
 #include "rt.h"
@@ -140,26 +144,68 @@ static void rewrite(unsigned n, unsigned cycles)
 	report("l1_rewrite", n, rdtsc() - t0, (uint64_t)n * cycles);
 }
 
-/* User mode last: its system call 99 ends in user_done(), which finishes. */
-extern char bench_user_entry[], bench_user_end[];
-static uint64_t kstack_top;
+/* User mode last: its system call 99 starts the process switches, whose
+ * end goes to user_done(), which finishes. */
+extern char bench_user_entry[], bench_user_end[], bench_switch_entry[];
+static uint64_t kstack_top, ustack_va;
+
+#define SWITCH_WARM 16   /* both processes ran: every space visited */
+#define SWITCHES 2000
+
+static struct {
+	uint64_t l4[2];  /* the two processes' tables */
+	unsigned n;      /* switches so far */
+	uint64_t t0;
+} sw;
 
 static __attribute__((noreturn)) void user_done(void)
 {
 	rt_finish(0);
 }
 
+static void set_user_l4(uint64_t mfn)
+{
+	struct mmuext_op op = { .cmd = MMUEXT_NEW_USER_BASEPTR, .arg1 = mfn };
+
+	expect_eq(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
+}
+
+/* System call 99 of user_syscalls: two processes, the first entered. */
+static void start_switches(struct rt_frame *f)
+{
+	for (unsigned i = 0; i < 2; i++)
+		sw.l4[i] = rt_user_l4(bench_user_entry, ustack_va, rt_alloc_page());
+	set_user_l4(sw.l4[0]);
+	f->rip = (uint64_t)bench_switch_entry;
+	f->rsp = ustack_va + 4096;
+}
+
+/* System call 2: the other process next */
+static void switch_process(struct rt_frame *f)
+{
+	if (++sw.n == SWITCH_WARM)
+		sw.t0 = rdtsc();
+	if (sw.n == SWITCH_WARM + SWITCHES) {
+		report("process_switch", 1, rdtsc() - sw.t0, SWITCHES);
+		f->rip = (uint64_t)user_done;
+		f->cs = FLAT_KERNEL_CS64 & ~3; /* RPL 0: back to kernel mode, as Xen's frames say */
+		f->rsp = kstack_top - 8;
+		f->rflags = 0x202;
+		return;
+	}
+	set_user_l4(sw.l4[sw.n & 1]);
+}
+
 static void syscall_hook(struct rt_frame *f)
 {
 	if (f->vector != RT_SYSCALL_VECTOR)
 		guest_assert(!"an unexpected trap in user mode");
-	if (f->rax != 99)
-		return;
-	report("user_syscall", 1, f->rdi, f->rsi);
-	f->rip = (uint64_t)user_done;
-	f->cs = FLAT_KERNEL_CS64 & ~3; /* RPL 0: back to kernel mode, as Xen's frames say */
-	f->rsp = kstack_top - 8;
-	f->rflags = 0x202;
+	if (f->rax == 99) {
+		report("user_syscall", 1, f->rdi, f->rsi);
+		start_switches(f);
+	} else if (f->rax == 2) {
+		switch_process(f);
+	}
 }
 
 static __attribute__((noreturn)) void user_syscalls(void)
@@ -167,6 +213,7 @@ static __attribute__((noreturn)) void user_syscalls(void)
 	uint64_t *ustack = rt_alloc_page();
 
 	guest_assert(bench_user_end - bench_user_entry == 4096);
+	ustack_va = (uint64_t)ustack;
 	kstack_top = rt_user_space(bench_user_entry, ustack);
 	rt_trap_hook = syscall_hook;
 	/* iret into user mode: flags, rip, cs, rflags, rsp, ss */

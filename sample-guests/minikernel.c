@@ -101,8 +101,15 @@ static void syscall_(struct rt_frame *f)
 {
 	struct proc *p = &procs[cur];
 
+	uint64_t xmm0;
+
 	switch (f->rax) {
 	case 1:
+		/* the user's %xmm0 reached the kernel; it goes back changed */
+		__asm__ volatile("movq %%xmm0, %0" : "=r"(xmm0));
+		expect_eq(xmm0, f->rdi * 256 + f->rsi);
+		xmm0 += 0x1000;
+		__asm__ volatile("movq %0, %%xmm0" : : "r"(xmm0));
 		expect_eq(f->rdi, cur);
 		expect_eq(f->rsi, p->next_step); /* each process's steps in order */
 		expect_eq(f->rdx, f->rsi);       /* its page holds what it stored */

@@ -124,12 +124,19 @@ static int leave(struct vm *vm)
 	struct vmm *v = vmm_of(vm);
 	struct stub_ctrl *c = v->ctrl;
 
+	int rc;
+
 	if (c->fpu_load || c->fpu_saved) {
 		c->fpu_load = 0;
-		return c->nops ? vmm_ops_run(vm, STUB_ACT_MORE) : 0;
+		rc = c->nops ? vmm_ops_run(vm, STUB_ACT_MORE) : 0;
+	} else {
+		v->spaces.fpu_fetches++;
+		rc = vmm_ops_run(vm, STUB_ACT_SAVE_FPU);
 	}
-	v->spaces.fpu_fetches++;
-	return vmm_ops_run(vm, STUB_ACT_SAVE_FPU);
+	/* it waits for a reply that comes when it runs again: asleep, its
+	 * CPU is free for the process entered */
+	__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
+	return rc;
 }
 
 /* The process entered holds what every process must agree on. */
@@ -178,6 +185,7 @@ int vmm_spaces_enter(struct vm *vm)
 		vmm_signals_watch(v->pid);
 	}
 	v->ctrl->fpu_load = 1;
+	v->ctrl->parked = 0;
 	return align(vm);
 }
 

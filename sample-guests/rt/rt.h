@@ -106,6 +106,10 @@ long rt_unpin(uint64_t mfn);
  * and made the user base pointer; a fresh kernel stack, set with
  * stack_switch, takes traps from user mode. Returns that stack's top. */
 uint64_t rt_user_space(const void *code, void *ustack);
+/* The tables of such a space, pinned, without making it current: (code)
+ * read-only at its address, the page (data) writable at (data_va), which
+ * must lie in the 2 MiB of (code). Returns its L4's frame. */
+uint64_t rt_user_l4(const void *code, uint64_t data_va, void *data);
 long rt_new_baseptr(uint64_t mfn);
 /* One mmu_update request; 0 or its error. */
 long rt_mmu_update1(uint64_t ptr, uint64_t val);

@@ -37,6 +37,11 @@ for t in seccomp ptrace; do
 		taskset -c 0 "$PVMM" --transport=$t --memory=64M "$G_BENCH" 2>/dev/null |
 			awk -v t=$t '$1 == "bench" { print t, "pinned", $2, $3, $4 }' >>"$OUT/raw.txt"
 	done
+	for r in $(seq "$REPS"); do # a host process per address space (four)
+		"$PVMM" --transport=$t --address-spaces=4 --memory=64M "$G_BENCH" 2>/dev/null |
+			awk -v t=$t '$1 == "bench" && ($2 == "user_syscall" || $2 == "process_switch") {
+				print t, "spaces4", $2, $3, $4 }' >>"$OUT/raw.txt"
+	done
 	# seccomp's hypercall page without its direct entry: a `syscall` and SIGSYS each
 	for r in $(seq "$REPS"); do
 		[ $t = seccomp ] || break
@@ -108,6 +113,11 @@ for t in seccomp ptrace; do
 	row $t "guest-handled #PF" emulate page_fault 1 "write fault + handler" "$wf"
 	row $t "demand-paged first touch" emulate first_touch 1 "minor fault" "$ft"
 	row $t "user-mode system call" emulate user_syscall 1 "getpid system call" "$gp"
+	hc=$(get $t emulate hypercall 1)
+	row $t "... by null hypercalls" emulate user_syscall 1 "null hypercall" "$hc"
+	row $t "... 4 address spaces" spaces4 user_syscall 1 "null hypercall" "$hc"
+	row $t "process switch (2 procs)" emulate process_switch 1 "null hypercall" "$hc"
+	row $t "... 4 address spaces" spaces4 process_switch 1 "null hypercall" "$hc"
 	row $t "emulated L1 write" emulate l1_rewrite 1 "write-fault cycle" "$cycle"
 	row $t "512-entry rewrite unhooked" unhook l1_rewrite 512 "write-fault cycle" "$cycle"
 	row $t "boot of hello to poweroff" boot hello64M 1 "fork+exec of /bin/true" "$true_ns"

@@ -278,7 +278,7 @@ static void futex_handoff(void)
 	__atomic_store_n(req, seq, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctrl->pvmm_sleeps, __ATOMIC_SEQ_CST))
 		sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
-	for (uint32_t i = ctrl->spin; i; i--) {
+	for (uint32_t i = ctrl->spin; i && !__atomic_load_n(&ctrl->parked, __ATOMIC_RELAXED); i--) {
 		if (__atomic_load_n(resp, __ATOMIC_ACQUIRE) == seq)
 			return;
 		__builtin_ia32_pause();
