@@ -35,6 +35,19 @@
  * too, like the control page: a state it forged is its own. */
 #define STUB_FPU_ADDR (CTRL_ADDR + CTRL_SIZE)
 #define STUB_FPU_SIZE 0x4000ull
+/* After it, in the same shared file: each process's futex word, the one
+ * its stub sleeps on while it waits for pvmm (futex transport), indexed by
+ * stub_ctrl.space. Whoever answers a sleeping stub bumps the word and
+ * wakes it: pvmm, or the process the vCPU leaves (STUB_ACT_HANDOVER), so
+ * that the process entered wakes on the CPU the vCPU ran on, not on a CPU
+ * pvmm would have to wake first. The guest can write the words: a wake it
+ * forges only makes a stub look at its reply word again. */
+#define STUB_WAKE_ADDR (STUB_FPU_ADDR + STUB_FPU_SIZE)
+#define STUB_WAKE_SIZE 0x1000ull
+#define STUB_SPACES 8
+struct stub_wake {
+	_Alignas(64) uint32_t word;
+};
 
 /* The direct hypercall entry (stub.S: stub_fastcall), the first byte of the
  * stub, for the seccomp transport's hypercall page. It behaves as a
@@ -63,6 +76,7 @@ enum stub_event {
 	STUB_EV_READY = 1,    /* start-up done, nothing mapped yet */
 	STUB_EV_SIGNAL = 2,   /* a signal from guest code: see trap */
 	STUB_EV_OPS_DONE = 3, /* the op batch ran; more requested */
+	STUB_EV_PARKED = 4,   /* HANDOVER done: the other process woken, this one waits */
 };
 
 enum stub_action {
@@ -71,6 +85,9 @@ enum stub_action {
 	STUB_ACT_EXIT = 3,   /* exit_group(exit_code) */
 	STUB_ACT_SAVE_FPU = 4, /* run ops, save the guest's FPU state in the FPU area
 				* (fpu_saved = 1), then hand off again (OPS_DONE) */
+	STUB_ACT_HANDOVER = 5, /* run ops, wake process `handover` (its word in the
+				* wake area), then hand off again (PARKED) and
+				* sleep at once: the vCPU runs there now */
 };
 
 enum stub_op_kind {
@@ -152,6 +169,8 @@ struct stub_ctrl {
 	_Alignas(64) uint32_t resp; /* futex word: pvmm sets it to req when the reply is ready */
 	uint32_t stub_sleeps;   /* the stub may be asleep on resp: pvmm wakes it (a hint) */
 	uint32_t parked;        /* IN: the vCPU left for another process: sleep, do not poll */
+	uint32_t space;         /* IN at start-up: this process's word in the wake area */
+	uint32_t handover;      /* IN with STUB_ACT_HANDOVER: the process to wake */
 	_Alignas(64) uint32_t action; /* IN to the stub: stub_action */
 	int32_t exit_code;      /* IN: with STUB_ACT_EXIT */
 	uint32_t nops;          /* IN: valid entries in ops */

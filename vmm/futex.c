@@ -56,6 +56,23 @@ static void console_tick(struct vm *vm)
 		vmm_conin_woke(vm, fd >= 0 && poll(&p, 1, 0) == 1);
 }
 
+/* Wake the stub of process (space) (stub_abi.h: the wake area). */
+static void wake(struct vmm *v, unsigned space)
+{
+	volatile uint32_t *w = &v->wake[space % STUB_SPACES].word;
+
+	__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+	futex(w, FUTEX_WAKE, 1, NULL);
+}
+
+/* Answer request (req) of the stub at (c), process (space). */
+static void answer(struct vmm *v, struct stub_ctrl *c, uint32_t req, unsigned space)
+{
+	__atomic_store_n(&c->resp, req, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->stub_sleeps, __ATOMIC_SEQ_CST))
+		wake(v, space);
+}
+
 /* A request is pending while req != resp. pvmm waits for that level, never
  * for a particular value of req: the guest can write both words while it
  * runs, and a wait for one value is a wait the guest can make endless.
@@ -85,6 +102,12 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 			return 0;
 		if (waited)
 			console_tick(vm);
+		/* a stub asleep with its answer given was not woken by the
+		 * process that handed the vCPU over (it ended, or the guest
+		 * wrote over the words): wake it */
+		if (waited && __atomic_load_n(&v->ctrl->stub_sleeps, __ATOMIC_SEQ_CST) &&
+		    __atomic_load_n(resp, __ATOMIC_SEQ_CST) == v->last_req)
+			wake(v, v->proc_cur);
 		/* announce the sleep, then look again (the stub stores req
 		 * before it reads pvmm_sleeps); the guest can clear the word
 		 * while it runs, which only leaves its hand-off to the tick */
@@ -112,12 +135,29 @@ static int fx_start(struct vm *vm, struct vmm_stop *stop)
 	return wait_handoff(vm, stop);
 }
 
+/* The first resume of a process the vCPU entered: the process it left
+ * (which waits, awake, on the CPU the vCPU ran on) wakes it there, and
+ * pvmm answers that one's request with STUB_ACT_HANDOVER. */
+static void hand_over(struct vmm *v)
+{
+	struct stub_ctrl *from = v->handover.ctrl;
+
+	v->handover.ctrl = NULL;
+	__atomic_store_n(&v->ctrl->resp, v->last_req, __ATOMIC_SEQ_CST);
+	from->nops = 0;
+	from->handover = v->proc_cur;
+	from->action = STUB_ACT_HANDOVER;
+	answer(v, from, v->handover.last_req, v->handover.space);
+}
+
 static int fx_resume(struct vm *vm, struct vmm_stop *stop)
 {
 	struct vmm *v = vmm_of(vm);
-	__atomic_store_n(&v->ctrl->resp, v->last_req, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->ctrl->stub_sleeps, __ATOMIC_SEQ_CST))
-		futex(&v->ctrl->resp, FUTEX_WAKE, 1, NULL);
+
+	if (v->handover.ctrl)
+		hand_over(v);
+	else
+		answer(v, v->ctrl, v->last_req, v->proc_cur);
 	return wait_handoff(vm, stop);
 }
 
@@ -140,4 +180,5 @@ const struct vmm_transport vmm_futex_transport = {
 	.resume = fx_resume,
 	.kill = fx_kill,
 	.fastcall = STUB_FASTCALL_ENTRY,
+	.wait = wait_handoff,
 };

@@ -63,7 +63,9 @@ void vmm_mem_destroy(struct vm *vm)
 		close(v->ctrlfd);
 	if (v->fpufd >= 0)
 		close(v->fpufd);
-	vm->mem = NULL, v->ctrl = NULL, vm->memfd = v->ctrlfd = v->fpufd = -1;
+	if (v->wake)
+		munmap(v->wake, STUB_WAKE_SIZE);
+	vm->mem = NULL, v->ctrl = NULL, v->wake = NULL, vm->memfd = v->ctrlfd = v->fpufd = -1;
 }
 
 /* Mapping operations the stub may perform: MAP_SHARED|MAP_FIXED of the
@@ -153,6 +155,7 @@ static int make_ctrl(struct vm *vm, int traced)
 	v->ctrl->magic = STUB_MAGIC;
 	v->ctrl->transport = traced ? STUB_TRANSPORT_PTRACE : STUB_TRANSPORT_FUTEX;
 	v->ctrl->spin = v->spin;
+	v->ctrl->space = v->proc_cur;
 	v->ctrl->fpu_mask = v->fpu_mask;
 	v->ctrl->fpu_size = v->fpu_size;
 	v->ctrl->fpu_nr = ~0u;
@@ -201,8 +204,13 @@ static int make_fpu_area(struct vm *vm)
 	v->fpufd = memfd_create("pvmm-fpu", MFD_CLOEXEC);
 	if (v->fpufd < 0)
 		return fail(vm, errno, "memfd_create for the FPU area");
-	if (ftruncate(v->fpufd, STUB_FPU_SIZE))
+	if (ftruncate(v->fpufd, STUB_FPU_SIZE + STUB_WAKE_SIZE))
 		return fail(vm, errno, "sizing the FPU area");
+	v->wake = mmap(NULL, STUB_WAKE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, v->fpufd, STUB_FPU_SIZE);
+	if (v->wake == MAP_FAILED) {
+		v->wake = NULL;
+		return fail(vm, errno, "mapping the wake words");
+	}
 	return 0;
 }
 

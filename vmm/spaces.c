@@ -134,9 +134,46 @@ static int leave(struct vm *vm)
 		rc = vmm_ops_run(vm, STUB_ACT_SAVE_FPU);
 	}
 	/* it waits for a reply that comes when it runs again: asleep, its
-	 * CPU is free for the process entered */
-	__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
+	 * CPU is free for the process entered; unless it hands the vCPU over
+	 * (it wakes that one, then sleeps) */
+	if (!v->transport->wait)
+		__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
 	return rc;
+}
+
+/* A hand-over not yet made (the process entered was not resumed): the
+ * process left waits in its own request, answered when it runs again. */
+static void handover_cancel(struct vmm *v)
+{
+	if (!v->handover.ctrl)
+		return;
+	__atomic_store_n(&v->handover.ctrl->parked, 1, __ATOMIC_RELAXED);
+	v->proc[v->handover.space].parking = 0;
+	v->handover.ctrl = NULL;
+}
+
+/* The process entered was told to hand over when it was left: its PARKED
+ * hand-off (made, or about to be) is what pvmm answers from now on. */
+static int reclaim(struct vm *vm)
+{
+	struct vmm *v = vmm_of(vm);
+	struct vmm_stop stop;
+	int rc;
+
+	v->proc[v->proc_cur].parking = 0;
+	rc = v->transport->wait(vm, &stop);
+	if (rc)
+		return rc;
+	if (stop.kind == STOP_GONE) {
+		vmm_proc_describe_end(vm, stop.status, 1);
+		return -EIO;
+	}
+	if (stop.kind != STOP_HANDOFF || v->ctrl->trap.event != STUB_EV_PARKED) {
+		vm_end_domain(vm, VM_CRASH, "the stub's control page holds event %u where the end of a "
+			      "hand-over was due: the guest wrote over it", v->ctrl->trap.event);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* The process entered holds what every process must agree on. */
@@ -164,14 +201,20 @@ int vmm_spaces_enter(struct vm *vm)
 	unsigned to = vm->mmu.space_cur;
 	int rc;
 
+	unsigned from = v->proc_cur;
+
 	if (to == v->proc_cur || vm->end)
 		return 0;
+	handover_cancel(v);
 	rc = leave(vm);
 	if (rc)
 		return rc;
-	save_running(v, &v->proc[v->proc_cur]);
+	save_running(v, &v->proc[from]);
 	load_running(v, &v->proc[to]);
 	v->proc_cur = to;
+	if (v->transport->wait) /* the process left wakes this one, at its first resume */
+		v->handover = (struct vmm_handover){ v->proc[from].ctrl, v->proc[from].last_req, from };
+	v->proc[from].parking = v->transport->wait != NULL;
 	if (!v->pid) {
 		v->ctrl = NULL, v->ctrlfd = -1;
 		rc = vmm_spaces_start(vm);
@@ -183,6 +226,8 @@ int vmm_spaces_enter(struct vm *vm)
 		}
 	} else {
 		vmm_signals_watch(v->pid);
+		if (v->proc[to].parking && reclaim(vm))
+			return -EIO;
 	}
 	v->ctrl->fpu_load = 1;
 	v->ctrl->parked = 0;

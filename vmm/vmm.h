@@ -30,6 +30,7 @@ struct vmm_proc {
 	struct vm_hostdr hostdr; /* the hardware breakpoints armed in it */
 	uint64_t base[2];      /* its FS and GS bases (STUB_OP_SET_BASE) */
 	uint64_t sel[2];       /* its %ds and %es (STUB_OP_SET_SEL) */
+	int parking;           /* told STUB_ACT_HANDOVER: its PARKED hand-off is due */
 };
 
 struct vmm {
@@ -55,6 +56,12 @@ struct vmm {
 	uint64_t want_base[2]; /* the vCPU's FS and GS bases, %ds and %es: what */
 	uint64_t want_sel[2];  /* the last operations asked for, in any process */
 	int fpufd;             /* the FPU area all processes share (stub_abi.h) */
+	struct stub_wake *wake; /* the wake words after it, STUB_SPACES of them */
+	struct vmm_handover {  /* futex transport: the process the vCPU left, */
+		struct stub_ctrl *ctrl; /* to be told to wake the one entered */
+		uint32_t last_req;     /* (its request pvmm answers so) */
+		unsigned space;        /* when that one is first resumed; or NULL */
+	} handover;
 	uint64_t fpu_mask;     /* XSAVE components it carries (0: FXSAVE) ... */
 	uint32_t fpu_size;     /* ... in this many bytes */
 	struct vmm_space_counters {
@@ -157,6 +164,10 @@ struct vmm_transport {
 	/* The stub's direct hypercall entry for the hypercall page, or 0: the
 	 * page's entries make a `syscall` (stub_abi.h: STUB_FASTCALL_ENTRY). */
 	uint64_t fastcall;
+	/* Whether the process the vCPU leaves wakes the one entered
+	 * (STUB_ACT_HANDOVER), and the wait for the PARKED hand-off it then
+	 * makes (NULL without). */
+	int (*wait)(struct vm *vm, struct vmm_stop *stop);
 };
 
 extern const struct vmm_transport vmm_ptrace_transport;

@@ -270,34 +270,56 @@ static void fpu_load_live(void)
  * either word held before, so values the guest wrote into them while it
  * ran cannot make the two sides wait for each other (docs/architecture.md,
  * threat model). */
-static void futex_handoff(void)
+static volatile uint32_t *wake_word(uint32_t space)
 {
-	volatile uint32_t *req = &ctrl->req, *resp = &ctrl->resp;
+	return &((struct stub_wake *)STUB_WAKE_ADDR)[space % STUB_SPACES].word;
+}
+
+static void wake(uint32_t space)
+{
+	volatile uint32_t *w = wake_word(space);
+
+	__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+	sys(NR_futex, w, FUTEX_WAKE, 1, 0, 0, 0);
+}
+
+/* (handover: the process the vCPU goes to, woken once this hand-off is
+ * published, or -1; then this one sleeps without polling) */
+static void futex_handoff(int handover)
+{
+	volatile uint32_t *req = &ctrl->req, *resp = &ctrl->resp, *w = wake_word(ctrl->space);
 	uint32_t seq = __atomic_load_n(resp, __ATOMIC_ACQUIRE) + 1, seen;
 
 	__atomic_store_n(req, seq, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctrl->pvmm_sleeps, __ATOMIC_SEQ_CST))
 		sys(NR_futex, req, FUTEX_WAKE, 1, 0, 0, 0);
-	for (uint32_t i = ctrl->spin; i && !__atomic_load_n(&ctrl->parked, __ATOMIC_RELAXED); i--) {
+	/* the process woken may take this CPU at once: what pvmm waits for
+	 * from this one (the hand-off) is out before */
+	if (handover >= 0)
+		wake((uint32_t)handover);
+	for (uint32_t i = handover >= 0 ? 0 : ctrl->spin; i && !__atomic_load_n(&ctrl->parked, __ATOMIC_RELAXED); i--) {
 		if (__atomic_load_n(resp, __ATOMIC_ACQUIRE) == seq)
 			return;
 		__builtin_ia32_pause();
 	}
-	/* announce the sleep, then look again: pvmm stores resp before it
-	 * reads stub_sleeps, so one of the two sees the other */
-	while ((seen = __atomic_load_n(resp, __ATOMIC_ACQUIRE)) != seq) {
+	/* announce the sleep, then look again: whoever answers stores resp
+	 * before it reads stub_sleeps, so one of the two sees the other; the
+	 * wake word is read before resp, so a bump after that read makes the
+	 * wait return at once */
+	for (;;) {
 		__atomic_store_n(&ctrl->stub_sleeps, 1, __ATOMIC_SEQ_CST);
-		if ((seen = __atomic_load_n(resp, __ATOMIC_SEQ_CST)) == seq)
+		seen = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(resp, __ATOMIC_SEQ_CST) == seq)
 			break;
-		sys(NR_futex, resp, FUTEX_WAIT, seen, 0, 0, 0);
+		sys(NR_futex, w, FUTEX_WAIT, seen, 0, 0, 0);
 	}
 	__atomic_store_n(&ctrl->stub_sleeps, 0, __ATOMIC_RELAXED);
 }
 
-static void doorbell(void)
+static void doorbell(int handover)
 {
 	if (ctrl->transport == STUB_TRANSPORT_FUTEX)
-		futex_handoff();
+		futex_handoff(handover);
 	else
 		stub_doorbell();
 }
@@ -307,10 +329,13 @@ static void doorbell(void)
  * (NULL). */
 static void serve(const struct k_ucontext *uc)
 {
+	int handover = -1;
+
 	for (;;) {
 		uint32_t n, failed = 0;
 
-		doorbell();
+		doorbell(handover);
+		handover = -1;
 		n = ctrl->nops;
 		if (n > STUB_MAX_OPS)
 			die(STUB_EXIT_BADREPLY);
@@ -322,12 +347,18 @@ static void serve(const struct k_ucontext *uc)
 			die(ctrl->exit_code);
 		if (ctrl->action == STUB_ACT_RESUME && !failed)
 			return;
+		if (ctrl->action == STUB_ACT_HANDOVER && !failed) {
+			ctrl->trap.event = STUB_EV_PARKED;
+			handover = (int)(ctrl->handover % STUB_SPACES);
+			continue;
+		}
 		if (ctrl->action == STUB_ACT_SAVE_FPU) {
 			if (uc)
 				fpu_save_frame(uc);
 			else
 				fpu_save_live();
-		} else if (ctrl->action != STUB_ACT_MORE && ctrl->action != STUB_ACT_RESUME) {
+		} else if (ctrl->action != STUB_ACT_MORE && ctrl->action != STUB_ACT_RESUME &&
+			   ctrl->action != STUB_ACT_HANDOVER) {
 			die(STUB_EXIT_BADREPLY);
 		}
 		ctrl->trap.event = STUB_EV_OPS_DONE;
@@ -562,7 +593,7 @@ void stub_main(void)
 	    ctrl->magic != STUB_MAGIC)
 		die(STUB_EXIT_CTRL);
 	sys(NR_close, STUB_CTRL_FD, 0, 0, 0, 0, 0);
-	if (sys(NR_mmap, STUB_FPU_ADDR, STUB_FPU_SIZE, PROT_RW, MAP_SHARED_FIXED, STUB_FPU_FD, 0) !=
+	if (sys(NR_mmap, STUB_FPU_ADDR, STUB_FPU_SIZE + STUB_WAKE_SIZE, PROT_RW, MAP_SHARED_FIXED, STUB_FPU_FD, 0) !=
 	    (long)STUB_FPU_ADDR)
 		die(STUB_EXIT_CTRL);
 	sys(NR_close, STUB_FPU_FD, 0, 0, 0, 0, 0);
