@@ -101,7 +101,7 @@ static const char usage_text[] =
 	"                        call the stub directly (default), or make a `syscall`,\n"
 	"                        as they do with ptrace (a host trap each)\n"
 	"      --address-spaces=N  guest processes, one per recently used top-level page\n"
-	"                        table (1-8, default 1): a switch back to one is a\n"
+	"                        table (1-8, default 4): a switch back to one is a\n"
 	"                        hand-off; 1 re-maps what differs at every switch\n"
 	"      --ptwr=MODE       writable page tables: emulate (one trap per store),\n"
 	"                        unhook (out-of-sync L1s, stores run natively) or\n"
@@ -772,7 +772,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	const struct options defaults = { .memory = 64ull << 20, .shutdown_grace = 5, .cpu = -1,
-					  .spaces = 1, .escape = 0x1d /* ^], as xl console */ };
+					  .spaces = 4, .escape = 0x1d /* ^], as xl console */ };
 	struct options o = defaults;
 	struct vmm host;
 	FILE *stats_out = NULL, *hvlog_out = NULL;
