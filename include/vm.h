@@ -175,7 +175,7 @@ struct mmu_space_counters {
 	uint64_t switches;       /* the guest moved to another space */
 	uint64_t hits;           /* ... one that realised the table already */
 	uint64_t fresh;          /* ... one never used before (a new process) */
-	uint64_t retargets;      /* ... the least recently used, for another table */
+	uint64_t retargets;      /* ... the least recently used (or a forgotten one), for another table */
 	uint64_t forgotten;      /* parked spaces whose table stopped being one */
 };
 

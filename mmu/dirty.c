@@ -27,23 +27,11 @@ void mmu_mark_dirty(struct vm *vm, mfn_t table, unsigned idx)
 {
 	uint64_t mfn = mfn_x(table);
 	struct mmu_state *m = &vm->mmu;
-	struct mmu_dirty *d;
 
 	m->gen++;
 	mmu_space_mark(m, mfn, idx); /* the parked spaces' records */
-	if (m->dirty_all)
-		return;
-	d = mmu_dirty_find(m, mfn);
-	if (!d) {
-		if (m->ndirty == MMU_DIRTY_MAX) {
-			mark_all_here(vm);
-			return;
-		}
-		d = &m->dirty[m->ndirty++];
-		memset(d, 0, sizeof(*d));
-		d->mfn = mfn;
-	}
-	d->bits[idx / 64] |= 1ull << (idx % 64);
+	if (!m->dirty_all && mmu_dirty_add(m->dirty, &m->ndirty, mfn, idx))
+		mark_all_here(vm);
 }
 
 void mmu_mark_all(struct vm *vm)

@@ -313,6 +313,9 @@ int mmu_dirty_test(const struct mmu_dirty *d, unsigned i);
 /* Use (n) spaces (1: one process for all tables, re-realised at every
  * switch), none of them used yet. */
 void mmu_space_init(struct mmu_state *m, unsigned n);
+/* Add entry (idx) of table (mfn) to the record of (*n) tables at (set),
+ * which holds MMU_DIRTY_MAX: 0, or -1 when a new table does not fit. */
+int mmu_dirty_add(struct mmu_dirty *set, unsigned *n, uint64_t mfn, unsigned idx);
 /* Record entry (idx) of table (mfn) / everything in the parked spaces. */
 void mmu_space_mark(struct mmu_state *m, uint64_t mfn, unsigned idx);
 void mmu_space_mark_all(struct mmu_state *m);

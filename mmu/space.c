@@ -38,25 +38,28 @@ void mmu_space_init(struct mmu_state *m, unsigned n)
 	}
 }
 
-static void pend_mark(struct mmu_dirtyset *d, uint64_t mfn, unsigned idx)
+int mmu_dirty_add(struct mmu_dirty *set, unsigned *n, uint64_t mfn, unsigned idx)
 {
 	struct mmu_dirty *e = NULL;
 
-	if (d->all)
-		return;
-	for (unsigned i = 0; i < d->ndirty && !e; i++)
-		if (d->dirty[i].mfn == mfn)
-			e = &d->dirty[i];
+	for (unsigned i = 0; i < *n && !e; i++)
+		if (set[i].mfn == mfn)
+			e = &set[i];
 	if (!e) {
-		if (d->ndirty == MMU_DIRTY_MAX) {
-			d->all = 1, d->ndirty = 0;
-			return;
-		}
-		e = &d->dirty[d->ndirty++];
+		if (*n == MMU_DIRTY_MAX)
+			return -1;
+		e = &set[(*n)++];
 		memset(e, 0, sizeof(*e));
 		e->mfn = mfn;
 	}
 	e->bits[idx / 64] |= 1ull << (idx % 64);
+	return 0;
+}
+
+static void pend_mark(struct mmu_dirtyset *d, uint64_t mfn, unsigned idx)
+{
+	if (!d->all && mmu_dirty_add(d->dirty, &d->ndirty, mfn, idx))
+		d->all = 1, d->ndirty = 0;
 }
 
 void mmu_space_mark(struct mmu_state *m, uint64_t mfn, unsigned idx)
@@ -115,12 +118,14 @@ uint64_t mmu_space_enter(struct vm *vm, uint64_t from, uint64_t to)
 	struct mmu_state *m = &vm->mmu;
 	unsigned b;
 	uint64_t was;
+	int first;
 
 	m->space[m->space_cur].used = ++m->space_clock;
 	if (nspaces(m) < 2 || !m->space[m->space_cur].l4 || !to)
 		return from; /* the first table, or one process for all */
 	b = pick(m, to);
 	was = m->space[b].l4;
+	first = !m->space[b].used; /* never ran: its process starts now */
 	park(m, m->space_cur);
 	unpark(m, b);
 	m->space_cur = b;
@@ -129,7 +134,7 @@ uint64_t mmu_space_enter(struct vm *vm, uint64_t from, uint64_t to)
 	m->spaces.switches++;
 	if (was == to)
 		m->spaces.hits++;
-	else if (!was && m->dirty_all && !m->ndirty)
+	else if (first)
 		m->spaces.fresh++;
 	else
 		m->spaces.retargets++;

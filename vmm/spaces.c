@@ -115,6 +115,15 @@ int vmm_spaces_start(struct vm *vm)
 	return vmm_proc_check_clean(vm);
 }
 
+/* Whether the process the vCPU leaves wakes the one entered: on the futex
+ * transport, when the process left polls for its reply (it has a CPU of
+ * its own) and is awake to be told; without polling it is asleep, and a
+ * wake of it to wake the other would cost a second wake. */
+static int hands_over(const struct vmm *v)
+{
+	return v->transport->wait && v->spin;
+}
+
 /* The process left hands the guest's FPU state over through the FPU area,
  * unless the area holds it already: saved at its last trap, or never
  * loaded because the process did not run since it was given it. Its
@@ -136,7 +145,7 @@ static int leave(struct vm *vm)
 	/* it waits for a reply that comes when it runs again: asleep, its
 	 * CPU is free for the process entered; unless it hands the vCPU over
 	 * (it wakes that one, then sleeps) */
-	if (!v->transport->wait)
+	if (!hands_over(v))
 		__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
 	return rc;
 }
@@ -212,9 +221,9 @@ int vmm_spaces_enter(struct vm *vm)
 	save_running(v, &v->proc[from]);
 	load_running(v, &v->proc[to]);
 	v->proc_cur = to;
-	if (v->transport->wait) /* the process left wakes this one, at its first resume */
+	if (hands_over(v)) /* the process left wakes this one, at its first resume */
 		v->handover = (struct vmm_handover){ v->proc[from].ctrl, v->proc[from].last_req, from };
-	v->proc[from].parking = v->transport->wait != NULL;
+	v->proc[from].parking = hands_over(v);
 	if (!v->pid) {
 		v->ctrl = NULL, v->ctrlfd = -1;
 		rc = vmm_spaces_start(vm);

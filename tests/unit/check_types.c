@@ -252,6 +252,17 @@ START_TEST(spaces_keep_what_changed)
 	ck_assert_uint_eq(vm->mmu.space[1].l4, 0);
 	ck_assert(vm->mmu.space[1].pend.all);
 	ck_assert_uint_eq(vm->mmu.spaces.forgotten, 1);
+	/* back in use: the forgotten space takes it, realised whole; its
+	 * process ran before, so it is no fresh one */
+	ck_assert_int_eq(mmu_pin(vm, _mfn(other), 4), 0);
+	vm->mmu.dirty_all = 0, vm->mmu.ndirty = 0;
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(other), 0), 0);
+	ck_assert_uint_eq(vm->mmu.space_cur, 1);
+	ck_assert(vm->mmu.dirty_all);
+	ck_assert_uint_eq(vm->mmu.spaces.fresh, 1);
+	ck_assert_uint_eq(vm->mmu.spaces.retargets, 1);
+	ck_assert_int_eq(mmu_new_baseptr(vm, _mfn(l4()), 0), 0);
+	ck_assert_int_eq(mmu_unpin(vm, _mfn(other)), 0);
 	vm->mmu.nspaces = 1;
 }
 END_TEST
