@@ -6,7 +6,8 @@
  * every run preempts and interleaves the processes whatever the CPU's speed.
  * Its log call also checks the FPU state crosses kernel entry and exit as
  * on one CPU, whichever host process pvmm runs each side in: %xmm0 holds
- * process * 256 + step into the kernel, which adds 0x1000 to it. */
+ * process * 256 + step into the kernel, which adds 0x1000 to it (and
+ * keeps each process's state across preemption, as a kernel does). */
 #define DATA 0x800000
 #define TICKS 0x5fe000
 #define STEPS 4

@@ -14,6 +14,7 @@
 #define USER_CS 0xe033ul
 
 struct proc {
+	_Alignas(16) uint8_t fpu[512]; /* saved FPU/SSE state (FXSAVE), as a kernel keeps it */
 	struct rt_frame frame;  /* saved user context */
 	uint64_t l4, data_l1;   /* frames */
 	unsigned next_step, faults;
@@ -61,6 +62,7 @@ static void make_process(unsigned n)
 	p->frame.rsp = STACK_VA + 4096;
 	p->frame.ss = FLAT_USER_SS64;
 	p->frame.rbx = n;
+	__asm__ volatile("fxsave64 %0" : "=m"(p->fpu)); /* a valid image to start from */
 }
 
 static void load(struct rt_frame *f, unsigned n)
@@ -71,14 +73,17 @@ static void load(struct rt_frame *f, unsigned n)
 	uint64_t vector = f->vector, error = f->error;
 	*f = procs[n].frame;
 	f->vector = vector, f->error = error;
+	__asm__ volatile("fxrstor64 %0" : : "m"(procs[n].fpu));
 	cur = n;
 }
 
 /* Round robin to the next live process; finish when none is left. */
 static void schedule(struct rt_frame *f, int save)
 {
-	if (save)
+	if (save) { /* the kernel's code leaves the FPU alone: it holds the user's state */
 		procs[cur].frame = *f;
+		__asm__ volatile("fxsave64 %0" : "=m"(procs[cur].fpu));
+	}
 	for (unsigned i = 1; i <= NPROC; i++) {
 		unsigned n = (cur + i) % NPROC;
 		if (!procs[n].done) {
