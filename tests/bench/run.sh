@@ -64,8 +64,8 @@ uml=$(command -v linux.uml || true)
 if [ -n "$uml" ] && [ -x "${UML_INIT:-}" ]; then
 	for r in $(seq "$REPS"); do # UML's init powers it off; its console is our stdout
 		taskset -c 0 timeout 120 "$uml" mem=64M root=/dev/root rootfstype=hostfs rootflags=/ rw \
-			init="$(realpath "$UML_INIT")" quiet con=null con0=null,fd:1 </dev/null 2>/dev/null |
-			awk '$1 == "bench" { print "uml", "pinned", $2, $3, $4 }' >>"$OUT/raw.txt" || true
+			init="$(realpath "$UML_INIT")" quiet con=null con0=null,fd:1 </dev/null 2>&1 |
+			tee "$OUT/uml.console" | awk '$1 == "bench" { print "uml", "pinned", $2, $3, $4 }' >>"$OUT/raw.txt" || true
 	done
 fi
 
@@ -143,7 +143,8 @@ if [ -z "$(get uml pinned uml_getpid 1)" ]; then
 	if [ -z "$uml" ]; then
 		echo "Peer: User-Mode Linux is not installed (linux.uml; apt-get install user-mode-linux), no peer rows"
 	else
-		echo "Peer: User-Mode Linux ($uml) did not report (UML_INIT=${UML_INIT:-unset}), no peer rows"
+		why=$(grep -m1 -E 'failed|[Pp]anic|[Ee]rror' "$OUT/uml.console" 2>/dev/null || true)
+		echo "Peer: User-Mode Linux ($uml) did not report (UML_INIT=${UML_INIT:-unset}${why:+; it said: $why}), no peer rows"
 	fi
 else
 	echo "Peer: User-Mode Linux ($(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null || echo "$uml")), everything pinned to CPU 0 (median of $REPS runs; ratio = pvmm / UML):"
