@@ -60,6 +60,30 @@ static int emit_op(void *ctx, const struct stub_op *op)
 	return 0;
 }
 
+/* The control page's words are written only where they change: a word
+ * pvmm rewrote with the value it held would move its cache line to pvmm's
+ * CPU and back to the stub's, which reads it next (a null hypercall
+ * changes %rax alone). */
+static void put32(volatile uint32_t *w, uint32_t val)
+{
+	if (*w != val)
+		*w = val;
+}
+
+static void put_resume(struct stub_ctrl *c, const struct vm *vm)
+{
+	struct stub_regs r = vm->vcpu.regs;
+	const uint64_t *src = (const uint64_t *)&r;
+	uint64_t *dst = (uint64_t *)&c->regs;
+
+	r.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
+	for (size_t i = 0; i < sizeof(r) / sizeof(uint64_t); i++)
+		if (dst[i] != src[i])
+			dst[i] = src[i];
+	put32(&c->fpu_user, vm->mmu.nspaces > 1 && vm->vcpu.user_mode);
+	put32(&c->action, STUB_ACT_RESUME);
+}
+
 static uint64_t mono_now(void)
 {
 	struct timespec ts;
@@ -625,10 +649,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 		} else {
 			if (vmm_spaces_enter(vm))
 				return vm->end ? 0 : -EIO;
-			v->ctrl->fpu_user = vm->mmu.nspaces > 1 && vm->vcpu.user_mode;
-			v->ctrl->regs = vm->vcpu.regs;
-			v->ctrl->regs.cs = vcpu_compat(&vm->vcpu) ? STUB_USER32_CS : STUB_USER_CS;
-			v->ctrl->action = STUB_ACT_RESUME;
+			put_resume(v->ctrl, vm);
 			rc = t->resume(vm, &stop);
 			if (rc)
 				return rc;
@@ -646,7 +667,7 @@ static int serve(struct vm *vm, const struct vmm_transport *t, struct op_sink *s
 			 * scribble on, so results are not read then. */
 			if (trap.event == STUB_EV_OPS_DONE && vmm_ops_check(vm))
 				return -EIO;
-			v->ctrl->nops = 0;
+			put32(&v->ctrl->nops, 0);
 		}
 		if (trap.event == STUB_EV_SIGNAL) {
 			uint64_t refused = vm->stats.compat_refused;

@@ -365,6 +365,16 @@ static void serve(const struct k_ucontext *uc)
 	}
 }
 
+/* Into the control page: only the words that change, so that the lines
+ * pvmm reads next stay in its cache where the guest's registers did not
+ * change (pvmm writes back the same way). */
+static void put_regs(uint64_t *dst, const uint64_t *src)
+{
+	for (int i = 0; i < STUB_NREGS; i++)
+		if (dst[i] != src[i])
+			dst[i] = src[i];
+}
+
 static void copy_regs(uint64_t *dst, const uint64_t *src)
 {
 	for (int i = 0; i < STUB_NREGS; i++)
@@ -406,8 +416,9 @@ static void own_trap(int sig, int code, const uint64_t *g)
 	t->syscall_arch = sig == SIGSYS ? AUDIT_ARCH_X86_64 : 0;
 	t->err = 0;
 	t->trapno = 0;
-	copy_regs((uint64_t *)&ctrl->regs, g);
-	ctrl->regs.cs = STUB_USER_CS;
+	put_regs((uint64_t *)&ctrl->regs, g);
+	if (ctrl->regs.cs != STUB_USER_CS)
+		ctrl->regs.cs = STUB_USER_CS;
 }
 
 /* Hand the trap in the control page off and take pvmm's answer into the
@@ -525,7 +536,7 @@ static void handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	t->syscall_arch = sig == SIGSYS ? (uint32_t)si->arch : 0;
 	t->err = uc->mc.err;
 	t->trapno = uc->mc.trapno;
-	copy_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
+	put_regs((uint64_t *)&ctrl->regs, uc->mc.gregs);
 	ctrl->regs.cs = uc->mc.cs;
 	fpu_trap_save(sig, uc);
 	serve_into(uc);
