@@ -118,7 +118,8 @@ static int wait_handoff(struct vm *vm, struct vmm_stop *stop)
 		futex(req, FUTEX_WAIT, seen, &tick); /* woken, timed out or interrupted */
 		waited = 1;
 	}
-	__atomic_store_n(&v->ctrl->pvmm_sleeps, 0, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&v->ctrl->pvmm_sleeps, __ATOMIC_RELAXED)) /* a store only when it changes: */
+		__atomic_store_n(&v->ctrl->pvmm_sleeps, 0, __ATOMIC_RELAXED); /* the stub's req line */
 	v->last_req = seen;
 	stop->kind = STOP_HANDOFF;
 	vm->stats.handoffs++;

@@ -365,6 +365,14 @@ static void serve(const struct k_ucontext *uc)
 	}
 }
 
+/* Not saved at this hand-off: a word on pvmm's line of the FPU fields,
+ * written only when it changes (pvmm reads that line at every resume). */
+static void no_fpu_saved(void)
+{
+	if (ctrl->fpu_saved)
+		ctrl->fpu_saved = 0;
+}
+
 /* Into the control page: only the words that change, so that the lines
  * pvmm reads next stay in its cache where the guest's registers did not
  * change (pvmm writes back the same way). */
@@ -445,7 +453,7 @@ void stub_fast(uint64_t *g)
 {
 	g[G_R11] = g[G_EFLAGS];
 	own_trap(SIGSYS, STUB_SYS_FASTCALL, g);
-	ctrl->fpu_saved = 0;
+	no_fpu_saved();
 	if ((uint32_t)g[G_RAX] == ctrl->fpu_nr && g[G_RAX] >> 32 == 0)
 		fpu_save_live();
 	fast_answer(g);
@@ -457,7 +465,7 @@ void stub_fast_interrupted(uint64_t *g)
 {
 	stub_fast_irq = 0;
 	own_trap(SIGUSR1, 0, g);
-	ctrl->fpu_saved = 0;
+	no_fpu_saved();
 	fast_answer(g);
 }
 
@@ -504,7 +512,7 @@ static void fpu_trap_save(int sig, const struct k_ucontext *uc)
 {
 	const uint64_t *g = uc->mc.gregs;
 
-	ctrl->fpu_saved = 0;
+	no_fpu_saved();
 	if (ctrl->fpu_user || (sig == SIGSYS && g[G_RAX] == ctrl->fpu_nr))
 		fpu_save_frame(uc);
 }
