@@ -365,6 +365,9 @@ static void serve(const struct k_ucontext *uc)
 	}
 }
 
+/* A store only when the value changes (of a word pvmm reads next). */
+#define PUT(lv, v) do { if ((lv) != (v)) (lv) = (v); } while (0)
+
 /* Not saved at this hand-off: a word on pvmm's line of the FPU fields,
  * written only when it changes (pvmm reads that line at every resume). */
 static void no_fpu_saved(void)
@@ -415,18 +418,18 @@ static void own_trap(int sig, int code, const uint64_t *g)
 {
 	struct stub_trap *t = &ctrl->trap;
 
+	/* all but the time as put_regs: a repeated hypercall rewrites none */
 	t->tsc = rdtsc();
-	t->event = STUB_EV_SIGNAL;
-	t->signo = sig;
-	t->code = code;
-	t->addr = g[G_RIP];
-	t->syscall_nr = sig == SIGSYS ? (uint32_t)g[G_RAX] : 0;
-	t->syscall_arch = sig == SIGSYS ? AUDIT_ARCH_X86_64 : 0;
-	t->err = 0;
-	t->trapno = 0;
+	PUT(t->event, STUB_EV_SIGNAL);
+	PUT(t->signo, sig);
+	PUT(t->code, code);
+	PUT(t->addr, g[G_RIP]);
+	PUT(t->syscall_nr, sig == SIGSYS ? (uint32_t)g[G_RAX] : 0);
+	PUT(t->syscall_arch, sig == SIGSYS ? AUDIT_ARCH_X86_64 : 0);
+	PUT(t->err, 0);
+	PUT(t->trapno, 0);
 	put_regs((uint64_t *)&ctrl->regs, g);
-	if (ctrl->regs.cs != STUB_USER_CS)
-		ctrl->regs.cs = STUB_USER_CS;
+	PUT(ctrl->regs.cs, STUB_USER_CS);
 }
 
 /* Hand the trap in the control page off and take pvmm's answer into the
