@@ -143,7 +143,7 @@ if [ -z "$(get uml pinned uml_getpid 1)" ]; then
 	if [ -z "$uml" ]; then
 		echo "Peer: User-Mode Linux is not installed (linux.uml; apt-get install user-mode-linux), no peer rows"
 	else
-		why=$(grep -m1 -E 'failed|[Pp]anic|[Ee]rror' "$OUT/uml.console" 2>/dev/null || true)
+		why=$(grep -m1 -E 'errno|[Pp]anic' "$OUT/uml.console" 2>/dev/null || true)
 		echo "Peer: User-Mode Linux ($uml) did not report (UML_INIT=${UML_INIT:-unset}${why:+; it said: $why}), no peer rows"
 	fi
 else
