@@ -6,7 +6,11 @@
  * (stub_abi.h: STUB_FASTCALL_ENTRY), faults as the signals they are; the
  * stub publishes each trap in the control page, sets its `req` word to
  * `resp` + 1 and wakes pvmm with a futex if pvmm said it sleeps; pvmm
- * answers, sets `resp` = `req` and wakes the stub the same way. Each side
+ * answers, sets `resp` = `req` and, if the stub said it sleeps, bumps and
+ * wakes the stub's word in the wake area (stub_abi.h: STUB_WAKE_ADDR).
+ * With several guest processes the first answer to the process the vCPU
+ * enters is the process it left's to wake (STUB_ACT_HANDOVER, hand_over
+ * below; vmm/spaces.c says when, docs/architecture.md why). Each side
  * polls the other's word for a while before sleeping when they run on
  * different CPUs (the poll budget is --spin, 0 when pinned to one CPU,
  * where polling only burns the slice). pvmm's wait times out every 20 ms

@@ -132,7 +132,6 @@ static int leave(struct vm *vm)
 {
 	struct vmm *v = vmm_of(vm);
 	struct stub_ctrl *c = v->ctrl;
-
 	int rc;
 
 	if (c->fpu_load || c->fpu_saved) {
@@ -207,10 +206,8 @@ static int align(struct vm *vm)
 int vmm_spaces_enter(struct vm *vm)
 {
 	struct vmm *v = vmm_of(vm);
-	unsigned to = vm->mmu.space_cur;
+	unsigned to = vm->mmu.space_cur, from = v->proc_cur;
 	int rc;
-
-	unsigned from = v->proc_cur;
 
 	if (to == v->proc_cur || vm->end)
 		return 0;
