@@ -50,6 +50,28 @@ int vmm_ops_check(struct vm *vm)
 	return 0;
 }
 
+/* The stub's hand-off after pvmm asked for one that ends in (event): any
+ * other is the guest's forgery (only the guest can hand off mid-way), the
+ * end of the process its death. 0 or -EIO (the domain ended). */
+static int expect_event(struct vm *vm, int rc, const struct vmm_stop *stop, uint32_t event,
+			const char *due)
+{
+	struct vmm *v = vmm_of(vm);
+
+	if (rc)
+		return rc;
+	if (stop->kind == STOP_GONE) {
+		vmm_proc_describe_end(vm, stop->status, 1);
+		return -EIO;
+	}
+	if (stop->kind != STOP_HANDOFF || v->ctrl->trap.event != event) {
+		vm_end_domain(vm, VM_CRASH, "the stub's control page holds event %u where %s was due: "
+			      "the guest wrote over it", v->ctrl->trap.event, due);
+		return -EIO;
+	}
+	return 0;
+}
+
 int vmm_ops_run(struct vm *vm, uint32_t action)
 {
 	struct vmm *v = vmm_of(vm);
@@ -58,19 +80,8 @@ int vmm_ops_run(struct vm *vm, uint32_t action)
 
 	v->ctrl->action = action;
 	rc = v->transport->resume(vm, &stop);
-	if (rc)
-		return rc;
-	if (stop.kind == STOP_GONE) {
-		vmm_proc_describe_end(vm, stop.status, 1);
-		return -EIO;
-	}
-	if (stop.kind != STOP_HANDOFF || v->ctrl->trap.event != STUB_EV_OPS_DONE) {
-		/* only the guest can hand off mid-batch: a forged hand-off */
-		vm_end_domain(vm, VM_CRASH, "the stub's control page holds event %u where the end of a batch of "
-		      "host operations was due: the guest wrote over it", v->ctrl->trap.event);
-		return -EIO;
-	}
-	return vmm_ops_check(vm);
+	rc = expect_event(vm, rc, &stop, STUB_EV_OPS_DONE, "the end of a batch of host operations");
+	return rc ? rc : vmm_ops_check(vm);
 }
 
 static void save_running(struct vmm *v, struct vmm_proc *p)
@@ -166,22 +177,9 @@ static int reclaim(struct vm *vm)
 {
 	struct vmm *v = vmm_of(vm);
 	struct vmm_stop stop;
-	int rc;
 
 	v->proc[v->proc_cur].parking = 0;
-	rc = v->transport->wait(vm, &stop);
-	if (rc)
-		return rc;
-	if (stop.kind == STOP_GONE) {
-		vmm_proc_describe_end(vm, stop.status, 1);
-		return -EIO;
-	}
-	if (stop.kind != STOP_HANDOFF || v->ctrl->trap.event != STUB_EV_PARKED) {
-		vm_end_domain(vm, VM_CRASH, "the stub's control page holds event %u where the end of a "
-			      "hand-over was due: the guest wrote over it", v->ctrl->trap.event);
-		return -EIO;
-	}
-	return 0;
+	return expect_event(vm, v->transport->wait(vm, &stop), &stop, STUB_EV_PARKED, "the end of a hand-over");
 }
 
 /* The process entered holds what every process must agree on. */
