@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+_Static_assert(MMU_SPACES_MAX <= STUB_SPACES, "a wake word for every guest process");
+_Static_assert(STUB_SPACES * sizeof(struct stub_wake) <= STUB_WAKE_SIZE, "the wake words fit their page");
+
 /* The results of the batch the stub ran, as the guest process reports them
  * in a page the guest can write. Every operation was checked
  * (mmu_check_op) before it was emitted, so a failure is the domain's: its

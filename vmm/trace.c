@@ -164,10 +164,10 @@ static void trace_xenstore(struct vm *vm, const struct vm_event *ev)
 	end(&l);
 }
 
-/* blkif's status as a word: BLKIF_RSP_OKAY 0, _ERROR -1, _EOPNOTSUPP -2 */
+/* blkif's status as a word */
 static const char *blk_status(int st)
 {
-	return st == 0 ? "ok" : st == -2 ? "unsupported" : "error";
+	return st == BLKIF_RSP_OKAY ? "ok" : st == BLKIF_RSP_EOPNOTSUPP ? "unsupported" : "error";
 }
 
 static void trace_blk(struct vm *vm, const struct vm_event *ev)

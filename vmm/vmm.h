@@ -57,10 +57,12 @@ struct vmm {
 	uint64_t want_sel[2];  /* the last operations asked for, in any process */
 	int fpufd;             /* the FPU area all processes share (stub_abi.h) */
 	struct stub_wake *wake; /* the wake words after it, STUB_SPACES of them */
-	struct vmm_handover {  /* futex transport: the process the vCPU left, */
-		struct stub_ctrl *ctrl; /* to be told to wake the one entered */
-		uint32_t last_req;     /* (its request pvmm answers so) */
-		unsigned space;        /* when that one is first resumed; or NULL */
+	/* futex transport: the process the vCPU left, told to wake the one
+	 * entered (STUB_ACT_HANDOVER) when that one is first resumed */
+	struct vmm_handover {
+		struct stub_ctrl *ctrl; /* its control page; NULL: no hand-over due */
+		uint32_t last_req;     /* its request, which that answer answers */
+		unsigned space;        /* its slot in proc[] */
 	} handover;
 	uint64_t fpu_mask;     /* XSAVE components it carries (0: FXSAVE) ... */
 	uint32_t fpu_size;     /* ... in this many bytes */

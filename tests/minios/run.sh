@@ -10,8 +10,8 @@
 #    pvmm serves the ring when the guest waits, as a backend beside it
 #    would, so some 15 writes (up to 32) are served between a write and its
 #    read-back, and a second write to the same sector among them makes the
-#    test say "bogus data" however correct the backend: a few runs in 100
-#    with its ~10^5 writes (its rand() picks among 2^25 sectors here, and a
+#    test say "bogus data" however correct the backend: about one run in
+#    ten with its ~10^5 writes (its rand() picks among 2^25 sectors here; a
 #    larger sparse disk makes the final flush slow). So the rw boots run
 #    with --trace=blk, and "bogus data" is a failure unless the trace shows
 #    that race on its sector: two writes with no read between them.

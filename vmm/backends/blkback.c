@@ -185,7 +185,7 @@ static int16_t serve(struct be_blk *b, const struct blkif_request *r)
  * (those that make sense; a refused request may have none) and its status. */
 static void trace_request(struct be_blk *b, const struct blkif_request *r, int16_t st)
 {
-	static const char *const ops[] = { "read", "write", "barrier", "flush", "op4", "discard", "indirect" };
+	static const char *const ops[] = { "read", "write", "barrier", "flush", "reserved", "discard", "indirect" };
 	struct vm_event ev = { .kind = TRACE_BLK, .idx = -1, .dev = b->dev.devid,
 			       .sector = r->sector_number, .error = st };
 

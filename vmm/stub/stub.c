@@ -368,14 +368,6 @@ static void serve(const struct k_ucontext *uc)
 /* A store only when the value changes (of a word pvmm reads next). */
 #define PUT(lv, v) do { if ((lv) != (v)) (lv) = (v); } while (0)
 
-/* Not saved at this hand-off: a word on pvmm's line of the FPU fields,
- * written only when it changes (pvmm reads that line at every resume). */
-static void no_fpu_saved(void)
-{
-	if (ctrl->fpu_saved)
-		ctrl->fpu_saved = 0;
-}
-
 /* Into the control page: only the words that change, so that the lines
  * pvmm reads next stay in its cache where the guest's registers did not
  * change (pvmm writes back the same way). */
@@ -456,7 +448,7 @@ void stub_fast(uint64_t *g)
 {
 	g[G_R11] = g[G_EFLAGS];
 	own_trap(SIGSYS, STUB_SYS_FASTCALL, g);
-	no_fpu_saved();
+	PUT(ctrl->fpu_saved, 0); /* not saved at this hand-off */
 	if ((uint32_t)g[G_RAX] == ctrl->fpu_nr && g[G_RAX] >> 32 == 0)
 		fpu_save_live();
 	fast_answer(g);
@@ -468,7 +460,7 @@ void stub_fast_interrupted(uint64_t *g)
 {
 	stub_fast_irq = 0;
 	own_trap(SIGUSR1, 0, g);
-	no_fpu_saved();
+	PUT(ctrl->fpu_saved, 0); /* not saved at this hand-off */
 	fast_answer(g);
 }
 
@@ -515,7 +507,7 @@ static void fpu_trap_save(int sig, const struct k_ucontext *uc)
 {
 	const uint64_t *g = uc->mc.gregs;
 
-	no_fpu_saved();
+	PUT(ctrl->fpu_saved, 0); /* not saved at this hand-off */
 	if (ctrl->fpu_user || (sig == SIGSYS && g[G_RAX] == ctrl->fpu_nr))
 		fpu_save_frame(uc);
 }
